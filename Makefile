@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`. Both build .venv from nothing when needed.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system-deps
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: demo test bench lock system-deps clean
+
+demo: $(STAMP)
+	$(VENV)/bin/stylist demo --out demo-out
+
+test: $(STAMP) $(SYSTEM_STAMP)
+	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/catalog_bench.py --out benchmarks/results/catalog-$$(hostname).json
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -r requirements.lock
+	$(VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+# System packages the tests use (Chromium for --render and browser tests); see scripts/system-deps.sh.
+$(SYSTEM_STAMP): scripts/system-deps.sh | $(STAMP)
+	bash scripts/system-deps.sh
+	touch $@
+
+system-deps:
+	bash scripts/system-deps.sh
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: $(STAMP)
+	$(VENV)/bin/python -m pip install -q uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache

@@ -1,0 +1,1 @@
+"""The catalog: crawl shops, keep what is purchasable now, normalise images, export datasets."""

@@ -1,0 +1,132 @@
+"""`stylist catalog ...`: crawl, refresh, stats, list, export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from stylist.catalog.crawl import CrawlOptions, CrawlReport, crawl_shops
+from stylist.catalog.export import export_dataset
+from stylist.catalog.images import ImageStore
+from stylist.catalog.shops import ADAPTERS
+from stylist.catalog.store import CatalogStore
+from stylist.errors import StylistError
+from stylist.progress import progress_bar, wants_progress
+from stylist.settings import Settings
+
+
+def open_store(settings: Settings) -> CatalogStore:
+    return CatalogStore(settings.catalog_db, settings.images_dir)
+
+
+@click.group()
+def catalog() -> None:
+    """Crawl shops and keep a catalog of products that can be bought now."""
+
+
+@catalog.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--adapter", type=click.Choice(["auto", *ADAPTERS]), default="auto", show_default=True,
+              help="How to read products; auto detects Shopify and Luisaviaroma, else schema.org data.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (the crawl then counts as incomplete).")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=8, show_default=True)
+@click.option("--delay", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Seconds between requests to one host.")
+@click.option("--render", is_flag=True, help="Load pages in headless Chromium, for shops that build pages with JavaScript.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per shop.")
+@click.pass_obj
+def crawl(settings: Settings, urls, adapter, max_pages, concurrency, delay, render, as_json) -> int:
+    """Crawl each shop from its URL and update the catalog."""
+    for url in urls:
+        if not url.startswith(("http://", "https://")) and "." not in url and ":" not in url:
+            raise StylistError(f"{url!r} is not a shop URL (expected something like https://shop.example)")
+    options = CrawlOptions(adapter=adapter, max_pages=max_pages, concurrency=concurrency, delay=delay, render=render)
+    return _run_crawls(settings, [(url, options) for url in urls], as_json)
+
+
+@catalog.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per shop.")
+@click.pass_obj
+def refresh(settings: Settings, as_json: bool) -> int:
+    """Re-crawl every shop crawled before, with the settings it was crawled with (for cron)."""
+    with open_store(settings) as store:
+        shops = store.shops()
+    if not shops:
+        raise StylistError("no shop has been crawled yet; run `stylist catalog crawl URL` first")
+    known = set(CrawlOptions.__dataclass_fields__)
+    jobs = [(shop.root_url, CrawlOptions(**{k: v for k, v in shop.settings.items() if k in known})) for shop in shops]
+    return _run_crawls(settings, jobs, as_json)
+
+
+def _run_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_json: bool) -> int:
+    failed = 0
+    with open_store(settings) as store:
+        images = ImageStore(settings.images_dir)
+        for url, options in jobs:
+            with progress_bar(wants_progress(as_json), desc=url, unit="page") as bar:
+                def on_progress(done: int, known: int, products: int) -> None:
+                    bar.total = known
+                    bar.n = done
+                    bar.set_postfix(products=products, refresh=False)
+                    bar.refresh()
+
+                report: CrawlReport = asyncio.run(crawl_shops([url], store, images, options, on_progress))[0]
+            click.echo(json.dumps(report.to_json()) if as_json else report.summary())
+            if not report.complete and not report.stopped_by_user_limit:
+                click.echo(f"error: {report.shop}: the crawl did not complete: {report.reason}", err=True)
+                failed += 1
+    return 1 if failed else 0
+
+
+@catalog.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(settings: Settings, as_json: bool) -> None:
+    """Per shop: the last complete crawl, products, and how many are purchasable."""
+    with open_store(settings) as store:
+        rows = store.stats()
+    if as_json:
+        click.echo(json.dumps({"shops": rows}))
+        return
+    if not rows:
+        click.echo("no shops yet; run `stylist catalog crawl URL`")
+    for row in rows:
+        latest = row["latest_crawl"] or {}
+        note = f" (latest crawl {latest.get('status')}: {latest.get('reason')})" if latest.get("status") not in (None, "complete") else ""
+        click.echo(
+            f"{row['shop']}: {row['purchasable']} purchasable of {row['products']} products, "
+            f"last complete crawl {row['last_complete_crawl'] or 'never'}{note}"
+        )
+
+
+@catalog.command(name="list")
+@click.option("--all", "include_all", is_flag=True, help="Also list products that are not purchasable now.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def list_products(settings: Settings, include_all: bool, as_json: bool) -> None:
+    """Purchasable products (seen in their shop's latest complete crawl, in stock)."""
+    with open_store(settings) as store:
+        for product in store.products(include_unavailable=include_all):
+            if as_json:
+                click.echo(json.dumps(product.to_json(), ensure_ascii=False))
+            else:
+                price = f"{product.price:.2f} {product.currency}" if product.price is not None else "no price"
+                mark = "" if product.available else "  [not purchasable]"
+                click.echo(f"{product.id}\t{product.designer} {product.title}\t{price}\t{product.url}{mark}")
+
+
+@catalog.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--max-images", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def export(settings: Settings, out_dir: str, max_images: int, as_json: bool) -> None:
+    """Write an image–text dataset: a folder per purchasable product and metadata.jsonl."""
+    with open_store(settings) as store:
+        report = export_dataset(store, out_dir, max_images)
+    if as_json:
+        click.echo(json.dumps({"out_dir": str(report.out_dir), "products": report.products, "images": report.images,
+                               "skipped_without_images": report.skipped_without_images}))
+    else:
+        click.echo(report.summary())

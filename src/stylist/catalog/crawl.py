@@ -1,0 +1,376 @@
+"""Crawl one shop: robots.txt, sitemaps, links within the host, adapters to read products, images, the store.
+
+Fetching (fetch.py), extracting (shops/) and storing (store.py, images.py) are separate stages; this
+module only decides what to visit and when a crawl counts as complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from stylist.catalog.fetch import USER_AGENT, Fetcher, FetchFailed, Response
+from stylist.catalog.images import ImageStore, StoredImage, is_near_duplicate
+from stylist.catalog.models import Extraction, ExtractedProduct, Page
+from stylist.catalog.render import Renderer
+from stylist.catalog.shops import detect_adapter, make_adapter
+from stylist.catalog.shops.base import Adapter
+from stylist.catalog.sitemaps import parse_sitemap
+from stylist.catalog.store import CatalogStore
+from stylist.catalog.urls import canonical, host_of, in_scope, page_links
+from stylist.imaging import ImageRejected
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+JSON_TYPES = ("application/json", "application/ld+json", "text/json")
+
+
+@dataclass
+class CrawlOptions:
+    adapter: str = "auto"
+    max_pages: int | None = None
+    concurrency: int = 8
+    delay: float = 0.5  # seconds between two requests to the same host
+    render: bool = False
+    retries: int = 3
+    timeout: float = 20.0
+    max_images: int = 8  # per product; shops list a dozen zooms of the same picture
+
+    def settings(self) -> dict:
+        """What `catalog refresh` needs to crawl the shop the same way again."""
+        return asdict(self)
+
+
+@dataclass
+class CrawlReport:
+    shop: str
+    url: str
+    adapter: str = ""
+    complete: bool = False
+    reason: str = ""
+    pages: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unavailable: int = 0
+    images: int = 0  # newly stored image files
+    dead_links: int = 0  # 4xx answers
+    failed_pages: int = 0  # no definite answer after retries
+    broken: int = 0  # product data found but unusable
+    not_products: int = 0  # pages without product data (category pages, about pages)
+    images_rejected: int = 0
+    failed_urls: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def errors(self) -> int:
+        return self.dead_links + self.failed_pages + self.broken + self.images_rejected
+
+    @property
+    def stopped_by_user_limit(self) -> bool:
+        return not self.complete and self.reason.startswith("stopped at --max-pages")
+
+    def summary(self) -> str:
+        state = "complete crawl" if self.complete else f"INCOMPLETE crawl ({self.reason})"
+        return (
+            f"{self.shop}: {state}: {self.pages} pages, products {self.new} new / {self.updated} updated / "
+            f"{self.unchanged} unchanged / {self.unavailable} now unavailable, {self.images} images stored, "
+            f"{self.errors} errors ({self.dead_links} dead links, {self.failed_pages} pages without answer, "
+            f"{self.broken} broken product pages, {self.images_rejected} images rejected), "
+            f"{self.not_products} pages without product data"
+        )
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("failed_urls")
+        data["errors"] = self.errors
+        return data
+
+
+ProgressCallback = Callable[[int, int, int], None]  # (pages done, pages known, products seen)
+
+
+def tolerated_failures(attempted: int) -> int:
+    """How many pages may stay unanswered in a complete crawl: a few, never a large share."""
+    return max(min(3, attempted // 4), attempted // 20)
+
+
+class ShopCrawl:
+    def __init__(
+        self,
+        root_url: str,
+        store: CatalogStore,
+        images: ImageStore,
+        options: CrawlOptions,
+        on_progress: ProgressCallback | None = None,
+    ):
+        self.root_url = root_url if urlsplit(root_url).scheme else f"https://{root_url}"
+        self.host = host_of(self.root_url)
+        self.origin = f"{urlsplit(self.root_url).scheme}://{self.host}"
+        self.store = store
+        self.images = images
+        self.options = options
+        self.on_progress = on_progress or (lambda done, known, products: None)
+        self.report = CrawlReport(shop=self.host, url=self.root_url)
+        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self.seen_urls: set[str] = set()
+        self.seen_skus: set[str] = set()
+        self.robots: Protego | None = None
+        self.adapter: Adapter | None = None
+        self.cut_short = False
+        self.known = 0
+
+    async def run(self) -> CrawlReport:
+        renderer = Renderer(USER_AGENT, timeout=self.options.timeout) if self.options.render else None
+        fetcher = Fetcher(
+            concurrency=self.options.concurrency, delay=self.options.delay, retries=self.options.retries,
+            timeout=self.options.timeout, renderer=renderer,
+        )
+        self.fetcher = fetcher
+        run_id = None
+        try:
+            if renderer:
+                await renderer.__aenter__()
+            robots_problem = await self._read_robots()
+            self.adapter = await self._choose_adapter()
+            self.report.adapter = self.adapter.name
+            shop = self.store.register_shop(self.host, self.root_url, self.adapter.name, self.options.settings())
+            had_purchasable = self.store.stats_for(shop.id)["purchasable"]
+            run_id = self.store.start_run(shop.id)
+            self.shop_id, self.run_id = shop.id, run_id
+            if not robots_problem:
+                await self._traverse()
+            complete, reason = self._verdict(robots_problem, had_purchasable)
+            self.report.unavailable = self.store.finish_run(
+                run_id, complete=complete, stats=self.report.to_json(), reason=reason,
+                kept_urls=[canonical(url) for url in self.report.failed_urls],
+            )
+            self.report.complete, self.report.reason = complete, reason
+            return self.report
+        except BaseException:
+            if run_id is not None:
+                self.store.finish_run(run_id, complete=False, stats=self.report.to_json(), reason="interrupted")
+            raise
+        finally:
+            await fetcher.aclose()
+            if renderer:
+                await renderer.__aexit__(None, None, None)
+
+    # --- setup ----------------------------------------------------------------------------------
+
+    async def _read_robots(self) -> str:
+        """Parse robots.txt; returns a reason to stop when it cannot be read (RFC 9309: then crawl nothing)."""
+        try:
+            response = await self.fetcher.get(f"{self.origin}/robots.txt", accept="text/plain")
+        except FetchFailed as exc:
+            self.report.failed_pages += 1
+            return f"robots.txt got no answer ({exc}); the shop may be down"
+        if 200 <= response.status < 300:
+            self.robots = Protego.parse(response.text)
+        elif response.status >= 500:
+            return f"robots.txt answered HTTP {response.status}; the shop may be down"
+        else:
+            self.robots = Protego.parse("")  # no robots.txt: everything is allowed
+        return ""
+
+    def allowed(self, url: str) -> bool:
+        return self.robots is None or self.robots.can_fetch(url, USER_AGENT)
+
+    async def _choose_adapter(self) -> Adapter:
+        name = self.options.adapter
+        if name == "auto":
+            probe = None
+            probe_url = f"{self.origin}/products.json?limit=1"
+            if self.robots is not None and self.allowed(probe_url):
+                try:
+                    response = await self.fetcher.get(probe_url, accept="application/json")
+                    probe = _page(response)
+                except FetchFailed:
+                    probe = None
+            name = detect_adapter(self.root_url, probe)
+        return make_adapter(name)
+
+    # --- traversal ------------------------------------------------------------------------------
+
+    async def _traverse(self) -> None:
+        # Seeds run first and in order: an adapter may learn shop-wide facts from them (a currency).
+        for seed in map(canonical, self.adapter.seeds(self.origin)):
+            if seed not in self.seen_urls and self.allowed(seed):
+                self.seen_urls.add(seed)
+                await self._visit(seed, "page")
+        if self.adapter.follow_html_links:
+            self._enqueue(self.root_url, "page")
+        if self.adapter.use_sitemaps:
+            declared = list(self.robots.sitemaps)
+            for sitemap in declared:
+                self._enqueue(sitemap, "sitemap")
+            if not declared:
+                self._enqueue(f"{self.origin}/sitemap.xml", "sitemap-guess")
+        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.options.concurrency))]
+        try:
+            await self.queue.join()
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    def _enqueue(self, url: str, kind: str) -> None:
+        url = canonical(url)
+        if url in self.seen_urls:
+            return
+        if kind == "page" and not in_scope(url, self.host):
+            return
+        if not self.allowed(url):
+            return
+        self.seen_urls.add(url)
+        self.known += 1
+        self.queue.put_nowait((url, kind))
+
+    async def _worker(self) -> None:
+        while True:
+            url, kind = await self.queue.get()
+            try:
+                await self._visit(url, kind)
+            finally:
+                self.queue.task_done()
+                self.on_progress(self.report.pages, self.known, len(self.seen_skus))
+
+    async def _visit(self, url: str, kind: str) -> None:
+        limit = self.options.max_pages
+        if limit is not None and self.report.pages >= limit:
+            self.cut_short = True
+            return
+        self.report.pages += 1
+        render = self.options.render and kind == "page" and self.adapter.follow_html_links
+        try:
+            response = await self.fetcher.get(url, render=render)
+        except FetchFailed:
+            self.report.failed_pages += 1
+            self.report.failed_urls.append(url)
+            return
+        if response.status >= 400:
+            if kind != "sitemap-guess":
+                self.report.dead_links += 1
+            return
+        if kind != "page":
+            await self._read_sitemap(response, guessed=kind == "sitemap-guess")
+            return
+        final = canonical(response.url)
+        self.seen_urls.add(final)
+        if not in_scope(final, self.host):
+            return  # redirected off the shop
+        page = _page(response)
+        if page.content_type in HTML_TYPES and self.adapter.follow_html_links:
+            for link in page_links(page.text, page.url):
+                self._enqueue(link, "page")
+        if page.content_type not in HTML_TYPES + JSON_TYPES:
+            self.report.not_products += 1
+            return
+        extraction = self.adapter.extract(page)
+        for link in extraction.links:
+            self._enqueue(link, "page")
+        await self._store_products(extraction)
+
+    async def _read_sitemap(self, response: Response, guessed: bool) -> None:
+        try:
+            sitemap = parse_sitemap(response.content)
+        except ValueError:
+            # A guessed /sitemap.xml that turns out to be an HTML page is the shop's business, not an error.
+            self.report.broken += 0 if guessed else 1
+            return
+        for child in sitemap.sitemaps:
+            self._enqueue(child, "sitemap")
+        for page in sitemap.pages:
+            self._enqueue(page, "page")
+
+    # --- products and images --------------------------------------------------------------------
+
+    async def _store_products(self, extraction: Extraction) -> None:
+        self.report.broken += extraction.broken
+        if not extraction.products:
+            if not extraction.broken and not extraction.links:
+                self.report.not_products += 1
+            return
+        for product in extraction.products:
+            if product.sku in self.seen_skus:
+                continue  # another URL of a product this crawl already stored
+            self.seen_skus.add(product.sku)
+            images = await self._product_images(product)
+            outcome = self.store.upsert_product(self.shop_id, self.run_id, product, images)
+            if outcome in ("new", "updated", "unchanged"):
+                setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+
+    async def _product_images(self, product: ExtractedProduct) -> list[tuple[str, StoredImage]]:
+        urls = list(dict.fromkeys(product.image_urls))[: self.options.max_images]
+        fetched = await asyncio.gather(*(self._image(url) for url in urls))
+        kept: list[tuple[str, StoredImage]] = []
+        for url, image in zip(urls, fetched):
+            if image is None or is_near_duplicate(image.phash, [other.phash for _, other in kept]):
+                continue
+            kept.append((url, image))
+        return kept
+
+    async def _image(self, url: str) -> StoredImage | None:
+        known = self.store.image_for_url(url)
+        if known is not None:
+            return known
+        try:
+            response = await self.fetcher.get(url, accept="image/avif,image/webp,image/*;q=0.8")
+        except FetchFailed:
+            self.report.images_rejected += 1
+            return None
+        if response.status >= 300:
+            self.report.images_rejected += 1
+            return None
+        try:
+            image = await asyncio.to_thread(self.images.put, response.content)
+        except ImageRejected:
+            self.report.images_rejected += 1
+            return None
+        self.store.remember_image(url, image)
+        self.report.images += 1
+        return image
+
+    # --- verdict --------------------------------------------------------------------------------
+
+    def _verdict(self, robots_problem: str, had_purchasable: int) -> tuple[bool, str]:
+        report = self.report
+        if robots_problem:
+            return False, robots_problem
+        if self.cut_short:
+            return False, f"stopped at --max-pages {self.options.max_pages}; nothing was marked unavailable"
+        allowed = tolerated_failures(report.pages)
+        if report.failed_pages > allowed:
+            return False, (
+                f"{report.failed_pages} of {report.pages} pages got no answer (server errors or network "
+                "failures); nothing was marked unavailable"
+            )
+        if not self.seen_skus and had_purchasable:
+            return False, (
+                "no product data was found on any page although the shop had products before; its pages "
+                "may have changed, so nothing was marked unavailable"
+            )
+        return True, ""
+
+
+def _page(response: Response) -> Page:
+    return Page(
+        url=response.url, status=response.status, content_type=response.content_type,
+        text=response.text, headers=dict(response.headers),
+    )
+
+
+async def crawl_shops(
+    urls: list[str],
+    store: CatalogStore,
+    images: ImageStore,
+    options: CrawlOptions,
+    on_progress: ProgressCallback | None = None,
+) -> list[CrawlReport]:
+    """Crawl each shop in turn (shops are independent; politeness applies within each)."""
+    reports = []
+    for url in urls:
+        reports.append(await ShopCrawl(url, store, images, options, on_progress).run())
+    return reports

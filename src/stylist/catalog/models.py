@@ -1,0 +1,61 @@
+"""Plain records passed between the crawler, the extraction adapters and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Page:
+    """One fetched response, as the adapters see it."""
+
+    url: str  # final URL after redirects
+    status: int
+    content_type: str  # lower-cased media type without parameters, e.g. "text/html"
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExtractedProduct:
+    """A product as one adapter read it from one page, before it is stored.
+
+    `sku` and `url` (canonical) identify it within its shop. `available` is True when at least one
+    offer (or variant) is in stock. Prices are decimals as strings were parsed, in `currency` (ISO 4217).
+    """
+
+    sku: str
+    url: str
+    title: str
+    designer: str = ""
+    description: str = ""
+    price: float | None = None
+    currency: str = ""
+    available: bool = False
+    image_urls: list[str] = field(default_factory=list)
+    category: str = ""
+    color: str = ""
+
+    def problems(self) -> list[str]:
+        """Why this record must not be stored; empty when it is complete enough to keep."""
+        missing = []
+        if not self.sku:
+            missing.append("sku")
+        if not self.url:
+            missing.append("url")
+        if not self.title:
+            missing.append("title")
+        if self.price is None or self.price < 0:
+            missing.append("price")
+        if not self.currency:
+            missing.append("currency")
+        return missing
+
+
+@dataclass
+class Extraction:
+    """What an adapter found on a page: products and extra URLs to visit (pagination of JSON APIs)."""
+
+    products: list[ExtractedProduct] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    broken: int = 0  # product records found but rejected as incomplete or malformed

@@ -1,0 +1,148 @@
+"""Parsing helpers the shop adapters share: prices, currencies, availability, URLs and text as shops write them."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from w3lib.html import replace_entities, replace_tags
+from w3lib.url import safe_url_string
+
+from stylist.catalog.models import ExtractedProduct, Extraction
+
+logger = logging.getLogger(__name__)
+
+# Normalised availability words (see `parse_availability`). Pre-orders and back-orders can be bought now,
+# so they count as purchasable; a shop-only item cannot be bought through the link we store.
+PURCHASABLE = {"instock", "limitedavailability", "onlineonly", "preorder", "presale", "backorder",
+               "availablefororder"}
+NOT_PURCHASABLE = {"outofstock", "soldout", "discontinued", "instoreonly", "oos"}
+DIGIT_GROUPING = " '\u00a0\u202f"  # spaces and apostrophes some locales put between thousands
+
+
+def parse_price(value: Any) -> float | None:
+    """A price from a number or from text such as "1,250.00", "1.250,00", "€ 99" or "1 250,00".
+
+    With both separators present the later one is the decimal mark. A lone comma followed by exactly
+    three digits ("1,250") is a thousands separator, any other lone comma a decimal mark; a lone dot is
+    always a decimal mark, as schema.org prescribes for `price`.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    start = next((i for i, ch in enumerate(value) if ch.isdigit()), None)
+    if start is None:
+        return None
+    negative = "-" in value[:start]
+    # the number ends at the first character that cannot belong to it ("99.00 - 120.00" → 99.00)
+    run = itertools.takewhile(lambda ch: ch.isdigit() or ch in ".," + DIGIT_GROUPING, value[start:])
+    number = "".join(ch for ch in run if ch not in DIGIT_GROUPING).rstrip(".,")
+    if "," in number and "." in number:
+        decimal = "," if number.rfind(",") > number.rfind(".") else "."
+    elif "," in number:
+        tail = number.rpartition(",")[2]
+        decimal = "" if number.count(",") > 1 or len(tail) == 3 else ","
+    else:
+        decimal = "" if number.count(".") > 1 else "."
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == decimal).replace(",", ".")
+    try:
+        price = float(digits)
+    except ValueError:
+        return None
+    return -price if negative else price
+
+
+def parse_currency(value: Any) -> str:
+    """An ISO 4217 code ("eur" → "EUR"); empty when the value is missing or not a code (e.g. "€")."""
+    code = first_text(value).upper()
+    return code if len(code) == 3 and code.isascii() and code.isalpha() else ""
+
+
+def parse_availability(value: Any) -> bool | None:
+    """Whether an availability value means the item can be bought now; None when absent or unknown.
+
+    Accepts schema.org URLs in any scheme ("https://schema.org/InStock", "http://schema.org/InStock"),
+    prefixed names ("schema:InStock"), bare names in any case, and OpenGraph/feed words ("in stock",
+    "out_of_stock", "oos").
+    """
+    if isinstance(value, bool):
+        return value
+    word = first_text(value).rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    word = "".join(ch for ch in word.lower() if ch.isalnum())
+    if word in PURCHASABLE:
+        return True
+    if word in NOT_PURCHASABLE:
+        return False
+    return None
+
+
+def first_text(value: Any) -> str:
+    """The first text in a structured-data value: a string, a number, a list, or a thing with a name."""
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, list):
+        return next((text for text in map(first_text, value) if text), "")
+    if isinstance(value, dict):
+        return first_text(value.get("name") or value.get("@value"))
+    return ""
+
+
+def clean_text(value: str) -> str:
+    """Plain text from a description that may hold HTML tags and entities, whitespace collapsed."""
+    return " ".join(replace_entities(replace_tags(value, " ")).split())
+
+
+def absolute_url(base: str, url: str) -> str:
+    """`url` resolved against `base` ("//cdn…" takes the page's scheme); empty unless it is http(s)."""
+    url = url.strip()
+    if not url:
+        return ""
+    resolved = urljoin(base, url)
+    return safe_url_string(resolved) if urlsplit(resolved).scheme in ("http", "https") else ""
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are on the same host, ignoring a leading "www."."""
+    def host(value: str) -> str:
+        return (urlsplit(value).hostname or "").removeprefix("www.")
+
+    return host(url) == host(other) != ""
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Non-empty values without repeats, first occurrence kept in place."""
+    return list(dict.fromkeys(value for value in values if value))
+
+
+def keep_complete(records: Iterable[ExtractedProduct], page_url: str) -> Extraction:
+    """Complete records, one per SKU (the first wins); incomplete ones are only counted as broken."""
+    result = Extraction()
+    seen: set[str] = set()
+    for record in records:
+        if problems := record.problems():
+            logger.debug("%s: dropped product %r, missing %s", page_url, record.sku or record.title,
+                         ", ".join(problems))
+            result.broken += 1
+        elif record.sku not in seen:
+            seen.add(record.sku)
+            result.products.append(record)
+    return result

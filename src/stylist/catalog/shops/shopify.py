@@ -1,0 +1,122 @@
+"""Shopify shops: every product from the public /products.json feed, the shop's currency from /meta.json.
+
+The feed is complete and cheap (250 products a request), so this adapter neither walks HTML links nor
+reads sitemaps. The feed carries no currency; /meta.json does, so it is fetched first.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from w3lib.url import add_or_replace_parameter
+
+from stylist.catalog.models import ExtractedProduct, Extraction, Page
+from stylist.catalog.shops.base import Adapter
+from stylist.catalog.shops.fields import (
+    absolute_url,
+    clean_text,
+    first_text,
+    keep_complete,
+    origin,
+    parse_currency,
+    parse_price,
+    unique,
+)
+
+PAGE_SIZE = 250  # the most Shopify serves per page
+COLOR_OPTION_NAMES = {"color", "colour"}
+
+
+def products_page_url(shop_origin: str, number: int) -> str:
+    return f"{shop_origin}/products.json?limit={PAGE_SIZE}&page={number}"
+
+
+class ShopifyAdapter(Adapter):
+    """Reads /meta.json (the currency) and then /products.json page after page until a page is empty."""
+
+    name = "shopify"
+    follow_html_links = False
+    use_sitemaps = False
+
+    def __init__(self) -> None:
+        self.currency = ""  # the shop's currency, once /meta.json has been read
+
+    def seeds(self, root_url: str) -> list[str]:
+        # meta.json first so the currency is known when the products arrive; the first products page is
+        # a seed too because a shop without meta.json (404) still has its products read.
+        shop = origin(root_url)
+        return [f"{shop}/meta.json", products_page_url(shop, 1)]
+
+    def extract(self, page: Page) -> Extraction:
+        path = urlsplit(page.url).path
+        data = _json_object(page.text)
+        if data is None:
+            return Extraction()  # the root HTML page, or a password/error page in place of the feed
+        if path.endswith("/meta.json"):
+            self.currency = parse_currency(data.get("currency")) or self.currency
+            return Extraction(links=[products_page_url(origin(page.url), 1)])
+        if path.endswith("/products.json"):
+            return self._products_page(page, data)
+        return Extraction()
+
+    def _products_page(self, page: Page, data: dict[str, Any]) -> Extraction:
+        items = [item for item in data.get("products") or [] if isinstance(item, dict)]
+        if not items:
+            return Extraction()  # past the last page
+        currency = self.currency or _feed_currency(data, items)
+        result = keep_complete((_read_product(item, page.url, currency) for item in items), page.url)
+        result.links = [add_or_replace_parameter(page.url, "page", str(_page_number(page.url) + 1))]
+        return result
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _page_number(url: str) -> int:
+    value = parse_qs(urlsplit(url).query).get("page", ["1"])[0]
+    return int(value) if value.isdigit() else 1
+
+
+def _feed_currency(data: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    """A currency written in the feed itself: at its top, or as a variant's `price_currency`."""
+    variants = [v for item in items for v in item.get("variants") or [] if isinstance(v, dict)]
+    candidates = [data.get("currency"), *(variant.get("price_currency") for variant in variants)]
+    return next(filter(None, map(parse_currency, candidates)), "")
+
+
+def _read_product(item: dict[str, Any], page_url: str, currency: str) -> ExtractedProduct:
+    variants = [v for v in item.get("variants") or [] if isinstance(v, dict)]
+    # (price, in stock) per variant; a variant that does not say is taken as in stock
+    offers = [(parse_price(v.get("price")), v.get("available", True) is not False) for v in variants]
+    priced = [(price, available) for price, available in offers if price is not None]
+    in_stock = [price for price, available in priced if available]
+    handle = first_text(item.get("handle"))
+    images = [image for image in item.get("images") or [] if isinstance(image, dict)]
+    return ExtractedProduct(
+        sku=first_text(item.get("id")),
+        url=f"{origin(page_url)}/products/{handle}" if handle else "",
+        title=first_text(item.get("title")),
+        designer=first_text(item.get("vendor")),
+        description=clean_text(first_text(item.get("body_html"))),
+        price=min(in_stock or [price for price, _ in priced], default=None),
+        currency=currency,
+        available=any(available for _, available in offers),
+        image_urls=unique(absolute_url(page_url, first_text(image.get("src"))) for image in images),
+        category=first_text(item.get("product_type")),
+        color=_color(item.get("options")),
+    )
+
+
+def _color(options: Any) -> str:
+    """The first value of the product's Color/Colour option, if it has one."""
+    for option in options if isinstance(options, list) else []:
+        if isinstance(option, dict) and first_text(option.get("name")).lower() in COLOR_OPTION_NAMES:
+            return first_text(option.get("values"))
+    return ""

@@ -1,0 +1,389 @@
+"""The catalog database: shops, crawl runs, products with their offers' history, and their images.
+
+A product is *purchasable* when its offer was in stock in the latest complete crawl of its shop and it
+was seen in that crawl. Crawls write what they observe as they go (each product in its own transaction),
+and only `finish_run(complete=True)` turns observations into availability, so a crawl that dies half way
+makes nothing less available.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stylist.catalog.images import StoredImage
+from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.schema import MIGRATIONS
+from stylist.catalog.urls import canonical
+
+PURCHASABLE = "p.available = 1 AND p.complete_run_id IS NOT NULL AND p.complete_run_id = s.last_complete_run_id"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class StoredProduct:
+    id: int
+    shop: str
+    sku: str
+    url: str
+    designer: str
+    title: str
+    description: str
+    category: str
+    color: str
+    price: float | None
+    currency: str
+    available: bool  # purchasable: in stock and seen in the shop's latest complete crawl
+    first_seen: str
+    last_seen: str
+    images: list[Path] = field(default_factory=list)  # normalised 512×512 copies, in the shop's order
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "shop": self.shop, "sku": self.sku, "url": self.url, "designer": self.designer,
+            "title": self.title, "description": self.description, "price": self.price,
+            "currency": self.currency, "available": self.available,
+            "images": [str(path) for path in self.images],
+            "first_seen": self.first_seen, "last_seen": self.last_seen,
+        }
+
+
+@dataclass
+class ShopRecord:
+    id: int
+    host: str
+    root_url: str
+    adapter: str
+    settings: dict
+    last_complete_run_id: int | None
+
+
+class CatalogStore:
+    def __init__(self, path: Path, images_root: Path | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Image paths are stored relative to the data directory so the directory can be moved.
+        self.root = self.path.parent
+        self.images_root = images_root or self.root / "images"
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> CatalogStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # --- shops and runs -------------------------------------------------------------------------
+
+    def register_shop(self, host: str, root_url: str, adapter: str, settings: dict) -> ShopRecord:
+        """Create or update the shop's record with the settings of its latest crawl (refresh reuses them)."""
+        self.db.execute(
+            "INSERT INTO shops (host, root_url, adapter, settings, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (host) DO UPDATE SET root_url = excluded.root_url, adapter = excluded.adapter, "
+            "settings = excluded.settings",
+            (host, root_url, adapter, json.dumps(settings, sort_keys=True), now()),
+        )
+        return self.shop(host)
+
+    def shop(self, host: str) -> ShopRecord:
+        row = self.db.execute("SELECT * FROM shops WHERE host = ?", (host,)).fetchone()
+        return _shop(row)
+
+    def shops(self) -> list[ShopRecord]:
+        return [_shop(row) for row in self.db.execute("SELECT * FROM shops ORDER BY id")]
+
+    def start_run(self, shop_id: int) -> int:
+        # A run still 'running' belongs to a process that died: it never completed, so it marks nothing.
+        self.db.execute(
+            "UPDATE crawl_runs SET status = 'aborted', finished_at = ?, reason = 'the crawl process stopped' "
+            "WHERE shop_id = ? AND status = 'running'",
+            (now(), shop_id),
+        )
+        cursor = self.db.execute(
+            "INSERT INTO crawl_runs (shop_id, started_at, status) VALUES (?, ?, 'running')", (shop_id, now())
+        )
+        return cursor.lastrowid
+
+    def finish_run(
+        self, run_id: int, *, complete: bool, stats: dict, reason: str = "", kept_urls: list[str] = ()
+    ) -> int:
+        """Close the run. A complete run settles availability; returns how many products stopped being purchasable.
+
+        `kept_urls` are the pages that got no answer in a run tolerated as complete: the products behind
+        them keep their state rather than being taken for gone.
+        """
+        shop_id, previous = self.db.execute(
+            "SELECT c.shop_id, s.last_complete_run_id FROM crawl_runs c JOIN shops s ON s.id = c.shop_id "
+            "WHERE c.id = ?", (run_id,)
+        ).fetchone()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            now_unavailable = 0
+            if complete:
+                before = self._purchasable_ids(shop_id)
+                self.db.execute(
+                    "UPDATE products SET available = observed_available, complete_run_id = ? "
+                    "WHERE shop_id = ? AND last_seen_run_id = ?",
+                    (run_id, shop_id, run_id),
+                )
+                kept = set(kept_urls)
+                unseen = self.db.execute(
+                    "SELECT id, url FROM products WHERE shop_id = ? AND last_seen_run_id != ? "
+                    "AND complete_run_id IS ?", (shop_id, run_id, previous)
+                ).fetchall()
+                self.db.executemany(
+                    "UPDATE products SET complete_run_id = ? WHERE id = ?",
+                    [(run_id, row["id"]) for row in unseen if canonical(row["url"]) in kept],
+                )
+                self.db.execute("UPDATE shops SET last_complete_run_id = ? WHERE id = ?", (run_id, shop_id))
+                now_unavailable = len(before - self._purchasable_ids(shop_id))
+                stats = {**stats, "unavailable": now_unavailable}
+            self.db.execute(
+                "UPDATE crawl_runs SET status = ?, finished_at = ?, reason = ?, stats = ? WHERE id = ?",
+                ("complete" if complete else "incomplete", now(), reason, json.dumps(stats), run_id),
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return now_unavailable
+
+    def _purchasable_ids(self, shop_id: int) -> set[int]:
+        rows = self.db.execute(
+            f"SELECT p.id FROM products p JOIN shops s ON s.id = p.shop_id WHERE p.shop_id = ? AND {PURCHASABLE}",
+            (shop_id,),
+        )
+        return {row[0] for row in rows}
+
+    # --- images ---------------------------------------------------------------------------------
+
+    def image_for_url(self, url: str) -> StoredImage | None:
+        """The image already fetched from `url`, if its files are still there, so it is not downloaded again."""
+        row = self.db.execute(
+            "SELECT i.* FROM image_sources s JOIN images i ON i.sha256 = s.sha256 WHERE s.url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        image = StoredImage(
+            row["sha256"], row["width"], row["height"], row["phash"],
+            self.root / row["original"], self.root / row["normalised"],
+        )
+        return image if image.original.exists() and image.normalised.exists() else None
+
+    def remember_image(self, url: str, image: StoredImage) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        self._insert_image(image)
+        self.db.execute(
+            "INSERT INTO image_sources (url, sha256, fetched_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, fetched_at = excluded.fetched_at",
+            (url, image.sha256, now()),
+        )
+        self.db.execute("COMMIT")
+
+    def _insert_image(self, image: StoredImage) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO images (sha256, width, height, phash, original, normalised, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (image.sha256, image.width, image.height, image.phash, self._relative(image.original),
+             self._relative(image.normalised), now()),
+        )
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(Path(path).resolve())
+
+    # --- products -------------------------------------------------------------------------------
+
+    def upsert_product(
+        self, shop_id: int, run_id: int, product: ExtractedProduct, images: list[tuple[str, StoredImage]]
+    ) -> str:
+        """Store one observation of a product with its images, atomically.
+
+        Returns "new", "updated", "unchanged", or "repeat" when this run already stored the same SKU
+        (another URL led to the same product).
+        """
+        stamp = now()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute(
+                "SELECT * FROM products WHERE shop_id = ? AND sku = ?", (shop_id, product.sku)
+            ).fetchone()
+            if row is not None and row["last_seen_run_id"] == run_id:
+                self.db.execute("COMMIT")
+                return "repeat"
+            fields = {
+                "url": product.url, "designer": product.designer, "title": product.title,
+                "description": product.description, "category": product.category, "color": product.color,
+                "price": product.price, "currency": product.currency,
+                "observed_available": int(product.available),
+            }
+            image_rows = [(position, image.sha256, url) for position, (url, image) in enumerate(images)]
+            if row is None:
+                outcome = "new"
+                product_id = self.db.execute(
+                    "INSERT INTO products (shop_id, sku, url, designer, title, description, category, color, "
+                    "price, currency, observed_available, first_seen, last_seen, last_seen_run_id) "
+                    "VALUES (:shop_id, :sku, :url, :designer, :title, :description, :category, :color, "
+                    ":price, :currency, :observed_available, :stamp, :stamp, :run_id)",
+                    {**fields, "shop_id": shop_id, "sku": product.sku, "stamp": stamp, "run_id": run_id},
+                ).lastrowid
+            else:
+                product_id = row["id"]
+                old_images = [
+                    (r["position"], r["sha256"], r["source_url"])
+                    for r in self.db.execute(
+                        "SELECT position, sha256, source_url FROM product_images WHERE product_id = ? "
+                        "ORDER BY position", (product_id,)
+                    )
+                ]
+                changed = any(row[key] != value for key, value in fields.items()) or old_images != image_rows
+                outcome = "updated" if changed else "unchanged"
+                assignments = ", ".join(f"{key} = :{key}" for key in fields)
+                self.db.execute(
+                    f"UPDATE products SET {assignments}, last_seen = :stamp, last_seen_run_id = :run_id "
+                    "WHERE id = :id",
+                    {**fields, "stamp": stamp, "run_id": run_id, "id": product_id},
+                )
+            self._record_offer(product_id, run_id, product, stamp)
+            for _, image in images:
+                self._insert_image(image)
+            self.db.execute("DELETE FROM product_images WHERE product_id = ?", (product_id,))
+            self.db.executemany(
+                "INSERT INTO product_images (product_id, position, sha256, source_url) VALUES (?, ?, ?, ?)",
+                [(product_id, *image_row) for image_row in image_rows],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return outcome
+
+    def _record_offer(self, product_id: int, run_id: int, product: ExtractedProduct, stamp: str) -> None:
+        """Price history: a row whenever price, currency or stock differ from the last one."""
+        last = self.db.execute(
+            "SELECT price, currency, available FROM offers WHERE product_id = ? ORDER BY id DESC LIMIT 1",
+            (product_id,),
+        ).fetchone()
+        current = (product.price, product.currency, int(product.available))
+        if last is None or tuple(last) != current:
+            self.db.execute(
+                "INSERT INTO offers (product_id, run_id, price, currency, available, observed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (product_id, run_id, *current, stamp),
+            )
+
+    def price_history(self, product_id: int) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT price, currency, available, observed_at FROM offers WHERE product_id = ? ORDER BY id",
+            (product_id,),
+        )
+        return [dict(row) for row in rows]
+
+    def products(self, *, include_unavailable: bool = False, shop: str | None = None) -> Iterator[StoredProduct]:
+        """Purchasable products (or all with include_unavailable), newest shop first, then by id."""
+        conditions = [] if include_unavailable else [PURCHASABLE]
+        params: list = []
+        if shop:
+            conditions.append("s.host = ?")
+            params.append(shop)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = self.db.execute(
+            f"SELECT p.*, s.host, ({PURCHASABLE}) AS purchasable FROM products p "
+            f"JOIN shops s ON s.id = p.shop_id {where} ORDER BY p.shop_id, p.id",
+            params,
+        ).fetchall()
+        images = self._normalised_images([row["id"] for row in rows])
+        for row in rows:
+            yield StoredProduct(
+                id=row["id"], shop=row["host"], sku=row["sku"], url=row["url"], designer=row["designer"],
+                title=row["title"], description=row["description"], category=row["category"],
+                color=row["color"], price=row["price"], currency=row["currency"],
+                available=bool(row["purchasable"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
+                images=images.get(row["id"], []),
+            )
+
+    def _normalised_images(self, product_ids: list[int]) -> dict[int, list[Path]]:
+        found: dict[int, list[Path]] = {}
+        rows = self.db.execute(
+            "SELECT pi.product_id, i.normalised FROM product_images pi JOIN images i ON i.sha256 = pi.sha256 "
+            "ORDER BY pi.product_id, pi.position"
+        )
+        wanted = set(product_ids)
+        for row in rows:
+            if row["product_id"] in wanted:
+                found.setdefault(row["product_id"], []).append(self.root / row["normalised"])
+        return found
+
+    def stats_for(self, shop_id: int) -> dict:
+        row = self.db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({PURCHASABLE}), 0) FROM products p JOIN shops s "
+            "ON s.id = p.shop_id WHERE p.shop_id = ?",
+            (shop_id,),
+        ).fetchone()
+        return {"products": row[0], "purchasable": row[1]}
+
+    def stats(self) -> list[dict]:
+        """Per shop: its last complete crawl, its latest crawl, how many products and how many purchasable."""
+        result = []
+        for shop in self.shops():
+            complete = self.db.execute(
+                "SELECT finished_at FROM crawl_runs WHERE id = ?", (shop.last_complete_run_id,)
+            ).fetchone()
+            latest = self.db.execute(
+                "SELECT status, started_at, finished_at, reason FROM crawl_runs WHERE shop_id = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (shop.id,),
+            ).fetchone()
+            result.append({
+                "shop": shop.host,
+                "url": shop.root_url,
+                "adapter": shop.adapter,
+                "last_complete_crawl": complete["finished_at"] if complete else None,
+                "latest_crawl": dict(latest) if latest else None,
+                **self.stats_for(shop.id),
+            })
+        return result
+
+    def updated_at(self) -> str | None:
+        row = self.db.execute("SELECT MAX(finished_at) FROM crawl_runs WHERE status = 'complete'").fetchone()
+        return row[0]
+
+
+def _shop(row: sqlite3.Row | None) -> ShopRecord:
+    if row is None:
+        raise KeyError("no such shop")
+    return ShopRecord(
+        row["id"], row["host"], row["root_url"], row["adapter"], json.loads(row["settings"]),
+        row["last_complete_run_id"],
+    )

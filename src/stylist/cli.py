@@ -1,0 +1,51 @@
+"""The `stylist` command: one tree for every step, each a thin layer over the library functions."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from stylist.catalog.commands import catalog
+from stylist.demo import demo
+from stylist.errors import StylistError
+from stylist.settings import DEVICES, PRESETS, Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Where stylist keeps its data [STYLIST_DATA_DIR, ./data].")
+@click.option("--preset", type=click.Choice(PRESETS), help="Which models to run [STYLIST_PRESET, tiny].")
+@click.option("--device", type=click.Choice(DEVICES), help="Where to run them [STYLIST_DEVICE, auto].")
+@click.version_option(package_name="stylist")
+@click.pass_context
+def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, device: str | None) -> None:
+    """stylist: looks of you wearing real products you can buy today."""
+    ctx.obj = Settings.from_env(data_dir, preset, device)
+
+
+main_group.add_command(catalog)
+main_group.add_command(demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors become one `error: ...` line on standard error and a non-zero exit."""
+    try:
+        # Without standalone mode click returns a command's exit code instead of exiting itself.
+        code = main_group.main(args=argv, prog_name="stylist", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code or 1)
+    except StylistError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,33 @@
+"""Where stylist keeps its data and which models it runs: one object, filled from flags or environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PRESETS = ("tiny", "sd14", "sdxl")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    preset: str = "tiny"
+    device: str = "auto"
+
+    @classmethod
+    def from_env(cls, data_dir: str | None = None, preset: str | None = None, device: str | None = None) -> Settings:
+        return cls(
+            data_dir=Path(data_dir or os.environ.get("STYLIST_DATA_DIR") or "data").expanduser().resolve(),
+            preset=preset or os.environ.get("STYLIST_PRESET") or "tiny",
+            device=device or os.environ.get("STYLIST_DEVICE") or "auto",
+        )
+
+    @property
+    def catalog_db(self) -> Path:
+        return self.data_dir / "catalog.db"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
