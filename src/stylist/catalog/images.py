@@ -15,7 +15,9 @@ from PIL import Image
 from stylist.imaging import load_image, pad_to_square
 
 NORMALISED_SIZE = 512
-NEAR_DUPLICATE_DISTANCE = 6  # of 64 pHash bits: re-encodes and small resizes stay well under this
+# A 256-bit pHash: the common 64-bit one calls a garment's front and its slightly turned view duplicates.
+HASH_SIZE = 16
+NEAR_DUPLICATE_DISTANCE = 12  # of 256 bits: re-encodes and small resizes measure 0–4, other views 20 and up
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class ImageStore:
 
 
 def perceptual_hash(image: Image.Image) -> str:
-    return str(imagehash.phash(image))
+    return str(imagehash.phash(image, hash_size=HASH_SIZE))
 
 
 def is_near_duplicate(phash: str, others: list[str], max_distance: int = NEAR_DUPLICATE_DISTANCE) -> bool:

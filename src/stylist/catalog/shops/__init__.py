@@ -37,7 +37,8 @@ def detect_adapter(root_url: str, products_json: Page | None) -> str:
     host = (urlsplit(root_url).hostname or "").lower()
     if host == "luisaviaroma.com" or host.endswith(".luisaviaroma.com"):
         return "luisaviaroma"
-    if products_json is not None and 200 <= products_json.status < 300 and _lists_products(products_json.text):
+    probe = products_json
+    if probe is not None and 200 <= probe.status < 300 and _lists_products(probe.text):
         return "shopify"
     return "jsonld"
 

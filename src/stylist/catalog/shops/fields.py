@@ -1,4 +1,4 @@
-"""Parsing helpers the shop adapters share: prices, currencies, availability, URLs and text as shops write them."""
+"""Helpers the shop adapters share: prices, currencies, availability, URLs and text as shops write them."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def canonical_link(tree: HtmlElement, page_url: str) -> str:
 
 
 def schema_name(value: str) -> str:
-    """"https://schema.org/InStock", "schema:InStock" → "InStock"."""
+    """The bare name of a schema.org term: "https://schema.org/InStock" or "schema:InStock" → "InStock"."""
     return value.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
@@ -134,7 +134,8 @@ class Graph:
                     visit(node.get("mainEntity"))
 
         visit(self.items)
-        groups = [(node, self._variants(node, found)) for node in found if "ProductGroup" in schema_types(node)]
+        groups = [(node, self._variants(node, found))
+                  for node in found if "ProductGroup" in schema_types(node)]
         folded = {id(variant) for _, variants in groups for variant in variants}
         grouped = {id(group): variants for group, variants in groups}
         return [(node, grouped.get(id(node), [])) for node in found if id(node) not in folded]
@@ -161,6 +162,7 @@ class Offer:
 
 
 def read_offer(graph: Graph, offer: Node) -> Offer:
+    """Price, currency and availability of an Offer or AggregateOffer (its lowPrice)."""
     price_keys = ("lowPrice", "price") if "AggregateOffer" in schema_types(offer) else ("price",)
     specifications = [spec for spec in graph.all(offer.get("priceSpecification")) if isinstance(spec, dict)
                       and schema_name(graph.text(spec.get("priceType"))) not in NOT_PAID_PRICE_TYPES]
@@ -188,7 +190,8 @@ def own_url(candidate: str, page_url: str) -> str:
     return url if url and same_site(url, page_url) else page_url
 
 
-def read_product(graph: Graph, node: Node, variants: list[Node], page_url: str, canonical: str) -> ExtractedProduct:
+def read_product(graph: Graph, node: Node, variants: list[Node], page_url: str,
+                 canonical: str) -> ExtractedProduct:
     """One product from a schema.org Product (or a ProductGroup and its variants)."""
     members = [node, *variants]  # a group's own facts first, its variants' as fallback
     offers = [read_offer(graph, offer) for member in members
@@ -211,6 +214,15 @@ def read_product(graph: Graph, node: Node, variants: list[Node], page_url: str, 
         category=first("category"),
         color=_color(graph, node, variants),
     )
+
+
+def read_products(graph: Graph, page_url: str, canonical: str) -> Extraction:
+    """The complete products in a page's structured data, and how many were incomplete."""
+    found = graph.products()
+    # the canonical link names a page's one product; on a page of several it names none of them
+    link = canonical if len(found) == 1 else ""
+    return keep_complete((read_product(graph, node, variants, page_url, link) for node, variants in found),
+                         page_url)
 
 
 def _sku(graph: Graph, node: Node) -> str:
@@ -285,9 +297,7 @@ class JsonLdAdapter(Adapter):
         if not results[0].products:
             embedded = extruct.extract(tree, base_url=page.url, syntaxes=["microdata", "opengraph"],
                                        uniform=True, with_og_array=True, errors="log")
-            microdata = Graph(embedded.get("microdata", []))
-            results.append(keep_complete((read_product(microdata, node, variants, page.url, canonical)
-                                          for node, variants in microdata.products()), page.url))
+            results.append(read_products(Graph(embedded.get("microdata", [])), page.url, canonical))
             results.append(keep_complete((read_opengraph(properties, page.url, canonical)
                                           for properties in embedded.get("opengraph", [])
                                           if _is_opengraph_product(properties)), page.url))
@@ -295,19 +305,18 @@ class JsonLdAdapter(Adapter):
 
     def _from_jsonld(self, tree: HtmlElement, page: Page, canonical: str) -> Extraction:
         # Script by script: extruct gives up on every script of a page when one fails to parse.
+        extractor = JsonLdExtractor()
         items: list[Any] = []
         malformed = 0
         for script in tree.xpath('//script[@type="application/ld+json"]'):
             try:
-                items.extend(JsonLdExtractor().extract_items(script, base_url=page.url))
+                items.extend(extractor.extract_items(script, base_url=page.url))
             except ValueError:
                 # only a script that mentions a product can have held one (not e.g. broken breadcrumbs)
                 if "product" in (script.text or "").lower():
                     malformed += 1
                 logger.debug("%s: malformed JSON-LD script skipped", page.url)
-        graph = Graph(items)
-        result = keep_complete((read_product(graph, node, variants, page.url, canonical)
-                                for node, variants in graph.products()), page.url)
+        result = read_products(Graph(items), page.url, canonical)
         result.broken += malformed
         return result
 

@@ -124,6 +124,7 @@ class LuisaviaromaAdapter(JsonLdAdapter):
         return rest or None
 
     def _state(self, tree: HtmlElement, page_url: str) -> dict[str, Any] | None:
+        """The object a script assigns to the state variable; None when absent or unreadable."""
         variable = self.layout.state_variable
         for script in tree.iter("script"):
             text = script.text or ""
@@ -142,6 +143,7 @@ class LuisaviaromaAdapter(JsonLdAdapter):
 
     def _from_state(self, state: dict[str, Any], code: str, tree: HtmlElement, page: Page,
                     schema_products: list[ExtractedProduct]) -> ExtractedProduct:
+        """The product as the state describes it, its gaps filled from the page's JSON-LD product."""
         layout = self.layout
         # the JSON-LD twin: same SKU, or the page's only product when its SKU is written differently
         twin = next((p for p in schema_products if p.sku == code),
@@ -159,8 +161,8 @@ class LuisaviaromaAdapter(JsonLdAdapter):
         if price is None:
             price = min((p for p in size_prices if p is not None), default=None)
         photos = _at(state, layout.photos_by_color)
-        paths = [path for paths in photos.values() if isinstance(paths, list)
-                 for path in paths] if isinstance(photos, dict) else []
+        photo_paths = [path for color_photos in photos.values() if isinstance(color_photos, list)
+                       for path in color_photos] if isinstance(photos, dict) else []
         product = ExtractedProduct(
             sku=code,
             url=canonical_link(tree, page.url) or page.url,
@@ -170,7 +172,7 @@ class LuisaviaromaAdapter(JsonLdAdapter):
             price=price,
             currency=parse_currency(_at_first(state, layout.currency)),
             available=available,
-            image_urls=unique(self._image_url(first_text(path), page.url) for path in paths),
+            image_urls=unique(self._image_url(first_text(path), page.url) for path in photo_paths),
             color=_text_at(state, layout.color),
         )
         return _fill_gaps(product, twin) if twin else product

@@ -1,0 +1,140 @@
+"""The crawler against the offline fixture shop: every trap, a second day, a shop that goes down."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+import pytest
+
+from stylist.catalog.crawl import CrawlOptions, ShopCrawl
+from stylist.catalog.demo_shop import DemoShop, serve
+from stylist.catalog.images import ImageStore
+from stylist.catalog.store import CatalogStore
+
+
+def crawl(shop_url, data_dir, **options):
+    store = CatalogStore(data_dir / "catalog.db")
+    options = CrawlOptions(**{"delay": 0.0, "concurrency": 8, **options})
+    report = asyncio.run(ShopCrawl(shop_url, store, ImageStore(data_dir / "images"), options).run())
+    return report, store
+
+
+def stored(store):
+    return {p.sku: p for p in store.products(include_unavailable=True)}
+
+
+def purchasable(store):
+    return {p.sku for p in store.products()}
+
+
+def assert_matches(store, expected):
+    products = stored(store)
+    assert set(products) == set(expected)
+    for sku, want in expected.items():
+        got = products[sku]
+        assert (got.title, got.designer, got.price, got.currency) == (want.title, want.designer, want.price, want.currency), sku
+        assert got.available == want.available, sku
+        assert got.url == want.canonical_url, sku
+        assert len(got.images) == want.n_images_distinct, sku
+
+
+@pytest.fixture
+def shop():
+    shop = DemoShop(n_products=40, seed=3, traps=True)
+    with serve(shop):
+        yield shop
+
+
+def test_first_crawl_stores_exactly_the_shops_products(shop, data_dir):
+    report, store = crawl(shop.base_url, data_dir)
+    assert report.complete, report.reason
+    assert report.adapter == "jsonld"
+    expected = shop.expected(1)
+    assert_matches(store, expected)
+    assert report.new == len(expected)
+    assert purchasable(store) == {sku for sku, want in expected.items() if want.available}
+
+    paths = [request.path for request in shop.requests]
+    assert not any(path.startswith("/private/") for path in paths), "robots.txt must be obeyed"
+    traps = shop.trap_urls()
+    flaky = urlsplit(traps["flaky_503"]).path
+    assert [r.status for r in shop.requests if r.path == flaky] == [503, 200]
+    assert report.dead_links >= 1 and report.failed_pages == 0
+    assert report.images_rejected == 2  # the truncated JPEG and the decompression bomb
+    assert report.broken >= 2  # broken JSON-LD, a product without a price
+    # Each image was downloaded once, although duplicate URLs lead to the same products.
+    image_paths = [r.path for r in shop.requests if r.host.startswith("localhost")]
+    assert len(image_paths) == len(set(image_paths))
+
+
+def test_second_day_settles_what_changed(shop, data_dir):
+    crawl(shop.base_url, data_dir)
+    before = stored(CatalogStore(data_dir / "catalog.db"))
+    day_one_images = {r.path for r in shop.requests if r.host.startswith("localhost")}
+    shop.day = 2
+    shop.requests.clear()
+    report, store = crawl(shop.base_url, data_dir)
+    assert report.complete, report.reason
+
+    day_one, day_two = shop.expected(1), shop.expected(2)
+    assert purchasable(store) == {sku for sku, want in day_two.items() if want.available}
+    gone = set(day_one) - set(day_two)
+    sold_out = {sku for sku in day_two if sku in day_one and day_one[sku].available and not day_two[sku].available}
+    assert gone and sold_out
+    assert report.unavailable == len(gone) + len(sold_out)
+    assert report.new == len(set(day_two) - set(day_one))
+    after = stored(store)
+    assert gone <= set(after), "history stays: vanished products are kept, not purchasable"
+    for sku in day_two:
+        if sku in day_one and day_two[sku].price != day_one[sku].price:
+            assert after[sku].price == day_two[sku].price
+            history = [row["price"] for row in store.price_history(after[sku].id)]
+            assert history == [day_one[sku].price, day_two[sku].price]
+            assert after[sku].first_seen == before[sku].first_seen
+    # Images already stored are not downloaded again; only the rejected ones are tried anew.
+    traps = shop.trap_urls()
+    rejected = {urlsplit(traps["truncated_image"]).path, urlsplit(traps["bomb_image"]).path}
+    again = {r.path for r in shop.requests if r.host.startswith("localhost")} & day_one_images
+    assert again == rejected
+
+
+def test_a_shop_that_is_down_makes_nothing_less_available(shop, data_dir):
+    crawl(shop.base_url, data_dir)
+    was = purchasable(CatalogStore(data_dir / "catalog.db"))
+    shop.day = 2
+    shop.fail_all = True
+    report, store = crawl(shop.base_url, data_dir, retries=1)
+    assert not report.complete
+    assert "no answer" in report.reason
+    assert report.unavailable == 0
+    assert purchasable(store) == was
+
+
+def test_a_page_limit_makes_the_crawl_incomplete(shop, data_dir):
+    crawl(shop.base_url, data_dir)
+    was = purchasable(CatalogStore(data_dir / "catalog.db"))
+    shop.day = 2
+    report, store = crawl(shop.base_url, data_dir, max_pages=5)
+    assert not report.complete and report.stopped_by_user_limit
+    assert report.pages == 5
+    assert purchasable(store) == was
+
+
+def test_shopify_store():
+    shop = DemoShop(n_products=30, seed=1, traps=True, shopify=True)
+    with serve(shop):
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            report, store = crawl(shop.base_url, Path(tmp))
+            assert report.complete, report.reason
+            assert report.adapter == "shopify"
+            expected = shop.expected(1)
+            products = stored(store)
+            assert set(products) == set(expected)
+            for sku, want in expected.items():
+                assert (products[sku].title, products[sku].price, products[sku].available) == (want.title, want.price, want.available)
+            paths = [r.path for r in shop.requests]
+            assert not any(p.startswith("/cart") for p in paths)
