@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import shutil
 import time
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def demo(out_dir: str, products: int) -> None:
     out = Path(out_dir).resolve()
     # The demo keeps its own catalog, so a throw-away 127.0.0.1 shop never enters the user's `refresh`.
     data_dir = out / "data"
+    _reset_demo_data(data_dir)
     timings: dict[str, float] = {}
     shop = DemoShop(n_products=products, seed=0, traps=False)
     with serve(shop) as base_url, CatalogStore(data_dir / "catalog.db", data_dir / "images") as store:
@@ -53,6 +55,15 @@ def demo(out_dir: str, products: int) -> None:
         page = write_index(out, store, timings)
     click.echo(f"demo written to {page}")
     click.echo(f"dataset: {exported.out_dir} (metadata.jsonl + one folder per product)")
+
+
+def _reset_demo_data(data_dir: Path) -> None:
+    """Start from an empty catalog: an earlier demo's shop ran on another port and would show twice."""
+    if not data_dir.exists():
+        return
+    if any(data_dir.iterdir()) and not (data_dir / "catalog.db").exists():
+        raise StylistError(f"{data_dir} exists and is not a stylist demo's data; choose another --out")
+    shutil.rmtree(data_dir)
 
 
 def write_index(out: Path, store: CatalogStore, timings: dict[str, float]) -> Path:
