@@ -15,10 +15,11 @@ class ScriptedServer:
         self.log: list[tuple[float, str]] = []
         self.lock = threading.Lock()
 
-    def answer(self, path: str) -> tuple[int, dict, bytes]:
+    def answer(self, host: str, path: str) -> tuple[int, dict, bytes]:
+        """The script for "//host/path" if there is one, else for "path"."""
         with self.lock:
             self.log.append((time.monotonic(), path))
-            script = self.routes.get(path)
+            script = self.routes.get(f"//{host}{path}") or self.routes.get(path)
             if not script:
                 return 404, {"Content-Type": "text/plain"}, b"not found"
             return script.pop(0) if len(script) > 1 else script[0]
@@ -34,7 +35,7 @@ class ScriptedServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
-                status, headers, body = server_ref.answer(self.path)
+                status, headers, body = server_ref.answer(self.headers.get("Host", ""), self.path)
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

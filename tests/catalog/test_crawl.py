@@ -138,3 +138,22 @@ def test_shopify_store():
                 assert (products[sku].title, products[sku].price, products[sku].available) == (want.title, want.price, want.available)
             paths = [r.path for r in shop.requests]
             assert not any(p.startswith("/cart") for p in paths)
+
+
+def test_follows_the_start_url_to_the_host_it_redirects_to(data_dir):
+    from tests.scripted_server import ScriptedServer, html
+
+    product = ('<script type="application/ld+json">{"@type": "Product", "name": "Moved Coat", "sku": "M-1", '
+               '"offers": {"price": "99", "priceCurrency": "EUR", "availability": "InStock"}}</script>')
+    server = ScriptedServer({
+        "/robots.txt": [(200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n")],
+        "/": [html('<a href="/coat">coat</a>')],
+        "/coat": [html(product)],
+    })
+    with server.serve() as base:
+        port = urlsplit(base).port
+        # localhost is the bare domain here; everything on it redirects to the "www" host 127.0.0.1.
+        server.routes[f"//localhost:{port}/"] = [(301, {"Location": f"{base}/"}, b"")]
+        report, store = crawl(f"http://localhost:{port}/", data_dir)
+    assert report.complete and report.shop == f"127.0.0.1:{port}"
+    assert {p.sku for p in store.products()} == {"M-1"}

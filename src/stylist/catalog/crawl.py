@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from stylist.catalog.fetch import USER_AGENT, Fetcher, FetchFailed, Response
+from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, Response, user_agent
 from stylist.catalog.images import ImageStore, StoredImage, is_near_duplicate
 from stylist.catalog.models import Extraction, ExtractedProduct, Page
 from stylist.catalog.render import Renderer
@@ -123,7 +123,7 @@ class ShopCrawl:
         self.known = 0
 
     async def run(self) -> CrawlReport:
-        renderer = Renderer(USER_AGENT, timeout=self.options.timeout) if self.options.render else None
+        renderer = Renderer(user_agent(), timeout=self.options.timeout) if self.options.render else None
         fetcher = Fetcher(
             concurrency=self.options.concurrency, delay=self.options.delay, retries=self.options.retries,
             timeout=self.options.timeout, renderer=renderer,
@@ -134,6 +134,8 @@ class ShopCrawl:
             if renderer:
                 await renderer.__aenter__()
             robots_problem = await self._read_robots()
+            if not robots_problem and await self._follow_root_redirect():
+                robots_problem = await self._read_robots()  # the rules of the host we now crawl
             self.adapter = await self._choose_adapter()
             self.report.adapter = self.adapter.name
             shop = self.store.register_shop(self.host, self.root_url, self.adapter.name, self.options.settings())
@@ -160,6 +162,23 @@ class ShopCrawl:
 
     # --- setup ----------------------------------------------------------------------------------
 
+    async def _follow_root_redirect(self) -> bool:
+        """Adopt the host the start URL redirects to (shop.example → www.shop.example), or every link is off-site."""
+        if not self.allowed(self.root_url):
+            return False
+        try:
+            response = await self.fetcher.get(self.root_url, accept="text/html")
+        except FetchFailed:
+            return False  # the traversal will meet the same failure and count it
+        final = urlsplit(response.url)
+        if not final.netloc or final.netloc.lower() == self.host:
+            return False
+        self.root_url = response.url
+        self.host = final.netloc.lower()
+        self.origin = f"{final.scheme}://{self.host}"
+        self.report.shop, self.report.url = self.host, self.root_url
+        return True
+
     async def _read_robots(self) -> str:
         """Parse robots.txt; returns a reason to stop when it cannot be read (RFC 9309: then crawl nothing)."""
         try:
@@ -169,6 +188,9 @@ class ShopCrawl:
             return f"robots.txt got no answer ({exc}); the shop may be down"
         if 200 <= response.status < 300:
             self.robots = Protego.parse(response.text)
+            crawl_delay = self.robots.crawl_delay(ROBOTS_TOKEN)
+            if crawl_delay and crawl_delay > self.options.delay:
+                self.fetcher.gate.delay = min(float(crawl_delay), 60.0)
         elif response.status >= 500:
             return f"robots.txt answered HTTP {response.status}; the shop may be down"
         else:
@@ -176,7 +198,7 @@ class ShopCrawl:
         return ""
 
     def allowed(self, url: str) -> bool:
-        return self.robots is None or self.robots.can_fetch(url, USER_AGENT)
+        return self.robots is None or self.robots.can_fetch(url, ROBOTS_TOKEN)
 
     async def _choose_adapter(self) -> Adapter:
         name = self.options.adapter

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -17,10 +18,16 @@ import httpx
 
 from stylist import __version__
 
-USER_AGENT = (
-    f"stylist-catalog/{__version__} (+https://github.com/stylist-project/stylist; "
-    "crawls product pages to build a fashion catalogue; obeys robots.txt)"
-)
+ROBOTS_TOKEN = "stylist-catalog"  # the name robots.txt rules address us by
+
+
+def user_agent() -> str:
+    """Who we are, honestly; operators add a way to reach them with STYLIST_CRAWLER_CONTACT (a URL or e-mail)."""
+    contact = os.environ.get("STYLIST_CRAWLER_CONTACT", "").strip()
+    about = f"+{contact}; " if contact else ""
+    return f"{ROBOTS_TOKEN}/{__version__} ({about}fashion catalogue crawler; obeys robots.txt)"
+
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 MAX_RETRY_AFTER = 120.0  # seconds; a shop asking for longer is treated as down for this crawl
 
@@ -79,7 +86,6 @@ class Fetcher:
         timeout: float = 20.0,
         backoff: float = 0.5,
         max_bytes: int = 25 * 1024 * 1024,
-        user_agent: str = USER_AGENT,
         renderer=None,
     ):
         self.renderer = renderer  # a render.Renderer when pages must be fetched through Chromium
@@ -89,7 +95,7 @@ class Fetcher:
         self.gate = HostGate(delay)
         self.slots = asyncio.Semaphore(concurrency)
         self.client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent, "Accept-Language": "en"},
+            headers={"User-Agent": user_agent(), "Accept-Language": "en"},
             timeout=timeout,
             follow_redirects=True,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
