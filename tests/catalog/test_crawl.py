@@ -63,6 +63,10 @@ def test_first_crawl_stores_exactly_the_shops_products(shop, data_dir):
     assert report.dead_links >= 1 and report.failed_pages == 0
     assert report.images_rejected == 2  # the truncated JPEG and the decompression bomb
     assert report.broken >= 2  # broken JSON-LD, a product without a price
+    # The photo stored sideways with an EXIF orientation tag is kept upright.
+    exif = store.image_for_url(traps["exif_image"])
+    spec = next(spec for p in shop.products(1) for spec in p.images if shop.image_url(p, spec) == traps["exif_image"])
+    assert (exif.width, exif.height) == (spec.width, spec.height) and spec.width != spec.height
     # Each image was downloaded once, although duplicate URLs lead to the same products.
     image_paths = [r.path for r in shop.requests if r.host.startswith("localhost")]
     assert len(image_paths) == len(set(image_paths))
