@@ -34,7 +34,7 @@ system-deps:
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)
 	$(VENV)/bin/python -m pip install -q uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test -o requirements.lock --python-version 3.11
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28 -c scripts/lock-constraints.txt
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
