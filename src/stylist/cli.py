@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help())  # `stylist` alone asks what it can do
+        sys.exit(0)
     except click.UsageError as exc:
         hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
         click.echo(f"error: {exc.format_message()}{hint}", err=True)
@@ -48,4 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:
+        # Paths the user gave that cannot be used: a missing or read-only folder, a full disk.
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

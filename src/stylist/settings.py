@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylist.errors import StylistError
+
 PRESETS = ("tiny", "sd14", "sdxl")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -18,10 +20,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, data_dir: str | None = None, preset: str | None = None, device: str | None = None) -> Settings:
+        preset = preset or os.environ.get("STYLIST_PRESET") or "tiny"
+        device = device or os.environ.get("STYLIST_DEVICE") or "auto"
+        if preset not in PRESETS:
+            raise StylistError(f"unknown preset {preset!r} (STYLIST_PRESET); choose one of {', '.join(PRESETS)}")
+        if device not in DEVICES:
+            raise StylistError(f"unknown device {device!r} (STYLIST_DEVICE); choose one of {', '.join(DEVICES)}")
         return cls(
             data_dir=Path(data_dir or os.environ.get("STYLIST_DATA_DIR") or "data").expanduser().resolve(),
-            preset=preset or os.environ.get("STYLIST_PRESET") or "tiny",
-            device=device or os.environ.get("STYLIST_DEVICE") or "auto",
+            preset=preset,
+            device=device,
         )
 
     @property

@@ -71,13 +71,21 @@ def test_crawl_list_stats_export_refresh(shop, data_dir, tmp_path):
 
     shop.day = 2
     shop.requests.clear()
+    # A page limit tried once is not what refresh repeats.
+    stylist(data_dir, "catalog", "crawl", shop.base_url, "--delay", "0", "--max-pages", "2")
     result = stylist(data_dir, "catalog", "refresh")
     assert "complete crawl" in result.stdout
     assert {p["sku"] for p in listed(data_dir)} == {sku for sku, want in shop.expected(2).items() if want.available}
 
+    host = shop.base_url.split("://", 1)[1]
+    assert f"forgot {host}" in stylist(data_dir, "catalog", "forget", host).stdout
+    assert listed(data_dir, "--all") == []
+    assert_one_line_error(stylist(data_dir, "catalog", "forget", host, check=False))
+
 
 @pytest.mark.parametrize("args, message", [
     (["catalog", "crawl", "not-a-url"], "not a shop URL"),
+    (["catalog", "crawl", "http//127.0.0.1:8123"], "did you mean http://"),
     (["catalog", "crawl", "http://127.0.0.1:9"], "did not complete"),
     (["catalog", "crawl", "https://x.test", "--adapter", "magic"], "magic"),
     (["catalog", "refresh"], "no shop has been crawled"),

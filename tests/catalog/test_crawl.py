@@ -161,3 +161,36 @@ def test_follows_the_start_url_to_the_host_it_redirects_to(data_dir):
         report, store = crawl(f"http://localhost:{port}/", data_dir)
     assert report.complete and report.shop == f"127.0.0.1:{port}"
     assert {p.sku for p in store.products()} == {"M-1"}
+
+
+def test_one_crawl_per_shop_at_a_time(shop, data_dir):
+    from stylist.catalog.crawl import shop_lock
+    from stylist.errors import StylistError
+
+    host = urlsplit(shop.base_url).netloc
+    with shop_lock(data_dir / "locks", host):
+        with pytest.raises(StylistError, match="another crawl of .* is running"):
+            crawl(shop.base_url, data_dir)
+    report, store = crawl(shop.base_url, data_dir)  # released with its holder
+    assert report.complete
+
+
+def test_a_site_without_products_is_not_kept_as_a_shop(data_dir):
+    from tests.scripted_server import ScriptedServer, html
+
+    server = ScriptedServer({"/": [html('<h1>My blog</h1><a href="/post">post</a>')], "/post": [html("<p>hello</p>")]})
+    with server.serve() as base:
+        report, store = crawl(base, data_dir)
+    assert not report.complete and "no product data was found" in report.reason and "--render" in report.reason
+    assert store.shops() == []
+
+
+def test_a_shop_that_never_answered_is_not_registered(data_dir):
+    report, store = crawl("http://127.0.0.1:9", data_dir, retries=0)
+    assert not report.complete and "no answer" in report.reason
+    assert store.shops() == []
+
+
+def test_refresh_settings_leave_out_the_page_limit():
+    assert "max_pages" not in CrawlOptions(max_pages=3, delay=0.1).settings()
+    assert CrawlOptions(max_pages=3, delay=0.1).settings()["delay"] == 0.1

@@ -3,7 +3,8 @@ import gzip
 import pytest
 
 from stylist.catalog.sitemaps import parse_sitemap
-from stylist.catalog.urls import canonical, in_scope, page_links
+from stylist.catalog.urls import canonical, in_scope, page_links, shop_url
+from stylist.errors import StylistError
 
 URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -52,3 +53,24 @@ def test_scope_is_the_host_and_pages_only():
 def test_page_links_resolve_against_base():
     html = '<base href="https://shop.test/en/"><a href="p/a">a</a><a href="#top">x</a><a href="mailto:x@y">m</a>'
     assert page_links(html, "https://shop.test/") == ["https://shop.test/en/p/a"]
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("shop.example", "https://shop.example"),
+    ("http://127.0.0.1:8123", "http://127.0.0.1:8123"),
+    ("localhost:8000/shop", "https://localhost:8000/shop"),
+    ("https://www.luisaviaroma.com/en-it/shop/women", "https://www.luisaviaroma.com/en-it/shop/women"),
+])
+def test_shop_urls_as_people_type_them(typed, expected):
+    assert shop_url(typed) == expected
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("http//127.0.0.1:8123", "did you mean http://"),
+    ("htp://shop.example", "only http:// and https://"),
+    ("not-a-url", "not a shop URL"),
+    ("http://shop.example:port", "not a shop URL"),
+])
+def test_shop_urls_that_cannot_be_crawled(typed, message):
+    with pytest.raises(StylistError, match=message):
+        shop_url(typed)

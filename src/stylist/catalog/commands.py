@@ -1,4 +1,4 @@
-"""`stylist catalog ...`: crawl, refresh, stats, list, export."""
+"""`stylist catalog ...`: crawl, refresh, stats, list, export, forget."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.shops import ADAPTERS
 from stylist.catalog.store import CatalogStore
+from stylist.catalog.urls import shop_url
 from stylist.errors import StylistError
 from stylist.progress import progress_bar, wants_progress
 from stylist.settings import Settings
@@ -30,17 +31,20 @@ def catalog() -> None:
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--adapter", type=click.Choice(["auto", *ADAPTERS]), default="auto", show_default=True,
               help="How to read products; auto detects Shopify and Luisaviaroma, else schema.org data.")
-@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages (the crawl then counts as incomplete).")
-@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=8, show_default=True)
+@click.option("--max-pages", type=click.IntRange(min=1),
+              help="Stop after this many pages, to try a shop: the crawl then marks nothing unavailable, and refresh does not keep the limit.")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=8, show_default=True,
+              help="Requests in flight at once (the per-host delay still applies).")
 @click.option("--delay", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Seconds between requests to one host.")
 @click.option("--render", is_flag=True, help="Load pages in headless Chromium, for shops that build pages with JavaScript.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per shop.")
 @click.pass_obj
 def crawl(settings: Settings, urls, adapter, max_pages, concurrency, delay, render, as_json) -> int:
-    """Crawl each shop from its URL and update the catalog."""
-    for url in urls:
-        if not url.startswith(("http://", "https://")) and "." not in url and ":" not in url:
-            raise StylistError(f"{url!r} is not a shop URL (expected something like https://shop.example)")
+    """Crawl each shop from its URL and update the catalog.
+
+    The whole host of each URL is crawled (its robots.txt, sitemaps and links), whatever page the URL names.
+    """
+    urls = [shop_url(url) for url in urls]
     options = CrawlOptions(adapter=adapter, max_pages=max_pages, concurrency=concurrency, delay=delay, render=render)
     return _run_crawls(settings, [(url, options) for url in urls], as_json)
 
@@ -71,7 +75,12 @@ def _run_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_jso
                     bar.set_postfix(products=products, refresh=False)
                     bar.refresh()
 
-                report: CrawlReport = asyncio.run(crawl_shops([url], store, images, options, on_progress))[0]
+                try:
+                    report: CrawlReport = asyncio.run(crawl_shops([url], store, images, options, on_progress))[0]
+                except StylistError as exc:  # this shop cannot be crawled now; the others still can
+                    click.echo(f"error: {exc}", err=True)
+                    failed += 1
+                    continue
             click.echo(json.dumps(report.to_json()) if as_json else report.summary())
             if not report.complete and not report.stopped_by_user_limit:
                 click.echo(f"error: {report.shop}: the crawl did not complete: {report.reason}", err=True)
@@ -80,7 +89,21 @@ def _run_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_jso
 
 
 @catalog.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("shop")
+@click.pass_obj
+def forget(settings: Settings, shop: str) -> None:
+    """Remove SHOP (its host, as `catalog stats` shows it) with its products, so refresh no longer crawls it."""
+    with open_store(settings) as store:
+        try:
+            removed = store.forget_shop(shop)
+        except KeyError:
+            known = ", ".join(record.host for record in store.shops()) or "none"
+            raise StylistError(f"no shop {shop!r} in the catalog (shops: {known})") from None
+    click.echo(f"forgot {shop} and its {removed} products")
+
+
+@catalog.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: {\"shops\": [...]}.")
 @click.pass_obj
 def stats(settings: Settings, as_json: bool) -> None:
     """Per shop: the last complete crawl, products, and how many are purchasable."""
@@ -93,7 +116,13 @@ def stats(settings: Settings, as_json: bool) -> None:
         click.echo("no shops yet; run `stylist catalog crawl URL`")
     for row in rows:
         latest = row["latest_crawl"] or {}
-        note = f" (latest crawl {latest.get('status')}: {latest.get('reason')})" if latest.get("status") not in (None, "complete") else ""
+        status = latest.get("status")
+        if status == "running":
+            note = f" (a crawl is running since {latest['started_at']})"
+        elif status in ("incomplete", "aborted"):
+            note = f" (latest crawl {status}: {latest.get('reason')})"
+        else:
+            note = ""
         click.echo(
             f"{row['shop']}: {row['purchasable']} purchasable of {row['products']} products, "
             f"last complete crawl {row['last_complete_crawl'] or 'never'}{note}"
@@ -118,8 +147,8 @@ def list_products(settings: Settings, include_all: bool, as_json: bool) -> None:
 
 @catalog.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--max-images", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--max-images", type=click.IntRange(min=1), default=5, show_default=True, help="Images per product.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: out_dir, products, images.")
 @click.pass_obj
 def export(settings: Settings, out_dir: str, max_images: int, as_json: bool) -> None:
     """Write an image–text dataset: a folder per purchasable product and metadata.jsonl."""

@@ -7,8 +7,12 @@ module only decides what to visit and when a crawl counts as complete.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import fcntl
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -21,7 +25,8 @@ from stylist.catalog.shops import detect_adapter, make_adapter
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.sitemaps import parse_sitemap
 from stylist.catalog.store import CatalogStore
-from stylist.catalog.urls import canonical, host_of, in_scope, page_links
+from stylist.catalog.urls import canonical, host_of, in_scope, page_links, shop_url
+from stylist.errors import StylistError
 from stylist.imaging import ImageRejected
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -40,8 +45,11 @@ class CrawlOptions:
     max_images: int = 8  # per product; shops list a dozen zooms of the same picture
 
     def settings(self) -> dict:
-        """What `catalog refresh` needs to crawl the shop the same way again."""
-        return asdict(self)
+        """What `catalog refresh` needs to crawl the shop the same way again.
+
+        A page limit is left out: it is a one-off for trying a shop, and a refresh must be able to complete.
+        """
+        return {key: value for key, value in asdict(self).items() if key != "max_pages"}
 
 
 @dataclass
@@ -77,9 +85,9 @@ class CrawlReport:
         return (
             f"{self.shop}: {state}: {self.pages} pages, products {self.new} new / {self.updated} updated / "
             f"{self.unchanged} unchanged / {self.unavailable} now unavailable, {self.images} images stored, "
-            f"{self.errors} errors ({self.dead_links} dead links, {self.failed_pages} pages without answer, "
-            f"{self.broken} broken product pages, {self.images_rejected} images rejected), "
-            f"{self.not_products} pages without product data"
+            f"errors: {self.errors} (dead links {self.dead_links}, unanswered pages {self.failed_pages}, "
+            f"broken product data {self.broken}, rejected images {self.images_rejected}), "
+            f"pages without product data: {self.not_products}"
         )
 
     def to_json(self) -> dict:
@@ -106,7 +114,7 @@ class ShopCrawl:
         options: CrawlOptions,
         on_progress: ProgressCallback | None = None,
     ):
-        self.root_url = root_url if urlsplit(root_url).scheme else f"https://{root_url}"
+        self.root_url = shop_url(root_url)
         self.host = host_of(self.root_url)
         self.origin = f"{urlsplit(self.root_url).scheme}://{self.host}"
         self.store = store
@@ -136,20 +144,27 @@ class ShopCrawl:
             robots_problem = await self._read_robots()
             if not robots_problem and await self._follow_root_redirect():
                 robots_problem = await self._read_robots()  # the rules of the host we now crawl
-            self.adapter = await self._choose_adapter()
-            self.report.adapter = self.adapter.name
-            shop = self.store.register_shop(self.host, self.root_url, self.adapter.name, self.options.settings())
-            had_purchasable = self.store.stats_for(shop.id)["purchasable"]
-            run_id = self.store.start_run(shop.id)
-            self.shop_id, self.run_id = shop.id, run_id
-            if not robots_problem:
-                await self._traverse()
-            complete, reason = self._verdict(robots_problem, had_purchasable)
-            self.report.unavailable = self.store.finish_run(
-                run_id, complete=complete, stats=self.report.to_json(), reason=reason,
-                kept_urls=[canonical(url) for url in self.report.failed_urls],
-            )
-            self.report.complete, self.report.reason = complete, reason
+            if robots_problem and self.store.find_shop(self.host) is None:
+                # A shop that never answered is not registered, so a typo does not haunt every refresh.
+                self.report.reason = robots_problem
+                return self.report
+            with shop_lock(self.store.root / "locks", self.host):
+                self.adapter = await self._choose_adapter()
+                self.report.adapter = self.adapter.name
+                shop = self.store.register_shop(self.host, self.root_url, self.adapter.name, self.options.settings())
+                had = self.store.stats_for(shop.id)
+                run_id = self.store.start_run(shop.id)
+                self.shop_id, self.run_id = shop.id, run_id
+                if not robots_problem:
+                    await self._traverse()
+                complete, reason = self._verdict(robots_problem, had["purchasable"], had["products"])
+                self.report.unavailable = self.store.finish_run(
+                    run_id, complete=complete, stats=self.report.to_json(), reason=reason,
+                    kept_urls=[canonical(url) for url in self.report.failed_urls],
+                )
+                self.report.complete, self.report.reason = complete, reason
+                if self.store.stats_for(shop.id)["products"] == 0:
+                    self.store.forget_shop(self.host)  # nothing to keep, nothing for refresh to retry
             return self.report
         except BaseException:
             if run_id is not None:
@@ -357,7 +372,7 @@ class ShopCrawl:
 
     # --- verdict --------------------------------------------------------------------------------
 
-    def _verdict(self, robots_problem: str, had_purchasable: int) -> tuple[bool, str]:
+    def _verdict(self, robots_problem: str, had_purchasable: int, had_products: int) -> tuple[bool, str]:
         report = self.report
         if robots_problem:
             return False, robots_problem
@@ -374,7 +389,29 @@ class ShopCrawl:
                 "no product data was found on any page although the shop had products before; its pages "
                 "may have changed, so nothing was marked unavailable"
             )
+        if not self.seen_skus and not had_products:
+            hint = "choose another --adapter" if self.options.render else "if its pages are built with JavaScript, try --render"
+            return False, f"no product data was found on any of its {report.pages} pages; {hint}"
         return True, ""
+
+
+@contextlib.contextmanager
+def shop_lock(folder: Path, host: str) -> Iterator[None]:
+    """One crawl per shop at a time: two would each take the other's products for gone.
+
+    An OS file lock, so a crawl killed with -9 releases it with its process.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (re.sub(r"[^A-Za-z0-9.-]", "_", host) + ".lock")
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StylistError(f"another crawl of {host} is running; try again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _page(response: Response) -> Page:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -58,12 +59,23 @@ def export_dataset(store: CatalogStore, out_dir: Path, max_images: int = 5) -> E
     if max_images < 1:
         raise StylistError("--max-images must be at least 1")
     out_dir = Path(out_dir).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StylistError(f"{out_dir} is a file; give a folder to export into")
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "metadata.jsonl").exists():
         raise StylistError(f"{out_dir} is not empty and is not a stylist export; choose an empty or new folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    # mkdtemp makes a private folder; a dataset is for other users and jobs too, so honour the umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
     try:
         report = _write(store, staging, max_images)
+        if not report.products:
+            raise StylistError(
+                "there are no purchasable products with images to export; crawl a shop first "
+                "(stylist catalog crawl URL)"
+            )
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")
             shutil.rmtree(old, ignore_errors=True)

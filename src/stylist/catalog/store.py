@@ -19,6 +19,7 @@ from stylist.catalog.images import StoredImage
 from stylist.catalog.models import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.urls import canonical
+from stylist.errors import StylistError
 
 PURCHASABLE = "p.available = 1 AND p.complete_run_id IS NOT NULL AND p.complete_run_id = s.last_complete_run_id"
 
@@ -72,12 +73,15 @@ class CatalogStore:
         # Image paths are stored relative to the data directory so the directory can be moved.
         self.root = self.path.parent
         self.images_root = images_root or self.root / "images"
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StylistError(f"cannot use the catalog database {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -117,6 +121,28 @@ class CatalogStore:
     def shop(self, host: str) -> ShopRecord:
         row = self.db.execute("SELECT * FROM shops WHERE host = ?", (host,)).fetchone()
         return _shop(row)
+
+    def find_shop(self, host: str) -> ShopRecord | None:
+        row = self.db.execute("SELECT * FROM shops WHERE host = ?", (host,)).fetchone()
+        return _shop(row) if row else None
+
+    def forget_shop(self, host: str) -> int:
+        """Remove a shop with its crawl runs, products and price history; returns how many products went.
+
+        Image files stay: they are shared by content and cost nothing to keep for another shop.
+        """
+        shop = self.find_shop(host)
+        if shop is None:
+            raise KeyError(host)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            count = self.db.execute("SELECT COUNT(*) FROM products WHERE shop_id = ?", (shop.id,)).fetchone()[0]
+            self.db.execute("DELETE FROM shops WHERE id = ?", (shop.id,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return count
 
     def shops(self) -> list[ShopRecord]:
         return [_shop(row) for row in self.db.execute("SELECT * FROM shops ORDER BY id")]

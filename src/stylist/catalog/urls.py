@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 from w3lib.url import canonicalize_url, url_query_cleaner
+
+from stylist.errors import StylistError
 
 # Query parameters that only track the visitor: two URLs differing in them are the same page.
 TRACKING_PARAMS = (
@@ -46,3 +49,35 @@ def page_links(html: str, base_url: str) -> list[str]:
             continue
         links.append(urljoin(base_url, href))
     return links
+
+
+def shop_url(text: str) -> str:
+    """The start URL of a shop as typed by a person, checked: http(s), a real-looking host; https if no scheme."""
+    typed = text = text.strip()
+    if "://" not in text:
+        if text.lower().startswith(("http:", "https:", "http/", "https/")):
+            raise StylistError(f"{typed!r} is not a shop URL: did you mean {text.split(':', 1)[0].split('/', 1)[0]}://...?")
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise StylistError(f"{typed!r} is not a shop URL: only http:// and https:// shops can be crawled")
+    try:
+        host = parts.hostname
+        _ = parts.port  # raises ValueError when the port is not a number
+    except ValueError:
+        host = None
+    if not host or not _looks_like_host(host) or parts.netloc.endswith(":"):
+        raise StylistError(f"{typed!r} is not a shop URL (expected something like https://shop.example)")
+    return text
+
+
+def _looks_like_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(labels) >= 2 and all(label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels)
