@@ -2,26 +2,30 @@
 
     .venv/bin/python benchmarks/catalog_bench.py --out benchmarks/results/catalog-<machine>.json
 
-Crawl throughput is measured on the offline demo shop (no traps) served on 127.0.0.1, at delay 0 with
-the default concurrency and, as the baseline in the same run, at concurrency 1. Both crawls use fresh
-data directories, so every image is downloaded and normalised in both.
+Crawl throughput is measured on the offline demo shop (no traps) served on 127.0.0.1 by its own process
+(so the shop's work does not share the crawler's interpreter), answering after `--latency` seconds as a
+real shop's server does, at delay 0 with the default concurrency and, as the baseline in the same run,
+at concurrency 1. Both crawls use fresh data directories, so every image is downloaded and normalised.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import socket
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
-from stylist.catalog.demo_shop import DemoShop, make_catalogue, render_image, serve
+from stylist.catalog.demo_shop import make_catalogue, render_image
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 
@@ -70,17 +74,31 @@ def crawl_once(base_url: str, concurrency: int, max_images: int) -> dict:
 
 
 def normalise_images(count: int) -> dict:
+    """Validate, orient, store and normalise `count` shop-like images (JPEG/PNG, 0.4–1.2 MP)."""
     catalogue = make_catalogue(max(1, count // 3), seed=1)
-    sources = [render_image(product, spec) for product in catalogue for spec in product.images if spec.valid][:count]
+    specs = [(product, spec) for product in catalogue for spec in product.images if spec.valid][:count]
+    sources = [render_image(product, spec) for product, spec in specs]
+    megapixels = sum(spec.width * spec.height for _, spec in specs) / len(specs) / 1e6
     with tempfile.TemporaryDirectory() as tmp:
         store = ImageStore(Path(tmp))
         start = time.perf_counter()
         for data in sources:
             store.put(data)
         seconds = time.perf_counter() - start
-    megapixels = None
-    return {"images": len(sources), "seconds": round(seconds, 2), "images_per_second": round(len(sources) / seconds, 2),
-            "megapixels": megapixels}
+    return {"images": len(sources), "mean_megapixels": round(megapixels, 2), "seconds": round(seconds, 2),
+            "images_per_second": round(len(sources) / seconds, 2)}
+
+
+@contextlib.contextmanager
+def shop_process(products: int, latency: float) -> Iterator[str]:
+    command = [sys.executable, "-m", "stylist.catalog.demo_shop", "--port", "0", "--products", str(products),
+               "--no-traps", "--latency", str(latency)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        yield process.stdout.readline().split()[0]
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def main() -> None:
@@ -88,13 +106,13 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--max-images", type=int, default=2, help="images per product in the crawls")
+    parser.add_argument("--latency", type=float, default=0.05, help="the shop's seconds before each answer")
     parser.add_argument("--normalise", type=int, default=300, help="images in the normalisation benchmark")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
-    shop = DemoShop(n_products=args.products, seed=0, traps=False)
     results = {"benchmark": "catalog", "machine": machine(), "settings": vars(args) | {"out": str(args.out)}}
-    with serve(shop) as base_url:
+    with shop_process(args.products, args.latency) as base_url:
         for concurrency in (args.concurrency, 1):
             print(f"crawling {args.products} products at concurrency {concurrency} ...", file=sys.stderr)
             results[f"crawl_concurrency_{concurrency}"] = crawl_once(base_url, concurrency, args.max_images)

@@ -764,8 +764,9 @@ a{color:inherit}main{padding:1rem 2rem}
 class DemoShop:
     """A shop's catalogue on one of two days, its pages, and the ground truth a crawler should store.
 
-    Serve it with `serve(shop)`. Settable while serving: `day` (1 or 2) and `fail_all` (every
-    request but robots.txt answers 503, as when the shop is down).
+    Serve it with `serve(shop)`. Settable while serving: `day` (1 or 2), `fail_all` (every
+    request but robots.txt answers 503, as when the shop is down) and `latency` (seconds each answer
+    waits before it starts, as a real shop's time to first byte; 0 by default).
     """
 
     def __init__(
@@ -784,6 +785,7 @@ class DemoShop:
         self.base_url = ""  # pages, e.g. http://127.0.0.1:8123; set by serve()
         self.image_base_url = ""  # images: the same server under another host name, e.g. http://localhost:8123
         self.fail_all = False
+        self.latency = 0.0
         self.requests = RequestLog()
         self._failed_once: set[str] = set()
         self._lock = threading.Lock()
@@ -1298,6 +1300,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
+        if self.server.shop.latency:
+            time.sleep(self.server.shop.latency)
         response = self.server.shop.handle(self.headers.get("Host", ""), self.path)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
@@ -1341,8 +1345,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day", type=int, default=1, choices=(1, 2))
     parser.add_argument("--shopify", action="store_true", help="serve a Shopify-style store")
     parser.add_argument("--no-traps", dest="traps", action="store_false", help="a well-behaved shop")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer (a real shop's time to first byte)")
     args = parser.parse_args(argv)
     shop = DemoShop(args.products, seed=args.seed, day=args.day, traps=args.traps, shopify=args.shopify)
+    shop.latency = args.latency
     with serve(shop, args.host, args.port) as url:
         print(f"{url}  ({args.products} products, day {args.day}; Ctrl-C stops)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -1,0 +1,23 @@
+"""The catalog benchmark runs end to end on a small shop, so the script cannot rot between real runs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_catalog_benchmark_writes_its_json(tmp_path):
+    out = tmp_path / "bench.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "catalog_bench.py"), "--products", "30", "--normalise", "6",
+         "--latency", "0", "--out", str(out)],
+        check=True, capture_output=True, timeout=240,
+    )
+    result = json.loads(out.read_text())
+    assert result["machine"]["cores"] and result["machine"]["hostname"]
+    for key in ("crawl_concurrency_8", "crawl_concurrency_1"):
+        assert result[key]["products"] == 30 and result[key]["products_per_second"] > 0
+        assert result[key]["db_bytes_per_1000_products"] > 0
+    assert result["normalise"]["images"] == 6
