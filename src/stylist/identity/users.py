@@ -1,0 +1,214 @@
+"""The people stylist personalises looks for: a folder per user, indexed in `users.db` in the data directory.
+
+    users/<id>/user.json             name, created_at, crop_size, photos with their face boxes, warnings
+    users/<id>/photos/<n>.jpg        the upright photos, re-encoded without metadata
+    users/<id>/crops/<size>/<n>.png  face crops, one folder per training resolution
+    users/<id>/...                   weights, looks and videos made for the user go here too
+
+Deleting the folder therefore deletes everything made from the person's photos. The index is SQLite in
+WAL mode rather than a JSON file because the web process and the worker write it at the same time, and
+SQLite gives them transactions and locking for free. Tables that other parts keep about a user belong in
+users.db with `REFERENCES users(id) ON DELETE CASCADE`, so that deleting the user deletes those rows too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from stylist.errors import StylistError
+from stylist.identity.photos import Box, IntakeResult, PhotoSource, crop_face, intake_photos
+from stylist.imaging import load_image
+from stylist.models.presets import get_preset
+from stylist.settings import Settings
+
+MAX_NAME_LENGTH = 100
+# Ids are 64 random bits from the OS (secrets.token_hex(8)): unguessable, and safe in URLs and file
+# names. Anything else given as an id is refused before it comes near a path.
+_USER_ID = re.compile(r"[0-9a-f]{16}")
+_SCHEMA = "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)"
+
+
+@dataclass(frozen=True)
+class UserPhoto:
+    file: Path  # the upright photo, absolute
+    face: Box  # in the photo's pixels
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    created_at: str
+    folder: Path  # users/<id>/, absolute; everything made for the user goes under it
+    crop_size: int  # the size intake cut crops at
+    photos: tuple[UserPhoto, ...]
+    warnings: tuple[str, ...]  # what intake told the person
+
+    @property
+    def crops(self) -> list[Path]:
+        """The face crops cut at intake, crop_size × crop_size, one per photo."""
+        return _crop_paths(self, self.crop_size)
+
+
+def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], crop_size: int | None = None) -> User:
+    """Take in the person's photos and store them as a new user, or raise StylistError and store nothing."""
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
+        raise StylistError(f"a user's name must be 1 to {MAX_NAME_LENGTH} printable characters")
+    # Crops are cut at the size the preset's image model trains on; face_crops cuts other sizes later.
+    crop_size = crop_size or get_preset(settings.preset).resolution
+    intake = intake_photos(photos, crop_size)
+    user_id = secrets.token_hex(8)
+    root = _users_dir(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / user_id
+    # The user is written in a hidden folder and renamed into place as the index row is committed, so a
+    # failed add leaves nothing behind and readers never see a half-written user.
+    staging = Path(tempfile.mkdtemp(prefix=".adding-", dir=root))
+    moved = False
+    try:
+        created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        _write_user(staging, user_id, name, created_at, crop_size, intake)
+        with _registry(settings) as db, _transaction(db):
+            db.execute("INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)", (user_id, name, created_at))
+            staging.rename(folder)
+            moved = True
+    except BaseException:
+        shutil.rmtree(folder if moved else staging, ignore_errors=True)
+        raise
+    return _load(folder)
+
+
+def get_user(settings: Settings, user_id: str) -> User:
+    _check_id(user_id)
+    with _registry(settings) as db:
+        row = db.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise StylistError(f"no user {user_id}")
+    return _load(_users_dir(settings) / user_id)
+
+
+def list_users(settings: Settings) -> list[User]:
+    """Every user, oldest first."""
+    with _registry(settings) as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM users ORDER BY rowid")]
+    return [_load(_users_dir(settings) / user_id) for user_id in ids]
+
+
+def delete_user(settings: Settings, user_id: str) -> None:
+    """Remove the user's index row and their folder: photos, crops, weights, looks, videos."""
+    _check_id(user_id)
+    folder = _users_dir(settings) / user_id
+    # Renamed away inside the transaction, then removed: nobody sees a user whose files are half gone.
+    trash = folder.with_name(f".deleting-{user_id}-{secrets.token_hex(4)}")
+    with _registry(settings) as db, _transaction(db):
+        deleted = db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount
+        # A folder without a row is what a crash between the two steps leaves; it is deleted all the same.
+        if not deleted and not folder.exists():
+            raise StylistError(f"no user {user_id}")
+        if folder.exists():
+            folder.rename(trash)
+    if trash.exists():
+        shutil.rmtree(trash)
+
+
+def face_crops(user: User, size: int) -> list[Path]:
+    """The user's face crops at size×size, cut from their stored photos the first time a size is asked for.
+
+    Photos keep their face boxes, so a new size needs no face detection and frames the face the same way.
+    """
+    folder = user.folder / "crops" / str(size)
+    if not folder.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=f".{size}-", dir=folder.parent))
+        for number, photo in enumerate(user.photos, start=1):
+            image = load_image(photo.file.read_bytes())
+            _save_crop(crop_face(image, photo.face, size), staging / f"{number}.png")
+        try:
+            staging.rename(folder)
+        except OSError:
+            # Another process cut this size first; its crops are the same.
+            shutil.rmtree(staging)
+    return _crop_paths(user, size)
+
+
+def _users_dir(settings: Settings) -> Path:
+    return settings.data_dir / "users"
+
+
+def _check_id(user_id: str) -> None:
+    if not _USER_ID.fullmatch(user_id):
+        raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
+
+
+def _crop_paths(user: User, size: int) -> list[Path]:
+    return [user.folder / "crops" / str(size) / f"{number}.png" for number in range(1, len(user.photos) + 1)]
+
+
+def _write_user(folder: Path, user_id: str, name: str, created_at: str, crop_size: int, intake: IntakeResult) -> None:
+    (folder / "photos").mkdir()
+    crops = folder / "crops" / str(crop_size)
+    crops.mkdir(parents=True)
+    records = []
+    for number, photo in enumerate(intake.photos, start=1):
+        # Server-made names: the person's file names can say more about them than we want to keep.
+        photo.image.save(folder / "photos" / f"{number}.jpg", format="JPEG", quality=95)
+        _save_crop(photo.crop, crops / f"{number}.png")
+        records.append({"file": f"photos/{number}.jpg", "face": list(photo.face)})
+    record = {"id": user_id, "name": name, "created_at": created_at, "crop_size": crop_size,
+              "photos": records, "warnings": intake.warnings}
+    (folder / "user.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _save_crop(crop: Image.Image, path: Path) -> None:
+    # Lossless, so training sees the photo's pixels; the fastest zlib level, since photos barely compress
+    # and the default level takes a fifth of a second per 512-pixel crop.
+    crop.save(path, format="PNG", compress_level=1)
+
+
+def _load(folder: Path) -> User:
+    record = json.loads((folder / "user.json").read_text(encoding="utf-8"))
+    return User(
+        id=record["id"],
+        name=record["name"],
+        created_at=record["created_at"],
+        folder=folder,
+        crop_size=record["crop_size"],
+        photos=tuple(UserPhoto(folder / photo["file"], Box(*photo["face"])) for photo in record["photos"]),
+        warnings=tuple(record["warnings"]),
+    )
+
+
+@contextmanager
+def _registry(settings: Settings) -> Iterator[sqlite3.Connection]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(settings.data_dir / "users.db", timeout=30, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute(_SCHEMA)
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

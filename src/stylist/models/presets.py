@@ -1,0 +1,152 @@
+"""Presets: one name picks every model a run uses, so one switch moves the system from a laptop to a GPU.
+
+This module imports nothing heavy: the web process reads presets without importing torch.
+
+Licences of the weights the real presets name, as their Hugging Face model cards state them:
+- stabilityai/stable-diffusion-xl-base-1.0: CreativeML Open RAIL++-M (commercial use allowed, with the
+  licence's use restrictions passed on to users).
+- CompVis/stable-diffusion-v1-4: CreativeML OpenRAIL-M (the same terms for SD 1.x).
+- h94/IP-Adapter: Apache-2.0, for both the adapters and their image encoder `models/image_encoder`
+  (OpenCLIP ViT-H-14). The "plus-face" adapters condition on CLIP features of a face crop; the FaceID
+  adapters in other repositories need InsightFace models, whose licence forbids commercial use, so they
+  are not used here.
+- OpenCLIP ViT-B-32 `laion2b_s34b_b79k`: MIT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stylist.errors import StylistError
+from stylist.settings import PRESETS as PUBLIC_PRESETS
+
+
+@dataclass(frozen=True)
+class FaceAdapter:
+    """IP-Adapter "plus-face" weights, laid out as in the h94/IP-Adapter repository.
+
+    `repo` is None for the tiny presets, whose adapter is built in code and written in the same layout,
+    so that both go through diffusers' `load_ip_adapter` with the same arguments.
+    """
+
+    repo: str | None
+    subfolder: str
+    weight_name: str
+    # Relative to the repository root: the ViT-H encoder these adapters were trained with.
+    image_encoder_folder: str
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files read: this adapter and its encoder, not the repository's many other adapters and copies."""
+        encoder = self.image_encoder_folder
+        return (f"{self.subfolder}/{self.weight_name}", f"{encoder}/config.json", f"{encoder}/model.safetensors")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Every model one run uses, by name, so the CLI, the worker, tests and benchmarks agree on them."""
+
+    name: str
+    # "sdxl" (StableDiffusionXLPipeline, LoRA recipe) or "sd" (StableDiffusionPipeline, DreamBooth baseline).
+    family: str
+    # Hugging Face hub id of the image model; None means built in code from seeded configs (tiny).
+    image_model: str | None
+    # Side of the square images the model is trained and sampled at.
+    resolution: int
+    # open_clip model name and pretrained tag of the fashion CLIP backbone; no tag means random weights.
+    clip_model: str
+    clip_pretrained: str | None
+    face_adapter: FaceAdapter
+    # Default video backend: "wan-vace" or "animatediff".
+    video_backend: str
+    # The SD 1.x-shaped sibling that ablations compare against; None for the baselines themselves.
+    baseline: str | None
+
+    @property
+    def random_weights(self) -> bool:
+        """Only the tiny presets may run on random weights; real presets fail without their weights."""
+        return self.image_model is None
+
+
+SDXL_FACE_ADAPTER = FaceAdapter(
+    repo="h94/IP-Adapter",
+    subfolder="sdxl_models",
+    weight_name="ip-adapter-plus-face_sdxl_vit-h.safetensors",
+    image_encoder_folder="models/image_encoder",
+)
+# Trained on SD 1.5, which shares SD 1.4's architecture and text encoder, so it loads into SD 1.4 as is.
+SD_FACE_ADAPTER = FaceAdapter(
+    repo="h94/IP-Adapter",
+    subfolder="models",
+    weight_name="ip-adapter-plus-face_sd15.safetensors",
+    image_encoder_folder="models/image_encoder",
+)
+TINY_FACE_ADAPTER = FaceAdapter(
+    repo=None,
+    subfolder="models",
+    weight_name="ip-adapter-plus-face_tiny.safetensors",
+    image_encoder_folder="models/image_encoder",
+)
+
+# Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
+TINY_CLIP_MODEL = "stylist-tiny-ViT"
+
+# `tiny` is SDXL-shaped like `sdxl`; `tiny-sd` is its SD 1.x-shaped sibling, as `sd14` is for `sdxl`. It is
+# not offered on the command line: it is reached as `get_preset("tiny").baseline`, which is how ablations
+# find the baseline of any preset.
+_PRESETS = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            name="sdxl",
+            family="sdxl",
+            image_model="stabilityai/stable-diffusion-xl-base-1.0",
+            resolution=1024,
+            clip_model="ViT-B-32",
+            clip_pretrained="laion2b_s34b_b79k",
+            face_adapter=SDXL_FACE_ADAPTER,
+            video_backend="wan-vace",
+            baseline="sd14",
+        ),
+        Preset(
+            name="sd14",
+            family="sd",
+            image_model="CompVis/stable-diffusion-v1-4",
+            resolution=512,
+            clip_model="ViT-B-32",
+            clip_pretrained="laion2b_s34b_b79k",
+            face_adapter=SD_FACE_ADAPTER,
+            video_backend="animatediff",
+            baseline=None,
+        ),
+        Preset(
+            name="tiny",
+            family="sdxl",
+            image_model=None,
+            resolution=64,
+            clip_model=TINY_CLIP_MODEL,
+            clip_pretrained=None,
+            face_adapter=TINY_FACE_ADAPTER,
+            video_backend="wan-vace",
+            baseline="tiny-sd",
+        ),
+        Preset(
+            name="tiny-sd",
+            family="sd",
+            image_model=None,
+            resolution=64,
+            clip_model=TINY_CLIP_MODEL,
+            clip_pretrained=None,
+            face_adapter=TINY_FACE_ADAPTER,
+            video_backend="animatediff",
+            baseline=None,
+        ),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return _PRESETS[name]
+    except KeyError:
+        raise StylistError(f"unknown preset {name!r}: choose one of {', '.join(PUBLIC_PRESETS)}") from None

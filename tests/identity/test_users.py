@@ -1,0 +1,131 @@
+"""The user store: what a new user's folder and index row hold, and that refusals and deletes leave no trace."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from stylist.errors import StylistError
+from stylist.identity import users
+from stylist.identity.photos import PhotosRefused
+from stylist.identity.users import add_user, delete_user, face_crops, get_user, list_users
+from stylist.settings import Settings
+from tests.identity.conftest import SIDEWAYS_UPRIGHT
+
+
+@pytest.fixture
+def settings(data_dir) -> Settings:
+    return Settings(data_dir=data_dir, preset="sd14")
+
+
+def registry_ids(settings: Settings) -> list[str]:
+    with sqlite3.connect(settings.data_dir / "users.db") as db:
+        return [row[0] for row in db.execute("SELECT id FROM users")]
+
+
+def everything_under(settings: Settings) -> list[Path]:
+    return list((settings.data_dir / "users").rglob("*"))
+
+
+def test_a_new_user_is_stored_upright_without_metadata_with_crops_at_the_preset_size(settings, good_photos):
+    user = add_user(settings, "  Ada  ", good_photos)
+
+    assert len(user.id) == 16 and user.name == "Ada" and user.folder == settings.data_dir / "users" / user.id
+    assert user.crop_size == 512 and user.warnings == ()
+    assert registry_ids(settings) == [user.id]
+    assert sorted(path.name for path in user.folder.iterdir()) == ["crops", "photos", "user.json"]
+    record = json.loads((user.folder / "user.json").read_text())
+    assert record["name"] == "Ada" and [photo["file"] for photo in record["photos"]] == [
+        "photos/1.jpg", "photos/2.jpg", "photos/3.jpg", "photos/4.jpg"]
+    for photo in user.photos:
+        with Image.open(photo.file) as stored:
+            assert stored.format == "JPEG" and not stored.getexif() and "icc_profile" not in stored.info
+    with Image.open(user.photos[3].file) as sideways:
+        assert sideways.size == SIDEWAYS_UPRIGHT.size
+    assert user.crops == [user.folder / "crops" / "512" / f"{n}.png" for n in range(1, 5)]
+    for crop in user.crops:
+        with Image.open(crop) as image:
+            assert image.size == (512, 512) and image.mode == "RGB"
+    assert get_user(settings, user.id) == user and list_users(settings) == [user]
+
+
+def test_crops_at_another_size_are_cut_from_the_stored_photos(settings, good_photos):
+    user = add_user(settings, "Ada", good_photos, crop_size=64)
+    crops = face_crops(user, 1024)
+
+    assert crops == [user.folder / "crops" / "1024" / f"{n}.png" for n in range(1, 5)]
+    for crop in crops:
+        with Image.open(crop) as image:
+            assert image.size == (1024, 1024)
+    assert face_crops(user, 1024) == crops
+    assert sorted(path.name for path in (user.folder / "crops").iterdir()) == ["1024", "64"]
+
+
+def test_two_users_have_their_own_folders(settings, good_photos):
+    first = add_user(settings, "Ada", good_photos[:3])
+    second = add_user(settings, "Grace", good_photos[1:])
+
+    assert first.id != second.id and first.folder != second.folder
+    assert [user.name for user in list_users(settings)] == ["Ada", "Grace"]
+
+
+def test_a_refused_request_stores_nothing(settings, good_photos, bad_photos):
+    with pytest.raises(PhotosRefused):
+        add_user(settings, "Ada", [*good_photos[:2], bad_photos / "coffee.jpg", bad_photos / "notes.jpg"])
+    assert list_users(settings) == [] and not (settings.data_dir / "users").exists()
+
+
+def test_a_failure_while_storing_leaves_nothing_behind(settings, good_photos, monkeypatch):
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(users, "_write_user", broken)
+    with pytest.raises(OSError, match="disk full"):
+        add_user(settings, "Ada", good_photos)
+    assert list_users(settings) == [] and everything_under(settings) == []
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "two\nlines"])
+def test_a_bad_name_is_refused(settings, good_photos, name):
+    with pytest.raises(StylistError, match="name must be 1 to 100 printable characters"):
+        add_user(settings, name, good_photos)
+
+
+def test_delete_removes_every_trace(settings, good_photos):
+    kept = add_user(settings, "Grace", good_photos[:3])
+    user = add_user(settings, "Ada", good_photos)
+    face_crops(user, 64)
+    (user.folder / "weights").mkdir()
+    (user.folder / "weights" / "lora.safetensors").write_bytes(b"weights")
+
+    delete_user(settings, user.id)
+
+    assert registry_ids(settings) == [kept.id]
+    assert [path.name for path in (settings.data_dir / "users").iterdir()] == [kept.id]
+    with pytest.raises(StylistError, match=f"^no user {user.id}$"):
+        get_user(settings, user.id)
+    with pytest.raises(StylistError, match=f"^no user {user.id}$"):
+        delete_user(settings, user.id)
+
+
+def test_a_folder_left_without_its_row_is_deleted_too(settings, good_photos):
+    user = add_user(settings, "Ada", good_photos)
+    with sqlite3.connect(settings.data_dir / "users.db") as db:
+        db.execute("DELETE FROM users")
+
+    delete_user(settings, user.id)
+    assert not user.folder.exists()
+
+
+@pytest.mark.parametrize("user_id", ["..", "../victim", "/tmp", "0123456789abcdef/..", "0123456789ABCDEF", "", "a" * 17])
+def test_ids_that_are_not_ours_never_reach_a_path(settings, user_id):
+    victim = settings.data_dir / "victim"
+    victim.mkdir()
+    for action in (get_user, delete_user):
+        with pytest.raises(StylistError, match="is not a user id"):
+            action(settings, user_id)
+    assert victim.is_dir() and (settings.data_dir).is_dir()

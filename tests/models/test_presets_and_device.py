@@ -1,0 +1,55 @@
+"""Presets name every model a run uses; devices and dtypes follow the machine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from stylist.errors import StylistError
+from stylist.models.device import default_dtype, resolve_device
+from stylist.models.presets import get_preset
+from stylist.settings import PRESETS
+
+
+def test_every_public_preset_and_its_baseline():
+    sdxl, sd14, tiny = get_preset("sdxl"), get_preset("sd14"), get_preset("tiny")
+    assert (sdxl.family, sdxl.resolution) == ("sdxl", 1024)
+    assert sdxl.image_model == "stabilityai/stable-diffusion-xl-base-1.0"
+    assert (sd14.family, sd14.resolution, sd14.image_model) == ("sd", 512, "CompVis/stable-diffusion-v1-4")
+    assert (tiny.family, tiny.resolution, tiny.random_weights) == ("sdxl", 64, True)
+    assert sdxl.face_adapter.weight_name == "ip-adapter-plus-face_sdxl_vit-h.safetensors"
+    assert (sdxl.clip_model, sdxl.clip_pretrained) == ("ViT-B-32", "laion2b_s34b_b79k")
+    assert get_preset(sdxl.baseline) is sd14
+    assert get_preset(tiny.baseline).family == "sd" and get_preset(tiny.baseline).random_weights
+    assert not any(get_preset(name).random_weights for name in PRESETS if name != "tiny")
+
+
+def test_unknown_preset_is_one_sentence():
+    with pytest.raises(StylistError, match=r"^unknown preset 'sd3': choose one of tiny, sd14, sdxl$"):
+        get_preset("sd3")
+
+
+def test_presets_do_not_import_torch():
+    # The web process reads presets and must not pay for (or depend on) torch.
+    code = "import sys, stylist.models.presets; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_devices(monkeypatch):
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert default_dtype(torch.device("cpu")) == torch.float32
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(StylistError, match="no CUDA GPU"):
+        resolve_device("cuda")
+    with pytest.raises(StylistError, match="unknown device 'tpu'"):
+        resolve_device("tpu")
+
+
+@pytest.mark.parametrize(("bf16", "dtype"), [(True, torch.bfloat16), (False, torch.float16)])
+def test_gpu_dtype(monkeypatch, bf16, dtype):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
+    assert default_dtype(torch.device("cuda")) == dtype
