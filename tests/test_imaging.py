@@ -1,22 +1,10 @@
 import io
-import zlib
-import struct
 
 import pytest
 from PIL import Image
 
 from stylist.imaging import NEUTRAL_BACKGROUND, ImageRejected, load_image, pad_to_square
-from tests.conftest import image_bytes
-
-
-def png_bomb(width: int, height: int) -> bytes:
-    """A PNG whose header declares width×height pixels but whose file is tiny."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = zlib.compress(b"\x00" * (width * 3 + 1) * 4)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+from tests.conftest import image_bytes, png_bomb
 
 
 def test_loads_rgb():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+
+from tests.conftest import png_bomb
 
 ASTRONAUT = Image.fromarray(data.astronaut())  # 512×512; her face box is about (177, 67, 94, 94)
 EXIF_ORIENTATION = 0x0112
@@ -38,16 +38,6 @@ def save_sideways(path: Path) -> Path:
     exif = Image.Exif()
     exif[EXIF_ORIENTATION] = 6
     return save(SIDEWAYS_UPRIGHT.transpose(Image.Transpose.ROTATE_90), path, exif=exif, quality=95)
-
-
-def png_bomb(width: int, height: int) -> bytes:
-    """A PNG of a few hundred bytes whose header declares width×height pixels."""
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = zlib.compress(b"\x00" * (width * 3 + 1) * 4)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
 
 
 # Made once per session: tests only read these files.
