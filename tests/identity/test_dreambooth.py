@@ -19,8 +19,8 @@ from diffusers import DDPMScheduler
 from PIL import Image
 from safetensors.torch import load_file
 
-from stylist.identity.class_images import class_image_folder, class_images
 from stylist.errors import StylistError
+from stylist.identity.class_images import class_image_folder, class_images
 from stylist.identity.dreambooth import (
     LORA_WEIGHTS,
     TrainingProgress,
@@ -42,7 +42,7 @@ from stylist.identity.train_data import (
     tokenize,
     training_data,
 )
-from stylist.identity.users import User, add_user, get_user
+from stylist.identity.users import User, add_user, delete_user, get_user
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import get_preset
 from stylist.settings import Settings
@@ -352,6 +352,28 @@ def test_two_users_weights_stay_apart(settings, ada, bob, ada_run, bob_run):
     assert json.loads((ada_folder / "identity.json").read_text())["user_id"] == ada.id
 
 
+def test_one_pipeline_carries_one_persons_identity(settings, ada, bob, ada_run, bob_run):
+    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    load_identity(pipeline, ada, "tiny")
+    load_identity(pipeline, ada, "tiny")  # again: nothing changes
+    with pytest.raises(ValueError, match="already carries identity-"):
+        load_identity(pipeline, bob, "tiny")
+
+
+def test_a_user_deleted_during_training_gets_nothing_written_back(tmp_path, good_photos):
+    settings = Settings(data_dir=tmp_path, preset="tiny", device="cpu")
+    user = add_user(settings, "Eve", good_photos)
+
+    def delete_at_step_2(progress: TrainingProgress) -> None:
+        if progress.stage == "training" and progress.step == 2:
+            delete_user(settings, user.id)
+
+    with pytest.raises(StylistError, match="deleted during training"):
+        train_identity(settings, user.id, tiny_config(steps=4, checkpoint_every=3), on_progress=delete_at_step_2)
+    assert not user.folder.exists()
+    assert not list((tmp_path / "users").iterdir())
+
+
 def test_a_resumed_run_matches_an_uninterrupted_one_exactly(tmp_path, good_photos):
     settings = Settings(data_dir=tmp_path, preset="tiny", device="cpu")
     user = add_user(settings, "Ada", good_photos)
@@ -376,9 +398,15 @@ def test_a_resumed_run_matches_an_uninterrupted_one_exactly(tmp_path, good_photo
     assert resumed.losses == whole.losses
     resumed_weights = load_file(resumed.weights / LORA_WEIGHTS)
     assert all(torch.equal(resumed_weights[key], whole_weights[key]) for key in whole_weights)
-    assert [path.name for path in run.iterdir()] == ["checkpoint-6"]  # only the latest is kept
+    assert not list(run.glob("checkpoint-*"))  # a finished run keeps no checkpoint: it only served resuming
+
+    # With nothing to resume, --resume says so rather than quietly starting again.
+    with pytest.raises(StylistError, match="no checkpoint to resume"):
+        train_identity(settings, user.id, config, resume=True)
 
     # Resuming with other settings would silently train something else, so it is refused.
+    with pytest.raises(Killed):
+        train_identity(settings, user.id, config, on_progress=kill_after_step_3)
     with pytest.raises(StylistError, match="other settings \\(learning_rate\\)"):
         train_identity(settings, user.id, config.with_overrides(learning_rate=1e-2), resume=True)
 

@@ -33,13 +33,22 @@ def test_tiny_is_built_once_per_process(tmp_path):
     assert isinstance(load_image_pipeline("tiny-sd", "cpu"), StableDiffusionPipeline)
 
 
-@pytest.mark.parametrize(("preset", "repo"), [("sdxl", SDXL_REPO), ("sd14", "CompVis/stable-diffusion-v1-4")])
-def test_real_presets_without_weights_fail_in_one_sentence(offline, preset, repo):
+SDXL_WEIGHTS = ("'unet/diffusion_pytorch_model.safetensors' 'vae/diffusion_pytorch_model.safetensors' "
+                "'text_encoder/model.safetensors' 'text_encoder_2/model.safetensors'")
+SD_WEIGHTS = ("'unet/diffusion_pytorch_model.safetensors' 'vae/diffusion_pytorch_model.safetensors' "
+              "'text_encoder/model.safetensors'")
+
+
+@pytest.mark.parametrize(("preset", "repo", "weights"), [
+    ("sdxl", SDXL_REPO, SDXL_WEIGHTS), ("sd14", "CompVis/stable-diffusion-v1-4", SD_WEIGHTS),
+])
+def test_real_presets_without_weights_fail_in_one_sentence(offline, preset, repo, weights):
     with pytest.raises(StylistError) as error:
         load_image_pipeline(preset, "cpu")
+    # Only the files the loader reads: not the safety checker, fp16 copies or SDXL's second VAE.
     assert str(error.value) == (
-        f"the {preset} preset needs {repo}: download it with `hf download {repo} --include '*.json' '*.txt' "
-        f"'*/diffusion_pytorch_model.safetensors' '*/model.safetensors'` where there is network access, "
+        f"the {preset} preset needs {repo}: download it with `hf download {repo} --include 'model_index.json' "
+        f"'*/*.json' '*/*.txt' {weights}` where there is network access, "
         f"or put a copy in $STYLIST_MODELS_DIR/{repo}"
     )
 

@@ -133,7 +133,7 @@ def train_identity(
     """Personalise the settings' preset on the user's photos and store the result in their identity folder.
 
     With `resume`, training continues from the latest checkpoint of the user's last run with this preset
-    (from scratch when there is none) and ends exactly where an uninterrupted run would have.
+    (an error when there is none) and ends exactly where an uninterrupted run would have.
     """
     started = time.perf_counter()
     preset = get_preset(settings.preset)
@@ -158,11 +158,12 @@ def train_identity(
     pipeline = load_image_pipeline(preset, device, WEIGHT_DTYPES[precision], cached=False)
     run = training_folder(user, preset)
     checkpoint = latest_checkpoint(run) if resume else None
+    if resume and checkpoint is None:
+        raise StylistError(f"user {user.id} has no checkpoint to resume on the {preset.name} preset: train "
+                           "without --resume (checkpoints are written every --checkpoint-every steps)")
     if checkpoint is None and main:
         shutil.rmtree(run, ignore_errors=True)  # a fresh run must never resume from an older run's checkpoint
     sdxl = preset.family == "sdxl"
-    if precision == "fp16" and pipeline.vae.config.force_upcast:
-        pipeline.vae.to(torch.float32)  # SDXL's VAE overflows in fp16
 
     # Data: class images from the base model (cached on disk for every user), latents, prompts.
     class_files = []
@@ -235,6 +236,10 @@ def train_identity(
         optimizer.zero_grad(set_to_none=True)
         losses.append(accelerator.reduce(loss.total.detach(), reduction="mean").item())
 
+        writes = (config.checkpoint_every and step % config.checkpoint_every == 0) or (
+            config.validation_every and (step % config.validation_every == 0 or step == config.steps))
+        if writes:
+            ensure_not_deleted(user)
         if config.checkpoint_every and step % config.checkpoint_every == 0:
             save_checkpoint(run / f"checkpoint-{step}", step, losses, config, trained, optimizer, lr_scheduler,
                             generator, accelerator)
@@ -247,6 +252,7 @@ def train_identity(
     final_loss = float(np.mean(losses[-FINAL_LOSS_STEPS:]))
     seconds = round(time.perf_counter() - started, 2)
     folder = identity_folder(user, preset)
+    ensure_not_deleted(user)
     if main:
         record = {
             "user_id": user.id, "preset": preset.name, "family": preset.family, "unet": config.unet,
@@ -256,8 +262,18 @@ def train_identity(
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "config": config.to_json(),
         }
         save_identity(pipeline, trained, config, record, folder)
+        # The checkpoints only serve a resume; kept, they would hold gigabytes per user (a full SD UNet
+        # with its optimiser state) long after the identity is saved.
+        for checkpoint_folder in run.glob("checkpoint-*"):
+            shutil.rmtree(checkpoint_folder, ignore_errors=True)
     accelerator.wait_for_everyone()
     return TrainingResult(user.id, preset.name, step, final_loss, seconds, folder, losses)
+
+
+def ensure_not_deleted(user: User) -> None:
+    """Stop a run whose user was deleted meanwhile, before it writes their data back."""
+    if not user.folder.exists():
+        raise StylistError(f"user {user.id} was deleted during training; nothing of theirs was saved")
 
 
 def prompt_embeddings(pipeline: DiffusionPipeline, prompt: str) -> dict[str, torch.Tensor]:
@@ -398,7 +414,8 @@ def save_validation_images(pipeline: DiffusionPipeline, trained: dict[str, torch
 
 def latest_checkpoint(run: Path) -> Path | None:
     """The run's checkpoint with the highest step; partial ones (written under a dot name) are ignored."""
-    found = sorted(run.glob("checkpoint-*"), key=lambda path: int(path.name.removeprefix("checkpoint-")))
+    found = sorted((path for path in run.glob("checkpoint-*") if path.name.removeprefix("checkpoint-").isdigit()),
+                   key=lambda path: int(path.name.removeprefix("checkpoint-")))
     return found[-1] if found else None
 
 
@@ -497,8 +514,9 @@ def load_identity(pipeline: DiffusionPipeline, user: User, preset: Preset | str)
     """Apply what `train_identity` made for `user` and `preset` to `pipeline`, a fresh copy of the preset's model.
 
     LoRA weights become an adapter named after the user (loading it again is a no-op). A fine-tuned UNet
-    overwrites the pipeline's UNet weights, so the pipeline must not be shared (`load_image_pipeline(..., cached=False)`). Load the
-    identity before attaching a face adapter, which changes the UNet's attention layers.
+    overwrites the pipeline's UNet weights, so the pipeline must not be shared
+    (`load_image_pipeline(..., cached=False)`). A pipeline carries one person: loading a second person's
+    identity raises. Load the identity before attaching a face adapter, which changes the UNet's attention.
     """
     preset = get_preset(preset) if isinstance(preset, str) else preset
     folder = identity_folder(user, preset)
@@ -508,12 +526,24 @@ def load_identity(pipeline: DiffusionPipeline, user: User, preset: Preset | str)
         raise StylistError(f"user {user.id} has no identity trained for the {preset.name} preset: run "
                            f"`stylist --preset {preset.name} user train {user.id}`") from None
     adapter = f"identity-{user.id}"
-    if any(adapter in names for names in pipeline.get_list_adapters().values()):
-        return  # loaded before
+    loaded = {name for names in pipeline.get_list_adapters().values() for name in names}
+    if adapter in loaded:
+        return  # loaded before, and the only identity this pipeline carries (see below)
+    others = sorted(name for name in loaded if name.startswith("identity-"))
+    if others or getattr(pipeline, "_stylist_full_identity", None):
+        # Adapters stay loaded side by side and a fine-tuned UNet cannot be taken back out, so a second
+        # person's identity would mix with the first: every person gets a pipeline of their own.
+        raise ValueError(f"this pipeline already carries {(others or [pipeline._stylist_full_identity])[0]}; "
+                         "load each user's identity into a fresh pipeline")
     if record["unet"] == "full":
-        # Strict: every UNet weight must be in the file.
-        pipeline.unet.load_state_dict(load_file(folder / "unet" / "diffusion_pytorch_model.safetensors",
-                                                device=str(pipeline.device)))
+        if getattr(pipeline, "_stylist_full_identity", None) == adapter:
+            return
+        try:
+            unet_weights = load_file(folder / "unet" / "diffusion_pytorch_model.safetensors", device=str(pipeline.device))
+        except FileNotFoundError:
+            raise StylistError(f"the identity of user {user.id} in {folder} is incomplete: train it again") from None
+        pipeline.unet.load_state_dict(unet_weights)  # strict: every UNet weight must be in the file
+        pipeline._stylist_full_identity = adapter
     if not record["lora_weights"]:
         return
     weights = load_file(folder / record["lora_weights"])

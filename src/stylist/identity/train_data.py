@@ -109,7 +109,16 @@ class ImageLatents:
 
     @torch.no_grad()
     def _encode(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        distribution = self.vae.encode(pixels.to(self.vae.device, self.vae.dtype)).latent_dist
+        # SDXL's VAE overflows in fp16; it is upcast for encoding only, because the pipeline's own decode
+        # (class and validation images) upcasts an fp16 VAE itself and fails on an fp32 one fed fp16 latents.
+        upcast = self.vae.dtype == torch.float16 and self.vae.config.force_upcast
+        if upcast:
+            self.vae.to(torch.float32)
+        try:
+            distribution = self.vae.encode(pixels.to(self.vae.device, self.vae.dtype)).latent_dist
+        finally:
+            if upcast:
+                self.vae.to(torch.float16)
         return distribution.mean.float(), distribution.std.float()
 
     def sample(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

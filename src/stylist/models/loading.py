@@ -58,7 +58,16 @@ _EXTRA_ARGUMENTS = {
     "sd": {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False},
 }
 # The files of a diffusers pipeline repository that these components read (glob patterns).
-PIPELINE_FILES = ("*.json", "*.txt", "*/diffusion_pytorch_model.safetensors", "*/model.safetensors")
+def pipeline_files(parts: dict[str, type]) -> tuple[str, ...]:
+    """Glob patterns of the files these components read, and no more: repositories also carry fp16
+    copies, a safety checker and extra VAEs that would add gigabytes to a download."""
+    weights = []
+    for name, part in parts.items():
+        if issubclass(part, ModelMixin):
+            weights.append(f"{name}/diffusion_pytorch_model.safetensors")
+        elif issubclass(part, PreTrainedModel):
+            weights.append(f"{name}/model.safetensors")
+    return ("model_index.json", "*/*.json", "*/*.txt", *weights)
 
 
 @dataclass(frozen=True)
@@ -115,8 +124,8 @@ def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> Diffusio
         if dtype != torch.float32:  # built in float32; a cast to it anyway only makes diffusers log warnings
             pipeline.to(dtype=dtype)
     else:
-        weights = Weights(preset.image_model, PIPELINE_FILES)
         pipeline_class, parts = _FAMILIES[preset.family]
+        weights = Weights(preset.image_model, pipeline_files(parts))
         folder = model_folder(weights, preset)
         components = {name: load_component(part, folder, name, weights, dtype) for name, part in parts.items()}
         pipeline = pipeline_class(**components, **_EXTRA_ARGUMENTS[preset.family])
