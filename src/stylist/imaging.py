@@ -12,7 +12,8 @@ import warnings
 
 from PIL import Image, ImageOps
 
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "MPO"})
+ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "MPO"})  # MPO: how Pillow reads many phone JPEGs
+PHOTO_FORMATS = ALLOWED_FORMATS - {"GIF"}  # a person's photo is never a GIF; shops do use them for products
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 MP: larger than any phone photo or shop image we need
 NEUTRAL_BACKGROUND = (240, 240, 240)
@@ -22,7 +23,13 @@ class ImageRejected(ValueError):
     """The bytes are not an image we accept; the message says why in a few words."""
 
 
-def load_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def load_image(
+    data: bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    formats: frozenset[str] = ALLOWED_FORMATS,
+) -> Image.Image:
     """Decode `data` into an upright RGB image, or raise ImageRejected with the reason."""
     if not data:
         raise ImageRejected("the file is empty")
@@ -35,7 +42,7 @@ def load_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX
         raise ImageRejected("the image declares too many pixels (a decompression bomb)") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected("the file is not a readable image") from exc
-    if image.format not in ALLOWED_FORMATS:
+    if image.format not in formats:
         raise ImageRejected(f"the format {image.format or 'unknown'} is not accepted (use JPEG, PNG or WebP)")
     width, height = image.size
     if width * height > max_pixels:

@@ -64,6 +64,7 @@ BAD_PHOTOS = {
     "bomb.png": "too many pixels",
     "old.bmp": "BMP is not accepted",
     "scan.tiff": "TIFF is not accepted",
+    "animated.gif": "GIF is not accepted",
     "small.jpg": "at least 384",
     "far.jpg": "no face at least 80 pixels wide",
     "coffee.jpg": "no face",
@@ -83,6 +84,7 @@ def bad_photos(tmp_path_factory) -> Path:
     (folder / "bomb.png").write_bytes(png_bomb(30_000, 30_000))
     save(variant((0, 0, 480, 480)), folder / "old.bmp")
     save(variant((0, 0, 480, 480)), folder / "scan.tiff")
+    save(variant((0, 0, 480, 480)), folder / "animated.gif")
     save(ASTRONAUT.resize((300, 300)), folder / "small.jpg")
     far = Image.new("RGB", (800, 800), (90, 120, 60))
     far.paste(ASTRONAUT.resize((256, 256)), (300, 300))  # her face is now about 47 pixels wide

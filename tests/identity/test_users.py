@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -129,3 +130,19 @@ def test_ids_that_are_not_ours_never_reach_a_path(settings, user_id):
         with pytest.raises(StylistError, match="is not a user id"):
             action(settings, user_id)
     assert victim.is_dir() and (settings.data_dir).is_dir()
+
+
+def test_what_a_crash_left_behind_is_swept_away(settings, good_photos):
+    root = settings.data_dir / "users"
+    first = add_user(settings, "Ada", good_photos)
+    interrupted_delete = root / f".deleting-{first.id}-0000"
+    interrupted_delete.mkdir()
+    (interrupted_delete / "1.jpg").write_bytes(b"a photo")
+    old_add = root / ".adding-old"
+    old_add.mkdir()
+    os.utime(old_add, (0, 0))  # an add that died long ago
+    new_add = root / ".adding-now"
+    new_add.mkdir()  # may be another process adding right now
+    add_user(settings, "Bob", good_photos)
+    assert not interrupted_delete.exists() and not old_add.exists()
+    assert new_add.exists()

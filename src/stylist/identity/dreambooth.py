@@ -138,9 +138,7 @@ def train_identity(
     started = time.perf_counter()
     preset = get_preset(settings.preset)
     config = config or default_config(preset)
-    user = get_user(settings, user_id)
-    if not user.photos:
-        raise StylistError(f"user {user.id} has no photos to train on: add the person again with `stylist user add`")
+    user = get_user(settings, user_id)  # add_user guarantees 3–4 photos
 
     # One process per GPU under `accelerate launch`; fp32 on the CPU, whose kernels are fastest in it.
     device = resolve_device(settings.device)

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.imaging import MAX_BYTES, ImageRejected, load_image
+from stylist.imaging import MAX_BYTES, PHOTO_FORMATS, ImageRejected, load_image
 
 # DreamBooth learns a likeness from a handful of varied photos; fewer than three underfit it, and the
 # product asks for at most four.
@@ -207,7 +207,7 @@ def _read(source: PhotoSource) -> bytes:
 
 
 def _accept(name: str, data: bytes, crop_size: int) -> tuple[AcceptedPhoto, list[str]]:
-    image = load_image(data)
+    image = load_image(data, formats=PHOTO_FORMATS)
     if min(image.size) < MIN_SHORT_SIDE:
         raise ImageRejected(
             f"the photo is {image.width}×{image.height} pixels; it needs at least {MIN_SHORT_SIDE} on its shorter side"

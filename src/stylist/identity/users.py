@@ -19,6 +19,7 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], crop_
     user_id = secrets.token_hex(8)
     root = _users_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(settings)
     folder = root / user_id
     # The user is written in a hidden folder and renamed into place as the index row is committed, so a
     # failed add leaves nothing behind and readers never see a half-written user.
@@ -122,6 +124,20 @@ def delete_user(settings: Settings, user_id: str) -> None:
             folder.rename(trash)
     if trash.exists():
         shutil.rmtree(trash)
+    sweep_leftovers(settings)
+
+
+def sweep_leftovers(settings: Settings, stale_after: float = 3600.0) -> None:
+    """Remove what a crash left behind: folders being deleted, and adds that never finished.
+
+    These hold people's photos and nothing reads them, so they must not outlive the crash. An add still in
+    progress in another process is younger than `stale_after` seconds and is left alone.
+    """
+    root = _users_dir(settings)
+    now = time.time()
+    for leftover in [*root.glob(".deleting-*"), *root.glob(".adding-*")]:
+        if leftover.name.startswith(".deleting-") or now - leftover.stat().st_mtime > stale_after:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def face_crops(user: User, size: int) -> list[Path]:
