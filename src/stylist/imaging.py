@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 
+import imagehash
 from PIL import Image, ImageOps
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "MPO"})  # MPO: how Pillow reads many phone JPEGs
@@ -17,6 +18,9 @@ PHOTO_FORMATS = ALLOWED_FORMATS - {"GIF"}  # a person's photo is never a GIF; sh
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 MP: larger than any phone photo or shop image we need
 NEUTRAL_BACKGROUND = (240, 240, 240)
+# A 256-bit pHash: the common 64-bit one calls a garment's front and its slightly turned view duplicates.
+HASH_SIZE = 16
+NEAR_DUPLICATE_DISTANCE = 12  # of 256 bits: re-encodes and small resizes measure 0–4, other views 20 and up
 
 
 class ImageRejected(ValueError):
@@ -77,3 +81,13 @@ def pad_to_square(image: Image.Image, size: int = 512, background=NEUTRAL_BACKGR
     canvas = Image.new("RGB", (size, size), background)
     canvas.paste(fitted, ((size - fitted.width) // 2, (size - fitted.height) // 2))
     return canvas
+
+
+def perceptual_hash(image: Image.Image) -> str:
+    return str(imagehash.phash(image, hash_size=HASH_SIZE))
+
+
+def is_near_duplicate(phash: str, others: list[str], max_distance: int = NEAR_DUPLICATE_DISTANCE) -> bool:
+    """Whether `phash` is within `max_distance` bits of any of `others` (the same picture resized or re-encoded)."""
+    mine = imagehash.hex_to_hash(phash)
+    return any(mine - imagehash.hex_to_hash(other) <= max_distance for other in others)

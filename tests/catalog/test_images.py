@@ -2,7 +2,8 @@ import io
 
 from PIL import Image, ImageDraw
 
-from stylist.catalog.images import ImageStore, is_near_duplicate
+from stylist.catalog.images import ImageStore
+from stylist.imaging import is_near_duplicate
 from tests.conftest import image_bytes
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, Response, user_agent
-from stylist.catalog.images import ImageStore, StoredImage, is_near_duplicate
+from stylist.catalog.images import ImageStore, StoredImage
 from stylist.catalog.models import Extraction, ExtractedProduct, Page
 from stylist.catalog.render import Renderer
 from stylist.catalog.shops import detect_adapter, make_adapter
@@ -27,7 +27,7 @@ from stylist.catalog.sitemaps import parse_sitemap
 from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import canonical, host_of, in_scope, page_links, shop_url
 from stylist.errors import StylistError
-from stylist.imaging import ImageRejected
+from stylist.imaging import ImageRejected, is_near_duplicate
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json", "application/ld+json", "text/json")

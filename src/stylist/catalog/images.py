@@ -9,16 +9,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import imagehash
 from PIL import Image
 
-from stylist.imaging import load_image, pad_to_square
+from stylist.imaging import load_image, pad_to_square, perceptual_hash
 
 NORMALISED_SIZE = 512
-# A 256-bit pHash: the common 64-bit one calls a garment's front and its slightly turned view duplicates.
-HASH_SIZE = 16
-NEAR_DUPLICATE_DISTANCE = 12  # of 256 bits: re-encodes and small resizes measure 0–4, other views 20 and up
-
 
 @dataclass(frozen=True)
 class StoredImage:
@@ -52,15 +47,6 @@ class ImageStore:
             _write_jpeg(square, normalised, quality=92)
         # Hashed after normalising, so the same picture at another size or crop ratio lines up pixel for pixel.
         return StoredImage(sha256, image.width, image.height, perceptual_hash(square), original, normalised)
-
-
-def perceptual_hash(image: Image.Image) -> str:
-    return str(imagehash.phash(image, hash_size=HASH_SIZE))
-
-
-def is_near_duplicate(phash: str, others: list[str], max_distance: int = NEAR_DUPLICATE_DISTANCE) -> bool:
-    mine = imagehash.hex_to_hash(phash)
-    return any(mine - imagehash.hex_to_hash(other) <= max_distance for other in others)
 
 
 def _write_jpeg(image: Image.Image, path: Path, quality: int) -> None:

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import cv2
-import imagehash
 import numpy as np
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.imaging import MAX_BYTES, PHOTO_FORMATS, ImageRejected, load_image
+from stylist.imaging import MAX_BYTES, PHOTO_FORMATS, ImageRejected, is_near_duplicate, load_image, perceptual_hash
 
 # DreamBooth learns a likeness from a handful of varied photos; fewer than three underfit it, and the
 # product asks for at most four.
@@ -32,9 +31,6 @@ MIN_SHORT_SIDE = 384
 MIN_FACE_PX = 80
 # A crop enlarged more than this to reach the training resolution looks soft, and DreamBooth learns the softness.
 MAX_UPSCALE = 2.0
-# Hamming distance between 64-bit perceptual hashes: re-saves and resizes of one photo measure 0, while
-# photos that differ in framing or pose measure 10 or more.
-NEAR_DUPLICATE_BITS = 6
 # Crop side in face-box widths: the box spans brows to mouth, so three widths hold hair, chin and
 # shoulders, the head-and-shoulders framing DreamBooth face datasets use.
 CROP_FACE_WIDTHS = 3.0
@@ -233,10 +229,10 @@ def _accept(name: str, data: bytes, crop_size: int) -> tuple[AcceptedPhoto, list
 
 
 def _near_duplicates(photos: Sequence[AcceptedPhoto]) -> list[str]:
-    hashes = [imagehash.phash(photo.image) for photo in photos]
+    hashes = [perceptual_hash(photo.image) for photo in photos]
     return [
         f"{photos[i].name} and {photos[j].name} look like near-duplicates; varied photos (angle, light, "
         "clothes) teach a better likeness"
         for i, j in combinations(range(len(photos)), 2)
-        if hashes[i] - hashes[j] <= NEAR_DUPLICATE_BITS
+        if is_near_duplicate(hashes[i], [hashes[j]])
     ]
