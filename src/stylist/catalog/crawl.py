@@ -315,7 +315,8 @@ class ShopCrawl:
             sitemap = parse_sitemap(response.content)
         except ValueError:
             # A guessed /sitemap.xml that turns out to be an HTML page is the shop's business, not an error.
-            self.report.broken += 0 if guessed else 1
+            if not guessed:
+                self.report.broken += 1
             return
         for child in sitemap.sitemaps:
             self._enqueue(child, "sitemap")

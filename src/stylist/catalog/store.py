@@ -360,6 +360,7 @@ class CatalogStore:
             )
 
     def _normalised_images(self, product_ids: list[int]) -> dict[int, list[Path]]:
+        # One query for all products rather than one per product; the rows are filtered here.
         found: dict[int, list[Path]] = {}
         rows = self.db.execute(
             "SELECT pi.product_id, i.normalised FROM product_images pi JOIN images i ON i.sha256 = pi.sha256 "
