@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages stylist's tests and --render use, when they are missing.
+# Installs the Debian packages stylist's tests and --render use (Chromium, ffmpeg, redis-server), when missing.
 # Chromium comes from Debian (never from Playwright's own download, which closed networks refuse).
 set -euo pipefail
 
 packages=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
+# The Redis-backed job queue is tested against a real server.
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
