@@ -10,6 +10,7 @@ from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
 from stylist.identity.commands import user
+from stylist.looks.commands import style
 from stylist.settings import DEVICES, PRESETS, Settings
 
 
@@ -27,6 +28,7 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
 main_group.add_command(catalog)
 main_group.add_command(demo)
 main_group.add_command(user)
+main_group.add_command(style)
 
 
 def main(argv: list[str] | None = None) -> None:

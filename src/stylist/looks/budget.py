@@ -38,7 +38,7 @@ def parse_budget(prompt: str) -> tuple[Budget | None, str]:
     word = match["word_before"] or match["word_after"]
     currency = CURRENCY_SYMBOLS[symbol] if symbol else CURRENCY_WORDS[word.lower()] if word else None
     rest = (prompt[: match.start()] + prompt[match.end():]).strip(" ,;")
-    return Budget(amount, currency), re.sub(r"\s{2,}", " ", rest)
+    return Budget(amount, currency), re.sub(r"\s+(?=[,;.])|(?<=\s)\s+", "", rest)
 
 
 def _number(text: str) -> float:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import torch
+import torch.nn.functional as F
 from diffusers import DiffusionPipeline
+from torchvision.transforms import Normalize
 
 
 class PixelScorer(Protocol):
@@ -22,6 +24,26 @@ class PixelScorer(Protocol):
         ...
 
     def embed_texts(self, texts: list[str]) -> torch.Tensor: ...
+
+
+class FashionClipPixels:
+    """The fashion CLIP (stylist.grounding) as a PixelScorer: its own preprocessing (resize, normalise) done
+    on tensors, so the score stays differentiable in the pixels."""
+
+    def __init__(self, clip) -> None:
+        self.clip = clip
+        normalize = next(step for step in clip.preprocess.transforms if isinstance(step, Normalize))
+        self.mean = torch.tensor(normalize.mean).view(1, 3, 1, 1)
+        self.std = torch.tensor(normalize.std).view(1, 3, 1, 1)
+
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        size = self.clip.image_size
+        pixels = F.interpolate(pixels, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+        pixels = (pixels - self.mean.to(pixels)) / self.std.to(pixels)
+        return self.clip.encode_pixels(pixels.to(self.clip.device)).float().to(pixels.device)
+
+    def embed_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.clip.embed_texts(texts)
 
 
 def decode(pipeline: DiffusionPipeline, latents: torch.Tensor) -> torch.Tensor:

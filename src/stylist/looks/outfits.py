@@ -67,7 +67,7 @@ def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float |
     """Up to `count` outfits from `candidates` (best first), each within `budget` in total.
 
     Every outfit takes, per slot, the best product no earlier outfit used, so options differ as far as the
-    catalog allows; once a slot has run out of fresh products it reuses its best. The base alternates
+    catalog allows; once a slot has run out of fresh products it reuses its best affordable one. The base alternates
     between a dress and a top with a bottom by which of the two has the better fresh product. A slot whose
     products would break the budget is left out of that outfit. Outfits repeating an earlier one's products
     are dropped, so fewer than `count` come back when the catalog cannot make more.
@@ -80,11 +80,15 @@ def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float |
     for _ in range(count):
         remaining = float("inf") if budget is None else budget
         chosen: dict[str, StoredProduct] = {}
-        for slot in _slots_to_fill(by_slot, used):
-            product = _pick(by_slot[slot], used, remaining)
-            if product is not None:
-                chosen[slot] = product
-                remaining -= product.price or 0.0
+        base, extras = _slots_to_fill(by_slot, used)
+        # The base first, fresh or not; then fresh products in the other slots before reused ones, so the
+        # budget goes to what makes this outfit differ.
+        for slots, fresh_only in ((base, False), (extras, True), (extras, False)):
+            for slot in slots:
+                product = None if slot in chosen else _pick(by_slot[slot], used, remaining, fresh_only)
+                if product is not None:
+                    chosen[slot] = product
+                    remaining -= product.price or 0.0
         if not chosen:
             break
         outfit = Outfit(tuple(chosen[slot] for slot in SLOTS if slot in chosen))
@@ -94,8 +98,8 @@ def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float |
     return outfits
 
 
-def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> list[str]:
-    """The slots of the next outfit, the base (a dress, or a top and a bottom) first."""
+def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> tuple[list[str], list[str]]:
+    """The slots of the next outfit: its base (a dress, or a top and a bottom) and the others."""
     def best_fresh(slot: str) -> float:
         fresh = [each.score for each in by_slot[slot] if each.product.id not in used]
         return max(fresh, default=max((each.score for each in by_slot[slot]), default=float("-inf")) - 1)
@@ -105,10 +109,10 @@ def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> list[
         base = ["dress"]
     else:
         base = separates
-    return base + [slot for slot in ("outerwear", "shoes", "bag", "accessory") if by_slot[slot]]
+    return base, [slot for slot in ("outerwear", "shoes", "bag", "accessory") if by_slot[slot]]
 
 
-def _pick(candidates: list[Candidate], used: set[int], remaining: float) -> StoredProduct | None:
+def _pick(candidates: list[Candidate], used: set[int], remaining: float, fresh_only: bool) -> StoredProduct | None:
     affordable = [each.product for each in candidates if (each.product.price or 0.0) <= remaining]
     fresh = [product for product in affordable if product.id not in used]
-    return (fresh or affordable or [None])[0]
+    return (fresh or ([] if fresh_only else affordable) or [None])[0]

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from stylist.errors import StylistError
 from stylist.identity.users import get_user
 from stylist.looks.budget import Budget, parse_budget
@@ -109,7 +111,10 @@ def style(
     identity = gen.use_identity(models, user)
     lap("load")
     base_seed = seed if seed is not None else secrets.randbelow(2**31)
-    seeds = [[base_seed + number * candidates + index for index in range(candidates)] for number in range(options)]
+    # Candidates' seeds drawn from the look's seed, so that looks of neighbouring seeds share no candidate.
+    drawn_seeds = np.random.SeedSequence(base_seed).generate_state(options * candidates, dtype=np.uint32) >> 1
+    seeds = [[int(each) for each in drawn_seeds[number * candidates:(number + 1) * candidates]]
+             for number in range(options)]
     texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products) for outfit in plan]
     guidance = None
     if clip_guidance > 0:
@@ -135,7 +140,9 @@ def style(
         look_id=look_id, user_id=user.id, prompt=prompt, timings=timings, notes=notes,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         options=[Option(id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6),
-                        seed=option[ranked.index].seed, products=[_product(each) for each in outfit.products])
+                        seed=option[ranked.index].seed, products=[_product(each) for each in outfit.products],
+                        candidates=[{"seed": each.seed, "score": round(score, 6)}
+                                    for each, score in zip(option, ranked.scores, strict=True)])
                  for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1)],
         settings={"preset": settings.preset, "budget": cap.amount if cap else None,
                   "currency": cap.currency if cap else None, "seed": base_seed, "candidates": candidates,
@@ -183,5 +190,6 @@ def _default_scorer(settings: Settings) -> Scorer:
 
 def _default_pixel_scorer(settings: Settings) -> PixelScorer:
     from stylist.grounding.fashion_clip import FashionClip
+    from stylist.looks.guidance import FashionClipPixels
 
-    return FashionClip.load(settings)
+    return FashionClipPixels(FashionClip.load(settings))

@@ -22,14 +22,21 @@ class Retriever(Protocol):
 
 
 def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float | None) -> list[Candidate]:
-    """The fashion-CLIP index of purchasable products (stylist.grounding.index.search)."""
+    """The fashion-CLIP index of purchasable products (stylist.grounding.index.search); nothing from an
+    empty catalog, so that a look can still be made from the prompt alone."""
     from stylist.grounding.index import search
 
+    if not settings.catalog_db.exists():
+        return []
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        if not sum(shop["purchasable"] for shop in store.stats()):
+            return []
     return [Candidate(hit.product, hit.score) for hit in search(settings, query, k, budget=budget)]
 
 
 def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget: Budget | None) -> list[Candidate]:
-    """The candidates that are purchasable in catalog.db now, with today's record, in the budget's currency.
+    """The candidates that are purchasable in catalog.db now and have an image, with today's record, within
+    the budget and in its currency.
 
     A budget in a named currency keeps only products priced in it: the catalog stores no exchange rates.
     Each product is kept once, with its best score.

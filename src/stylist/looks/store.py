@@ -34,10 +34,12 @@ class Option:
     score: float
     seed: int
     products: list[dict]  # PRODUCT_FIELDS, `image` an absolute path, `url` the product page (the Buy link)
+    candidates: list[dict] = field(default_factory=list)  # every candidate drawn: {"seed", "score"}
 
     def to_json(self) -> dict:
         return {"id": self.id, "image": str(self.image), "score": self.score, "seed": self.seed,
-                "products": [dict(product, image=str(product["image"])) for product in self.products]}
+                "products": [dict(product, image=str(product["image"])) for product in self.products],
+                "candidates": self.candidates}
 
 
 @dataclass
@@ -133,7 +135,8 @@ def _load(settings: Settings, path: Path) -> Look:
     record = json.loads(path.read_text(encoding="utf-8"))
     options = [
         Option(id=option["id"], image=path.parent / option["image"], score=option["score"], seed=option["seed"],
-               products=[dict(product, image=str(settings.data_dir / product["image"])) for product in option["products"]])
+               products=[dict(product, image=str(settings.data_dir / product["image"])) for product in option["products"]],
+               candidates=option.get("candidates", []))
         for option in record["options"]
     ]
     return Look(look_id=record["look_id"], user_id=record["user_id"], prompt=record["prompt"], options=options,
