@@ -16,6 +16,7 @@ from stylist.identity.users import add_user
 from stylist.looks.outfits import Candidate
 from stylist.settings import Settings
 from tests.identity.conftest import save, variant
+from tests.models.conftest import offline  # noqa: F401  (a machine without model weights)
 
 # (sku, designer, title, category, colour, price, RGB); the last two are the traps.
 PRODUCTS = [

@@ -137,7 +137,7 @@ def _swap_identity(models: LookModels, user: User, wanted: str | None, full: boo
     attach_ip_adapters(pipeline, models.preset, [models.preset.face_adapter, models.preset.product_adapter])
 
 
-def _use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
+def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
     """Set the scheduler and LoRA adapters for a normal or a fast call; returns its steps and guidance."""
     pipeline = models.pipeline
     if fast and models.preset.fast_lora and not models.fast_lora:
@@ -200,7 +200,7 @@ def generate(
     """
     rows = [(index, seed) for index, outfit_seeds in enumerate(seeds) for seed in outfit_seeds]
     with models.lock:
-        recipe = _use_sampler(models, fast)
+        recipe = use_sampler(models, fast)
         steps = steps or recipe["steps"]
         pipeline = models.pipeline
         do_cfg = recipe["guidance"] > 1 and getattr(pipeline.unet.config, "time_cond_proj_dim", None) is None
@@ -210,20 +210,23 @@ def generate(
         images: list[Image.Image] = []
         batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
         total = steps * len(batches)
-        for number, batch in enumerate(batches):
-            def report(step: int, offset: int = number * steps) -> None:
-                if on_step is not None:
-                    on_step(offset + step + 1, total)
-            output = pipeline(
-                prompt=[outfits[index].text for index, _ in batch],
-                ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
-                num_inference_steps=steps,
-                guidance_scale=recipe["guidance"],
-                generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
-                callback_on_step_end=_StepCallback(report, guidance, [outfits[index].text for index, _ in batch]),
-                callback_on_step_end_tensor_inputs=["latents"],
-            )
-            images.extend(output.images)
+        try:
+            for number, batch in enumerate(batches):
+                def report(step: int, offset: int = number * steps) -> None:
+                    if on_step is not None:
+                        on_step(offset + step + 1, total)
+                output = pipeline(
+                    prompt=[outfits[index].text for index, _ in batch],
+                    ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
+                    num_inference_steps=steps,
+                    guidance_scale=recipe["guidance"],
+                    generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
+                    callback_on_step_end=_StepCallback(report, guidance, [outfits[index].text for index, _ in batch]),
+                    callback_on_step_end_tensor_inputs=["latents"],
+                )
+                images.extend(output.images)
+        finally:
+            pipeline.scheduler = models.sampler  # the fast sampler is for this call only
     found: list[list[Candidate]] = [[] for _ in outfits]
     for (index, seed), image in zip(rows, images, strict=True):
         found[index].append(Candidate(image, seed))

@@ -22,7 +22,7 @@ from stylist.errors import StylistError
 from stylist.settings import Settings
 
 # Look ids are 64 random bits like user ids; an option id is its look's id and its number.
-_LOOK_ID = re.compile(r"[0-9a-f]{16}")
+_LOOK_ID = _USER_ID = re.compile(r"[0-9a-f]{16}")
 _OPTION_ID = re.compile(r"(?P<look>[0-9a-f]{16})-(?P<number>[1-9][0-9]*)")
 PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image")
 
@@ -113,6 +113,8 @@ def find_option(settings: Settings, option_id: str) -> tuple[Look, Option]:
 
 def list_looks(settings: Settings, user_id: str) -> list[Look]:
     """The user's looks, oldest first."""
+    if not _USER_ID.fullmatch(user_id):
+        raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
     folder = settings.data_dir / "users" / user_id / "looks"
     looks = [_load(settings, path) for path in folder.glob("*/look.json")]
     return sorted(looks, key=lambda look: (look.created_at, look.look_id))
