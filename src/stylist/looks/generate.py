@@ -190,6 +190,7 @@ def generate(
     face_scale: float = DEFAULT_SCALE,
     product_scale: float = DEFAULT_PRODUCT_SCALE,
     guidance: ClipGuidance | None = None,
+    guidance_scale: float | None = None,
     batch_size: int = 8,
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[list[Candidate]]:
@@ -197,13 +198,15 @@ def generate(
 
     Every candidate's noise comes from a CPU generator of its own seed, so a seed gives the same image
     whichever batch it is drawn in and on every device. `on_step(done, total)` reports denoising steps.
+    `steps` and `guidance_scale` (classifier-free) default to the normal or the fast recipe.
     """
     rows = [(index, seed) for index, outfit_seeds in enumerate(seeds) for seed in outfit_seeds]
     with models.lock:
         recipe = use_sampler(models, fast)
         steps = steps or recipe["steps"]
+        guidance_scale = recipe["guidance"] if guidance_scale is None else guidance_scale
         pipeline = models.pipeline
-        do_cfg = recipe["guidance"] > 1 and getattr(pipeline.unet.config, "time_cond_proj_dim", None) is None
+        do_cfg = guidance_scale > 1 and getattr(pipeline.unet.config, "time_cond_proj_dim", None) is None
         pipeline.set_ip_adapter_scale([0.0 if identity.trained else face_scale,
                                        product_scale if any(outfit.products for outfit in outfits) else 0.0])
         embeds = [_image_embeds(pipeline, identity.face, outfit.products, do_cfg) for outfit in outfits]
@@ -219,7 +222,7 @@ def generate(
                     prompt=[outfits[index].text for index, _ in batch],
                     ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
                     num_inference_steps=steps,
-                    guidance_scale=recipe["guidance"],
+                    guidance_scale=guidance_scale,
                     generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
                     callback_on_step_end=_StepCallback(report, guidance, [outfits[index].text for index, _ in batch]),
                     callback_on_step_end_tensor_inputs=["latents"],
