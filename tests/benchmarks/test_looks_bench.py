@@ -37,5 +37,5 @@ def test_stage_timings_end_to_end(tmp_path):
 
     stages = json.loads(out.read_text())["stages"]
     for mode in ("look", "fast_look"):
-        assert set(stages[mode]) == {"retrieve", "load", "generate", "rank", "look", "total"}
+        assert set(stages[mode]) == {"retrieve", "outfits", "load", "generate", "rank", "look", "total"}
         assert stages[mode]["generate"] > 0 and stages[mode]["total"] >= stages[mode]["generate"]

@@ -78,7 +78,8 @@ class LookModels:
     identity: str | None = None  # the LoRA adapter loaded, "identity-<user id>"
     full_identity: bool = False  # a fully fine-tuned UNet: it cannot be taken back out
     fast_lora: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Held from choosing the person to the last image, so that threads of one worker never mix identities.
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 _MODELS: dict[tuple, LookModels] = {}

@@ -30,7 +30,7 @@ DEFAULT_CANDIDATES = 2  # per outfit; the fast first look draws one
 # Products retrieved per option: enough for each option to find fresh products in every slot.
 RETRIEVED_PER_OPTION = 12
 # Fractions of the progress bar each stage ends at; generation takes nearly all the time.
-_PROGRESS = {"retrieve": 0.05, "load": 0.15, "generate": 0.9, "rank": 0.97, "look": 1.0}
+_PROGRESS = {"retrieve": 0.05, "outfits": 0.06, "load": 0.15, "generate": 0.9, "rank": 0.97, "look": 1.0}
 
 
 def style(
@@ -105,27 +105,30 @@ def style(
         notes.append(f"the catalog gives {len(outfits)} distinct outfit(s) for this prompt; "
                      "the other options repeat them with other seeds")
     plan = [outfits[number % len(outfits)] for number in range(options)]
+    lap("outfits")
 
     # 3. Generate: candidates per option, each from its own seed.
-    models = gen.look_models(settings)
-    identity = gen.use_identity(models, user)
-    lap("load")
     base_seed = seed if seed is not None else secrets.randbelow(2**31)
     # Candidates' seeds drawn from the look's seed, so that looks of neighbouring seeds share no candidate.
     drawn_seeds = np.random.SeedSequence(base_seed).generate_state(options * candidates, dtype=np.uint32) >> 1
     seeds = [[int(each) for each in drawn_seeds[number * candidates:(number + 1) * candidates]]
              for number in range(options)]
-    texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products) for outfit in plan]
     guidance = None
     if clip_guidance > 0:
         guidance = ClipGuidance(pixel_scorer or _default_pixel_scorer(settings), clip_guidance)
-    drawn = gen.generate(
-        models, identity, texts, seeds, steps=steps, fast=fast, guidance=guidance,
-        face_scale=gen.DEFAULT_SCALE if face_scale is None else face_scale,
-        product_scale=gen.DEFAULT_PRODUCT_SCALE if product_scale is None else product_scale,
-        on_step=lambda done, total: report(_PROGRESS["load"] + (_PROGRESS["generate"] - _PROGRESS["load"]) * done / total,
-                                           "generate"),
-    )
+    models = gen.look_models(settings)
+    with models.lock:
+        identity = gen.use_identity(models, user)
+        lap("load")
+        texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products)
+                 for outfit in plan]
+        drawn = gen.generate(
+            models, identity, texts, seeds, steps=steps, fast=fast, guidance=guidance,
+            face_scale=gen.DEFAULT_SCALE if face_scale is None else face_scale,
+            product_scale=gen.DEFAULT_PRODUCT_SCALE if product_scale is None else product_scale,
+            on_step=lambda done, total: report(
+                _PROGRESS["load"] + (_PROGRESS["generate"] - _PROGRESS["load"]) * done / total, "generate"),
+        )
     lap("generate")
 
     # 4. Rank: the best candidate of each option, by the fashion CLIP against the prompt and the products.
