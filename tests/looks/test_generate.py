@@ -57,7 +57,7 @@ def test_models_stay_loaded_between_looks(catalog, user):
 
 def test_fast_mode_draws_one_candidate_with_a_few_step_sampler(catalog, user):
     seen = []
-    look = style(catalog.settings, user.id, "a coat", options=2, seed=3, fast=True, retriever=WordRetriever(),
+    look = style(catalog.settings, user.id, "a coat", options=1, seed=3, fast=True, retriever=WordRetriever(),
                  scorer=MeanColourScorer(), on_progress=lambda fraction, stage: seen.append((fraction, stage)))
     assert all(len(option.candidates) == 1 for option in look.options)
     assert look.settings["fast"] is True
