@@ -108,10 +108,10 @@ def _build(key: tuple) -> LookModels:
 def use_identity(models: LookModels, user: User) -> Identity:
     """Make the pipeline carry `user`: their LoRA when trained for the preset, else nothing (the face adapter)."""
     face = load_image(user.crops[0].read_bytes())
-    folder = identity_folder(user, models.preset)
-    record = json.loads((folder / "identity.json").read_text(encoding="utf-8")) if (folder / "identity.json").is_file() else None
+    record_file = identity_folder(user, models.preset) / "identity.json"
+    record = json.loads(record_file.read_text(encoding="utf-8")) if record_file.is_file() else None
     wanted = f"identity-{user.id}" if record else None
-    if wanted != models.identity or models.full_identity:
+    if wanted != models.identity:
         _swap_identity(models, user, wanted, full=bool(record and record["unet"] == "full"))
     if record is None:
         return Identity("a person", face, trained=False)
@@ -146,7 +146,9 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
         pipeline.load_lora_weights(str(model_folder(weights, models.preset)), weight_name=LCM_WEIGHTS,
                                    adapter_name=FAST_ADAPTER)
         models.fast_lora = True
-    adapters = [name for name in (models.identity, FAST_ADAPTER if fast and models.fast_lora else None) if name]
+    # A fully fine-tuned identity is in the UNet's own weights, not an adapter.
+    loaded = {name for names in pipeline.get_list_adapters().values() for name in names}
+    adapters = [name for name in (models.identity, FAST_ADAPTER if fast else None) if name in loaded]
     if adapters:
         pipeline.enable_lora()
         pipeline.set_adapters(adapters)

@@ -149,7 +149,7 @@ def style(
                  for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1)],
         settings={"preset": settings.preset, "budget": cap.amount if cap else None,
                   "currency": cap.currency if cap else None, "seed": base_seed, "candidates": candidates,
-                  "steps": steps, "fast": fast, "clip_guidance": clip_guidance, "identity": "lora" if identity.trained
+                  "steps": steps, "fast": fast, "clip_guidance": clip_guidance, "identity": "dreambooth" if identity.trained
                   else "face adapter"},
     )
     lap("look")
