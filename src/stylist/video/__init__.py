@@ -1,0 +1,1 @@
+"""Spin videos: a pose-driven video model turns the person in their chosen look once around."""
