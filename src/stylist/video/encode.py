@@ -71,7 +71,8 @@ def _size(frames: Sequence[Image.Image]) -> tuple[int, int]:
 
 def _palette(frames: Sequence[Image.Image], samples: int = 16) -> Image.Image:
     """A median-cut palette of a strip of frames spread over the clip."""
-    chosen = [frames[round(i * (len(frames) - 1) / max(1, samples - 1))] for i in range(min(samples, len(frames)))]
+    count = min(samples, len(frames))
+    chosen = [frames[round(i * (len(frames) - 1) / max(1, count - 1))] for i in range(count)]
     width, height = chosen[0].size
     strip = Image.new("RGB", (width * len(chosen), height))
     for index, image in enumerate(chosen):

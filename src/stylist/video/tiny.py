@@ -16,6 +16,7 @@ from diffusers import (
     AutoencoderKLWan,
     ControlNetModel,
     DDIMScheduler,
+    DiffusionPipeline,
     MotionAdapter,
     UniPCMultistepScheduler,
     WanVACEPipeline,
@@ -85,8 +86,8 @@ def build_wan_vace(configs: WanConfigs, seed: int = 0, device: torch.device | st
         transformer = WanVACETransformer3DModel(**configs.transformer)
         vae = AutoencoderKLWan(**configs.vae)
         text_encoder = UMT5EncoderModel(UMT5Config(**configs.text_encoder))
-    return WanVACEPipeline(tokenizer=clip_tokenizer(), text_encoder=text_encoder, vae=vae,
-                           scheduler=UniPCMultistepScheduler(**WAN_SCHEDULER), transformer=transformer)
+    return _for_inference(WanVACEPipeline(tokenizer=clip_tokenizer(), text_encoder=text_encoder, vae=vae,
+                                          scheduler=UniPCMultistepScheduler(**WAN_SCHEDULER), transformer=transformer))
 
 
 def build_animatediff(configs: AnimateDiffConfigs, seed: int = 0,
@@ -98,7 +99,8 @@ def build_animatediff(configs: AnimateDiffConfigs, seed: int = 0,
         motion_adapter = MotionAdapter(**configs.motion_adapter)
         controlnet = ControlNetModel.from_unet(
             image.unet, conditioning_embedding_out_channels=configs.controlnet_conditioning_channels)
-    return animatediff_pipeline(image.vae, image.text_encoder, image.tokenizer, image.unet, motion_adapter, controlnet)
+    return _for_inference(animatediff_pipeline(image.vae, image.text_encoder, image.tokenizer, image.unet,
+                                               motion_adapter, controlnet))
 
 
 def animatediff_pipeline(vae, text_encoder, tokenizer, unet, motion_adapter, controlnet) -> AnimateDiffControlNetPipeline:
@@ -107,3 +109,12 @@ def animatediff_pipeline(vae, text_encoder, tokenizer, unet, motion_adapter, con
         vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, motion_adapter=motion_adapter,
         controlnet=controlnet, scheduler=DDIMScheduler(**ANIMATEDIFF_SCHEDULER),
     )
+
+
+def _for_inference(pipeline: DiffusionPipeline) -> DiffusionPipeline:
+    """Every model in eval mode, as from_pretrained leaves them: a model built from a config starts in training
+    mode, and UMT5's dropout would then make the same seed give a different video each time."""
+    for component in pipeline.components.values():
+        if isinstance(component, torch.nn.Module):
+            component.eval()
+    return pipeline
