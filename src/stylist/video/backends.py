@@ -46,10 +46,9 @@ from stylist.models.face_adapter import attach_face_adapter
 from stylist.models.loading import Weights, load_component, model_folder, pipeline_files
 from stylist.models.presets import FaceAdapter, Preset, get_preset
 from stylist.settings import Settings
-from stylist.video import adapters
+from stylist.video import adapters, backend_name
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline, build_animatediff, build_wan_vace
 
-BACKENDS = ("wan-vace", "animatediff")
 PROMPT = "a full-body photo of a person turning around on the spot, studio light, plain background"
 NEGATIVE_PROMPT = "blurry, distorted body, extra limbs, deformed hands, low quality, text, watermark"
 
@@ -203,14 +202,6 @@ class AnimateDiffBackend(VideoBackend):
 # One process loads each (preset, backend, device, dtype) once: the worker keeps its models between jobs.
 _LOADED: dict[tuple[str, str, str, torch.dtype], VideoBackend] = {}
 _LOCK = threading.Lock()
-
-
-def backend_name(settings: Settings, name: str | None) -> str:
-    """The backend asked for, or the preset's default; an unknown one is the user's error."""
-    name = name or get_preset(settings.preset).video_backend
-    if name not in BACKENDS:
-        raise StylistError(f"unknown video backend {name!r}: choose one of {', '.join(BACKENDS)}")
-    return name
 
 
 def load_backend(settings: Settings, name: str | None = None, *, cached: bool = True) -> VideoBackend:

@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 
 from stylist.settings import Settings
+from stylist.video import BACKENDS
 
-BACKEND_CHOICE = click.Choice(["wan-vace", "animatediff"])
+BACKEND_CHOICE = click.Choice(BACKENDS)
 
 
 class VideoGroup(click.Group):
@@ -85,9 +86,12 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
     from dataclasses import replace
 
     from stylist.progress import progress_bar, wants_progress
-    from stylist.video.finetune import default_config, finetune as run, read_pairs
+    from stylist.video.pairs import read_pairs
 
-    read_pairs(Path(data_dir))  # a folder without pairs is answered before any model loads
+    read_pairs(Path(data_dir))  # a folder without pairs is answered before torch is imported
+
+    from stylist.video.finetune import default_config, finetune as run
+
     config = default_config(settings)
     changes = {"steps": steps, "rank": rank, "learning_rate": learning_rate, "frames": frames}
     config = replace(config, seed=seed, **{key: value for key, value in changes.items() if value is not None})

@@ -13,7 +13,6 @@ around"}, as `stylist video make-pairs` writes it. The adapter lands in data/mod
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -29,12 +28,11 @@ from PIL import Image, ImageOps
 
 from stylist.errors import StylistError
 from stylist.settings import Settings
-from stylist.video import adapters
-from stylist.video.backends import VideoBackend, backend_name, load_backend
+from stylist.video import adapters, backend_name
+from stylist.video.backends import VideoBackend, load_backend
+from stylist.video.pairs import METADATA, Pair, read_pairs
 from stylist.video.tiny import ANIMATEDIFF_SCHEDULER
 
-METADATA = "metadata.jsonl"
-CLIP_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".gif"}
 
 
 @dataclass(frozen=True)
@@ -55,12 +53,6 @@ DEFAULTS = {
     False: FinetuneConfig(steps=500, rank=16, learning_rate=1e-4, frames=16),
     True: FinetuneConfig(steps=30, rank=4, learning_rate=1e-3, frames=8),
 }
-
-
-@dataclass(frozen=True)
-class Pair:
-    path: Path
-    text: str
 
 
 @dataclass(frozen=True)
@@ -109,27 +101,6 @@ def finetune(settings: Settings, data_dir: Path, *, backend: str | None = None, 
     return FinetuneResult(backend=name, preset=settings.preset, steps=config.steps, clips=len(clips),
                           initial_loss=initial, final_loss=final, seconds=round(time.perf_counter() - start, 2),
                           trainable_parameters=sum(p.numel() for p in trainer.parameters), adapter=folder.resolve())
-
-
-def read_pairs(data_dir: Path) -> list[Pair]:
-    """The (clip, text) pairs metadata.jsonl names; lines naming no file or no text are skipped."""
-    if not data_dir.is_dir():
-        raise StylistError(f"{data_dir} is not a folder of video–text pairs")
-    try:
-        lines = (data_dir / METADATA).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise StylistError(f"{data_dir} has no {METADATA}: each line must be {{\"file_name\", \"text\"}} for one clip; "
-                           "`stylist video make-pairs` writes such a folder") from None
-    pairs = []
-    for line in lines:
-        try:
-            entry = json.loads(line)
-            path, text = data_dir / entry["file_name"], str(entry["text"]).strip()
-        except (ValueError, KeyError, TypeError):
-            continue
-        if text and path.suffix.lower() in CLIP_SUFFIXES and path.is_file():
-            pairs.append(Pair(path, text))
-    return pairs
 
 
 def load_clip(path: Path, min_frames: int, size: tuple[int, int], max_frames: int = 64) -> np.ndarray | None:

@@ -1,4 +1,5 @@
-"""`stylist video make-pairs`: video–text pairs for the fine-tune, from pose animations and any real clips given.
+"""Video–text pairs for the fine-tune: `stylist video make-pairs` writes them (from pose animations and any real
+clips given) and `read_pairs` reads them back.
 
 Each pose animation is the spin's skeleton moving one way (a turn to the left or right, a half turn to
 show the back, a sway), placed and sized a little differently each time, rendered as OpenPose draws it and
@@ -18,10 +19,18 @@ from pathlib import Path
 
 from stylist.errors import StylistError
 from stylist.video.encode import write_mp4
-from stylist.video.finetune import CLIP_SUFFIXES, METADATA
-from stylist.video.poses import DEFAULT_FEET_AT, DEFAULT_HEIGHT_FRACTION, PERSON_HEIGHT, Placement, render, spin_poses
-from stylist.video.poses import spin_yaw
+from stylist.video.poses import (
+    DEFAULT_FEET_AT,
+    DEFAULT_HEIGHT_FRACTION,
+    PERSON_HEIGHT,
+    Placement,
+    render,
+    spin_poses,
+    spin_yaw,
+)
 
+METADATA = "metadata.jsonl"  # one line per clip: {"file_name": "clip.mp4", "text": "a person turning around"}
+CLIP_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".gif"}
 # Each motion: its caption and its yaw (degrees) over clip time t ∈ [0, 1).
 MOTIONS: dict[str, Callable[[float], float]] = {
     "turns around once to their left": spin_yaw,
@@ -29,6 +38,12 @@ MOTIONS: dict[str, Callable[[float], float]] = {
     "turns to show their back, then turns to the front again": lambda t: 90.0 * (1 - math.cos(2 * math.pi * t)),
     "sways gently from side to side": lambda t: 25.0 * math.sin(2 * math.pi * t),
 }
+
+
+@dataclass(frozen=True)
+class Pair:
+    path: Path
+    text: str
 
 
 @dataclass(frozen=True)
@@ -82,3 +97,24 @@ def make_pairs(out_dir: Path, *, variants: int = 2, seconds: float = 2.0, fps: i
     (out_dir / METADATA).write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines),
                                     encoding="utf-8")
     return PairsReport(out_dir.resolve(), len(MOTIONS) * variants, real_clips, skipped)
+
+
+def read_pairs(data_dir: Path) -> list[Pair]:
+    """The (clip, text) pairs metadata.jsonl names; lines naming no file or no text are skipped."""
+    if not data_dir.is_dir():
+        raise StylistError(f"{data_dir} is not a folder of video–text pairs")
+    try:
+        lines = (data_dir / METADATA).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise StylistError(f"{data_dir} has no {METADATA}: each line must be {{\"file_name\", \"text\"}} for one clip; "
+                           "`stylist video make-pairs` writes such a folder") from None
+    pairs = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            path, text = data_dir / entry["file_name"], str(entry["text"]).strip()
+        except (ValueError, KeyError, TypeError):
+            continue
+        if text and path.suffix.lower() in CLIP_SUFFIXES and path.is_file():
+            pairs.append(Pair(path, text))
+    return pairs

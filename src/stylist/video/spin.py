@@ -16,6 +16,7 @@ from PIL import Image
 from stylist.errors import StylistError
 from stylist.imaging import MAX_BYTES, ImageRejected, load_image
 from stylist.settings import Settings
+from stylist.video import backend_name
 
 # A spin long enough to see the back of a garment, short enough to make in seconds on one GPU.
 MIN_SECONDS, MAX_SECONDS = 1.0, 10.0
@@ -86,18 +87,19 @@ def make_spin(
     `adapter` is a folder written by `stylist video finetune`; without it the preset's own fine-tuned adapter
     is used when one has been trained (see adapters.default_adapter_folder).
     """
-    from stylist.video import adapters
-    from stylist.video.backends import PROMPT, backend_name, load_backend
-    from stylist.video.encode import write_gif, write_mp4
-    from stylist.video.poses import fit_to_person, render, save_pose_frames, spin_poses
-    from stylist.video.windows import make_frames, plan_windows
-
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise StylistError(f"the spin is written as MP4: give --out a name ending in .mp4, not {out.name!r}")
     total = spin_frames(seconds, fps)
     look = open_look(image)
     name = backend_name(settings, backend)
+    # Torch and the models only once the request is known to be good: a bad one is answered at once.
+    from stylist.video import adapters
+    from stylist.video.backends import PROMPT, load_backend
+    from stylist.video.encode import write_gif, write_mp4
+    from stylist.video.poses import fit_to_person, render, save_pose_frames, spin_poses
+    from stylist.video.windows import make_frames, plan_windows
+
     if adapter is None and adapters.default_adapter_folder(settings, name).is_dir():
         adapter = adapters.default_adapter_folder(settings, name)
     model = load_backend(settings, name)
