@@ -99,7 +99,8 @@ def machine(device: torch.device) -> dict[str, Any]:
         "gpu": gpu.name if gpu else None,
         "gpu_memory_gib": round(gpu.total_memory / 2**30, 1) if gpu else None,
         "cuda": torch.version.cuda if gpu else None,
-        "cpu_cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+        "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "load_average": os.getloadavg()[0],
+        "platform": platform.platform(), "python": platform.python_version(),
         "torch": torch.__version__, "diffusers": diffusers.__version__, "transformers": transformers.__version__,
         "av": av.__version__,
     }

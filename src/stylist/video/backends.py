@@ -59,9 +59,9 @@ WAN_VACE = Weights("Wan-AI/Wan2.1-VACE-1.3B-diffusers", (
 SD15_PARTS = {"unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
               "tokenizer": CLIPTokenizer}
 SD15 = Weights("stable-diffusion-v1-5/stable-diffusion-v1-5", pipeline_files(SD15_PARTS))
+# Both repositories hold one model at their root.
 MOTION_ADAPTER = Weights("guoyww/animatediff-motion-adapter-v1-5-2", ("config.json", "diffusion_pytorch_model.safetensors"))
-OPENPOSE_CONTROLNET = Weights("lllyasviel/control_v11p_sd15_openpose",
-                              ("config.json", "diffusion_pytorch_model.safetensors"))
+OPENPOSE_CONTROLNET = Weights("lllyasviel/control_v11p_sd15_openpose", MOTION_ADAPTER.files)
 # The general "plus" adapter, not the face one: it carries the whole look (garments, colours) into the frames.
 LOOK_ADAPTER = FaceAdapter(repo="h94/IP-Adapter", subfolder="models", weight_name="ip-adapter-plus_sd15.safetensors",
                            image_encoder_folder="models/image_encoder")
@@ -84,8 +84,8 @@ class Recipe:
 
 
 # Real presets sample at 512×768 (portrait, divisible by Wan's 16 and SD's 8); tiny at the smallest 2:3 size
-# each tiny model accepts (Wan: multiples of 16; tiny AnimateDiff: of 4), with 2 steps. Wan's windows hold 4k+1 frames and overlap by one latent
-# frame group (1 + 4); AnimateDiff's hold its motion module's 16 frames.
+# each tiny model accepts (Wan: multiples of 16; tiny AnimateDiff: of 4), with 2 steps. Wan's windows hold
+# 4k+1 frames and overlap by one latent frame group (1 + 4); AnimateDiff's hold its motion module's 16.
 RECIPES = {
     ("wan-vace", False): Recipe(size=(512, 768), steps=30, guidance=5.0, max_frames=81, overlap=5),
     ("wan-vace", True): Recipe(size=(32, 48), steps=2, guidance=5.0, max_frames=81, overlap=5),

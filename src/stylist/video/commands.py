@@ -39,13 +39,15 @@ def video() -> None:
 
 @video.command()
 @click.argument("image")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The MP4 to write; the GIF goes beside it.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The MP4 to write; the GIF goes beside it.")
 @click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of the spin (1–10).")
 @click.option("--fps", type=int, default=8, show_default=True, help="Frames per second (4–30).")
 @click.option("--poses-out", type=click.Path(file_okay=False), help="Also save the skeleton frames here as PNGs.")
 @click.option("--backend", type=BACKEND_CHOICE, help="Video model [the preset's: sdxl wan-vace, sd14 animatediff].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise seed; the same seed gives the same video.")
-@click.option("--adapter", type=click.Path(file_okay=False), help="A fine-tuned adapter folder [the preset's, if trained].")
+@click.option("--adapter", type=click.Path(file_okay=False),
+              help="A fine-tuned adapter folder [the preset's, if trained].")
 @click.option("--json", "as_json", is_flag=True, help="Print {path, gif, seconds, fps, frames, backend}.")
 @click.pass_obj
 def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, poses_out: str | None,
@@ -74,11 +76,15 @@ def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, pos
 @click.option("--backend", type=BACKEND_CHOICE, help="Video model to fine-tune [the preset's].")
 @click.option("--steps", type=click.IntRange(min=1), help="Training steps [500; 30 on tiny].")
 @click.option("--rank", type=click.IntRange(min=1), help="LoRA rank [16; 4 on tiny].")
-@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), help="Learning rate [1e-4; 1e-3 on tiny].")
-@click.option("--frames", type=click.IntRange(min=2), help="Frames per training clip [16; 8 on tiny; Wan rounds to 1+4k].")
+@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
+              help="Learning rate [1e-4; 1e-3 on tiny].")
+@click.option("--frames", type=click.IntRange(min=2),
+              help="Frames per training clip [16; 8 on tiny; Wan rounds to 1+4k].")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), help="Adapter folder [data/models/video/<preset>-<backend>, which spins use].")
-@click.option("--json", "as_json", is_flag=True, help="Print {backend, preset, steps, clips, initial_loss, final_loss, ...}.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Adapter folder [data/models/video/<preset>-<backend>, which spins use].")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {backend, preset, steps, clips, initial_loss, final_loss, ...}.")
 @click.pass_obj
 def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int | None, rank: int | None,
              learning_rate: float | None, frames: int | None, seed: int, out: str | None, as_json: bool) -> None:
@@ -117,7 +123,8 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
 @click.option("--fps", type=click.IntRange(min=4, max=30), default=8, show_default=True)
 @click.option("--width", type=click.IntRange(min=16, max=2048), default=256, show_default=True)
 @click.option("--height", type=click.IntRange(min=16, max=2048), default=384, show_default=True)
-@click.option("--real", type=click.Path(file_okay=False), help="Also take the clips here, each captioned by a .txt of its name.")
+@click.option("--real", type=click.Path(file_okay=False),
+              help="Also take the clips here, each captioned by a .txt of its name.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print {folder, pose_clips, real_clips, skipped}.")
 def make_pairs(out_dir: str, variants: int, seconds: float, fps: int, width: int, height: int, real: str | None,
