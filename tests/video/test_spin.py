@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from stylist.errors import StylistError
 from stylist.settings import Settings
@@ -78,3 +79,12 @@ def test_the_output_must_be_an_mp4_and_the_backend_known(settings, tmp_path, ast
         make_spin(settings, astronaut, tmp_path / "spin.gif")
     with pytest.raises(StylistError, match="unknown video backend"):
         make_spin(settings, astronaut, tmp_path / "spin.mp4", backend="sora")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("backend", ["wan-vace", "animatediff"])
+def test_a_spin_on_the_gpu_in_half_precision(tmp_path, astronaut, backend):
+    settings = Settings(data_dir=tmp_path / "data", preset="tiny", device="cuda")
+    spin = make_spin(settings, astronaut, tmp_path / "spin.mp4", seconds=1, fps=8, backend=backend)
+    assert_spin_files(spin.mp4, spin.gif, 8, 8)
