@@ -8,6 +8,7 @@ trained for one model are never loaded into another.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,10 +50,15 @@ def add_adapter(model: torch.nn.Module, info: AdapterInfo) -> list[torch.nn.Para
 
 
 def save_adapter(model: torch.nn.Module, info: AdapterInfo, folder: Path) -> Path:
+    """Write the adapter; each file appears whole (written aside, then moved), weights last, so a spin in
+    another process never reads half an adapter."""
     folder.mkdir(parents=True, exist_ok=True)
     state = get_peft_model_state_dict(model, adapter_name=ADAPTER_NAME)
-    save_file({key: value.detach().float().cpu().contiguous() for key, value in state.items()}, folder / WEIGHTS_FILE)
-    (folder / INFO_FILE).write_text(json.dumps(asdict(info), indent=2) + "\n")
+    partial = {name: folder / f".{name}.partial" for name in (INFO_FILE, WEIGHTS_FILE)}
+    partial[INFO_FILE].write_text(json.dumps(asdict(info), indent=2) + "\n")
+    save_file({key: value.detach().float().cpu().contiguous() for key, value in state.items()}, partial[WEIGHTS_FILE])
+    for name, path in partial.items():
+        os.replace(path, folder / name)
     return folder
 
 
