@@ -12,6 +12,7 @@ from stylist.errors import StylistError
 from stylist.identity.commands import user
 from stylist.looks.commands import style
 from stylist.settings import DEVICES, PRESETS, Settings
+from stylist.video.commands import video
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,7 @@ main_group.add_command(catalog)
 main_group.add_command(demo)
 main_group.add_command(user)
 main_group.add_command(style)
+main_group.add_command(video)
 
 
 def main(argv: list[str] | None = None) -> None:
