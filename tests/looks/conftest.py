@@ -48,27 +48,31 @@ class Catalog:
     ids: dict[str, int] = field(default_factory=dict)  # sku → product id
 
 
+def crawl(settings: Settings, rows) -> None:
+    """One complete crawl of shop.test that saw exactly `rows` (PRODUCTS' layout)."""
+    images = ImageStore(settings.images_dir)
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
+        run = store.start_run(shop.id)
+        for sku, designer, title, category, colour, price, rgb in rows:
+            image_url = f"https://cdn.shop.test/{sku}.jpg"
+            stored = store.image_for_url(image_url) or images.put(_jpeg(rgb))
+            store.upsert_product(shop.id, run, ExtractedProduct(
+                sku=sku, url=f"https://shop.test/products/{sku.lower()}", title=title, designer=designer,
+                description=f"{title} by {designer}.", price=price, currency="EUR", available=sku != SOLD_OUT,
+                image_urls=[image_url], category=category, color=colour,
+            ), [(image_url, stored)])
+        store.finish_run(run, complete=True, stats={})
+
+
 @pytest.fixture
 def catalog(data_dir) -> Catalog:
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
-    images = ImageStore(settings.images_dir)
-    result = Catalog(settings)
+    crawl(settings, [*PRODUCTS, (GONE, "Ostra Studio", "Grey Wool Coat", "coat", "Grey", 80.0, (120, 120, 120))])
+    crawl(settings, PRODUCTS)
     with CatalogStore(settings.catalog_db, settings.images_dir) as store:
-        shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
-        for day, rows in enumerate([[*PRODUCTS, (GONE, "Ostra Studio", "Grey Wool Coat", "coat", "Grey", 80.0,
-                                                  (120, 120, 120))], PRODUCTS]):
-            run = store.start_run(shop.id)
-            for sku, designer, title, category, colour, price, rgb in rows:
-                image_url = f"https://cdn.shop.test/{sku}.jpg"
-                stored = store.image_for_url(image_url) or images.put(_jpeg(rgb))
-                store.upsert_product(shop.id, run, ExtractedProduct(
-                    sku=sku, url=f"https://shop.test/products/{sku.lower()}", title=title, designer=designer,
-                    description=f"{title} by {designer}.", price=price, currency="EUR",
-                    available=sku != SOLD_OUT, image_urls=[image_url], category=category, color=colour,
-                ), [(image_url, stored)])
-            store.finish_run(run, complete=True, stats={})
-        result.ids = {product.sku: product.id for product in store.products(include_unavailable=True)}
-    return result
+        ids = {product.sku: product.id for product in store.products(include_unavailable=True)}
+    return Catalog(settings, ids)
 
 
 class WordRetriever:

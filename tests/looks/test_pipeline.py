@@ -10,7 +10,7 @@ from stylist.errors import StylistError
 from stylist.looks.pipeline import style
 from stylist.looks.rank import PROMPT_WEIGHT
 from stylist.looks.store import get_look
-from tests.looks.conftest import GONE, SOLD_OUT, EmptyRetriever, MeanColourScorer, WordRetriever
+from tests.looks.conftest import GONE, PRODUCTS, SOLD_OUT, EmptyRetriever, MeanColourScorer, WordRetriever, crawl
 
 STEPS = 2
 
@@ -115,3 +115,26 @@ def test_bad_requests_are_one_clear_error(catalog, user):
         make(catalog, user, "  ")
     with pytest.raises(StylistError, match="1 to 8 options"):
         make(catalog, user, options=9)
+
+
+class SellOutScorer(MeanColourScorer):
+    """While the first option is ranked, a crawl finds its first product sold out."""
+
+    def __init__(self, settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.sold: list[str] = []
+
+    def score(self, images, prompt, products):
+        if not self.sold:
+            self.sold.append(products[0].title)
+            crawl(self.settings, [row for row in PRODUCTS if row[0] != products[0].sku])
+        return super().score(images, prompt, products)
+
+
+def test_products_sold_out_while_the_look_was_made_are_not_listed(catalog, user):
+    scorer = SellOutScorer(catalog.settings)
+    look = make(catalog, user, "a dress and a coat", scorer=scorer)
+    listed = {product["title"] for option in look.options for product in option.products}
+    assert listed and scorer.sold[0] not in listed
+    assert look.notes == [f"sold out while the look was made, so not listed: {scorer.sold[0]}"]

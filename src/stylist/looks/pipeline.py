@@ -21,7 +21,7 @@ from stylist.looks.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits
 from stylist.looks.rank import Scorer, best_candidate
-from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now
+from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
 from stylist.looks.store import Look, Option, copy_images, new_look_id, save_look
 from stylist.settings import Settings
 
@@ -137,13 +137,18 @@ def style(
             for option, outfit in zip(drawn, plan, strict=True)]
     lap("rank")
 
-    # 5. Look: stored with the user, for buy links and a spin video later.
+    # 5. Look: stored with the user, for buy links and a spin video later, with only the products that are
+    # still purchasable now that the images are made.
+    available = still_purchasable(settings, [product.id for outfit in plan for product in outfit.products])
+    gone = {product.title for outfit in plan for product in outfit.products if product.id not in available}
+    if gone:
+        notes.append(f"sold out while the look was made, so not listed: {', '.join(sorted(gone))}")
     look_id = new_look_id()
     look = Look(
         look_id=look_id, user_id=user.id, prompt=prompt, timings=timings, notes=notes,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         options=[Option(id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6),
-                        seed=option[ranked.index].seed, products=[_product(each) for each in outfit.products],
+                        seed=option[ranked.index].seed, products=[_product(each) for each in outfit.products if each.id in available],
                         candidates=[{"seed": each.seed, "score": round(score, 6)}
                                     for each, score in zip(option, ranked.scores, strict=True)])
                  for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1)],

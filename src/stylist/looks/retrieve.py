@@ -41,10 +41,7 @@ def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget:
     A budget in a named currency keeps only products priced in it: the catalog stores no exchange rates.
     Each product is kept once, with its best score.
     """
-    if not candidates or not settings.catalog_db.exists():
-        return []
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
-        current: dict[int, StoredProduct] = {product.id: product for product in store.products()}
+    current = _purchasable(settings, [candidate.product.id for candidate in candidates])
     kept: dict[int, Candidate] = {}
     for candidate in candidates:
         product = current.get(candidate.product.id)
@@ -56,3 +53,16 @@ def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget:
         if product.id not in kept or kept[product.id].score < candidate.score:
             kept[product.id] = Candidate(product, candidate.score)
     return sorted(kept.values(), key=lambda each: -each.score)
+
+
+def still_purchasable(settings: Settings, product_ids: Sequence[int]) -> set[int]:
+    """Which of these products are purchasable now: generation takes a while, and a crawl may finish meanwhile."""
+    return set(_purchasable(settings, product_ids))
+
+
+def _purchasable(settings: Settings, product_ids: Sequence[int]) -> dict[int, StoredProduct]:
+    if not product_ids or not settings.catalog_db.exists():
+        return {}
+    wanted = set(product_ids)
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        return {product.id: product for product in store.products() if product.id in wanted}
