@@ -144,18 +144,21 @@ def style(
     if gone:
         notes.append(f"sold out while the look was made, so not listed: {', '.join(sorted(gone))}")
     look_id = new_look_id()
+    chosen = []
+    for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1):
+        chosen.append(Option(
+            id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6), seed=option[ranked.index].seed,
+            products=[_product(product) for product in outfit.products if product.id in available],
+            candidates=[{"seed": each.seed, "score": round(score, 6)}
+                        for each, score in zip(option, ranked.scores, strict=True)],
+        ))
     look = Look(
-        look_id=look_id, user_id=user.id, prompt=prompt, timings=timings, notes=notes,
+        look_id=look_id, user_id=user.id, prompt=prompt, options=chosen, timings=timings, notes=notes,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        options=[Option(id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6),
-                        seed=option[ranked.index].seed, products=[_product(each) for each in outfit.products if each.id in available],
-                        candidates=[{"seed": each.seed, "score": round(score, 6)}
-                                    for each, score in zip(option, ranked.scores, strict=True)])
-                 for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1)],
         settings={"preset": settings.preset, "budget": cap.amount if cap else None,
                   "currency": cap.currency if cap else None, "seed": base_seed, "candidates": candidates,
-                  "steps": steps, "fast": fast, "clip_guidance": clip_guidance, "identity": "dreambooth" if identity.trained
-                  else "face adapter"},
+                  "steps": steps, "fast": fast, "clip_guidance": clip_guidance,
+                  "identity": "dreambooth" if identity.trained else "face adapter"},
     )
     lap("look")
     timings["total"] = round(time.perf_counter() - started, 4)
