@@ -9,6 +9,17 @@ import pytest
 from stylist.settings import Settings
 from tests.grounding.synthetic import build_catalog, garments
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """The tiny CLIP's matrices are too small to split: on a shared 2-core machine a second thread only waits."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 PRODUCTS = 240  # 6 categories × 6 colours × 4 patterns: most combinations appear, some twice
 SMALL = 24
 
@@ -47,3 +58,25 @@ def small_copy(small_catalog, tmp_path):
 
 def tiny_settings(data_dir) -> Settings:
     return Settings(data_dir=data_dir, preset="tiny", device="cpu")
+
+
+LEARNING_EPOCHS = 20
+
+
+@pytest.fixture(scope="session")
+def trained_catalog(synthetic_catalog, tmp_path_factory):
+    """The synthetic catalog with a tiny CLIP trained from scratch on it (the learning test checks how well)."""
+    from stylist.grounding.train import default_config, train_clip
+
+    data_dir = tmp_path_factory.mktemp("trained") / "data"
+    shutil.copytree(synthetic_catalog, data_dir)
+    config = default_config("tiny").with_overrides(epochs=LEARNING_EPOCHS)
+    result = train_clip(tiny_settings(data_dir), config)
+    return data_dir, result
+
+
+@pytest.fixture
+def trained_copy(trained_catalog, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(trained_catalog[0], copy)
+    return copy

@@ -28,7 +28,7 @@ import open_clip
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
@@ -37,8 +37,7 @@ from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
 from stylist.imaging import ImageRejected, load_image
 from stylist.models.device import resolve_device
-from stylist.models.presets import Preset, get_preset
-from stylist.models.tiny import register_tiny_clip
+from stylist.models.presets import TINY_CLIP_MODEL, Preset, get_preset
 from stylist.settings import Settings
 
 TINY_SEED = 0  # the tiny base model's weights are drawn from this seed, so every process builds the same one
@@ -84,7 +83,10 @@ class FashionClip(nn.Module):
     def __init__(self, config: ClipConfig):
         super().__init__()
         self.config = config
-        register_tiny_clip()
+        if config.backbone == TINY_CLIP_MODEL:
+            from stylist.models.tiny import register_tiny_clip  # imports diffusers: only tiny needs it
+
+            register_tiny_clip()
         with _quiet_open_clip():  # it warns that weights are random; they are filled below or on purpose (tiny)
             self.backbone, _, self.preprocess = open_clip.create_model_and_transforms(config.backbone, pretrained=None)
         self.tokenizer = open_clip.get_tokenizer(config.backbone)
@@ -138,7 +140,7 @@ class FashionClip(nn.Module):
             model = cls(config)
         if config.pretrained is not None:
             model._load_pretrained(preset)
-        return model
+        return model.eval()
 
     def _load_pretrained(self, preset: Preset) -> None:
         # models.loading imports diffusers; only real presets need it.
@@ -164,7 +166,7 @@ class FashionClip(nn.Module):
             with safe_open(str(path), framework="pt") as file:
                 config = ClipConfig(**json.loads(file.metadata()["config"]))
                 state = {name: file.get_tensor(name) for name in file.keys()}
-        except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+        except (OSError, KeyError, ValueError, TypeError, SafetensorError) as error:
             raise StylistError(f"the fine-tuned CLIP {path} cannot be read ({error}): train it again with "
                                "`stylist clip train`") from error
         with torch.random.fork_rng(devices=[]):
@@ -180,7 +182,7 @@ class FashionClip(nn.Module):
                                "train it again with `stylist clip train`")
         model.load_state_dict(state, strict=False)  # extra tensors in the file are tolerated, missing ones are not
         model.source = str(path)
-        return model
+        return model.eval()
 
     def save(self, folder: Path, info: dict | None = None) -> Path:
         """Write model.safetensors (atomically) and clip.json into `folder`; returns the weights' path."""
