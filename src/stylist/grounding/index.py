@@ -36,7 +36,7 @@ INDEX_FILE = "products.npz"
 # Below this many products an exact search is fast enough (benchmarks/results/index-cpu-2core.json).
 APPROXIMATE_FROM = 50_000
 HNSW_NEIGHBOURS = 32  # M: links per vector
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128  # candidates explored per query; recall@10 >= 0.95 in the benchmark
 EMBED_CHUNK = 512  # products embedded at a time while rebuilding
 
