@@ -143,3 +143,16 @@ def test_large_catalogs_get_an_approximate_index(trained_copy, monkeypatch):
 def test_an_empty_catalog_is_a_clear_error(data_dir):
     with pytest.raises(StylistError, match="no purchasable products"):
         search(tiny_settings(data_dir), "red dress")
+
+
+def test_the_store_reads_back_just_the_products_asked_for(small_copy):
+    # CatalogStore.products(ids=...), added for the index's query-time check: still purchasable ones only.
+    settings = tiny_settings(small_copy)
+    items = garments(24, seed=1)
+    crawl(small_copy, items, sold_out={items[0].sku})
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        everything = {product.sku: product.id for product in store.products(include_unavailable=True)}
+        wanted = [everything[items[0].sku], everything[items[1].sku], everything[items[2].sku], 10_000]
+        assert [product.sku for product in store.products(ids=wanted)] == [items[1].sku, items[2].sku]
+        assert len(list(store.products(ids=wanted, include_unavailable=True))) == 3
+        assert list(store.products(ids=[])) == []

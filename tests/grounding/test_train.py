@@ -11,6 +11,7 @@ from stylist.grounding.data import Split, catalog_pairs
 from stylist.grounding.evaluate import evaluate_clip
 from stylist.grounding.fashion_clip import FashionClip, model_dir
 from stylist.grounding.train import default_config, train_clip
+from stylist.settings import Settings
 from tests.grounding.conftest import tiny_settings
 from tests.grounding.synthetic import build_catalog, garments
 
@@ -110,3 +111,13 @@ def test_training_needs_a_catalog(data_dir):
     build_catalog(data_dir, garments(2, seed=3), images_per_product=1)
     with pytest.raises(StylistError, match="only 2 purchasable products"):
         train_clip(tiny_settings(data_dir))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_the_gpu_uses_mixed_precision_and_saves_fp32(small_copy):
+    settings = Settings(data_dir=small_copy, preset="tiny", device="cuda")
+    result = train_clip(settings, default_config("tiny").with_overrides(batch_size=8, epochs=2))
+    assert all(torch.isfinite(torch.tensor(result.losses)))
+    assert all(tensor.dtype == torch.float32 for tensor in load_file(str(result.weights)).values())
+    assert FashionClip.load(settings).embed_texts(["red dress"]).device.type == "cpu"
