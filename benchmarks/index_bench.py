@@ -8,9 +8,10 @@ Index: for each catalog size, 512-d unit vectors, an exact inner-product index (
 HNSW (the product's settings, efSearch swept) and IVF-Flat (nprobe swept). Queries are searched one at a
 time, as `stylist clip search` and the looks pipeline do; p50/p99 are over those single-query latencies
 (the exact index's over the first `--exact-queries`: at 1M each takes a while). Recall@10 is against the
-exact answers. FAISS runs on `--threads` threads (1 by default: a single query gains nothing from more,
-and on a busy machine OpenMP's threads wait on each other, which turned p99 into 100 ms). Memory is the growth of the process's resident memory
-while the index is built (the vectors themselves are counted once, outside it).
+exact answers. Memory is what the index holds (vectors, graph links, list ids), counted from its
+structures; the growth of the process's resident memory is noted beside it, but it drifts with the
+allocator. FAISS runs on `--threads` threads (1 by default: one query gains nothing from more, and on a
+busy machine OpenMP's threads wait for each other, which turned p99 into 100 ms).
 
 The vectors are clustered (a mixture of Gaussians on the sphere) and queries are perturbed catalog
 vectors, as text queries sit near the products they describe: with uniformly random vectors in 512-d
@@ -37,7 +38,7 @@ import faiss
 import numpy as np
 
 TARGETS = {"p99_ms_at_1m": 10.0, "recall_at_10": 0.95}
-HNSW_EF_SEARCH = (16, 32, 64, 128, 256)
+HNSW_EF_SEARCH = (16, 32, 64, 128, 256, 512)
 IVF_NPROBE = (4, 8, 16, 32, 64)
 
 
@@ -55,6 +56,17 @@ def machine() -> dict[str, Any]:
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def index_bytes(index: faiss.Index) -> int:
+    """What the index keeps in memory: vectors, plus HNSW's links and levels or IVF's ids and centroids."""
+    vectors = index.ntotal * index.d * 4
+    if hasattr(index, "hnsw"):
+        graph = index.hnsw
+        return vectors + 4 * (graph.neighbors.size() + graph.levels.size()) + 8 * graph.offsets.size()
+    if hasattr(index, "nlist"):
+        return vectors + 8 * index.ntotal + 4 * index.nlist * index.d
+    return vectors
 
 
 def clustered(count: int, dim: int, rng: np.random.Generator, clusters: int, spread: float = 0.35) -> np.ndarray:
@@ -104,7 +116,8 @@ def bench_size(size: int, dim: int, queries_count: int, exact_queries: int, k: i
         if train:
             index.train(vectors[rng.choice(size, min(size, 64 * index.nlist), replace=False)])
         index.add(vectors)
-        return index, {"build_s": round(time.perf_counter() - start, 2), "memory_bytes": rss_bytes() - before}
+        return index, {"build_s": round(time.perf_counter() - start, 2), "memory_bytes": index_bytes(index),
+                       "rss_growth_bytes": rss_bytes() - before}
 
     exact, info = build(lambda: faiss.IndexFlatIP(dim))
     _, truth = exact.search(queries, k)  # all queries at once: a matrix product, much faster than one by one
