@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/index_bench.py --sizes 2000 --queries 50 --clip-preset tiny --device cpu --out x.json
 
 Index: for each catalog size, 512-d unit vectors, an exact inner-product index (IndexFlatIP) against
-HNSW (the product's settings, efSearch swept) and IVF-Flat (nprobe swept). Queries are searched one at a
+HNSW (efSearch swept) and IVF-Flat with √N lists trained on 64 vectors a list, as the product builds it
+(nprobe swept). Queries are searched one at a
 time, as `stylist clip search` and the looks pipeline do; p50/p99 are over those single-query latencies
 (the exact index's over the first `--exact-queries`: at 1M each takes a while). Recall@10 is against the
 exact answers. Memory is what the index holds (vectors, graph links, list ids), counted from its
@@ -38,6 +39,8 @@ import faiss
 import numpy as np
 
 TARGETS = {"p99_ms_at_1m": 10.0, "recall_at_10": 0.95}
+HNSW_NEIGHBOURS = 32  # M
+HNSW_EF_CONSTRUCTION = 40  # faiss's default
 HNSW_EF_SEARCH = (16, 32, 64, 128, 256, 512)
 IVF_NPROBE = (4, 8, 16, 32, 64)
 
@@ -126,14 +129,14 @@ def bench_size(size: int, dim: int, queries_count: int, exact_queries: int, k: i
     del exact
 
     hnsw, info = build(lambda: _hnsw(dim))
-    result["hnsw"] = {**info, "M": 32, "ef_construction": hnsw.hnsw.efConstruction, "sweep": []}
+    result["hnsw"] = {**info, "M": HNSW_NEIGHBOURS, "ef_construction": hnsw.hnsw.efConstruction, "sweep": []}
     for ef in HNSW_EF_SEARCH:
         params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
         found, timing = latencies(lambda x, n: hnsw.search(x, n, params=params), queries, k)
         result["hnsw"]["sweep"].append({"ef_search": ef, **timing, "recall_at_10": recall(found, truth)})
     del hnsw
 
-    nlist = int(np.sqrt(size))  # the usual rule of thumb; k-means on 2 cores stays around a minute at 1M
+    nlist = int(np.sqrt(size))  # as stylist.grounding.index.build_faiss
     ivf, info = build(lambda: faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT),
                       train=True)
     result["ivf"] = {**info, "nlist": nlist, "sweep": []}
@@ -147,8 +150,6 @@ def bench_size(size: int, dim: int, queries_count: int, exact_queries: int, k: i
 
 
 def _hnsw(dim: int) -> faiss.Index:
-    from stylist.grounding.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS
-
     index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     return index

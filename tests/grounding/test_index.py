@@ -124,9 +124,10 @@ def test_the_index_follows_crawls_and_training_by_itself(trained_copy):
 def test_large_catalogs_get_an_approximate_index(trained_copy, monkeypatch):
     settings = tiny_settings(trained_copy)
     monkeypatch.setattr(product_index, "APPROXIMATE_FROM", 100)
-    assert rebuild_index(settings).kind == "hnsw"
+    monkeypatch.setattr(product_index, "IVF_NPROBE", 4)
+    assert rebuild_index(settings).kind == "ivf"
     index = product_index._load(product_index.index_path(settings))
-    assert hasattr(index.faiss, "hnsw")
+    assert index.faiss.nlist == 15 and index.faiss.ntotal == PRODUCTS
     # Nearly the same answers as an exact search over the same vectors.
     with np.load(product_index.index_path(settings)) as data:
         vectors, ids = data["vectors"], data["ids"]
@@ -135,9 +136,12 @@ def test_large_catalogs_get_an_approximate_index(trained_copy, monkeypatch):
         exact = set(ids[np.argsort(-(vectors @ vector))[:10]].tolist())
         hits = search(settings, query, k=10)
         assert len({hit.product.id for hit in hits} & exact) >= 9
-    # A narrow filter makes the search look further, until it has k answers.
+    # A narrow filter makes the search look further, until it has k answers or has seen every product.
     hats = search(settings, "red", k=12, category="hat", budget=200)
     assert len(hats) == 12 and all(hit.product.category == "hat" and hit.product.price <= 200 for hit in hats)
+    every_cheap_hat = {p.id for p in purchasable(settings).values() if p.category == "hat" and p.price <= 60}
+    found = search(settings, "blue", k=PRODUCTS, category="hat", budget=60)
+    assert {hit.product.id for hit in found} == every_cheap_hat
 
 
 def test_an_empty_catalog_is_a_clear_error(data_dir):
