@@ -63,6 +63,5 @@ def still_purchasable(settings: Settings, product_ids: Sequence[int]) -> set[int
 def _purchasable(settings: Settings, product_ids: Sequence[int]) -> dict[int, StoredProduct]:
     if not product_ids or not settings.catalog_db.exists():
         return {}
-    wanted = set(product_ids)
     with CatalogStore(settings.catalog_db, settings.images_dir) as store:
-        return {product.id: product for product in store.products() if product.id in wanted}
+        return {product.id: product for product in store.products(ids=product_ids)}
