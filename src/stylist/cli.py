@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -35,8 +36,21 @@ main_group.add_command(style)
 main_group.add_command(video)
 
 
+def quiet_libraries() -> None:
+    """Keep the model libraries' own bars and advisory warnings out of stylist's output.
+
+    Their "Loading weights" and "Writing model shards" bars and deprecation notes say nothing a stylist user
+    can act on; stylist's own bars and one-line errors do. Read by the libraries when they are imported, so
+    this runs first; a user's own setting of these variables wins.
+    """
+    for variable, value in (("TRANSFORMERS_VERBOSITY", "error"), ("DIFFUSERS_VERBOSITY", "error"),
+                            ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
+        os.environ.setdefault(variable, value)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors become one `error: ...` line on standard error and a non-zero exit."""
+    quiet_libraries()
     try:
         # Without standalone mode click returns a command's exit code instead of exiting itself.
         code = main_group.main(args=argv, prog_name="stylist", standalone_mode=False)
