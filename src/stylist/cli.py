@@ -9,8 +9,10 @@ import click
 from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
+from stylist.grounding.commands import clip
 from stylist.identity.commands import user
 from stylist.settings import DEVICES, PRESETS, Settings
+from stylist.video.commands import video
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,8 +27,10 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
 
 
 main_group.add_command(catalog)
+main_group.add_command(clip)
 main_group.add_command(demo)
 main_group.add_command(user)
+main_group.add_command(video)
 
 
 def main(argv: list[str] | None = None) -> None:
