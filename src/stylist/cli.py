@@ -11,6 +11,7 @@ from stylist.demo import demo
 from stylist.errors import StylistError
 from stylist.grounding.commands import clip
 from stylist.identity.commands import user
+from stylist.looks.commands import style
 from stylist.settings import DEVICES, PRESETS, Settings
 from stylist.video.commands import video
 
@@ -30,6 +31,7 @@ main_group.add_command(catalog)
 main_group.add_command(clip)
 main_group.add_command(demo)
 main_group.add_command(user)
+main_group.add_command(style)
 main_group.add_command(video)
 
 
