@@ -1,0 +1,1 @@
+"""Evaluation: the metrics looks are judged by, and the reports that use them."""
