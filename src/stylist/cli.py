@@ -10,6 +10,7 @@ import click
 from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
+from stylist.evaluate.bench_command import bench
 from stylist.grounding.commands import clip
 from stylist.identity.commands import user
 from stylist.looks.commands import style
@@ -28,6 +29,7 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
     ctx.obj = Settings.from_env(data_dir, preset, device)
 
 
+main_group.add_command(bench)
 main_group.add_command(catalog)
 main_group.add_command(clip)
 main_group.add_command(demo)
