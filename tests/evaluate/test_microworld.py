@@ -25,7 +25,9 @@ from stylist.evaluate.microworld.world import (
     identity_photos,
     render,
 )
-from stylist.evaluate.microworld_command import microworld
+from stylist.evaluate.microworld_command import microworld, summary
+
+BASE_STEPS = 300
 
 
 def test_classifier_reads_every_clean_render_exactly():
@@ -109,3 +111,28 @@ def test_grid_places_samples_in_rows():
     grid = np.asarray(grid_image(images, columns=2))
     assert grid.shape == (3 * 128, 2 * 128, 3)
     assert (grid[256:, :128] == 200).all() and (grid[256:, 128:] == 255).all()
+
+
+# The suite's short version: a few hundred steps at the feasibility run's batch, which learns colours well
+# above chance (the full version, benchmarks/microworld_bench.py, trains for 45 minutes).
+SHORT = Plan(base_seconds=None, base_steps=BASE_STEPS, shuffled_seconds=None, shuffled_steps=20, subject_seconds=None,
+             subject_steps=8, class_images=2000, per_prompt=2, samples=8, class_prior_images=8, sampling_steps=10)
+
+
+def test_short_microworld_run_learns_the_prompt_and_reports_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("stylist.evaluate.microworld.report.plan_for", lambda minutes: SHORT)
+    result = CliRunner().invoke(microworld, ["--minutes", "3", "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report == json.loads((tmp_path / "report.json").read_text())
+    colour = report["prompt_fidelity"]["colour_accuracy"]
+    # Learning, not noise: well above chance, and above the untrained model.
+    assert colour["trained"] >= 2 * CHANCE["colour"]
+    assert colour["trained"] > colour["untrained"]
+    assert report["prompt_fidelity"]["runs"]["trained"]["steps"] == BASE_STEPS
+    assert set(report["subject"]["identity_share_sks"]) == {"with_prior", "without_prior", "attention_lora",
+                                                             "base_model"}
+    assert all(run["steps"] == 8 for run in report["subject"]["runs"].values())
+    for grid in ("trained", "untrained", "shuffled-captions", "identity-photos", "with-prior-sks", "base-model-class"):
+        assert (tmp_path / f"{grid}.png").is_file()
+    assert "colour accuracy" in summary(report) and "without prior" in summary(report)

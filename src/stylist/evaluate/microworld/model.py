@@ -33,7 +33,7 @@ TEXT_ENCODER = dict(CLIP_TEXT_IDS, max_position_embeddings=TOKENS, hidden_size=6
                     num_hidden_layers=2, num_attention_heads=4)
 # A cosine schedule (Nichol & Dhariwal 2021): the linear one spends most steps on noise a 32-pixel picture
 # cannot be told apart from.
-NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon",
+NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
                       clip_sample=True)
 SAMPLING_STEPS = 25
 GUIDANCE = 3.0  # 4 over-saturates the backgrounds (NOTES.md)

@@ -58,17 +58,18 @@ class Plan:
     per_prompt: int = 3  # samples per (category, colour) prompt
     samples: int = 32  # samples of the class prompt, and of "sks person", per model
     class_prior_images: int = 32  # the base model's pictures that DreamBooth's prior loss keeps it to
+    sampling_steps: int = SAMPLING_STEPS
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def plan_for(minutes: float) -> Plan:
-    """Share `minutes` out: 40% to the text-to-image model, 15% to its shuffled-caption twin, 7% to each
+    """Share `minutes` out: 45% to the text-to-image model, 12% to its shuffled-caption twin, 6% to each
     DreamBooth run; the rest is drawing and reading samples, which is slow on a CPU."""
     seconds = minutes * 60
-    return Plan(base_seconds=0.40 * seconds, base_steps=None, shuffled_seconds=0.15 * seconds, shuffled_steps=None,
-                subject_seconds=0.07 * seconds)
+    return Plan(base_seconds=0.45 * seconds, base_steps=None, shuffled_seconds=0.12 * seconds, shuffled_steps=None,
+                subject_seconds=0.06 * seconds)
 
 
 def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str], None] | None = None,
@@ -82,16 +83,18 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
     stage("drawing the class data")
     data = class_data(plan.class_images, seed)
     stage("sampling the untrained model")
-    untrained, grids["untrained"] = prompt_fidelity(new_pipeline(seed), per_prompt=plan.per_prompt)
+    untrained, grids["untrained"] = prompt_fidelity(new_pipeline(seed), per_prompt=plan.per_prompt,
+                                                      steps=plan.sampling_steps)
     stage("training the text-to-image model")
     base = new_pipeline(seed)
     base_run = train_base(base, data, seconds=plan.base_seconds, steps=plan.base_steps, seed=seed)
-    trained, grids["trained"] = prompt_fidelity(base, per_prompt=plan.per_prompt)
+    trained, grids["trained"] = prompt_fidelity(base, per_prompt=plan.per_prompt, steps=plan.sampling_steps)
     stage("training on shuffled captions")
     shuffled_model = new_pipeline(seed)
     shuffled_run = train_base(shuffled_model, data, seconds=plan.shuffled_seconds, steps=plan.shuffled_steps,
                               shuffle_captions=True, seed=seed)
-    shuffled, grids["shuffled-captions"] = prompt_fidelity(shuffled_model, per_prompt=plan.per_prompt)
+    shuffled, grids["shuffled-captions"] = prompt_fidelity(shuffled_model, per_prompt=plan.per_prompt,
+                                                          steps=plan.sampling_steps)
     del shuffled_model
     models = {"trained": trained, "untrained": untrained, "shuffled_captions": shuffled}
     fidelity = {
@@ -107,7 +110,8 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
     stage("sampling the base model as DreamBooth starts from it")
     photos, _ = identity_photos()
     grids["identity-photos"] = photos
-    prior_pictures = draw_class_images(base, replace(RECIPE, num_class_images=plan.class_prior_images), seed)
+    prior_pictures = draw_class_images(base, replace(RECIPE, num_class_images=plan.class_prior_images,
+                                                     class_inference_steps=plan.sampling_steps), seed)
     subjects = {"base_model": _subject_scores(base, plan, grids, "base-model")}
     runs = {}
     for name, changes in SUBJECT_RUNS.items():
@@ -133,7 +137,7 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
         "plan": plan.to_json(),
         "model": {"unet_parameters": _parameters(base.unet), "text_encoder_parameters": _parameters(base.text_encoder),
                   "unet_config": {key: list(value) if isinstance(value, tuple) else value for key, value in UNET.items()},
-                  "sampling": {"scheduler": "DDIM", "steps": SAMPLING_STEPS, "guidance": GUIDANCE}},
+                  "sampling": {"scheduler": "DDIM", "steps": plan.sampling_steps, "guidance": GUIDANCE}},
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "torch_threads": torch.get_num_threads()},
         "seconds": round(time.perf_counter() - started, 1),
@@ -144,9 +148,10 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
 
 
 def _subject_scores(model: MicroPipeline, plan: Plan, grids: dict[str, np.ndarray], name: str) -> dict[str, float]:
-    identity, grids[f"{name}-sks"] = hat_share(model, INSTANCE_PROMPT, plan.samples)
-    classes, grids[f"{name}-class"] = class_samples(model, plan.samples)
-    prompted, grids[f"{name}-sks-prompted"] = prompt_fidelity(model, subject="sks person", per_prompt=1)
+    steps = plan.sampling_steps
+    identity, grids[f"{name}-sks"] = hat_share(model, INSTANCE_PROMPT, plan.samples, steps=steps)
+    classes, grids[f"{name}-class"] = class_samples(model, plan.samples, steps=steps)
+    prompted, grids[f"{name}-sks-prompted"] = prompt_fidelity(model, subject="sks person", per_prompt=1, steps=steps)
     return {
         "identity_share_sks": round(identity, 4),
         "identity_share_class": round(classes.hat_share, 4),

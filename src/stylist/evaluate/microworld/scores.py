@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from stylist.evaluate.microworld.classifier import Reading, classify
-from stylist.evaluate.microworld.model import MicroPipeline
+from stylist.evaluate.microworld.model import SAMPLING_STEPS, MicroPipeline
 from stylist.evaluate.microworld.world import CATEGORIES, CLASS_PROMPT, COLOURS, HAIRS, SKINS, prompt_grid
 
 CHANCE = {"colour": 1 / len(COLOURS), "category": 1 / len(CATEGORIES)}
@@ -59,11 +59,11 @@ def fidelity_prompts(subject: str, per_prompt: int) -> tuple[list[str], list[tup
     return [f"a photo of {subject} wearing a {colour} {category}" for category, colour in pairs], pairs
 
 
-def prompt_fidelity(pipeline: MicroPipeline, subject: str = "a person", per_prompt: int = 4,
-                    seed: int = 1) -> tuple[FidelityScores, np.ndarray]:
+def prompt_fidelity(pipeline: MicroPipeline, subject: str = "a person", per_prompt: int = 4, seed: int = 1,
+                    steps: int = SAMPLING_STEPS) -> tuple[FidelityScores, np.ndarray]:
     """Scores and samples (in prompt order) for the garment prompts about `subject`."""
     prompts, pairs = fidelity_prompts(subject, per_prompt)
-    images = pipeline(prompts, torch.Generator().manual_seed(seed))
+    images = pipeline(prompts, torch.Generator().manual_seed(seed), num_inference_steps=steps)
     return fidelity_scores(classify(images), pairs), images
 
 
@@ -78,8 +78,9 @@ def fidelity_scores(readings: list[Reading], pairs: list[tuple[str, str]]) -> Fi
     )
 
 
-def class_samples(pipeline: MicroPipeline, count: int, seed: int = 2) -> tuple[ClassScores, np.ndarray]:
-    images = pipeline([CLASS_PROMPT] * count, torch.Generator().manual_seed(seed))
+def class_samples(pipeline: MicroPipeline, count: int, seed: int = 2,
+                  steps: int = SAMPLING_STEPS) -> tuple[ClassScores, np.ndarray]:
+    images = pipeline([CLASS_PROMPT] * count, torch.Generator().manual_seed(seed), num_inference_steps=steps)
     return class_scores(classify(images)), images
 
 
@@ -91,9 +92,10 @@ def class_scores(readings: list[Reading]) -> ClassScores:
                        diversity_bits=bits, samples=len(readings))
 
 
-def hat_share(pipeline: MicroPipeline, prompt: str, count: int, seed: int = 3) -> tuple[float, np.ndarray]:
+def hat_share(pipeline: MicroPipeline, prompt: str, count: int, seed: int = 3,
+              steps: int = SAMPLING_STEPS) -> tuple[float, np.ndarray]:
     """The share of `count` samples of `prompt` that wear the identity's hat, and the samples."""
-    images = pipeline([prompt] * count, torch.Generator().manual_seed(seed))
+    images = pipeline([prompt] * count, torch.Generator().manual_seed(seed), num_inference_steps=steps)
     return float(np.mean([reading.hat for reading in classify(images)])), images
 
 

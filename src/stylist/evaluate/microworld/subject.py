@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from stylist.evaluate.microworld.model import MicroPipeline, new_pipeline, noise_scheduler, to_latents
+from stylist.evaluate.microworld.model import SAMPLING_STEPS, MicroPipeline, new_pipeline, noise_scheduler, to_latents
 from stylist.evaluate.microworld.world import IDENTIFIER, SIZE
 from stylist.identity.dreambooth import add_trainable_weights, make_optimizer, training_loss
 from stylist.identity.dreambooth_config import DreamBoothConfig
@@ -28,7 +28,7 @@ from stylist.identity.train_data import Batch, encode_prompts, tokenize
 # encoder never saw while learning the world, comes to mean the identity.
 RECIPE = DreamBoothConfig(
     identifier=IDENTIFIER, unet="full", train_text_encoder=True, rank=8, resolution=SIZE, batch_size=4,
-    prior_preservation=True, prior_weight=1.0, num_class_images=64, steps=300, learning_rate=2e-4,
+    prior_preservation=True, prior_weight=1.0, num_class_images=64, class_inference_steps=SAMPLING_STEPS, steps=300, learning_rate=2e-4,
     weight_decay=1e-2, mixed_precision="no", gradient_checkpointing=False, checkpoint_every=0, validation_every=0,
 )
 
@@ -51,7 +51,8 @@ def copy_of(pipeline: MicroPipeline) -> MicroPipeline:
 
 def draw_class_images(pipeline: MicroPipeline, config: DreamBoothConfig, seed: int = 0) -> np.ndarray:
     """The prior: the base model's own pictures for the class prompt."""
-    return pipeline([config.class_prompt] * config.num_class_images, torch.Generator().manual_seed(seed))
+    return pipeline([config.class_prompt] * config.num_class_images, torch.Generator().manual_seed(seed),
+                    num_inference_steps=config.class_inference_steps)
 
 
 def train_subject(pipeline: MicroPipeline, photos: np.ndarray, class_pictures: np.ndarray | None,
