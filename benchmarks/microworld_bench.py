@@ -48,9 +48,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     about = machine()
     report = run_microworld(plan, args.grids, on_stage=lambda stage: print(f"{stage} ...", file=sys.stderr, flush=True))
     about["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
-    results = {"benchmark": "microworld", "machine": about, "settings": {**vars(args), "out": str(args.out),
-                                                                        "grids": str(args.grids) if args.grids else None},
-               **report}
+    results = {"benchmark": "microworld", **report, "machine": report["machine"] | about,
+               "settings": {**vars(args), "out": str(args.out), "grids": str(args.grids) if args.grids else None}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return results
