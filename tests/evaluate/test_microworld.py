@@ -140,7 +140,7 @@ def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path
     assert report == json.loads((tmp_path / "report.json").read_text())
     fidelity = report["prompt_fidelity"]
     # Learning, not noise: the untrained model draws nothing the classifier recognises as a person.
-    assert fidelity["recognisable"]["trained"] >= 0.25 > fidelity["recognisable"]["untrained"]
+    assert fidelity["recognisable"]["trained"] >= 0.2 > fidelity["recognisable"]["untrained"]
     assert fidelity["runs"]["trained"]["steps"] == BASE_STEPS
     for measure in ("colour_accuracy", "category_accuracy"):
         assert set(fidelity[measure]) == {"trained", "untrained", "shuffled_captions", "chance"}
