@@ -1,0 +1,59 @@
+"""Micro-world benchmark: the full `stylist eval microworld` run, its report and sample grids kept in the repository.
+
+    nice -n 15 .venv/bin/python benchmarks/microworld_bench.py --minutes 45 \
+        --out benchmarks/results/microworld-cpu-2core.json --grids benchmarks/results/microworld
+
+The machine's load average is recorded at the start and the end: the trainers run for a time budget, so
+on a shared machine they take fewer steps, and the report's step counts say how many they got.
+`--threads 1` is faster per step than torch's default where other processes compete for the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylist.evaluate.microworld.report import Plan, plan_for, run_microworld
+
+
+def machine() -> dict[str, Any]:
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "torch": torch.__version__, "gpu": None,
+            "load_average_at_start": [round(load, 2) for load in os.getloadavg()]}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=45.0, help="time for the whole run")
+    parser.add_argument("--base-steps", type=int, help="cap the text-to-image run (and its shuffled twin) at this many steps")
+    parser.add_argument("--subject-steps", type=int, help="DreamBooth steps per run")
+    parser.add_argument("--threads", type=int, help="torch CPU threads [torch's default]")
+    parser.add_argument("--out", type=Path, required=True, help="the report as JSON")
+    parser.add_argument("--grids", type=Path, help="folder for the sample grids (PNG)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    plan = plan_for(args.minutes)
+    if args.base_steps:
+        plan = Plan(**plan.to_json() | {"base_steps": args.base_steps, "shuffled_steps": args.base_steps})
+    if args.subject_steps:
+        plan = Plan(**plan.to_json() | {"subject_steps": args.subject_steps})
+    about = machine()
+    report = run_microworld(plan, args.grids, on_stage=lambda stage: print(f"{stage} ...", file=sys.stderr, flush=True))
+    about["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
+    results = {"benchmark": "microworld", **report, "machine": report["machine"] | about,
+               "settings": {**vars(args), "out": str(args.out), "grids": str(args.grids) if args.grids else None}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""`stylist eval microworld`: train every micro-world model, score it, and set each score beside a broken trainer's.
+
+1. Prompt fidelity: the text-to-image model trained on the class data, against the untrained model and a
+   run on shuffled captions (pictures learnt, prompts meaningless), and chance.
+2. Subject fidelity and prior preservation: DreamBooth on the identity's four photos with prior
+   preservation, without it, and with the attention-only LoRA a feasibility run found too weak, each
+   against the base model before DreamBooth.
+Sample grids go to PNG files beside report.json, so that what the numbers say can be seen.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from stylist.evaluate.microworld.model import GUIDANCE, SAMPLING_STEPS, UNET, MicroPipeline, new_pipeline
+from stylist.evaluate.microworld.scores import (
+    CHANCE,
+    MAX_DIVERSITY_BITS,
+    class_samples,
+    hat_share,
+    prompt_fidelity,
+)
+from stylist.evaluate.microworld.subject import RECIPE, copy_of, draw_class_images, train_subject
+from stylist.evaluate.microworld.train import TrainingRun, train_base
+from stylist.evaluate.microworld.world import INSTANCE_PROMPT, class_data, identity_photos
+
+GRID_SCALE = 4  # 32-pixel samples are drawn 128 pixels wide in the grids
+
+# What the DreamBooth runs change from the recipe: the recipe itself, the recipe without the prior, and a
+# rank-8 LoRA on the attention projections alone with a frozen text encoder (a feasibility run's recipe).
+SUBJECT_RUNS = {
+    "with_prior": {},
+    "without_prior": {"prior_preservation": False},
+    "attention_lora": {"unet": "lora", "train_text_encoder": False, "learning_rate": 1e-3},
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each trainer runs (wall-clock seconds, steps, or both: whichever ends first) and how much is sampled."""
+
+    base_seconds: float | None
+    base_steps: int | None
+    shuffled_seconds: float | None
+    shuffled_steps: int | None
+    subject_seconds: float | None  # each DreamBooth run
+    subject_steps: int = RECIPE.steps
+    class_images: int = 6000  # the class data the text-to-image model learns from
+    per_prompt: int = 3  # samples per (category, colour) prompt
+    samples: int = 32  # samples of the class prompt, and of "sks person", per model
+    class_prior_images: int = 32  # the base model's pictures that DreamBooth's prior loss keeps it to
+    sampling_steps: int = SAMPLING_STEPS
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def plan_for(minutes: float) -> Plan:
+    """Share `minutes` out: 45% to the text-to-image model, 12% to its shuffled-caption twin, 6% to each
+    DreamBooth run; the rest is drawing and reading samples, which is slow on a CPU."""
+    seconds = minutes * 60
+    return Plan(base_seconds=0.45 * seconds, base_steps=None, shuffled_seconds=0.12 * seconds, shuffled_steps=None,
+                subject_seconds=0.06 * seconds)
+
+
+def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str], None] | None = None,
+                   seed: int = 0) -> dict[str, Any]:
+    """Train and score everything in `plan`; with `out`, write report.json and the sample grids there."""
+    started = time.perf_counter()
+    stage = on_stage or (lambda name: None)
+    grids: dict[str, np.ndarray] = {}
+
+    # 1. Prompt fidelity.
+    stage("drawing the class data")
+    data = class_data(plan.class_images, seed)
+    stage("sampling the untrained model")
+    untrained, grids["untrained"] = prompt_fidelity(new_pipeline(seed), per_prompt=plan.per_prompt,
+                                                      steps=plan.sampling_steps)
+    stage("training the text-to-image model")
+    base = new_pipeline(seed)
+    base_run = train_base(base, data, seconds=plan.base_seconds, steps=plan.base_steps, seed=seed)
+    trained, grids["trained"] = prompt_fidelity(base, per_prompt=plan.per_prompt, steps=plan.sampling_steps)
+    stage("training on shuffled captions")
+    shuffled_model = new_pipeline(seed)
+    shuffled_run = train_base(shuffled_model, data, seconds=plan.shuffled_seconds, steps=plan.shuffled_steps,
+                              shuffle_captions=True, seed=seed)
+    shuffled, grids["shuffled-captions"] = prompt_fidelity(shuffled_model, per_prompt=plan.per_prompt,
+                                                          steps=plan.sampling_steps)
+    del shuffled_model
+    models = {"trained": trained, "untrained": untrained, "shuffled_captions": shuffled}
+    fidelity = {
+        measure: {name: round(getattr(scores, measure), 4) for name, scores in models.items()}
+        | ({"chance": round(CHANCE[measure.removesuffix("_accuracy")], 4)} if measure in
+           ("colour_accuracy", "category_accuracy") else {})
+        for measure in ("colour_accuracy", "category_accuracy", "both_accuracy", "recognisable")
+    }
+    fidelity["both_accuracy"]["chance"] = round(CHANCE["colour"] * CHANCE["category"], 4)
+    fidelity["runs"] = {"trained": _run_json(base_run), "shuffled_captions": _run_json(shuffled_run)}
+
+    # 2. DreamBooth on the identity.
+    stage("sampling the base model as DreamBooth starts from it")
+    photos, _ = identity_photos()
+    grids["identity-photos"] = photos
+    prior_pictures = draw_class_images(base, replace(RECIPE, num_class_images=plan.class_prior_images,
+                                                     class_inference_steps=plan.sampling_steps), seed)
+    subjects = {"base_model": _subject_scores(base, plan, grids, "base-model")}
+    runs = {}
+    for name, changes in SUBJECT_RUNS.items():
+        stage(f"DreamBooth {name.replace('_', ' ')}")
+        config = RECIPE.with_overrides(steps=plan.subject_steps, num_class_images=plan.class_prior_images, **changes)
+        model = copy_of(base)
+        run = train_subject(model, photos, prior_pictures, config, seconds=plan.subject_seconds)
+        runs[name] = {"steps": run.steps, "seconds": run.seconds, "final_loss": round(float(np.mean(run.losses[-10:])), 4),
+                      "unet": config.unet, "rank": config.rank, "train_text_encoder": config.train_text_encoder,
+                      "prior_preservation": config.prior_preservation, "prior_weight": config.prior_weight,
+                      "learning_rate": config.learning_rate, "batch": f"{config.batch_size}+{config.batch_size}"
+                      if config.prior_preservation else str(config.batch_size)}
+        subjects[name] = _subject_scores(model, plan, grids, name.replace("_", "-"))
+    subject = {measure: {name: scores[measure] for name, scores in subjects.items()} for measure in subjects["base_model"]}
+    subject["class_diversity_bits"]["max"] = round(MAX_DIVERSITY_BITS, 2)
+    subject["identity_prompted_colour_accuracy"]["chance"] = round(CHANCE["colour"], 4)
+    subject["runs"] = runs
+
+    report = {
+        "prompt_fidelity": fidelity,
+        "subject": subject,
+        "retrieval": {"skipped": "the fashion CLIP's trainer is not on this branch yet"},
+        "plan": plan.to_json(),
+        "model": {"unet_parameters": _parameters(base.unet), "text_encoder_parameters": _parameters(base.text_encoder),
+                  "unet_config": {key: list(value) if isinstance(value, tuple) else value for key, value in UNET.items()},
+                  "sampling": {"scheduler": "DDIM", "steps": plan.sampling_steps, "guidance": GUIDANCE}},
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "torch_threads": torch.get_num_threads()},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if out is not None:
+        write_outputs(report, grids, out, plan.per_prompt)
+    return report
+
+
+def _subject_scores(model: MicroPipeline, plan: Plan, grids: dict[str, np.ndarray], name: str) -> dict[str, float]:
+    steps = plan.sampling_steps
+    identity, grids[f"{name}-sks"] = hat_share(model, INSTANCE_PROMPT, plan.samples, steps=steps)
+    classes, grids[f"{name}-class"] = class_samples(model, plan.samples, steps=steps)
+    prompted, grids[f"{name}-sks-prompted"] = prompt_fidelity(model, subject="sks person", per_prompt=1, steps=steps)
+    return {
+        "identity_share_sks": round(identity, 4),
+        "identity_share_class": round(classes.hat_share, 4),
+        "class_recognisable": round(classes.recognisable, 4),
+        "class_diversity_bits": round(classes.diversity_bits, 3),
+        "identity_prompted_identity_share": round(prompted.hat_share, 4),
+        "identity_prompted_colour_accuracy": round(prompted.colour_accuracy, 4),
+        "identity_prompted_category_accuracy": round(prompted.category_accuracy, 4),
+    }
+
+
+def _run_json(run: TrainingRun) -> dict[str, Any]:
+    return {"steps": run.steps, "seconds": run.seconds, "final_loss": round(float(np.mean(run.losses[-20:])), 4)}
+
+
+def _parameters(model: torch.nn.Module) -> int:
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+def write_outputs(report: dict[str, Any], grids: dict[str, np.ndarray], out: Path, per_prompt: int) -> None:
+    """report.json and one PNG per grid; prompt grids hold one row per (category, colour) prompt."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for name, images in grids.items():
+        columns = per_prompt if name in ("trained", "untrained", "shuffled-captions") else 8
+        grid_image(images, columns).save(out / f"{name}.png")
+
+
+def grid_image(images: np.ndarray, columns: int) -> Image.Image:
+    """(N, 32, 32, 3) samples in rows of `columns`, enlarged without blurring."""
+    rows = -(-len(images) // columns)
+    padded = np.full((rows * columns, *images.shape[1:]), 255, dtype=np.uint8)
+    padded[: len(images)] = images
+    side = images.shape[1]
+    grid = padded.reshape(rows, columns, side, side, 3).transpose(0, 2, 1, 3, 4).reshape(rows * side, columns * side, 3)
+    return Image.fromarray(grid).resize((columns * side * GRID_SCALE, rows * side * GRID_SCALE), Image.NEAREST)

@@ -1,0 +1,49 @@
+"""`stylist eval microworld`: train tiny models from scratch in the micro-world and show whether each trainer learns.
+
+torch and diffusers are imported inside the command, so that `stylist --help` starts without them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stylist.progress import wants_progress
+
+
+@click.command()
+@click.option("--minutes", type=click.FloatRange(min=1), default=45.0, show_default=True,
+              help="Time for the whole run, shared out between the trainers and sampling.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write report.json and the sample grids (PNG) here.")
+def microworld(minutes: float, as_json: bool, out: Path | None) -> None:
+    """Train text-to-image, DreamBooth and their broken twins on procedural 32×32 people; report what they learnt."""
+    from stylist.evaluate.microworld.report import plan_for, run_microworld
+
+    show = wants_progress(as_json)
+    report = run_microworld(plan_for(minutes), out,
+                            on_stage=(lambda stage: click.echo(f"{stage} ...", err=True)) if show else None)
+    click.echo(json.dumps(report) if as_json else summary(report))
+
+
+def summary(report: dict[str, Any]) -> str:
+    """One line per number, each beside what the broken trainer and chance score."""
+    fidelity, subject = report["prompt_fidelity"], report["subject"]
+    lines = ["prompt fidelity (text-to-image on the class data; untrained / shuffled captions / chance):"]
+    for measure in ("colour_accuracy", "category_accuracy", "both_accuracy", "recognisable"):
+        values = fidelity[measure]
+        chance = f" / {values['chance']:.2f}" if "chance" in values else ""
+        lines.append(f"  {measure.replace('_', ' '):20} {values['trained']:.2f}  "
+                     f"({values['untrained']:.2f} / {values['shuffled_captions']:.2f}{chance})")
+    lines.append("DreamBooth on the identity (with prior / without prior / attention-only LoRA / base model):")
+    for measure, values in subject.items():
+        if measure != "runs":
+            numbers = " / ".join(f"{values[name]:.2f}" for name in
+                                 ("with_prior", "without_prior", "attention_lora", "base_model"))
+            lines.append(f"  {measure.replace('_', ' '):36} {numbers}")
+    lines.append(f"{report['seconds']:.0f} s")
+    return "\n".join(lines)
