@@ -9,8 +9,11 @@ import click
 from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
+from stylist.evaluate.commands import evaluate
 from stylist.identity.commands import user
+from stylist.jobs.commands import worker
 from stylist.settings import DEVICES, PRESETS, Settings
+from stylist.web.commands import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +30,9 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
 main_group.add_command(catalog)
 main_group.add_command(demo)
 main_group.add_command(user)
+main_group.add_command(serve)
+main_group.add_command(worker)
+main_group.add_command(evaluate)
 
 
 def main(argv: list[str] | None = None) -> None:
