@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS preferences (
     PRIMARY KEY (user_id, look_id)
 )
 """
+# Data dirs whose users.db has the tables already, in this process.
+_ready: set = set()
 
 
 def issue_token(settings: Settings, user_id: str) -> str:
@@ -103,9 +105,11 @@ def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(settings.data_dir / "users.db", timeout=30, isolation_level=None)
     try:
-        db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.executescript(_SCHEMA)
+        if settings.data_dir not in _ready:  # once per process: every API request checks a token here
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(_SCHEMA)
+            _ready.add(settings.data_dir)
         yield db
     finally:
         db.close()

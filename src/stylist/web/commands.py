@@ -66,8 +66,9 @@ class EmbeddedWorker:
 @click.option("--queue", "queue_url", metavar="URL",
               help="redis://HOST:PORT/DB to share work with `stylist worker`s elsewhere [embedded SQLite queue and worker].")
 @click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True, help="Request threads.")
+@click.option("--no-worker", is_flag=True, help="Start no embedded worker (run `stylist worker` yourself).")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, queue_url: str | None, threads: int) -> None:
+def serve(settings: Settings, host: str, port: int, queue_url: str | None, threads: int, no_worker: bool) -> None:
     """Serve the web app and API; runs its own worker unless --queue redis://… is given."""
     from waitress import create_server
 
@@ -77,7 +78,8 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     queue = open_queue(settings, queue_url)
     server = create_server(create_app(settings, queue), host=host, port=port, threads=threads)
-    embedded = None if queue_url and not queue_url.startswith("sqlite:") else EmbeddedWorker(settings, queue.url)
+    on_redis = bool(queue_url) and not queue_url.startswith("sqlite:")
+    embedded = None if on_redis or no_worker else EmbeddedWorker(settings, queue.url)
     if embedded:
         embedded.start()
 

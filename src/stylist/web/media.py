@@ -52,11 +52,8 @@ def media_url(path: Path | str | None) -> str | None:
         return None
     config = current_app.config
     data_dir: Path = config["STYLIST_SETTINGS"].data_dir
-    path = Path(path)
-    try:
-        relative = (path if path.is_absolute() else data_dir / path).resolve().relative_to(data_dir.resolve()).as_posix()
-    except ValueError:
-        return None
+    # Lexical, not resolve(): a page of products signs dozens of paths, and serving resolves them anyway.
+    relative = Path(os.path.relpath(os.path.normpath(data_dir / path), data_dir)).as_posix()
     if relative.split("/", 1)[0] not in SERVED_FOLDERS:
         return None
     expires = int(time.time()) + config["MEDIA_URL_SECONDS"]
