@@ -1,1 +1,1 @@
-"""Evaluation: what people chose in the web app, and (later) metrics, ablations and benchmarks."""
+"""Evaluation: the metrics looks are judged by, and the reports that use them."""
