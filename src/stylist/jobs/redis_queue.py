@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -170,13 +171,16 @@ return #ids
 
 class RedisQueue(JobQueue):
     def __init__(self, url: str, prefix: str = PREFIX):
-        self.url, self.prefix = url, prefix
+        parts = urlsplit(url)
+        # `url` is shown in logs and messages, so without the password it may hold.
+        self.url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])) if parts.password else url
+        self.prefix = prefix
         self.redis = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
                                           health_check_interval=30)
         try:
             self.redis.ping()
         except redis.RedisError as exc:
-            raise StylistError(f"cannot reach the Redis queue at {url}: {exc}") from exc
+            raise StylistError(f"cannot reach the Redis queue at {self.url}: {exc}") from exc
         self._submit, self._claim, self._recover, self._report, self._finish, self._cancel, self._delete_user = (
             self.redis.register_script(script)
             for script in (_SUBMIT, _CLAIM, _RECOVER_NOW, _REPORT, _FINISH, _CANCEL, _DELETE_USER)

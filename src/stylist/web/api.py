@@ -298,7 +298,9 @@ def own_option(option_id: str) -> Found:
         look = option = None
     if look is None or look.user_id != g.user_id:
         raise ApiError(404, f"no option {option_id}")
-    rank = next(number for number, each in enumerate(look.options) if each.id == option.id)
+    # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
+    ranked = sorted(look.options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
+    rank = next(number for number, each in enumerate(ranked) if each.id == option.id)
     return Found(look, option, rank)
 
 
