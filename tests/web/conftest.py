@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
+import sys
 import threading
+import types
 
 import pytest
 
@@ -70,8 +72,16 @@ def queue(settings):
 
 
 @pytest.fixture
-def worker(settings, queue):
-    """A worker thread running the real looks and video handlers (over the stand-ins until those land)."""
+def worker(settings, queue, monkeypatch):
+    """A worker thread running the real handlers, over quick stand-in pipelines (and training)."""
+    import stylist.video.spin
+
+    # A module of its own rather than a patched attribute: importing the real pipeline loads torch and the
+    # whole model stack, seconds that API tests do not need.
+    pipeline = types.ModuleType("stylist.looks.pipeline")
+    pipeline.style = fake_pipelines.style
+    monkeypatch.setitem(sys.modules, "stylist.looks.pipeline", pipeline)
+    monkeypatch.setattr(stylist.video.spin, "make_spin", fake_pipelines.make_spin)
     runner = Worker(settings, queue, {**HANDLERS, **test_handlers.HANDLERS, "train": fast_train}, name="test", lease=5, poll=0.02)
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()

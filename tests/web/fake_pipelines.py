@@ -1,9 +1,9 @@
-"""Stand-ins for the looks and video pipelines, used only while those packages have not landed in this branch.
+"""Quick stand-ins for the looks and video pipelines, so that API tests take seconds, not minutes.
 
-They have the documented interfaces (stylist.looks.pipeline.style, stylist.looks.store.get_look /
-find_option / list_looks, stylist.video.spin.make_spin) and write real files: option images from the
-catalog's product images, and an H.264 MP4 plus a GIF. `install()` adds them to sys.modules only when the
-real modules are missing, so the same tests run the real pipelines once they exist.
+`style` and `make_spin` have the pipelines' interfaces and write real files (flat-colour option images with
+purchasable products, stored through the looks store; an H.264 MP4 and a GIF). API tests put them in place
+of the real ones; the browser test runs the real pipelines. Where the looks or video package is missing
+(before it lands in this branch), `install()` adds stand-in modules, a small looks store included.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Option:
     score: float
     seed: int
     products: list[dict] = field(default_factory=list)
+    candidates: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -54,36 +55,39 @@ class Spin:
     backend: str
 
 
-def _looks_dir(settings: Settings, user_id: str) -> Path:
-    return settings.data_dir / "users" / user_id / "looks"
-
-
 def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, fast=False, on_progress=None):
-    from stylist.identity.users import get_user
+    """A look in seconds: flat-colour option images, each with two purchasable products, stored by the looks store."""
+    from stylist.looks import store
 
-    get_user(settings, user_id)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
-        products = [p for p in store.products() if budget is None or (p.price or 0) <= budget]
+    with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
+        products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget)]
     look_id = secrets.token_hex(8)
-    folder = _looks_dir(settings, user_id) / look_id
-    folder.mkdir(parents=True)
-    made = []
-    for number in range(options):
+    made, images = [], []
+    for number in range(1, options + 1):
         if on_progress:
-            on_progress(number / options, f"option {number + 1} of {options}")
-        chosen = products[number::options][:2] or products[:1]
-        image = folder / f"option-{number + 1}.png"
-        Image.new("RGB", (64, 64), (40 * number % 255, 120, 200)).save(image)
-        made.append(Option(id=f"{look_id}-{number + 1}", image=image, score=1.0 - number / 10, seed=number,
-                           products=[{"id": p.id, "designer": p.designer, "title": p.title, "price": p.price,
-                                      "currency": p.currency, "url": p.url, "image": str(p.images[0]) if p.images else None}
-                                     for p in chosen]))
-    look = Look(look_id, user_id, prompt, made, {"total": 0.0}, datetime.now(UTC).isoformat(timespec="seconds"))
-    record = {"look_id": look_id, "user_id": user_id, "prompt": prompt, "created_at": look.created_at,
-              "options": [{**o.__dict__, "image": str(o.image)} for o in made]}
+            on_progress((number - 1) / options, f"option {number} of {options}")
+        chosen = products[number - 1::options][:2] or products[:1]
+        images.append(Image.new("RGB", (64, 64), (40 * number % 255, 120, 200)))
+        made.append(store.Option(id=f"{look_id}-{number}", image=Path(), score=round(1.0 - number / 10, 3), seed=number,
+                                 products=[{"id": p.id, "designer": p.designer, "title": p.title, "price": p.price,
+                                            "currency": p.currency, "url": p.url, "image": str(p.images[0])}
+                                           for p in chosen]))
+    look = store.Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
+                      created_at=datetime.now(UTC).isoformat(timespec="seconds"), notes=[])
+    return store.save_look(settings, look, images)
+
+
+def save_look(settings, look, images):
+    folder = settings.data_dir / "users" / look.user_id / "looks" / look.look_id
+    if not folder.parent.parent.is_dir():
+        raise StylistError(f"no user {look.user_id}")
+    folder.mkdir(parents=True)
+    for option, image in zip(look.options, images, strict=True):
+        option.image = folder / f"{option.id}.png"
+        image.save(option.image)
+    record = {"look_id": look.look_id, "user_id": look.user_id, "prompt": look.prompt, "created_at": look.created_at,
+              "options": [{**option.__dict__, "image": str(option.image)} for option in look.options]}
     (folder / "look.json").write_text(json.dumps(record))
-    if on_progress:
-        on_progress(1.0, "done")
     return look
 
 
@@ -108,7 +112,8 @@ def find_option(settings, option_id):
 
 
 def list_looks(settings, user_id):
-    folders = sorted(_looks_dir(settings, user_id).glob("*/look.json"), key=lambda path: path.stat().st_mtime)
+    folders = sorted((settings.data_dir / "users" / user_id / "looks").glob("*/look.json"),
+                     key=lambda path: path.stat().st_mtime)
     return [_read(path.parent) for path in folders]
 
 
@@ -137,16 +142,16 @@ def install() -> bool:
     """Put the stand-ins in sys.modules where the real modules are missing; whether any was installed."""
     installed = False
     for name, members in (("stylist.looks", {}), ("stylist.looks.pipeline", {"style": style}),
-                          ("stylist.looks.store", {"get_look": get_look, "find_option": find_option,
+                          ("stylist.looks.store", {"Look": Look, "Option": Option, "save_look": save_look,
+                                                   "get_look": get_look, "find_option": find_option,
                                                    "list_looks": list_looks}),
                           ("stylist.video", {}), ("stylist.video.spin", {"make_spin": make_spin})):
         if name in sys.modules or _exists(name):
             continue
         module = types.ModuleType(name)
         module.__dict__.update(members)
-        if "." in name.removeprefix("stylist."):
-            parent, _, child = name.rpartition(".")
-            setattr(sys.modules[parent], child, module)
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules[parent], child, module)
         sys.modules[name] = module
         installed = True
     return installed

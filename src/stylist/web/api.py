@@ -31,7 +31,8 @@ _ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PROMPT = 500
 MAX_OPTIONS = 8
 MAX_TRAIN_STEPS = 5000
-MAX_VIDEO_SECONDS, MAX_VIDEO_FPS = 10, 30
+# As the spin accepts them (video/spin.py: 1–10 s, 4–30 fps).
+MAX_VIDEO_SECONDS, MIN_VIDEO_FPS, MAX_VIDEO_FPS = 10, 4, 30
 CATALOG_LIMIT, MAX_CATALOG_LIMIT = 24, 200
 
 
@@ -332,6 +333,6 @@ def make_video(option_id: str):
     found = own_option(option_id)
     body = json_body()
     seconds = integer(body, "seconds", 3, 1, MAX_VIDEO_SECONDS)
-    fps = integer(body, "fps", 8, 1, MAX_VIDEO_FPS)
+    fps = integer(body, "fps", 8, MIN_VIDEO_FPS, MAX_VIDEO_FPS)
     return submit("video", g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
                                        "seconds": seconds, "fps": fps})

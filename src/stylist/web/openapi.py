@@ -127,7 +127,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Make a spin video of this option", "security": AUTH, "parameters": [_path_id("option_id")],
                 "requestBody": _json_body({"type": "object", "properties": {
                     "seconds": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
-                    "fps": {"type": "integer", "minimum": 1, "maximum": 30, "default": 8}}}),
+                    "fps": {"type": "integer", "minimum": 4, "maximum": 30, "default": 8}}}),
                 "responses": JOB_STARTED}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },
