@@ -21,7 +21,6 @@ from PIL import Image
 
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
-from stylist.settings import Settings
 
 
 @dataclass

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.jobs.conftest import redis_url  # noqa: F401  (a fixture)
 

@@ -19,7 +19,6 @@ from stylist.errors import StylistError
 from stylist.settings import Settings
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
-OPEN_STATES = (QUEUED, RUNNING)
 FINAL_STATES = (SUCCEEDED, FAILED, CANCELED)
 # Jobs a user may have queued or running at once; more is answered with 429.
 MAX_OPEN_JOBS = 3

@@ -19,17 +19,17 @@ from stylist.jobs.queue import (
     CANCELED,
     DEFAULT_LEASE_SECONDS,
     FAILED,
+    GAVE_UP_MESSAGE,
     MAX_ATTEMPTS,
     MAX_OPEN_JOBS,
     QUEUED,
+    RETRY_MESSAGE,
     RUNNING,
     Job,
     JobLost,
     JobQueue,
     TooManyJobs,
-    GAVE_UP_MESSAGE,
     new_job_id,
-    RETRY_MESSAGE,
 )
 
 _SCHEMA = """
