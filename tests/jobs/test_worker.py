@@ -67,3 +67,20 @@ def test_handler_modules_named_in_the_environment_join_the_built_in_ones(monkeyp
     handlers = load_handlers()
     assert set(handlers) == set(HANDLERS) | set(test_handlers.HANDLERS)
     assert set(HANDLERS) == {"train", "looks", "video"}
+
+
+def test_a_worker_waits_out_a_queue_that_cannot_be_reached(settings, queue, monkeypatch):
+    runner = Worker(settings, queue, test_handlers.HANDLERS, name="patient", poll=0.01)
+    monkeypatch.setattr("stylist.jobs.worker.RETRY_CLAIM_SECONDS", 0.01)
+    real_claim, failures = queue.claim, []
+
+    def flaky_claim(*args, **kwargs):
+        if len(failures) < 3:
+            failures.append(1)
+            raise ConnectionError("the queue is restarting")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "claim", flaky_claim)
+    job = queue.submit("sleep", "u1", {"seconds": 0.05})
+    assert runner.run(max_jobs=1) == 1
+    assert queue.get(job.id).status == SUCCEEDED and len(failures) == 3

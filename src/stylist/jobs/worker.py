@@ -25,6 +25,7 @@ log = logging.getLogger("stylist.worker")
 
 # Progress is written at most this often: a training loop may report hundreds of steps a second on tiny.
 REPORT_EVERY_SECONDS = 0.25
+RETRY_CLAIM_SECONDS = 5.0
 
 
 class JobStopped(Exception):
@@ -56,7 +57,12 @@ class Worker:
         done = 0
         kinds = frozenset(self.handlers)
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
-            job = self.queue.claim(self.name, kinds, self.lease)
+            try:
+                job = self.queue.claim(self.name, kinds, self.lease)
+            except Exception:  # the queue is unreachable for a moment (Redis restarting, a locked file)
+                log.warning("cannot claim a job; trying again:\n%s", traceback.format_exc())
+                self.stopping.wait(RETRY_CLAIM_SECONDS)
+                continue
             if job is None:
                 self.stopping.wait(self.poll)
                 continue
