@@ -3,7 +3,8 @@
 Everything under a user needs that user's bearer token. A request without a token, or with one that is
 not valid, gets 401; a valid token asking for another user's user, job, look or option gets 404, the same
 answer as for one that does not exist, so nothing tells one user what another has. Work that needs models
-(training, looks, spins) is queued for the worker and answered with 202 and a job id.
+(training, looks, spins) is queued for the worker and answered with 202 and a job id. The looks store is
+imported where it is used: it is the looks package's, and light (no torch).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
+from stylist.identity.photos import PhotosRefused
+from stylist.identity.users import add_user, delete_user, get_user
 from stylist.jobs.queue import JobQueue, TooManyJobs, is_job_id
 from stylist.settings import Settings
 from stylist.web import accounts
@@ -107,8 +111,6 @@ def submit(kind: str, user_id: str, params: dict[str, Any]):
 
 @blueprint.get("/health")
 def health():
-    from stylist.catalog.store import CatalogStore
-
     with CatalogStore(settings().catalog_db, settings().images_dir) as store:
         products = sum(shop["purchasable"] for shop in store.stats())
         updated_at = store.updated_at()
@@ -123,8 +125,6 @@ def openapi():
 
 @blueprint.get("/catalog")
 def catalog():
-    from stylist.catalog.store import CatalogStore
-
     query = request.args.get("q", "").strip().casefold()
     limit = request.args.get("limit", str(CATALOG_LIMIT))
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
@@ -154,9 +154,6 @@ def product_json(product: dict[str, Any]) -> dict[str, Any]:
 
 @blueprint.post("/users")
 def create_user():
-    from stylist.identity.photos import PhotosRefused
-    from stylist.identity.users import add_user, delete_user
-
     config = current_app.config
     try:
         uploads = read_uploads(request.files.getlist("photos"), config["MAX_PHOTO_BYTES"], config["MAX_PHOTO_PIXELS"])
@@ -180,8 +177,6 @@ def create_user():
 @blueprint.get("/users/<user_id>")
 @needs_token
 def show_user(user_id: str):
-    from stylist.identity.users import get_user
-
     own_user(user_id)
     user = get_user(settings(), user_id)
     return jsonify({"id": user.id, "name": user.name, "created_at": user.created_at,
@@ -191,8 +186,6 @@ def show_user(user_id: str):
 @blueprint.delete("/users/<user_id>")
 @needs_token
 def remove_user(user_id: str):
-    from stylist.identity.users import delete_user
-
     own_user(user_id)
     # Jobs first, so a worker still running one loses its claim and stops; then files and rows (the
     # token and the choices go with the user's row).
