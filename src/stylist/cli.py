@@ -13,6 +13,7 @@ from stylist.evaluate.commands import evaluate
 from stylist.identity.commands import user
 from stylist.jobs.commands import worker
 from stylist.settings import DEVICES, PRESETS, Settings
+from stylist.video.commands import video
 from stylist.web.commands import serve
 
 
@@ -30,6 +31,7 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
 main_group.add_command(catalog)
 main_group.add_command(demo)
 main_group.add_command(user)
+main_group.add_command(video)
 main_group.add_command(serve)
 main_group.add_command(worker)
 main_group.add_command(evaluate)

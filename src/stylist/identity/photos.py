@@ -121,14 +121,14 @@ def intake_photos(sources: Sequence[PhotoSource], crop_size: int) -> IntakeResul
     return IntakeResult(photos, rejected, not_used + warnings + _near_duplicates(photos))
 
 
-def find_faces(image: Image.Image) -> list[Box]:
-    """Faces at least MIN_FACE_PX wide, largest first, in `image`'s pixels."""
+def find_faces(image: Image.Image, min_face_px: int = MIN_FACE_PX) -> list[Box]:
+    """Faces at least `min_face_px` wide, largest first, in `image`'s pixels."""
     scale = min(1.0, DETECT_MAX_SIDE / max(image.size))
     gray = np.asarray(image.convert("L"))
     if scale < 1:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     gray = cv2.equalizeHist(gray)
-    min_side = max(1, round(MIN_FACE_PX * scale))
+    min_side = max(1, round(min_face_px * scale))
     for cascade_name, mirrored in _CASCADES:
         found = _cascade(cascade_name).detectMultiScale(
             cv2.flip(gray, 1) if mirrored else gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side)

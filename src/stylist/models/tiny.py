@@ -182,10 +182,12 @@ def _image_attention(unet: UNet2DConditionModel, generator: torch.Generator) -> 
     """Key and value projections of the image tokens, parallel to each cross-attention's text projections.
 
     IP-Adapter numbers every attention layer of the UNet in order; the cross-attentions (attn2) are the
-    odd ones, which is where diffusers looks for them.
+    odd ones, which is where diffusers looks for them. An AnimateDiff UNet's motion modules are skipped, as
+    diffusers skips them: their attn2 is a second self-attention over frames.
     """
     state = {}
-    cross_attentions = [name for name in unet.attn_processors if name.endswith("attn2.processor")]
+    cross_attentions = [name for name in unet.attn_processors
+                        if name.endswith("attn2.processor") and "motion_modules" not in name]
     for index, name in enumerate(cross_attentions):
         text_keys = unet.get_submodule(name.removesuffix(".processor")).to_k
         for projection in ("to_k_ip", "to_v_ip"):

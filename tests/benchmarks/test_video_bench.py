@@ -1,0 +1,37 @@
+"""The video benchmark runs its full-size code path on the tiny configs and writes its JSON."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import torch
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "video_bench.py"
+
+
+def test_tiny_run_writes_the_numbers(tmp_path):
+    spec = importlib.util.spec_from_file_location("video_bench", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "video.json"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models on a shared CPU: see tests/video/conftest.py
+    try:
+        bench.main(["--preset", "tiny", "--device", "cpu", "--out", str(out)])
+    finally:
+        torch.set_num_threads(threads)
+
+    results = json.loads(out.read_text())
+    assert results["machine"]["torch"] and results["machine"]["av"] and results["machine"]["gpu"] is None
+    assert results["settings"]["preset"] == "tiny" and results["targets"] == {"seconds_per_spin": 30, "peak_gib": 24}
+    spins = {spin["backend"]: spin for spin in results["spins"]}
+    assert set(spins) == {"wan-vace", "animatediff"}
+    for spin in spins.values():
+        assert spin["frames"] == 24 and spin["seconds"] == 3.0 and spin["fps"] == 8
+        assert spin["seconds_per_spin"] > 0 and spin["peak_gib"] is None and spin["steps"] == 2
+        assert all(count > 0 for count in spin["parameters"].values())
+    # One 25-frame Wan window; two overlapping 16-frame AnimateDiff windows.
+    assert spins["wan-vace"]["model_steps"] == 2 and spins["animatediff"]["model_steps"] == 4
+    assert (spins["wan-vace"]["width"], spins["wan-vace"]["height"]) == (32, 48)
