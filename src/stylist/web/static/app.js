@@ -6,7 +6,7 @@ const MAX_PHOTOS = 4;
 const POLL_MS = 700;
 const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const $ = (id) => document.getElementById(id);
-const state = { files: [], user: null, token: null };
+const state = { files: [], user: null, token: null, trained: false };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -100,14 +100,43 @@ function trainingSteps() {
 }
 
 async function start(event) {
+  // The first time: upload, train, then looks. Once the person exists, only new looks for a new prompt.
   event.preventDefault();
   $("start-error").textContent = "";
+  const prompt = $("prompt").value.trim();
+  if (!state.user && !(await join())) return;
+  if (!prompt) {
+    $("start-error").textContent = "Say what you want to wear.";
+    return;
+  }
+  $("go").disabled = true;
+  $("progress").hidden = false;
+  $("progress-error").textContent = "";
+  try {
+    if (!state.trained) {
+      const train = await api("POST", `/api/users/${state.user}/train`, trainingSteps());
+      await follow(train.job_id, "train-bar", "train-message");
+      state.trained = true;
+    }
+    const budget = $("budget").value ? Number($("budget").value) : null;
+    const looks = await api("POST", `/api/users/${state.user}/looks`,
+                            { prompt, options: Number($("options").value) || 4, budget, seed: null });
+    const result = await follow(looks.job_id, "looks-bar", "looks-message");
+    await showLook(result.look_id);
+  } catch (error) {
+    $("progress-error").textContent = error.message;
+  } finally {
+    $("go").disabled = false;
+  }
+}
+
+async function join() {
+  // Add the person from their photos; false (with each refused photo's reason shown) when refused.
   $("notes").replaceChildren();
   const name = $("name").value.trim();
-  const prompt = $("prompt").value.trim();
-  if (!name || !prompt || state.files.length < 3) {
+  if (!name || !$("prompt").value.trim() || state.files.length < 3) {
     $("start-error").textContent = "Give your name, 3 or 4 photos and what you want to wear.";
-    return;
+    return false;
   }
   const form = new FormData();
   form.append("name", name);
@@ -117,24 +146,14 @@ async function start(event) {
     const user = await api("POST", "/api/users", form);
     remember(user.id, user.token);
     for (const warning of user.warnings) $("notes").append(element("li", {}, warning));
+    return true;
   } catch (error) {
     const reasons = Object.fromEntries((error.data?.rejected || []).map((r) => [r.name, r.reason]));
     showPreviews(reasons);
     $("start-error").textContent = error.message;
+    return false;
+  } finally {
     $("go").disabled = false;
-    return;
-  }
-  $("progress").hidden = false;
-  try {
-    const train = await api("POST", `/api/users/${state.user}/train`, trainingSteps());
-    await follow(train.job_id, "train-bar", "train-message");
-    const budget = $("budget").value ? Number($("budget").value) : null;
-    const looks = await api("POST", `/api/users/${state.user}/looks`,
-                            { prompt, options: Number($("options").value) || 4, budget, seed: null });
-    const result = await follow(looks.job_id, "looks-bar", "looks-message");
-    await showLook(result.look_id);
-  } catch (error) {
-    $("progress-error").textContent = error.message;
   }
 }
 
@@ -217,6 +236,7 @@ async function deleteEverything() {
   }
   sessionStorage.removeItem("stylist");
   state.user = state.token = null;
+  state.trained = false;
   state.files = [];
   showPreviews();
   for (const id of ["progress", "gallery", "spin-section"]) $(id).hidden = true;
@@ -234,7 +254,10 @@ async function restore() {
   remember(saved.user, saved.token);
   try {
     const { looks } = await api("GET", `/api/users/${saved.user}/looks`);
-    if (looks.length) await showLook(looks[looks.length - 1].look_id);
+    if (looks.length) {
+      state.trained = true;
+      await showLook(looks[looks.length - 1].look_id);
+    }
   } catch (error) {
     if (error.status === 401 || error.status === 404) {
       sessionStorage.removeItem("stylist");
