@@ -10,6 +10,7 @@ from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
 from stylist.evaluate.commands import evaluate
+from stylist.grounding.commands import clip
 from stylist.identity.commands import user
 from stylist.jobs.commands import worker
 from stylist.settings import DEVICES, PRESETS, Settings
@@ -29,6 +30,7 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
 
 
 main_group.add_command(catalog)
+main_group.add_command(clip)
 main_group.add_command(demo)
 main_group.add_command(user)
 main_group.add_command(video)

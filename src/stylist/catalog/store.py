@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -336,13 +336,17 @@ class CatalogStore:
         )
         return [dict(row) for row in rows]
 
-    def products(self, *, include_unavailable: bool = False, shop: str | None = None) -> Iterator[StoredProduct]:
-        """Purchasable products (or all with include_unavailable), newest shop first, then by id."""
+    def products(self, *, include_unavailable: bool = False, shop: str | None = None,
+                 ids: Iterable[int] | None = None) -> Iterator[StoredProduct]:
+        """Purchasable products (or all with include_unavailable), newest shop first, then by id; only `ids` if given."""
         conditions = [] if include_unavailable else [PURCHASABLE]
         params: list = []
         if shop:
             conditions.append("s.host = ?")
             params.append(shop)
+        if ids is not None:
+            conditions.append("p.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps([int(id_) for id_ in ids]))
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self.db.execute(
             f"SELECT p.*, s.host, ({PURCHASABLE}) AS purchasable FROM products p "

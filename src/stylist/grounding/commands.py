@@ -1,0 +1,138 @@
+"""`stylist clip ...`: train the fashion CLIP on the catalog, evaluate it, search products, rebuild the index.
+
+torch, open_clip and faiss are imported inside the commands, so `stylist --help` starts without them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from stylist.errors import StylistError
+from stylist.settings import Settings
+
+
+@click.group()
+def clip() -> None:
+    """The fashion CLIP: ties prompts and generated images to purchasable products."""
+
+
+@clip.command()
+@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the training products [tiny 60, real 10].")
+@click.option("--batch-size", type=click.IntRange(min=2), help="Products per step [tiny 64, real 128].")
+@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
+              help="Learning rate of the backbone's trained blocks [tiny 5e-3, real 1e-5].")
+@click.option("--adapter-lr", "adapter_learning_rate", type=click.FloatRange(min=0, min_open=True),
+              help="Learning rate of the adapters and temperature [tiny 5e-3, real 1e-4].")
+@click.option("--unfreeze", type=click.IntRange(min=-1),
+              help="Train the last N blocks of each tower too; -1 trains the whole backbone [tiny -1, real 2].")
+@click.option("--siglip", is_flag=True, help="SigLIP's pairwise sigmoid loss instead of CLIP's InfoNCE.")
+@click.option("--patience", type=click.IntRange(min=1), help="Stop after this many epochs without a better held-out R@5.")
+@click.option("--held-out", type=click.FloatRange(min=0, max=0.9), help="Share of products held out [0.2].")
+@click.option("--seed", type=int, help="Seed of the split, the order and the draws [0].")
+@click.option("--resume", is_flag=True, help="Continue an interrupted training with the same flags.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.pass_obj
+def train(settings: Settings, epochs, batch_size, learning_rate, adapter_learning_rate, unfreeze, siglip, patience,
+          held_out, seed, resume, as_json) -> None:
+    """Fine-tune the fashion CLIP on the purchasable catalog, then rebuild the product index."""
+    from stylist.grounding.fashion_clip import FashionClip
+    from stylist.grounding.index import rebuild_index
+    from stylist.grounding.train import TrainingProgress, default_config, train_clip
+    from stylist.progress import progress_bar, wants_progress
+
+    config = default_config(settings.preset).with_overrides(
+        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        adapter_learning_rate=adapter_learning_rate, unfreeze=unfreeze, loss="siglip" if siglip else None,
+        patience=patience, held_out=held_out, seed=seed,
+    )
+    with progress_bar(wants_progress(as_json), desc="training the CLIP", unit="step") as bar:
+        def show(progress: TrainingProgress) -> None:
+            bar.total = progress.total_steps
+            bar.update(progress.step - bar.n)
+            if progress.held_out_r5 is not None:
+                bar.set_postfix(loss=f"{progress.loss or 0:.3f}", held_out_r5=f"{progress.held_out_r5:.2f}")
+
+        result = train_clip(settings, config, resume=resume, on_progress=show)
+    index = rebuild_index(settings, FashionClip.load(settings))
+    if as_json:
+        click.echo(json.dumps({**result.to_json(), "index": {"products": index.products, "kind": index.kind}}))
+        return
+    stop = f", stopped early (best epoch {result.best_epoch})" if result.stopped_early else f", best epoch {result.best_epoch}"
+    click.echo(f"trained the {result.preset} CLIP on {result.train_products} products for {result.epochs} epochs"
+               f"{stop} in {result.seconds:.1f} s: held-out R@5 {result.start.r5:.3f} -> {result.best.r5:.3f} "
+               f"({result.held_out_products} held-out products); weights in {result.weights}")
+    click.echo(index.summary())
+
+
+@clip.command(name="eval")
+@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"queries", "base", "finetuned"}.')
+@click.pass_obj
+def evaluate(settings: Settings, as_json: bool) -> None:
+    """Text→image retrieval on the held-out products: base model and fine-tuned model side by side.
+
+    Before any training only the base model is scored ("finetuned" is null).
+    """
+    from stylist.grounding.evaluate import evaluate_clip
+
+    result = evaluate_clip(settings)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"text→image retrieval on {result['queries']} held-out products ({settings.preset})")
+    click.echo(f"{'model':<12}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'MRR':>8}")
+    for name, label in (("base", "base"), ("finetuned", "fine-tuned")):
+        scores = result[name]
+        if scores is None:
+            click.echo(f"{label:<12}  not trained yet: run `stylist clip train`")
+        else:
+            click.echo(f"{label:<12}" + "".join(f"{scores[key]:>8.3f}" for key in ("r1", "r5", "r10", "mrr")))
+
+
+@clip.command()
+@click.argument("text", required=False)
+@click.option("--image", "image_path", type=click.Path(dir_okay=False), help="Search by this image instead of TEXT.")
+@click.option("--k", type=click.IntRange(min=1), default=10, show_default=True, help="How many products.")
+@click.option("--budget", type=click.FloatRange(min=0), help="Only products at this price or less.")
+@click.option("--shop", "shops", multiple=True, help="Only products of this shop (its host); repeatable.")
+@click.option("--category", help="Only products of this category, as the shop names it.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, as `catalog list`, plus score.")
+@click.pass_obj
+def search(settings: Settings, text, image_path, k, budget, shops, category, as_json) -> None:
+    """Purchasable products that best match TEXT (or --image), best first."""
+    if (text is None) == (image_path is None):
+        raise click.UsageError("give a TEXT to search for, or --image PATH (not both)")
+    query = text
+    if image_path is not None:
+        from stylist.imaging import ImageRejected, load_image
+
+        try:
+            query = load_image(Path(image_path).read_bytes())
+        except ImageRejected as error:
+            raise StylistError(f"{image_path}: {error}") from None
+    from stylist.grounding.index import search as search_index
+
+    for hit in search_index(settings, query, k, budget=budget, shops=shops or None, category=category):
+        if as_json:
+            click.echo(json.dumps(hit.to_json(), ensure_ascii=False))
+        else:
+            product = hit.product
+            price = f"{product.price:.2f} {product.currency}" if product.price is not None else "no price"
+            click.echo(f"{hit.score:.3f}\t{product.id}\t{product.designer} {product.title}\t{price}\t{product.url}")
+
+
+@clip.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: products, embedded, reused, kind.")
+@click.pass_obj
+def index(settings: Settings, as_json: bool) -> None:
+    """Rebuild the product index now (search also does it by itself when the catalog or model changed)."""
+    from stylist.grounding.index import rebuild_index
+
+    report = rebuild_index(settings)
+    if as_json:
+        click.echo(json.dumps({"products": report.products, "embedded": report.embedded, "reused": report.reused,
+                               "kind": report.kind, "path": str(report.path)}))
+    else:
+        click.echo(report.summary())
