@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,10 +10,12 @@ import click
 from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
+from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate
 from stylist.grounding.commands import clip
 from stylist.identity.commands import user
 from stylist.jobs.commands import worker
+from stylist.looks.commands import style
 from stylist.settings import DEVICES, PRESETS, Settings
 from stylist.video.commands import video
 from stylist.web.commands import serve
@@ -29,18 +32,33 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
     ctx.obj = Settings.from_env(data_dir, preset, device)
 
 
+main_group.add_command(bench)
 main_group.add_command(catalog)
 main_group.add_command(clip)
 main_group.add_command(demo)
 main_group.add_command(user)
+main_group.add_command(style)
 main_group.add_command(video)
 main_group.add_command(serve)
 main_group.add_command(worker)
 main_group.add_command(evaluate)
 
 
+def quiet_libraries() -> None:
+    """Keep the model libraries' own bars and advisory warnings out of stylist's output.
+
+    Their "Loading weights" and "Writing model shards" bars and deprecation notes say nothing a stylist user
+    can act on; stylist's own bars and one-line errors do. Read by the libraries when they are imported, so
+    this runs first; a user's own setting of these variables wins.
+    """
+    for variable, value in (("TRANSFORMERS_VERBOSITY", "error"), ("DIFFUSERS_VERBOSITY", "error"),
+                            ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
+        os.environ.setdefault(variable, value)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors become one `error: ...` line on standard error and a non-zero exit."""
+    quiet_libraries()
     try:
         # Without standalone mode click returns a command's exit code instead of exiting itself.
         code = main_group.main(args=argv, prog_name="stylist", standalone_mode=False)

@@ -1,64 +1,98 @@
-"""`stylist demo`: the main job end to end, offline. Today: the catalog part (shop → crawl → dataset).
+"""`stylist demo`: the main job end to end, offline, written up as one page.
 
-Later stages (CLIP, identity, looks, video) join here as they land; the page it writes grows with them.
+An offline demo shop on 127.0.0.1 is crawled, the fashion CLIP trained on it, a demo person added from the
+bundled photos and personalised, a prompt styled into looks, and the favourite turned into a spin video.
+`OUT/index.html` shows every step with its time. It runs with whatever preset the CLI was given: `tiny`
+(the default) in a few minutes on a laptop CPU, `sdxl` unchanged on a GPU.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import json
 import shutil
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
 from stylist.catalog.demo_shop import DemoShop, serve
-from stylist.catalog.export import export_dataset, product_text
+from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.progress import progress_bar, wants_progress
+from stylist.settings import Settings
+
+PROMPT = "my next Halloween costume for a Harry Potter themed party"
+PHOTOS = Path(__file__).parent / "demo_photos"
 
 
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="demo-out", show_default=True,
-              help="Where the demo writes its data, dataset and index.html.")
-@click.option("--products", type=click.IntRange(min=4, max=2000), default=48, show_default=True,
+              help="Where the demo writes its data, dataset, looks, video and index.html.")
+@click.option("--products", type=click.IntRange(min=8, max=2000), default=48, show_default=True,
               help="Size of the offline demo shop.")
-def demo(out_dir: str, products: int) -> None:
+@click.option("--prompt", default=PROMPT, show_default=True, help="What the demo person asks for.")
+@click.option("--options", type=click.IntRange(min=1, max=8), default=4, show_default=True, help="Looks to make.")
+@click.pass_obj
+def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: int) -> None:
     """Run the main job end to end on an offline demo shop and write OUT/index.html."""
     out = Path(out_dir).resolve()
-    # The demo keeps its own catalog, so a throw-away 127.0.0.1 shop never enters the user's `refresh`.
+    # The demo keeps its own data, so a throw-away 127.0.0.1 shop never enters the user's `catalog refresh`.
     data_dir = out / "data"
     _reset_demo_data(data_dir)
+    run = Settings(data_dir=data_dir, preset=settings.preset, device=settings.device)
     timings: dict[str, float] = {}
+    page: dict = {"preset": run.preset, "prompt": prompt}
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - started
+
     shop = DemoShop(n_products=products, seed=0, traps=False)
-    with serve(shop) as base_url, CatalogStore(data_dir / "catalog.db", data_dir / "images") as store:
-        start = time.perf_counter()
-        with progress_bar(wants_progress(), desc="crawl demo shop", unit="page") as bar:
-            def on_progress(done: int, known: int, found: int) -> None:
+    with serve(shop) as base_url:
+        with stage("crawl"), progress_bar(wants_progress(), desc="crawl demo shop", unit="page") as bar:
+            def on_crawl(done: int, known: int, found: int) -> None:
                 bar.total, bar.n = known, done
                 bar.refresh()
 
-            options = CrawlOptions(delay=0.0, concurrency=8)
-            report = asyncio.run(crawl_shops([base_url], store, ImageStore(data_dir / "images"), options, on_progress))[0]
-        timings["crawl"] = time.perf_counter() - start
+            with CatalogStore(run.catalog_db, run.images_dir) as store:
+                crawl_options = CrawlOptions(delay=0.0, concurrency=8)
+                report = asyncio.run(crawl_shops([base_url], store, ImageStore(run.images_dir), crawl_options, on_crawl))[0]
         click.echo(report.summary())
         if not report.complete:
             raise StylistError(f"the demo crawl did not complete: {report.reason}")
-        start = time.perf_counter()
-        exported = export_dataset(store, out / "dataset")
-        timings["export"] = time.perf_counter() - start
+        with stage("export"), CatalogStore(run.catalog_db, run.images_dir) as store:
+            exported = export_dataset(store, out / "dataset")
         click.echo(exported.summary())
-        page = write_index(out, store, timings)
-    click.echo(f"demo written to {page}")
-    click.echo(f"dataset: {exported.out_dir} (metadata.jsonl + one folder per product)")
+        # The Buy links point at the demo shop, which lives only while the demo runs: say so on the page.
+        page["shop"] = base_url
+
+    with stage("clip"):
+        page["clip"] = _train_clip(run)
+    with stage("user"):
+        user = _add_demo_user(run)
+    with stage("identity"):
+        page["identity"] = _train_identity(run, user.id)
+    with stage("looks"):
+        look = _style(run, user.id, prompt, options)
+    page["look"] = look
+    with stage("video"):
+        spin = _spin(run, look.options[0].image, out / "spin.mp4")
+    page["spin"] = spin
+    written = write_index(out, page, timings)
+    click.echo(f"demo written to {written} in {sum(timings.values()):.0f} s")
 
 
 def _reset_demo_data(data_dir: Path) -> None:
-    """Start from an empty catalog: an earlier demo's shop ran on another port and would show twice."""
+    """Start from empty data: an earlier demo's shop ran on another port and would show twice."""
     if not data_dir.exists():
         return
     if any(data_dir.iterdir()) and not (data_dir / "catalog.db").exists():
@@ -66,27 +100,125 @@ def _reset_demo_data(data_dir: Path) -> None:
     shutil.rmtree(data_dir)
 
 
-def write_index(out: Path, store: CatalogStore, timings: dict[str, float]) -> Path:
-    """A static page listing the crawled products with their normalised images and buy links."""
+def _bar_callback(bar) -> Callable[[float, str], None]:
+    def on_progress(fraction: float, message: str = "") -> None:
+        bar.total = 100
+        bar.n = round(100 * fraction)
+        if message:
+            bar.set_postfix_str(message, refresh=False)
+        bar.refresh()
+
+    return on_progress
+
+
+def _train_clip(run: Settings) -> dict:
+    from stylist.grounding.evaluate import evaluate_clip
+    from stylist.grounding.fashion_clip import FashionClip
+    from stylist.grounding.index import rebuild_index
+    from stylist.grounding.train import train_clip
+
+    with progress_bar(wants_progress(), desc="train the fashion CLIP", unit="step") as bar:
+        result = train_clip(run, on_progress=lambda p: _bar_callback(bar)(p.step / max(p.total_steps, 1)))
+    index = rebuild_index(run, FashionClip.load(run))
+    evaluation = evaluate_clip(run)
+    click.echo(f"fashion CLIP: held-out R@5 {result.start.r5:.2f} -> {result.best.r5:.2f}; {index.summary()}")
+    return {"training": result.to_json(), "evaluation": evaluation}
+
+
+def _add_demo_user(run: Settings):
+    from stylist.identity.users import add_user
+
+    user = add_user(run, "Demo", sorted(PHOTOS.glob("*.jpg")))
+    click.echo(f"demo user {user.id} from {len(user.photos)} photos")
+    return user
+
+
+def _train_identity(run: Settings, user_id: str) -> dict:
+    from stylist.identity.dreambooth import train_identity
+
+    with progress_bar(wants_progress(), desc="personalise", unit="step") as bar:
+        result = train_identity(run, user_id, on_progress=lambda p: _bar_callback(bar)(p.step / max(p.total, 1)))
+    click.echo(f"identity: {result.steps} steps, final loss {result.final_loss:.4f}")
+    return result.to_json()
+
+
+def _style(run: Settings, user_id: str, prompt: str, options: int):
+    from stylist.looks.pipeline import style
+
+    with progress_bar(wants_progress(), desc="looks", unit="%") as bar:
+        look = style(run, user_id, prompt, options=options, seed=0, on_progress=_bar_callback(bar))
+    click.echo(f"look {look.look_id}: {len(look.options)} options")
+    for note in look.notes:
+        click.echo(f"note: {note}")
+    return look
+
+
+def _spin(run: Settings, image: Path, out: Path):
+    from stylist.video.spin import make_spin
+
+    with progress_bar(wants_progress(), desc="spin video", unit="%") as bar:
+        spin = make_spin(run, image, out, on_progress=lambda fraction: _bar_callback(bar)(fraction))
+    click.echo(f"spin: {spin.frames} frames at {spin.fps} fps, {spin.mp4} and {spin.gif}")
+    return spin
+
+
+def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
+    """One static page: the looks with their products and Buy links, the spin, the CLIP's scores, the timings."""
+    def rel(path: Path | str) -> str:
+        return html.escape(Path(path).resolve().relative_to(out).as_posix())
+
+    look, spin, clip = page["look"], page["spin"], page["clip"]["evaluation"]
     cards = []
-    for product in store.products():
-        image = product.images[0].relative_to(out).as_posix() if product.images else ""
-        price = f"{product.price:.2f} {product.currency}" if product.price is not None else ""
-        cards.append(
-            f'<li><img src="{html.escape(image)}" alt="" width="160" height="160">'
-            f"<b>{html.escape(product_text(product))}</b><span>{html.escape(price)}</span>"
-            f'<a href="{html.escape(product.url)}">Buy</a></li>'
-        )
-    rows = "".join(f"<tr><td>{html.escape(stage)}</td><td>{seconds:.2f} s</td></tr>" for stage, seconds in timings.items())
-    page = out / "index.html"
-    page.write_text(
+    for number, option in enumerate(look.options, 1):
+        items = "".join(
+            f'<li><img src="{rel(p["image"])}" alt="" width="64" height="64"><span><b>{html.escape(p["designer"])}'
+            f"</b> {html.escape(p['title'])}<br>{_price(p)}</span>"
+            f'<a href="{html.escape(p["url"])}" rel="noopener" target="_blank">Buy</a></li>'
+            for p in option.products
+        ) or "<li>No catalog product matched this option: it follows the prompt alone.</li>"
+        cards.append(f'<article><img src="{rel(option.image)}" alt="look {number}" class=look>'
+                     f"<p>Option {number} · score {option.score:.3f} · seed {option.seed}</p><ul>{items}</ul></article>")
+    notes = "".join(f"<p class=note>{html.escape(note)}</p>" for note in look.notes)
+    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{seconds:.1f} s</td></tr>" for name, seconds in timings.items())
+    rows += f"<tr><th>total</th><th>{sum(timings.values()):.1f} s</th></tr>"
+    scores = "".join(
+        f"<tr><td>{name}</td>" + "".join(f"<td>{(clip[name] or {}).get(k, float('nan')):.3f}</td>"
+                                        for k in ("r1", "r5", "r10", "mrr")) + "</tr>"
+        for name in ("base", "finetuned") if clip.get(name)
+    )
+    banner = ("<p class=banner>These pictures come from the <b>tiny</b> preset: small models with random weights "
+              "that exercise every step of the pipeline. They are not results; run <code>stylist --preset sdxl "
+              "demo</code> on a GPU for real looks.</p>") if page["preset"].startswith("tiny") else ""
+    document = out / "index.html"
+    document.write_text(
         "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'>"
-        "<title>stylist demo</title><style>body{font-family:system-ui;margin:2rem}ul{display:grid;"
-        "grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:1rem;list-style:none;padding:0}"
-        "li{display:flex;flex-direction:column;gap:.25rem}img{width:100%;height:auto}</style>"
-        "<h1>stylist demo</h1><p>The catalog part of the demo: an offline shop crawled, its purchasable "
-        "products stored and exported as an image–text dataset in <code>dataset/</code>.</p>"
-        f"<h2>Timings</h2><table>{rows}</table><h2>Purchasable products</h2><ul>{''.join(cards)}</ul>",
+        "<title>stylist demo</title><style>body{font-family:system-ui;margin:1rem auto;max-width:70rem;padding:0 1rem}"
+        ".looks{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:1rem}"
+        "article{border:1px solid #ddd;border-radius:.5rem;padding:.5rem}img.look{width:100%;image-rendering:pixelated}"
+        "ul{list-style:none;padding:0}li{display:flex;gap:.5rem;align-items:center;margin:.25rem 0}"
+        "li span{flex:1}.banner{background:#fff3cd;padding:.5rem}.note{color:#555}"
+        "video{max-width:100%;height:auto;image-rendering:pixelated}td,th{padding:.1rem .6rem;text-align:left}</style>"
+        f"<h1>stylist demo</h1>{banner}<p>“{html.escape(page['prompt'])}”: {len(look.options)} looks for the demo "
+        f"person, each wearing products of the offline demo shop that were purchasable when it was crawled. The "
+        f"Buy links point at that shop ({html.escape(page['shop'])}), which ran only while the demo did.</p>{notes}"
+        f"<h2>Looks</h2><div class=looks>{''.join(cards)}</div>"
+        f"<h2>Spin of option 1</h2><video src='{rel(spin.mp4)}' controls autoplay loop muted playsinline width=256>"
+        f"</video><p><a href='{rel(spin.gif)}' download>GIF</a> · {spin.frames} frames at {spin.fps} fps "
+        f"({spin.backend})</p>"
+        f"<h2>Fashion CLIP, held-out text→image retrieval</h2><table><tr><th></th><th>R@1</th><th>R@5</th>"
+        f"<th>R@10</th><th>MRR</th></tr>{scores}</table>"
+        f"<h2>Timings</h2><table>{rows}</table>"
+        f"<p>Dataset exported to <code>dataset/</code>; everything the demo stored is in <code>data/</code>. "
+        f"<a href='summary.json'>summary.json</a> has these numbers.</p>",
         encoding="utf-8",
     )
-    return page
+    summary = {"preset": page["preset"], "prompt": page["prompt"], "look": look.to_json(), "spin": spin.to_json(),
+               "clip": page["clip"], "identity": page["identity"], "timings": timings}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    return document
+
+
+def _price(product: dict) -> str:
+    if product.get("price") is None:
+        return ""
+    return html.escape(f"{product['price']:.2f} {product.get('currency') or ''}".strip())

@@ -7,6 +7,7 @@ in code, so the tests run the same loading path as production.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -35,34 +36,46 @@ def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
     """
     if face_adapter_attached(pipeline):
         return
-    adapter = preset.face_adapter
-    if adapter.repo is None:
+    attach_ip_adapters(pipeline, preset, [preset.face_adapter])
+
+
+def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Sequence[FaceAdapter]) -> None:
+    """Load several IP-Adapters of one repository side by side, in order, with the image encoder they share.
+
+    Looks use the face adapter and the product adapter together: every call then takes one image (or
+    image embedding) per adapter, and `set_ip_adapter_scale` a list of scales in the same order.
+    """
+    if adapters[0].repo is None:
         with TemporaryDirectory() as folder:
-            write_face_adapter(pipeline.unet, adapter, Path(folder))
-            _load(pipeline, adapter, Path(folder), Weights(f"the {preset.name} face adapter", adapter.files))
+            for seed, adapter in enumerate(adapters):
+                write_face_adapter(pipeline.unet, adapter, Path(folder), seed=seed)
+            files = tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files))
+            _load(pipeline, adapters, Path(folder), Weights(f"the {preset.name} image adapters", files))
     else:
-        weights = Weights(adapter.repo, adapter.files)
-        _load(pipeline, adapter, model_folder(weights, preset), weights)
+        weights = Weights(adapters[0].repo, tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files)))
+        _load(pipeline, adapters, model_folder(weights, preset), weights)
 
 
-def _load(pipeline: DiffusionPipeline, adapter: FaceAdapter, folder: Path, weights: Weights) -> None:
+def _load(pipeline: DiffusionPipeline, adapters: Sequence[FaceAdapter], folder: Path, weights: Weights) -> None:
     # The image encoder is loaded here rather than by load_ip_adapter so that its weights are checked too;
-    # load_ip_adapter then finds it registered and loads only the adapter.
-    encoder = load_component(CLIPVisionModelWithProjection, folder, adapter.image_encoder_folder, weights,
-                             pipeline.dtype)
+    # load_ip_adapter then finds it registered and loads only the adapters.
+    encoder_folder = adapters[0].image_encoder_folder
+    encoder = load_component(CLIPVisionModelWithProjection, folder, encoder_folder, weights, pipeline.dtype)
     pipeline.register_modules(image_encoder=encoder.to(pipeline.device))
+    names = ", ".join(adapter.weight_name for adapter in adapters)
     try:
         # low_cpu_mem_usage=False makes diffusers load the adapter strictly: a missing tensor raises
         # instead of being left uninitialised.
         pipeline.load_ip_adapter(
-            str(folder), subfolder=adapter.subfolder, weight_name=adapter.weight_name,
-            image_encoder_folder=adapter.image_encoder_folder, low_cpu_mem_usage=False, local_files_only=True,
+            [str(folder)] * len(adapters), subfolder=[adapter.subfolder for adapter in adapters],
+            weight_name=[adapter.weight_name for adapter in adapters], image_encoder_folder=encoder_folder,
+            low_cpu_mem_usage=False, local_files_only=True,
         )
     except OSError as error:
-        raise StylistError(f"the copy of {weights.repo} in {folder} has no loadable {adapter.weight_name}: "
+        raise StylistError(f"the copy of {weights.repo} in {folder} has no loadable {names}: "
                            f"{weights.how_to_get()}") from error
     except (KeyError, RuntimeError) as error:
-        raise StylistError(f"the copy of {weights.repo} in {folder} has an incomplete {adapter.weight_name}: "
+        raise StylistError(f"the copy of {weights.repo} in {folder} has an incomplete {names}: "
                            f"{weights.how_to_get()}") from error
 
 

@@ -9,7 +9,9 @@ Licences of the weights the real presets name, as their Hugging Face model cards
 - h94/IP-Adapter: Apache-2.0, for both the adapters and their image encoder `models/image_encoder`
   (OpenCLIP ViT-H-14). The "plus-face" adapters condition on CLIP features of a face crop; the FaceID
   adapters in other repositories need InsightFace models, whose licence forbids commercial use, so they
-  are not used here.
+  are not used here. The "plus" adapters (ip-adapter-plus_*) condition on whole images: looks give
+  them the products' pictures.
+- latent-consistency/lcm-lora-sdxl and lcm-lora-sdv1-5 (the fast first look): OpenRAIL++-M.
 - OpenCLIP ViT-B-32 `laion2b_s34b_b79k`: MIT.
 """
 
@@ -23,7 +25,7 @@ from stylist.settings import PRESETS as PUBLIC_PRESETS
 
 @dataclass(frozen=True)
 class FaceAdapter:
-    """IP-Adapter "plus-face" weights, laid out as in the h94/IP-Adapter repository.
+    """IP-Adapter weights ("plus-face" for the face, "plus" for products), laid out as in h94/IP-Adapter.
 
     `repo` is None for the tiny presets, whose adapter is built in code and written in the same layout,
     so that both go through diffusers' `load_ip_adapter` with the same arguments.
@@ -61,6 +63,11 @@ class Preset:
     video_backend: str
     # The SD 1.x-shaped sibling that ablations compare against; None for the baselines themselves.
     baseline: str | None
+    # IP-Adapter "plus" on whole images, which looks condition on the products' own pictures with. It shares
+    # the face adapter's image encoder, so both load together.
+    product_adapter: FaceAdapter | None = None
+    # Hub id of an LCM-LoRA for the fast first look (4 steps); None means a few-step sampler instead.
+    fast_lora: str | None = None
 
     @property
     def random_weights(self) -> bool:
@@ -87,6 +94,24 @@ TINY_FACE_ADAPTER = FaceAdapter(
     weight_name="ip-adapter-plus-face_tiny.safetensors",
     image_encoder_folder="models/image_encoder",
 )
+SDXL_PRODUCT_ADAPTER = FaceAdapter(
+    repo="h94/IP-Adapter",
+    subfolder="sdxl_models",
+    weight_name="ip-adapter-plus_sdxl_vit-h.safetensors",
+    image_encoder_folder="models/image_encoder",
+)
+SD_PRODUCT_ADAPTER = FaceAdapter(
+    repo="h94/IP-Adapter",
+    subfolder="models",
+    weight_name="ip-adapter-plus_sd15.safetensors",
+    image_encoder_folder="models/image_encoder",
+)
+TINY_PRODUCT_ADAPTER = FaceAdapter(
+    repo=None,
+    subfolder="models",
+    weight_name="ip-adapter-plus_tiny.safetensors",
+    image_encoder_folder="models/image_encoder",
+)
 
 # Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
 TINY_CLIP_MODEL = "stylist-tiny-ViT"
@@ -107,6 +132,8 @@ _PRESETS = {
             face_adapter=SDXL_FACE_ADAPTER,
             video_backend="wan-vace",
             baseline="sd14",
+            product_adapter=SDXL_PRODUCT_ADAPTER,
+            fast_lora="latent-consistency/lcm-lora-sdxl",
         ),
         Preset(
             name="sd14",
@@ -118,6 +145,8 @@ _PRESETS = {
             face_adapter=SD_FACE_ADAPTER,
             video_backend="animatediff",
             baseline=None,
+            product_adapter=SD_PRODUCT_ADAPTER,
+            fast_lora="latent-consistency/lcm-lora-sdv1-5",
         ),
         Preset(
             name="tiny",
@@ -129,6 +158,8 @@ _PRESETS = {
             face_adapter=TINY_FACE_ADAPTER,
             video_backend="wan-vace",
             baseline="tiny-sd",
+            product_adapter=TINY_PRODUCT_ADAPTER,
+            fast_lora=None,
         ),
         Preset(
             name="tiny-sd",
@@ -140,6 +171,8 @@ _PRESETS = {
             face_adapter=TINY_FACE_ADAPTER,
             video_backend="animatediff",
             baseline=None,
+            product_adapter=TINY_PRODUCT_ADAPTER,
+            fast_lora=None,
         ),
     )
 }

@@ -133,8 +133,9 @@ def write_face_adapter(unet: UNet2DConditionModel, adapter: FaceAdapter, folder:
     (`image_proj.*` for the Resampler, `ip_adapter.<n>.to_k_ip/to_v_ip` for the attention layers), so
     diffusers' `load_ip_adapter` converts and loads it exactly as it does the real one.
     """
+    # The encoder is always drawn from seed 0: adapters of one repository (face, products) share it.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(0)
         encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(**TINY_IMAGE_ENCODER))
     encoder.save_pretrained(folder / adapter.image_encoder_folder)
     generator = torch.Generator().manual_seed(seed)

@@ -1,0 +1,146 @@
+"""One ablation cell, for real: personalise a system on a person's photos, make a look, and measure it.
+
+Cells run in the data directory the CLI was given, so looks come from its catalog, fashion CLIP and index.
+Each (system, person, swept setting) gets its own stylist user there, so a DreamBooth identity and a
+face-adapter run of the same preset never share weights, and each identity is trained once however many
+prompts and seeds use it. Those users are listed in OUT/users.json, reused by a resumed run, and deleted
+by `close` when the grid is done. The metrics come from evaluate/metrics.py, with an evaluation CLIP that
+is not the ranker.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from PIL import Image
+
+from stylist.evaluate.ablation import Cell
+from stylist.evaluate.metrics import (
+    Costs,
+    ImageEmbedder,
+    dino_embedder,
+    evaluation_clip,
+    identity_similarity,
+    prompt_fidelity,
+    sface_embedder,
+    subject_fidelity,
+)
+from stylist.errors import StylistError
+from stylist.settings import Settings
+
+# The CLIP-guidance scale of the "guidance" mode: strong enough to move a 30-step sample.
+GUIDANCE_SCALE = 50.0
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+class LooksCells:
+    """`run_cell` for the ablation runner; keeps users, identities and metric models between cells."""
+
+    def __init__(self, data_dir: Path, out_dir: Path, device: str = "auto", options: int = 4,
+                 steps: int | None = None, train_steps: int | None = None,
+                 face_embedder: ImageEmbedder | None = None):
+        self.data_dir, self.device, self.options, self.steps = data_dir, device, options, steps
+        self.train_steps = train_steps  # identity training steps for every system; None keeps each recipe's
+        self.users_file = out_dir / "users.json"
+        self.users: dict[str, str] = json.loads(self.users_file.read_text()) if self.users_file.exists() else {}
+        self.metric_models: dict[str, tuple] = {}
+        self.face_embedder = face_embedder
+        self.warnings: list[str] = []
+
+    def __call__(self, cell: Cell) -> dict[str, float]:
+        from stylist.looks.pipeline import style
+
+        settings = Settings(self.data_dir, preset=cell.system.preset, device=self.device)
+        user_id = self._personalised_user(settings, cell)
+        costs = Costs()
+        with costs.measure("look"):
+            look = style(settings, user_id, cell.prompt, options=self.options, seed=cell.seed, steps=self.steps,
+                         candidates=1 if cell.clip == "none" else None,
+                         clip_guidance=GUIDANCE_SCALE if cell.clip == "guidance" else 0.0)
+        return self._measure(settings, cell, look, user_id, costs.stages["look"])
+
+    def close(self) -> None:
+        """Delete the users the grid made: their photos and weights were only needed to measure."""
+        from stylist.identity.users import delete_user
+
+        for user_id in self.users.values():
+            try:
+                delete_user(Settings(self.data_dir), user_id)
+            except StylistError:
+                pass  # already gone
+        self.users_file.unlink(missing_ok=True)
+
+    def _personalised_user(self, settings: Settings, cell: Cell) -> str:
+        from stylist.identity.users import add_user, get_user
+
+        key = f"{cell.system.name}|{cell.user}|{cell.setting}={cell.value}"
+        if key in self.users:
+            try:
+                return get_user(settings, self.users[key]).id
+            except StylistError:
+                pass  # deleted since: personalise again
+
+        photos = sorted(path for path in Path(cell.user).iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
+        user = add_user(settings, f"{Path(cell.user).name} · {cell.system.name}", photos)
+        if cell.system.identity != "face-adapter":
+            from stylist.identity.dreambooth import train_identity
+            from stylist.identity.dreambooth_config import default_config
+            from stylist.models.presets import get_preset
+
+            config = default_config(get_preset(settings.preset))
+            config = replace(config, unet="full" if cell.system.identity == "dreambooth" else "lora")
+            if self.train_steps:
+                config = replace(config, steps=self.train_steps)
+            if cell.setting:
+                value = int(cell.value) if cell.setting in ("rank", "steps") else cell.value
+                config = replace(config, **{cell.setting: value})
+            train_identity(settings, user.id, config)
+        self.users[key] = user.id
+        self.users_file.write_text(json.dumps(self.users, indent=2))
+        return user.id
+
+    def _measure(self, settings: Settings, cell: Cell, look, user_id: str, cost: dict) -> dict[str, float]:
+        from stylist.identity.users import get_user
+
+        clip, dino = self._metric_models(settings.preset)
+        images = [Image.open(option.image).convert("RGB") for option in look.options]
+        faces = [Image.open(path).convert("RGB") for path in get_user(settings, user_id).crops]
+        metrics = {
+            "clip_t": prompt_fidelity(clip.embed_images, clip.embed_texts, images, [cell.prompt] * len(images)),
+            "clip_i_person": subject_fidelity(clip.embed_images, images, faces),
+            "dino_person": subject_fidelity(dino, images, faces),
+            "seconds": cost["seconds"],
+            "peak_memory_mb": cost.get("peak_gpu_mb", cost.get("peak_rss_mb")),
+        }
+        product_scores = [subject_fidelity(clip.embed_images, [image], [Image.open(p["image"]).convert("RGB")
+                                                                        for p in option.products])
+                          for image, option in zip(images, look.options, strict=True) if option.products]
+        if product_scores:
+            metrics["clip_i_products"] = sum(product_scores) / len(product_scores)
+        face_embedder = self._face_embedder()
+        if face_embedder is not None:
+            scores = identity_similarity(face_embedder, images, faces)
+            metrics["identity"], metrics["faces_found"] = scores.similarity, scores.faces_found
+        return metrics
+
+    def _metric_models(self, preset_name: str) -> tuple:
+        if preset_name not in self.metric_models:
+            from stylist.models.presets import get_preset
+
+            preset = get_preset(preset_name)
+            self.metric_models[preset_name] = (
+                evaluation_clip(preset_name, ranker=(preset.clip_model, preset.clip_pretrained)),
+                dino_embedder(preset_name),
+            )
+        return self.metric_models[preset_name]
+
+    def _face_embedder(self) -> ImageEmbedder | None:
+        """SFace when its file is there; without it identity similarity is left out, and the report says so."""
+        if self.face_embedder is None and not self.warnings:
+            try:
+                self.face_embedder = sface_embedder()
+            except StylistError as error:
+                self.warnings.append(f"identity similarity left out: {error}")
+        return self.face_embedder

@@ -1,0 +1,62 @@
+"""`stylist style USER_ID "PROMPT"`: a look of the person wearing purchasable products, as CONTRACT.md says.
+
+torch, diffusers and the fashion CLIP are imported inside the command, so `stylist --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from stylist.settings import Settings
+
+
+@click.command()
+@click.argument("user_id")
+@click.argument("prompt")
+@click.option("--options", type=click.IntRange(1, 8), default=4, show_default=True, help="Options in the look.")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True),
+              help='Most an option may cost in total [or a phrase in PROMPT: "under €300"].')
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the first candidate; the same seed gives the same look.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Also copy the option images into DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print the look as JSON.")
+@click.option("--fast", is_flag=True, help="The instant first look: LCM-LoRA or a few-step sampler, one candidate.")
+@click.option("--candidates", type=click.IntRange(min=1), help="Candidates drawn per option, best kept [2; fast 1].")
+@click.option("--steps", type=click.IntRange(min=1), help="Denoising steps [30; fast 4 with LCM-LoRA, else 8].")
+@click.option("--clip-guidance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Steer sampling with the fashion CLIP's gradient (slow; 0 is off).")
+@click.option("--product-scale", type=click.FloatRange(min=0), help="Strength of the product images [0.5].")
+@click.option("--face-scale", type=click.FloatRange(min=0), help="Strength of the face adapter before training [0.6].")
+@click.pass_obj
+def style(settings: Settings, user_id: str, prompt: str, options: int, budget: float | None, seed: int | None,
+          out_dir: str | None, as_json: bool, fast: bool, candidates: int | None, steps: int | None,
+          clip_guidance: float, product_scale: float | None, face_scale: float | None) -> None:
+    """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
+    from stylist.identity.users import get_user
+
+    # Before torch is imported: an unknown user is answered at once.
+    get_user(settings, user_id)
+
+    from stylist.looks.pipeline import style as make_look
+    from stylist.progress import progress_bar, wants_progress
+
+    with progress_bar(wants_progress(as_json), desc="style", unit="%", total=100) as bar:
+        def show(fraction: float, stage: str) -> None:
+            bar.set_postfix_str(stage)
+            bar.update(round(100 * fraction) - bar.n)
+
+        look = make_look(settings, user_id, prompt, options=options, budget=budget, seed=seed,
+                         out=Path(out_dir) if out_dir else None, fast=fast, on_progress=show, candidates=candidates,
+                         steps=steps, clip_guidance=clip_guidance, product_scale=product_scale, face_scale=face_scale)
+    if as_json:
+        click.echo(json.dumps(look.to_json(), ensure_ascii=False))
+        return
+    for note in look.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"look {look.look_id}: {len(look.options)} options in {look.timings['total']:.1f} s")
+    for option in look.options:
+        items = "; ".join(f"{product['designer']} {product['title']} {product['price']:g} {product['currency']}"
+                          for product in option.products) or "prompt only"
+        click.echo(f"{option.id}\t{option.score:.4f}\t{option.image}\t{items}")

@@ -1,0 +1,268 @@
+"""Generate: candidate images of the person wearing an outfit, with the person's identity and the products'
+own pictures as image conditions, batched, every candidate from its own recorded seed.
+
+Identity: the user's DreamBooth-LoRA when one is trained for the preset, else the face adapter (an
+IP-Adapter "plus-face" on a face crop, no training). Products: a second IP-Adapter ("plus") sees a board of
+the outfit's product images. Both adapters stay attached; a call turns one off with a scale of 0 (the face
+adapter when a LoRA carries the identity, the product adapter for a look from the prompt alone).
+
+The pipeline with its adapters is built once per process and preset (`look_models`), and reused for every
+user: switching users swaps only the identity LoRA. The worker relies on that to answer in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler, LCMScheduler
+from PIL import Image
+
+from stylist.catalog.store import StoredProduct
+from stylist.identity.dreambooth import identity_folder, load_identity
+from stylist.identity.users import User
+from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
+from stylist.looks.guidance import ClipGuidance
+from stylist.models.device import default_dtype, resolve_device
+from stylist.models.face_adapter import DEFAULT_SCALE, attach_ip_adapters
+from stylist.models.loading import Weights, load_image_pipeline, model_folder
+from stylist.models.presets import Preset, get_preset
+from stylist.settings import Settings
+
+# How strongly the product board steers the picture. The "plus" adapter at 0.5 keeps colours and shapes of
+# the garments while the text still decides pose and scene; higher pastes the board's layout in.
+DEFAULT_PRODUCT_SCALE = 0.5
+DEFAULT_STEPS = 30
+DEFAULT_GUIDANCE = 5.0
+# The fast first look: LCM-LoRA's recipe (4 steps, no classifier-free guidance) where the preset has one,
+# else DPM-Solver++ in 8 steps, the fewest at which it still gives a clean SDXL image.
+FAST_LCM = {"steps": 4, "guidance": 1.0}
+FAST_SAMPLER = {"steps": 8, "guidance": DEFAULT_GUIDANCE}
+FAST_ADAPTER = "fast"
+LCM_WEIGHTS = "pytorch_lora_weights.safetensors"
+
+
+@dataclass(frozen=True)
+class OutfitPrompt:
+    """What one outfit's candidates are drawn from."""
+
+    text: str
+    products: tuple[StoredProduct, ...]  # empty: a look from the prompt alone
+
+
+@dataclass(frozen=True)
+class Candidate:
+    image: Image.Image
+    seed: int
+
+
+@dataclass(frozen=True)
+class Identity:
+    subject: str  # how prompts name the person: their identifier token, or "a person"
+    face: Image.Image  # a face crop, for the face adapter
+    trained: bool  # a LoRA carries the identity; the face adapter is then off
+
+
+@dataclass
+class LookModels:
+    """The preset's pipeline with the face and product adapters attached, and what it carries now."""
+
+    settings_key: tuple
+    preset: Preset
+    pipeline: DiffusionPipeline
+    sampler: object  # the preset's own scheduler
+    identity: str | None = None  # the LoRA adapter loaded, "identity-<user id>"
+    full_identity: bool = False  # a fully fine-tuned UNet: it cannot be taken back out
+    fast_lora: bool = False
+    # Held from choosing the person to the last image, so that threads of one worker never mix identities.
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_MODELS: dict[tuple, LookModels] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def look_models(settings: Settings) -> LookModels:
+    """The process's looks models for the settings' preset and device, built on first use."""
+    device = resolve_device(settings.device)
+    key = (settings.preset, str(device), default_dtype(device))
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = _build(key)
+        return _MODELS[key]
+
+
+def _build(key: tuple) -> LookModels:
+    preset_name, device, dtype = key
+    preset = get_preset(preset_name)
+    # A private copy: adapters and LoRA change the UNet, which other users of the cached pipeline must not see.
+    pipeline = load_image_pipeline(preset, device, dtype, cached=False)
+    attach_ip_adapters(pipeline, preset, [preset.face_adapter, preset.product_adapter])
+    return LookModels(key, preset, pipeline, pipeline.scheduler)
+
+
+def use_identity(models: LookModels, user: User) -> Identity:
+    """Make the pipeline carry `user`: their LoRA when trained for the preset, else nothing (the face adapter)."""
+    face = load_image(user.crops[0].read_bytes())
+    record_file = identity_folder(user, models.preset) / "identity.json"
+    record = json.loads(record_file.read_text(encoding="utf-8")) if record_file.is_file() else None
+    wanted = f"identity-{user.id}" if record else None
+    if wanted != models.identity:
+        _swap_identity(models, user, wanted, full=bool(record and record["unet"] == "full"))
+    if record is None:
+        return Identity("a person", face, trained=False)
+    config = record["config"]
+    return Identity(f"{config['identifier']} {config['class_noun']}", face, trained=True)
+
+
+def _swap_identity(models: LookModels, user: User, wanted: str | None, full: bool) -> None:
+    pipeline = models.pipeline
+    if models.full_identity or full:
+        # A fine-tuned UNet replaced the base weights: start again from a fresh copy of the model.
+        fresh = _build(models.settings_key)
+        models.pipeline, models.sampler, models.fast_lora = fresh.pipeline, fresh.sampler, False
+        models.identity, models.full_identity = None, False
+        pipeline = models.pipeline
+    # LoRA goes in with the image adapters off, as load_identity asks; they come back on top of it.
+    pipeline.unload_ip_adapter()
+    if models.identity is not None:
+        pipeline.delete_adapters(models.identity)
+        models.identity = None
+    if wanted is not None:
+        load_identity(pipeline, user, models.preset)
+        models.identity, models.full_identity = wanted, full
+    attach_ip_adapters(pipeline, models.preset, [models.preset.face_adapter, models.preset.product_adapter])
+
+
+def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
+    """Set the scheduler and LoRA adapters for a normal or a fast call; returns its steps and guidance."""
+    pipeline = models.pipeline
+    if fast and models.preset.fast_lora and not models.fast_lora:
+        weights = Weights(models.preset.fast_lora, (LCM_WEIGHTS,))
+        pipeline.load_lora_weights(str(model_folder(weights, models.preset)), weight_name=LCM_WEIGHTS,
+                                   adapter_name=FAST_ADAPTER)
+        models.fast_lora = True
+    # A fully fine-tuned identity is in the UNet's own weights, not an adapter.
+    loaded = {name for names in pipeline.get_list_adapters().values() for name in names}
+    adapters = [name for name in (models.identity, FAST_ADAPTER if fast else None) if name in loaded]
+    if adapters:
+        pipeline.enable_lora()
+        pipeline.set_adapters(adapters)
+    elif models.fast_lora:
+        pipeline.disable_lora()
+    if not fast:
+        pipeline.scheduler = models.sampler
+        return {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE}
+    if models.preset.fast_lora:
+        pipeline.scheduler = LCMScheduler.from_config(models.sampler.config)
+        return FAST_LCM
+    pipeline.scheduler = DPMSolverMultistepScheduler.from_config(models.sampler.config)
+    return FAST_SAMPLER
+
+
+def product_board(products: Sequence[StoredProduct], size: int = 512) -> Image.Image:
+    """The outfit's first product images in a grid on the catalog's neutral background: one image for the
+    product adapter, however many products an outfit has, so that outfits batch together."""
+    if not products:
+        return Image.new("RGB", (size, size), NEUTRAL_BACKGROUND)
+    columns = math.ceil(math.sqrt(len(products)))
+    rows = math.ceil(len(products) / columns)
+    cell = size // max(columns, rows)
+    board = Image.new("RGB", (size, size), NEUTRAL_BACKGROUND)
+    top = (size - rows * cell) // 2
+    for index, product in enumerate(products):
+        picture = pad_to_square(load_image(product.images[0].read_bytes()), cell)
+        row, column = divmod(index, columns)
+        left = (size - min(columns, len(products) - row * columns) * cell) // 2
+        board.paste(picture, (left + column * cell, top + row * cell))
+    return board
+
+
+def generate(
+    models: LookModels,
+    identity: Identity,
+    outfits: Sequence[OutfitPrompt],
+    seeds: Sequence[Sequence[int]],
+    *,
+    steps: int | None = None,
+    fast: bool = False,
+    face_scale: float = DEFAULT_SCALE,
+    product_scale: float = DEFAULT_PRODUCT_SCALE,
+    guidance: ClipGuidance | None = None,
+    guidance_scale: float | None = None,
+    batch_size: int = 8,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[list[Candidate]]:
+    """Candidates for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`.
+
+    Every candidate's noise comes from a CPU generator of its own seed, so a seed gives the same image
+    whichever batch it is drawn in and on every device. `on_step(done, total)` reports denoising steps.
+    `steps` and `guidance_scale` (classifier-free) default to the normal or the fast recipe.
+    """
+    rows = [(index, seed) for index, outfit_seeds in enumerate(seeds) for seed in outfit_seeds]
+    with models.lock:
+        recipe = use_sampler(models, fast)
+        steps = steps or recipe["steps"]
+        guidance_scale = recipe["guidance"] if guidance_scale is None else guidance_scale
+        pipeline = models.pipeline
+        do_cfg = guidance_scale > 1 and getattr(pipeline.unet.config, "time_cond_proj_dim", None) is None
+        pipeline.set_ip_adapter_scale([0.0 if identity.trained else face_scale,
+                                       product_scale if any(outfit.products for outfit in outfits) else 0.0])
+        embeds = [_image_embeds(pipeline, identity.face, outfit.products, do_cfg) for outfit in outfits]
+        images: list[Image.Image] = []
+        batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
+        total = steps * len(batches)
+        try:
+            for number, batch in enumerate(batches):
+                def report(step: int, offset: int = number * steps) -> None:
+                    if on_step is not None:
+                        on_step(offset + step + 1, total)
+                output = pipeline(
+                    prompt=[outfits[index].text for index, _ in batch],
+                    ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
+                    num_inference_steps=steps,
+                    guidance_scale=guidance_scale,
+                    generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
+                    callback_on_step_end=_StepCallback(report, guidance, [outfits[index].text for index, _ in batch]),
+                    callback_on_step_end_tensor_inputs=["latents"],
+                )
+                images.extend(output.images)
+        finally:
+            pipeline.scheduler = models.sampler  # the fast sampler is for this call only
+    found: list[list[Candidate]] = [[] for _ in outfits]
+    for (index, seed), image in zip(rows, images, strict=True):
+        found[index].append(Candidate(image, seed))
+    return found
+
+
+def _image_embeds(pipeline: DiffusionPipeline, face: Image.Image, products: Sequence[StoredProduct],
+                  do_cfg: bool) -> list[torch.Tensor]:
+    """Per adapter (face, products): [negative; positive] embeddings of one outfit, or [positive] without CFG."""
+    return pipeline.prepare_ip_adapter_image_embeds([face, product_board(products)], None, pipeline.device, 1, do_cfg)
+
+
+def _rows(embeds: list[list[torch.Tensor]], outfit_of_row: list[int], do_cfg: bool) -> list[torch.Tensor]:
+    """Each adapter's embeddings for a batch of rows, laid out as the pipeline splits them: all negatives,
+    then all positives."""
+    result = []
+    for adapter in range(len(embeds[0])):
+        parts = [embeds[index][adapter].chunk(2) if do_cfg else (embeds[index][adapter],) for index in outfit_of_row]
+        result.append(torch.cat([part[half] for half in range(len(parts[0])) for part in parts]))
+    return result
+
+
+class _StepCallback:
+    """callback_on_step_end: progress, and CLIP guidance of the latents when it is on."""
+
+    def __init__(self, report: Callable[[int], None], guidance: ClipGuidance | None, prompts: list[str]) -> None:
+        self.report, self.guidance, self.prompts = report, guidance, prompts
+
+    def __call__(self, pipeline: DiffusionPipeline, step: int, timestep, tensors: dict) -> dict:
+        if self.guidance is not None:
+            tensors["latents"] = self.guidance.steer(pipeline, tensors["latents"], self.prompts)
+        self.report(step)
+        return tensors

@@ -1,0 +1,71 @@
+"""CLIP guidance: after each denoising step, move the latents up the gradient of the fashion-CLIP score of
+their decoded image against the prompt. Off by default: every step then decodes the batch through the VAE
+and backpropagates through it and the CLIP image tower, which costs more than the step itself at 1024 px.
+
+The gradient is taken on the current latents, decoded as they are (the callback sees no noise prediction),
+and normalised to unit RMS per image, so `scale` is the size of each push in latent units whatever the
+scale of the score's gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+from diffusers import DiffusionPipeline
+from torchvision.transforms import Normalize
+
+
+class PixelScorer(Protocol):
+    """A differentiable fashion CLIP: embeddings of images given as pixels and of texts, L2-normalised."""
+
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:  # [B, 3, H, W] in [0, 1] → [B, dim]
+        ...
+
+    def embed_texts(self, texts: list[str]) -> torch.Tensor: ...
+
+
+class FashionClipPixels:
+    """The fashion CLIP (stylist.grounding) as a PixelScorer: its own preprocessing (resize, normalise) done
+    on tensors, so the score stays differentiable in the pixels."""
+
+    def __init__(self, clip) -> None:
+        self.clip = clip
+        normalize = next(step for step in clip.preprocess.transforms if isinstance(step, Normalize))
+        self.mean = torch.tensor(normalize.mean).view(1, 3, 1, 1)
+        self.std = torch.tensor(normalize.std).view(1, 3, 1, 1)
+
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        size = self.clip.image_size
+        pixels = F.interpolate(pixels, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+        pixels = (pixels - self.mean.to(pixels)) / self.std.to(pixels)
+        return self.clip.encode_pixels(pixels.to(self.clip.device)).float().to(pixels.device)
+
+    def embed_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.clip.embed_texts(texts)
+
+
+def decode(pipeline: DiffusionPipeline, latents: torch.Tensor) -> torch.Tensor:
+    """Latents as images in [0, 1] ([B, 3, H, W]), differentiably, as the pipeline's own decode computes them."""
+    vae = pipeline.vae
+    latents = latents.to(vae.dtype) / vae.config.scaling_factor
+    return (vae.decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
+
+
+class ClipGuidance:
+    def __init__(self, scorer: PixelScorer, scale: float) -> None:
+        self.scorer, self.scale = scorer, scale
+
+    def scores(self, pixels: torch.Tensor, prompts: list[str]) -> torch.Tensor:
+        """The CLIP score of each image against its prompt, [B], differentiable in `pixels`."""
+        texts = self.scorer.embed_texts(prompts).to(pixels.device)
+        return (self.scorer.embed_pixels(pixels) * texts).sum(dim=-1)
+
+    def steer(self, pipeline: DiffusionPipeline, latents: torch.Tensor, prompts: list[str]) -> torch.Tensor:
+        with torch.enable_grad():
+            current = latents.detach().float().requires_grad_(True)
+            score = self.scores(decode(pipeline, current), prompts).sum()
+            (gradient,) = torch.autograd.grad(score, current)
+        rms = gradient.pow(2).mean(dim=tuple(range(1, gradient.ndim)), keepdim=True).sqrt().clamp_min(1e-12)
+        return (latents.float() + self.scale * gradient / rms).to(latents.dtype)

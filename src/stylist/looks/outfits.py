@@ -1,0 +1,118 @@
+"""Outfits: distinct sets of retrieved products, one per slot (dress or top + bottom, outerwear, shoes, bag,
+accessory), so that the options of a look differ from each other rather than repeat the best match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from stylist.catalog.store import StoredProduct
+
+# Slot words, matched as whole words in the product's category, then its title, then its description: the
+# category is the shop's own word, the description may mention other garments ("wear it with jeans").
+SLOT_WORDS: dict[str, tuple[str, ...]] = {
+    "dress": ("dress", "dresses", "gown", "jumpsuit", "playsuit", "robe", "costume", "onesie", "kimono", "romper"),
+    "top": ("top", "tops", "t-shirt", "tee", "shirt", "shirts", "blouse", "sweater", "jumper", "cardigan", "hoodie",
+            "sweatshirt", "polo", "vest", "tank", "camisole", "bodysuit", "knit", "knitwear", "turtleneck"),
+    "bottom": ("trousers", "pants", "jeans", "skirt", "skirts", "shorts", "leggings", "chinos", "joggers"),
+    "outerwear": ("coat", "coats", "jacket", "jackets", "blazer", "parka", "trench", "cape", "cloak", "gilet",
+                  "puffer", "overcoat", "raincoat", "poncho", "outerwear"),
+    "shoes": ("shoes", "shoe", "boots", "boot", "sneakers", "trainers", "heels", "pumps", "sandals", "loafers",
+              "flats", "mules", "slippers", "footwear", "brogues", "espadrilles"),
+    "bag": ("bag", "bags", "handbag", "tote", "clutch", "backpack", "satchel", "purse", "pouch", "crossbody"),
+    "accessory": ("hat", "cap", "beanie", "scarf", "belt", "gloves", "sunglasses", "glasses", "tie", "necklace",
+                  "earrings", "bracelet", "ring", "watch", "jewellery", "jewelry", "wand", "mask", "socks",
+                  "accessory", "accessories", "headband", "beret"),
+}
+# The order products are listed and named in a generation prompt: what covers most of the body first.
+SLOTS = ("dress", "top", "bottom", "outerwear", "shoes", "bag", "accessory")
+_PATTERNS = {slot: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+             for slot, words in SLOT_WORDS.items()}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A retrieved product and how well it matches the prompt (fashion-CLIP cosine similarity)."""
+
+    product: StoredProduct
+    score: float
+
+
+@dataclass(frozen=True)
+class Outfit:
+    products: tuple[StoredProduct, ...]  # in SLOTS order, at most one per slot
+
+    @property
+    def price(self) -> float:
+        return sum(product.price or 0.0 for product in self.products)
+
+    @property
+    def ids(self) -> frozenset[int]:
+        return frozenset(product.id for product in self.products)
+
+
+def slot_of(product: StoredProduct) -> str:
+    """The slot a product fills, from its own words; a product nothing names is worn as an accessory."""
+    for text in (product.category, product.title, product.description):
+        # "Dress shoes" are shoes and a "shirt dress" a dress: the last slot word of a phrase is its noun.
+        found = [(match.start(), slot) for slot, pattern in _PATTERNS.items() for match in pattern.finditer(text or "")]
+        if found:
+            return max(found)[1]
+    return "accessory"
+
+
+def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float | None = None) -> list[Outfit]:
+    """Up to `count` outfits from `candidates` (best first), each within `budget` in total.
+
+    Every outfit takes, per slot, the best product no earlier outfit used, so options differ as far as the
+    catalog allows; once a slot has run out of fresh products it reuses its best affordable one. The base alternates
+    between a dress and a top with a bottom by which of the two has the better fresh product. A slot whose
+    products would break the budget is left out of that outfit. Outfits repeating an earlier one's products
+    are dropped, so fewer than `count` come back when the catalog cannot make more.
+    """
+    by_slot: dict[str, list[Candidate]] = {slot: [] for slot in SLOTS}
+    for candidate in sorted(candidates, key=lambda each: -each.score):
+        by_slot[slot_of(candidate.product)].append(candidate)
+    used: set[int] = set()
+    outfits: list[Outfit] = []
+    for _ in range(count):
+        remaining = float("inf") if budget is None else budget
+        chosen: dict[str, StoredProduct] = {}
+        base, extras = _slots_to_fill(by_slot, used)
+        # The base first, fresh or not; then fresh products in the other slots before reused ones, so the
+        # budget goes to what makes this outfit differ.
+        for slots, fresh_only in ((base, False), (extras, True), (extras, False)):
+            for slot in slots:
+                product = None if slot in chosen else _pick(by_slot[slot], used, remaining, fresh_only)
+                if product is not None:
+                    chosen[slot] = product
+                    remaining -= product.price or 0.0
+        if not chosen:
+            break
+        outfit = Outfit(tuple(chosen[slot] for slot in SLOTS if slot in chosen))
+        used |= outfit.ids
+        if all(outfit.ids != earlier.ids for earlier in outfits):
+            outfits.append(outfit)
+    return outfits
+
+
+def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> tuple[list[str], list[str]]:
+    """The slots of the next outfit: its base (a dress, or a top and a bottom) and the others."""
+    def best_fresh(slot: str) -> float:
+        fresh = [each.score for each in by_slot[slot] if each.product.id not in used]
+        return max(fresh, default=max((each.score for each in by_slot[slot]), default=float("-inf")) - 1)
+
+    separates = [slot for slot in ("top", "bottom") if by_slot[slot]]
+    if by_slot["dress"] and (not separates or best_fresh("dress") >= max(map(best_fresh, separates))):
+        base = ["dress"]
+    else:
+        base = separates
+    return base, [slot for slot in ("outerwear", "shoes", "bag", "accessory") if by_slot[slot]]
+
+
+def _pick(candidates: list[Candidate], used: set[int], remaining: float, fresh_only: bool) -> StoredProduct | None:
+    affordable = [each.product for each in candidates if (each.product.price or 0.0) <= remaining]
+    fresh = [product for product in affordable if product.id not in used]
+    return (fresh or ([] if fresh_only else affordable) or [None])[0]

@@ -1,0 +1,206 @@
+"""`style`: from a person and a prompt to a stored look of ranked options, each a picture of the person
+wearing purchasable products. Reads top to bottom: retrieve, outfits, generate, rank, look.
+
+Retrieval and scoring are injected (`retriever`, `scorer`, `pixel_scorer`) and default to the fashion CLIP
+of stylist.grounding; the tests pass their own to check what each stage does with what it is given.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from stylist.errors import StylistError
+from stylist.identity.users import get_user
+from stylist.looks.budget import Budget, parse_budget
+from stylist.looks.guidance import ClipGuidance, PixelScorer
+from stylist.looks.outfits import Outfit, compose_outfits
+from stylist.looks.rank import Scorer, best_candidate
+from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
+from stylist.looks.store import Look, Option, copy_images, new_look_id, save_look
+from stylist.settings import Settings
+
+MAX_OPTIONS = 8
+DEFAULT_CANDIDATES = 2  # per outfit; the fast first look draws one
+# Products retrieved per option: enough for each option to find fresh products in every slot.
+RETRIEVED_PER_OPTION = 12
+# Fractions of the progress bar each stage ends at; generation takes nearly all the time.
+_PROGRESS = {"retrieve": 0.05, "outfits": 0.06, "load": 0.15, "generate": 0.9, "rank": 0.97, "look": 1.0}
+
+
+def style(
+    settings: Settings,
+    user_id: str,
+    prompt: str,
+    *,
+    options: int = 4,
+    budget: float | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+    fast: bool = False,
+    on_progress: Callable[[float, str], None] | None = None,
+    candidates: int | None = None,
+    steps: int | None = None,
+    clip_guidance: float = 0.0,
+    product_scale: float | None = None,
+    face_scale: float | None = None,
+    retriever: Retriever | None = None,
+    scorer: Scorer | None = None,
+    pixel_scorer: PixelScorer | None = None,
+) -> Look:
+    """Make, store and return a look of `options` options for `user_id` as `prompt` describes.
+
+    `budget` (or a phrase in the prompt such as "under €300") caps each option's total price. `seed` makes
+    the look reproducible: the same seed, catalog and models give the same look. `fast` is the instant
+    first look (LCM-LoRA or a few-step sampler, one candidate per option). `clip_guidance` > 0 steers
+    sampling with the fashion CLIP's gradient (see guidance.py). Unknown users raise StylistError.
+    """
+    from stylist.looks import generate as gen
+
+    report = on_progress or (lambda fraction, message: None)
+    timings: dict[str, float] = {}
+    started = clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 4)
+        clock = now
+        report(_PROGRESS[stage], stage)
+
+    user = get_user(settings, user_id)
+    scene = prompt.strip()
+    if not scene:
+        raise StylistError("the prompt is empty: say what the look is for")
+    if not 1 <= options <= MAX_OPTIONS:
+        raise StylistError(f"a look has 1 to {MAX_OPTIONS} options, not {options}")
+    if budget is not None and budget <= 0:
+        raise StylistError(f"the budget must be a positive amount, not {budget:g}")
+    candidates = candidates or (1 if fast else DEFAULT_CANDIDATES)
+    if candidates < 1 or (steps is not None and steps < 1):
+        raise StylistError("candidates and steps must be at least 1")
+    stated, scene = parse_budget(scene)
+    scene = scene or prompt.strip()
+    cap = Budget(budget, stated.currency if stated else None) if budget is not None else stated
+    notes: list[str] = []
+
+    # 1. Retrieve: purchasable products for the prompt, within the budget, as catalog.db has them now.
+    retrieved = (retriever or grounding_retriever)(settings, scene, RETRIEVED_PER_OPTION * options,
+                                               budget=cap.amount if cap else None)
+    products = purchasable_now(settings, retrieved, cap)
+    lap("retrieve")
+
+    # 2. Outfits: distinct sets of products, one per slot, each within the budget.
+    outfits = compose_outfits(products, options, cap.amount if cap else None)
+    if not outfits:
+        within = f" within {_money(cap)}" if cap else ""
+        notes.append(f"no purchasable products match this prompt{within}: these looks come from the prompt alone")
+        outfits = [Outfit(())]
+    elif len(outfits) < options:
+        notes.append(f"the catalog gives {len(outfits)} distinct outfit(s) for this prompt; "
+                     "the other options repeat them with other seeds")
+    plan = [outfits[number % len(outfits)] for number in range(options)]
+    lap("outfits")
+
+    # 3. Generate: candidates per option, each from its own seed.
+    base_seed = seed if seed is not None else secrets.randbelow(2**31)
+    # Candidates' seeds drawn from the look's seed, so that looks of neighbouring seeds share no candidate.
+    drawn_seeds = np.random.SeedSequence(base_seed).generate_state(options * candidates, dtype=np.uint32) >> 1
+    seeds = [[int(each) for each in drawn_seeds[number * candidates:(number + 1) * candidates]]
+             for number in range(options)]
+    guidance = None
+    if clip_guidance > 0:
+        guidance = ClipGuidance(pixel_scorer or _default_pixel_scorer(settings), clip_guidance)
+    models = gen.look_models(settings)
+    with models.lock:
+        identity = gen.use_identity(models, user)
+        lap("load")
+        texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products)
+                 for outfit in plan]
+        drawn = gen.generate(
+            models, identity, texts, seeds, steps=steps, fast=fast, guidance=guidance,
+            face_scale=gen.DEFAULT_SCALE if face_scale is None else face_scale,
+            product_scale=gen.DEFAULT_PRODUCT_SCALE if product_scale is None else product_scale,
+            on_step=lambda done, total: report(
+                _PROGRESS["load"] + (_PROGRESS["generate"] - _PROGRESS["load"]) * done / total, "generate"),
+        )
+    lap("generate")
+
+    # 4. Rank: the best candidate of each option, by the fashion CLIP against the prompt and the products.
+    scorer = scorer or _default_scorer(settings)
+    best = [best_candidate(scorer, [each.image for each in option], scene, outfit.products)
+            for option, outfit in zip(drawn, plan, strict=True)]
+    lap("rank")
+
+    # 5. Look: stored with the user, for buy links and a spin video later, with only the products that are
+    # still purchasable now that the images are made.
+    available = still_purchasable(settings, [product.id for outfit in plan for product in outfit.products])
+    gone = {product.title for outfit in plan for product in outfit.products if product.id not in available}
+    if gone:
+        notes.append(f"sold out while the look was made, so not listed: {', '.join(sorted(gone))}")
+    look_id = new_look_id()
+    chosen = []
+    for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1):
+        chosen.append(Option(
+            id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6), seed=option[ranked.index].seed,
+            products=[_product(product) for product in outfit.products if product.id in available],
+            candidates=[{"seed": each.seed, "score": round(score, 6)}
+                        for each, score in zip(option, ranked.scores, strict=True)],
+        ))
+    look = Look(
+        look_id=look_id, user_id=user.id, prompt=prompt, options=chosen, timings=timings, notes=notes,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        settings={"preset": settings.preset, "budget": cap.amount if cap else None,
+                  "currency": cap.currency if cap else None, "seed": base_seed, "candidates": candidates,
+                  "steps": steps, "fast": fast, "clip_guidance": clip_guidance,
+                  "identity": "dreambooth" if identity.trained else "face adapter"},
+    )
+    lap("look")
+    timings["total"] = round(time.perf_counter() - started, 4)
+    save_look(settings, look, [option[ranked.index].image for ranked, option in zip(best, drawn, strict=True)])
+    if out is not None:
+        copy_images(look, Path(out))
+    return look
+
+
+def _generation_prompt(subject: str, scene: str, outfit: Outfit) -> str:
+    """The person first, then the user's words, then the products by designer, colour and garment."""
+    text = f"a photo of {subject}, {scene}"
+    if not outfit.products:
+        return text
+    return f"{text}, wearing " + ", ".join(_describe(product) for product in outfit.products)
+
+
+def _describe(product) -> str:
+    words = f"{product.designer} {product.title}".strip()
+    if product.color and product.color.lower() not in words.lower():
+        words = f"{words} in {product.color.lower()}"
+    return words
+
+
+def _product(product) -> dict:
+    return {"id": product.id, "designer": product.designer, "title": product.title, "price": product.price,
+            "currency": product.currency, "url": product.url, "image": str(product.images[0])}
+
+
+def _money(budget: Budget) -> str:
+    return f"{budget.amount:g} {budget.currency}" if budget.currency else f"{budget.amount:g}"
+
+
+def _default_scorer(settings: Settings) -> Scorer:
+    from stylist.grounding.fashion_clip import FashionClip
+    from stylist.looks.rank import ClipScorer
+
+    return ClipScorer(FashionClip.load(settings))
+
+
+def _default_pixel_scorer(settings: Settings) -> PixelScorer:
+    from stylist.grounding.fashion_clip import FashionClip
+    from stylist.looks.guidance import FashionClipPixels
+
+    return FashionClipPixels(FashionClip.load(settings))

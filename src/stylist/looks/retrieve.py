@@ -1,0 +1,67 @@
+"""Retrieve: purchasable products for a prompt, found by the fashion CLIP and checked against the catalog now.
+
+The index may be older than the latest crawl, so every hit is looked up again in catalog.db at the moment
+the look is made: a product that stopped being purchasable is dropped, and price and images are today's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.looks.budget import Budget
+from stylist.looks.outfits import Candidate
+from stylist.settings import Settings
+
+
+class Retriever(Protocol):
+    """Products for a text query, best first: what `grounding.index.search` does, injectable for tests."""
+
+    def __call__(self, settings: Settings, query: str, k: int, *, budget: float | None) -> Sequence[Candidate]: ...
+
+
+def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float | None) -> list[Candidate]:
+    """The fashion-CLIP index of purchasable products (stylist.grounding.index.search); nothing from an
+    empty catalog, so that a look can still be made from the prompt alone."""
+    from stylist.grounding.index import search
+
+    if not settings.catalog_db.exists():
+        return []
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        if not sum(shop["purchasable"] for shop in store.stats()):
+            return []
+    return [Candidate(hit.product, hit.score) for hit in search(settings, query, k, budget=budget)]
+
+
+def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget: Budget | None) -> list[Candidate]:
+    """The candidates that are purchasable in catalog.db now and have an image, with today's record, within
+    the budget and in its currency.
+
+    A budget in a named currency keeps only products priced in it: the catalog stores no exchange rates.
+    Each product is kept once, with its best score.
+    """
+    current = _purchasable(settings, [candidate.product.id for candidate in candidates])
+    kept: dict[int, Candidate] = {}
+    for candidate in candidates:
+        product = current.get(candidate.product.id)
+        if product is None or not product.images:
+            continue
+        if budget is not None and (product.price is None or product.price > budget.amount
+                                   or (budget.currency and product.currency.upper() != budget.currency)):
+            continue
+        if product.id not in kept or kept[product.id].score < candidate.score:
+            kept[product.id] = Candidate(product, candidate.score)
+    return sorted(kept.values(), key=lambda each: -each.score)
+
+
+def still_purchasable(settings: Settings, product_ids: Sequence[int]) -> set[int]:
+    """Which of these products are purchasable now: generation takes a while, and a crawl may finish meanwhile."""
+    return set(_purchasable(settings, product_ids))
+
+
+def _purchasable(settings: Settings, product_ids: Sequence[int]) -> dict[int, StoredProduct]:
+    if not product_ids or not settings.catalog_db.exists():
+        return {}
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        return {product.id: product for product in store.products(ids=product_ids)}

@@ -1,0 +1,146 @@
+"""Looks on disk, with the user they were made for, so that buy links and spin videos can be made later:
+
+    users/<user_id>/looks/<look_id>/look.json      prompt, options (score, seed, products), timings, notes
+    users/<user_id>/looks/<look_id>/<option>.png   each option's image
+
+Deleting the user deletes their looks with their folder. Paths inside look.json are relative (to the look
+folder for option images, to the data directory for product images), so a data directory can be moved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from stylist.errors import StylistError
+from stylist.settings import Settings
+
+# Look ids are 64 random bits like user ids; an option id is its look's id and its number.
+_LOOK_ID = _USER_ID = re.compile(r"[0-9a-f]{16}")
+_OPTION_ID = re.compile(r"(?P<look>[0-9a-f]{16})-(?P<number>[1-9][0-9]*)")
+PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image")
+
+
+@dataclass
+class Option:
+    id: str
+    image: Path  # absolute
+    score: float
+    seed: int
+    products: list[dict]  # PRODUCT_FIELDS, `image` an absolute path, `url` the product page (the Buy link)
+    candidates: list[dict] = field(default_factory=list)  # every candidate drawn: {"seed", "score"}
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "image": str(self.image), "score": self.score, "seed": self.seed,
+                "products": [dict(product, image=str(product["image"])) for product in self.products],
+                "candidates": self.candidates}
+
+
+@dataclass
+class Look:
+    look_id: str
+    user_id: str
+    prompt: str
+    options: list[Option]
+    timings: dict[str, float]
+    created_at: str
+    notes: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)  # how it was made: preset, budget, steps, scales, fast, ...
+
+    def to_json(self) -> dict:
+        """CONTRACT.md's `stylist style --json` object, plus user_id, created_at, notes and settings."""
+        return {"look_id": self.look_id, "prompt": self.prompt, "options": [option.to_json() for option in self.options],
+                "timings": self.timings, "user_id": self.user_id, "created_at": self.created_at, "notes": self.notes,
+                "settings": self.settings}
+
+
+def new_look_id() -> str:
+    return secrets.token_hex(8)
+
+
+def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
+    return settings.data_dir / "users" / user_id / "looks" / look_id
+
+
+def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look:
+    """Write the look's option images and look.json (written last, renamed into place: readers see it whole).
+
+    Returns the look with its options' `image` set to where the images now are.
+    """
+    folder = look_folder(settings, look.user_id, look.look_id)
+    if not folder.parent.parent.is_dir():
+        raise StylistError(f"no user {look.user_id}")  # deleted while the look was being made
+    folder.mkdir(parents=True, exist_ok=True)
+    for option, image in zip(look.options, images, strict=True):
+        option.image = folder / f"{option.id}.png"
+        image.save(option.image, format="PNG")
+    record = look.to_json()
+    for option in record["options"]:
+        option["image"] = Path(option["image"]).name
+        for product in option["products"]:
+            product["image"] = _relative(settings, product["image"])
+    staging = folder / ".look.json.tmp"
+    staging.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    staging.replace(folder / "look.json")
+    return look
+
+
+def get_look(settings: Settings, look_id: str) -> Look:
+    if not _LOOK_ID.fullmatch(look_id):
+        raise StylistError(f"{look_id!r} is not a look id (look ids are 16 characters of 0-9 and a-f)")
+    found = sorted((settings.data_dir / "users").glob(f"*/looks/{look_id}/look.json"))
+    if not found:
+        raise StylistError(f"no look {look_id}")
+    return _load(settings, found[0])
+
+
+def find_option(settings: Settings, option_id: str) -> tuple[Look, Option]:
+    match = _OPTION_ID.fullmatch(option_id)
+    if match is None:
+        raise StylistError(f"{option_id!r} is not an option id (a look id, '-' and the option's number)")
+    look = get_look(settings, match["look"])
+    for option in look.options:
+        if option.id == option_id:
+            return look, option
+    raise StylistError(f"no option {option_id}")
+
+
+def list_looks(settings: Settings, user_id: str) -> list[Look]:
+    """The user's looks, oldest first."""
+    if not _USER_ID.fullmatch(user_id):
+        raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
+    folder = settings.data_dir / "users" / user_id / "looks"
+    looks = [_load(settings, path) for path in folder.glob("*/look.json")]
+    return sorted(looks, key=lambda look: (look.created_at, look.look_id))
+
+
+def copy_images(look: Look, out: Path) -> list[Path]:
+    """Copy the option images into `out` (for `--out`), named by option id."""
+    out.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copyfile(option.image, out / option.image.name)) for option in look.options]
+
+
+def _relative(settings: Settings, path: str) -> str:
+    try:
+        return str(Path(path).relative_to(settings.data_dir))
+    except ValueError:
+        return str(path)  # an image outside the data directory keeps its absolute path
+
+
+def _load(settings: Settings, path: Path) -> Look:
+    record = json.loads(path.read_text(encoding="utf-8"))
+    options = [
+        Option(id=option["id"], image=path.parent / option["image"], score=option["score"], seed=option["seed"],
+               products=[dict(product, image=str(settings.data_dir / product["image"])) for product in option["products"]],
+               candidates=option.get("candidates", []))
+        for option in record["options"]
+    ]
+    return Look(look_id=record["look_id"], user_id=record["user_id"], prompt=record["prompt"], options=options,
+                timings=record["timings"], created_at=record["created_at"], notes=record["notes"],
+                settings=record.get("settings", {}))

@@ -1,0 +1,44 @@
+"""`stylist style` as a person runs it: a separate process on tiny, with the real fashion CLIP and index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.looks.conftest import GONE, SOLD_OUT
+
+
+def stylist(data_dir, *args):
+    env = {**os.environ, "STYLIST_DATA_DIR": str(data_dir), "STYLIST_PRESET": "tiny", "STYLIST_DEVICE": "cpu"}
+    return subprocess.run([sys.executable, "-m", "stylist", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_style_prints_the_contract_json_and_copies_the_images(catalog, user, tmp_path):
+    out = tmp_path / "out"
+    result = stylist(catalog.settings.data_dir, "style", user.id, "a dress and a coat for a gallery opening under €300",
+                     "--options", "2", "--seed", "5", "--steps", "1", "--candidates", "1", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    look = json.loads(result.stdout)
+
+    assert look["prompt"] == "a dress and a coat for a gallery opening under €300"
+    assert {"retrieve", "load", "generate", "rank", "total"} <= set(look["timings"])
+    assert len(look["options"]) == 2
+    purchasable = {pid for sku, pid in catalog.ids.items() if sku not in (SOLD_OUT, GONE)}
+    for option in look["options"]:
+        assert os.path.isabs(option["image"]) and os.path.isfile(option["image"])
+        assert (out / os.path.basename(option["image"])).is_file()
+        assert isinstance(option["score"], float)
+        assert option["products"] and sum(product["price"] for product in option["products"]) <= 300
+        for product in option["products"]:
+            assert product["id"] in purchasable and product["url"].startswith("https://shop.test/products/")
+            assert os.path.isabs(product["image"]) and os.path.isfile(product["image"])
+    assert len({frozenset(p["id"] for p in option["products"]) for option in look["options"]}) == 2
+
+
+def test_style_for_an_unknown_user_is_one_error_line(catalog):
+    result = stylist(catalog.settings.data_dir, "style", "0123456789abcdef", "a dress")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == ["error: no user 0123456789abcdef"]

@@ -1,0 +1,89 @@
+"""Generation on tiny: CLIP guidance, models kept between calls, the fast sampler, the product board."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from stylist.errors import StylistError
+from stylist.grounding.fashion_clip import FashionClip
+from stylist.looks import generate as gen
+from stylist.looks.guidance import ClipGuidance, FashionClipPixels
+from stylist.looks.pipeline import style
+from tests.looks.conftest import MeanColourScorer, WordRetriever
+
+PROMPT = "a photo of a person, a red silk dress for a summer party"
+
+
+def pixels(images) -> torch.Tensor:
+    return torch.stack([torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
+                        for image in images])
+
+
+def test_clip_guidance_raises_the_clip_score_over_the_same_seeds(catalog, user):
+    models = gen.look_models(catalog.settings)
+    identity = gen.use_identity(models, user)
+    guidance = ClipGuidance(FashionClipPixels(FashionClip.load(catalog.settings)), scale=0.5)
+    outfits = [gen.OutfitPrompt(PROMPT, ())]
+    seeds = [[1, 2, 3]]
+
+    def draw(with_guidance):
+        found = gen.generate(models, identity, outfits, seeds, steps=2, guidance=with_guidance)
+        images = [candidate.image for candidate in found[0]]
+        with torch.no_grad():
+            return images, guidance.scores(pixels(images), [PROMPT] * len(images))
+
+    plain_images, plain = draw(None)
+    guided_images, guided = draw(guidance)
+    again_images, again = draw(None)
+
+    np.testing.assert_array_equal(np.asarray(plain_images[0]), np.asarray(again_images[0]))
+    assert torch.all(guided > plain), (guided, plain)
+    assert any(np.abs(np.asarray(a, float) - np.asarray(b, float)).mean() > 1
+               for a, b in zip(plain_images, guided_images))
+
+
+def test_models_stay_loaded_between_looks(catalog, user):
+    options = {"options": 1, "candidates": 1, "steps": 1, "retriever": WordRetriever(), "scorer": MeanColourScorer()}
+    style(catalog.settings, user.id, "a coat", **options)
+    models = gen.look_models(catalog.settings)
+    pipeline = models.pipeline
+    style(catalog.settings, user.id, "a dress", fast=True, **options)
+    assert gen.look_models(catalog.settings) is models and models.pipeline is pipeline
+    # Fast mode swapped the sampler for its call only.
+    assert pipeline.scheduler is models.sampler
+
+
+def test_fast_mode_draws_one_candidate_with_a_few_step_sampler(catalog, user):
+    seen = []
+    look = style(catalog.settings, user.id, "a coat", options=1, seed=3, fast=True, retriever=WordRetriever(),
+                 scorer=MeanColourScorer(), on_progress=lambda fraction, stage: seen.append((fraction, stage)))
+    assert all(len(option.candidates) == 1 for option in look.options)
+    assert look.settings["fast"] is True
+    generate_steps = [fraction for fraction, stage in seen if stage == "generate"]
+    assert len(generate_steps) == gen.FAST_SAMPLER["steps"] + 1  # each step, then the stage's end
+    assert [fraction for fraction, _ in seen] == sorted(fraction for fraction, _ in seen) and seen[-1][0] == 1.0
+
+
+def test_the_product_board_shows_every_product(catalog):
+    from stylist.catalog.store import CatalogStore
+
+    with CatalogStore(catalog.settings.catalog_db, catalog.settings.images_dir) as store:
+        products = list(store.products())[:3]
+    board = np.asarray(gen.product_board(products, size=96), dtype=int)
+    assert board.shape == (96, 96, 3)
+    for product in products:
+        picture = gen.load_image(product.images[0].read_bytes())
+        colour = np.asarray(picture.getpixel((picture.width // 2, picture.height // 2)), dtype=int)
+        assert (np.abs(board - colour).sum(axis=-1) < 30).sum() > 100
+
+
+def test_fast_mode_of_a_real_preset_without_its_lcm_lora_fails_in_one_sentence(offline, catalog):
+    from stylist.models.loading import load_image_pipeline
+    from stylist.models.presets import get_preset
+
+    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    models = gen.LookModels(("sdxl", "cpu", torch.float32), get_preset("sdxl"), pipeline, pipeline.scheduler)
+    with pytest.raises(StylistError, match="the sdxl preset needs latent-consistency/lcm-lora-sdxl"):
+        gen.use_sampler(models, fast=True)

@@ -1,0 +1,140 @@
+"""The whole pipeline on tiny with a retriever and a scorer the tests control."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylist.errors import StylistError
+from stylist.looks.pipeline import style
+from stylist.looks.rank import PROMPT_WEIGHT
+from stylist.looks.store import get_look
+from tests.looks.conftest import GONE, PRODUCTS, SOLD_OUT, EmptyRetriever, MeanColourScorer, WordRetriever, crawl
+
+STEPS = 2
+
+
+def make(catalog, user, prompt="an autumn city look", user_id=None, **options):
+    options = {"options": 2, "candidates": 1, "seed": 7, "steps": STEPS, "retriever": WordRetriever(), "scorer": MeanColourScorer(),
+               **options}
+    return style(catalog.settings, user_id or user.id, prompt, **options)
+
+
+def test_a_look_end_to_end(catalog, user):
+    look = make(catalog, user, "a wool coat and a dress for a gallery opening", options=3, candidates=2)
+    assert len(look.options) == 3 and look.notes == []
+    for option in look.options:
+        assert option.image.is_file() and option.image.is_relative_to(user.folder / "looks" / look.look_id)
+        assert option.products and all(product["url"].startswith("https://shop.test/products/")
+                                       for product in option.products)
+    stored = get_look(catalog.settings, look.look_id)
+    assert stored.to_json() == look.to_json()
+
+
+def test_contract_json(catalog, user):
+    look = make(catalog, user, options=2, candidates=1)
+    answer = look.to_json()
+    assert {"look_id", "prompt", "options", "timings"} <= set(answer)
+    assert set(answer["timings"]) >= {"retrieve", "load", "generate", "rank", "total"}
+    for option in answer["options"]:
+        assert {"id", "image", "score", "products"} <= set(option)
+        assert option["image"].startswith("/")
+        for product in option["products"]:
+            assert set(product) == {"id", "designer", "title", "price", "currency", "url", "image"}
+            assert product["image"].startswith(str(catalog.settings.images_dir))
+
+
+def test_budget_and_availability_are_respected(catalog, user):
+    retriever = WordRetriever()
+    # The words favour the sold-out gown and the coat that vanished from the shop; a stale index returns both.
+    look = make(catalog, user, "a red gown and a grey wool coat for a ball, under €300", options=3, candidates=1,
+                retriever=retriever)
+    assert retriever.budgets == [300]
+    ids = {product["id"] for option in look.options for product in option.products}
+    assert ids and catalog.ids[SOLD_OUT] not in ids and catalog.ids[GONE] not in ids
+    for option in look.options:
+        assert sum(product["price"] for product in option.products) <= 300
+    assert look.settings["budget"] == 300 and look.settings["currency"] == "EUR"
+    assert look.prompt.endswith("under €300")
+
+
+def test_options_differ_in_their_products(catalog, user):
+    look = make(catalog, user, "a dress, a coat and shoes", options=3, candidates=1)
+    sets = [frozenset(product["id"] for product in option.products) for option in look.options]
+    assert len(set(sets)) == 3
+
+
+def test_the_same_seed_gives_the_same_look(catalog, user):
+    first, again = make(catalog, user, seed=11), make(catalog, user, seed=11)
+    other = make(catalog, user, seed=12)
+    for a, b, c in zip(first.options, again.options, other.options, strict=True):
+        assert a.seed == b.seed and a.products == b.products and a.score == b.score
+        np.testing.assert_array_equal(np.asarray(Image.open(a.image)), np.asarray(Image.open(b.image)))
+        assert np.abs(np.asarray(Image.open(a.image), float) - np.asarray(Image.open(c.image), float)).mean() > 1
+
+
+class RecordingScorer(MeanColourScorer):
+    """Keeps what it scored, to check the pipeline kept the best candidate of each option."""
+
+    def __init__(self) -> None:
+        super().__init__(channel=2)
+        self.seen: list[tuple[list, list[float]]] = []
+
+    def score(self, images, prompt, products):
+        prompt_scores, product_scores = super().score(images, prompt, products)
+        self.seen.append(([np.asarray(image) for image in images], prompt_scores.tolist()))
+        return prompt_scores, product_scores
+
+
+def test_ranking_keeps_the_best_candidate(catalog, user):
+    scorer = RecordingScorer()
+    look = make(catalog, user, options=2, candidates=3, scorer=scorer, seed=100)
+    assert scorer.calls == [(3, "an autumn city look", len(option.products))
+                             for option in look.options]
+    for option, (images, scores) in zip(look.options, scorer.seen, strict=True):
+        best = int(np.argmax(scores))
+        # Product similarities are 0 under this scorer, so the score is the prompt's share.
+        assert option.score == pytest.approx(PROMPT_WEIGHT * scores[best], abs=1e-6) and max(scores) > min(scores)
+        np.testing.assert_array_equal(np.asarray(Image.open(option.image)), images[best])
+        assert option.seed == option.candidates[best]["seed"] and len({each["seed"] for each in option.candidates}) == 3
+
+
+def test_no_matching_products_still_gives_looks(catalog, user):
+    look = make(catalog, user, "a knight's armour", options=2, candidates=1, retriever=EmptyRetriever())
+    assert len(look.options) == 2 and all(option.products == [] for option in look.options)
+    assert look.notes == ["no purchasable products match this prompt: these looks come from the prompt alone"]
+    priced_out = make(catalog, user, "a coat", options=1, candidates=1, budget=10)
+    assert priced_out.options[0].products == [] and "within 10" in priced_out.notes[0]
+
+
+def test_bad_requests_are_one_clear_error(catalog, user):
+    with pytest.raises(StylistError, match="no user 0123456789abcdef"):
+        make(catalog, user, user_id="0123456789abcdef")
+    with pytest.raises(StylistError, match="prompt is empty"):
+        make(catalog, user, "  ")
+    with pytest.raises(StylistError, match="1 to 8 options"):
+        make(catalog, user, options=9)
+
+
+class SellOutScorer(MeanColourScorer):
+    """While the first option is ranked, a crawl finds its first product sold out."""
+
+    def __init__(self, settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.sold: list[str] = []
+
+    def score(self, images, prompt, products):
+        if not self.sold:
+            self.sold.append(products[0].title)
+            crawl(self.settings, [row for row in PRODUCTS if row[0] != products[0].sku])
+        return super().score(images, prompt, products)
+
+
+def test_products_sold_out_while_the_look_was_made_are_not_listed(catalog, user):
+    scorer = SellOutScorer(catalog.settings)
+    look = make(catalog, user, "a dress and a coat", scorer=scorer)
+    listed = {product["title"] for option in look.options for product in option.products}
+    assert listed and scorer.sold[0] not in listed
+    assert look.notes == [f"sold out while the look was made, so not listed: {scorer.sold[0]}"]
