@@ -23,8 +23,6 @@ from tests.identity.conftest import variant
 from tests.jobs import handlers as test_handlers
 from tests.web import fake_pipelines
 
-fake_pipelines.install()
-
 
 @pytest.fixture(scope="session")
 def catalog_dir(tmp_path_factory):

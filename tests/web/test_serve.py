@@ -109,8 +109,6 @@ def test_the_web_process_never_imports_torch(settings, photos, tmp_path):
     script.write_text(textwrap.dedent(f"""
         import io, sys
         from pathlib import Path
-        from tests.web import fake_pipelines
-        fake_pipelines.install()
         from stylist.settings import Settings
         from stylist.web.app import create_app
         client = create_app(Settings(data_dir=Path({str(settings.data_dir)!r}), preset="tiny")).test_client()

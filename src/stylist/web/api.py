@@ -3,8 +3,7 @@
 Everything under a user needs that user's bearer token. A request without a token, or with one that is
 not valid, gets 401; a valid token asking for another user's user, job, look or option gets 404, the same
 answer as for one that does not exist, so nothing tells one user what another has. Work that needs models
-(training, looks, spins) is queued for the worker and answered with 202 and a job id. The looks store is
-imported where it is used: it is the looks package's, and light (no torch).
+(training, looks, spins) is queued for the worker and answered with 202 and a job id.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from stylist.errors import StylistError
 from stylist.identity.photos import PhotosRefused
 from stylist.identity.users import add_user, delete_user, get_user
 from stylist.jobs.queue import JobQueue, TooManyJobs, is_job_id
+from stylist.looks.store import find_option, get_look, list_looks
 from stylist.settings import Settings
 from stylist.web import accounts
 from stylist.web.media import media_url
@@ -221,8 +221,6 @@ def make_looks(user_id: str):
 @blueprint.get("/users/<user_id>/looks")
 @needs_token
 def user_looks(user_id: str):
-    from stylist.looks.store import list_looks
-
     own_user(user_id)
     return jsonify({"looks": [{"look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at),
                                "options": len(look.options)} for look in list_looks(settings(), user_id)]})
@@ -272,8 +270,6 @@ class Found:
 
 
 def own_look(look_id: str) -> Found:
-    from stylist.looks.store import get_look
-
     try:
         look = get_look(settings(), look_id) if _ITEM_ID.fullmatch(look_id) else None
     except (StylistError, LookupError, FileNotFoundError):
@@ -284,8 +280,6 @@ def own_look(look_id: str) -> Found:
 
 
 def own_option(option_id: str) -> Found:
-    from stylist.looks.store import find_option
-
     try:
         look, option = find_option(settings(), option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
     except (StylistError, LookupError, FileNotFoundError):
