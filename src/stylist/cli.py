@@ -11,11 +11,14 @@ from stylist.catalog.commands import catalog
 from stylist.demo import demo
 from stylist.errors import StylistError
 from stylist.evaluate.bench_command import bench
+from stylist.evaluate.commands import evaluate
 from stylist.grounding.commands import clip
 from stylist.identity.commands import user
+from stylist.jobs.commands import worker
 from stylist.looks.commands import style
 from stylist.settings import DEVICES, PRESETS, Settings
 from stylist.video.commands import video
+from stylist.web.commands import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,6 +39,9 @@ main_group.add_command(demo)
 main_group.add_command(user)
 main_group.add_command(style)
 main_group.add_command(video)
+main_group.add_command(serve)
+main_group.add_command(worker)
+main_group.add_command(evaluate)
 
 
 def quiet_libraries() -> None:

@@ -1,0 +1,38 @@
+"""`stylist worker`: run jobs from a queue until stopped (SIGTERM or Ctrl-C finish the job in hand first)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import click
+
+from stylist.jobs.queue import DEFAULT_LEASE_SECONDS
+from stylist.settings import Settings
+
+
+@click.command()
+@click.option("--queue", "queue_url", metavar="URL",
+              help="redis://HOST:PORT/DB, or sqlite:///PATH [jobs.db in the data dir].")
+@click.option("--lease", type=click.FloatRange(min=0.5), default=DEFAULT_LEASE_SECONDS, show_default=True,
+              help="Seconds a job stays claimed without a heartbeat; a dead worker's job is retried after this.")
+@click.option("--handlers", metavar="MODULES", help="Extra handler modules, comma-separated [$STYLIST_JOB_HANDLERS].")
+@click.pass_obj
+def worker(settings: Settings, queue_url: str | None, lease: float, handlers: str | None) -> None:
+    """Run training, looks and video jobs from the queue, keeping models loaded between jobs."""
+    from stylist.jobs.handlers import load_handlers
+    from stylist.jobs.queue import open_queue
+    from stylist.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    queue = open_queue(settings, queue_url)
+    runner = Worker(settings, queue, load_handlers(handlers), lease=lease)
+
+    def stop(signum: int, frame: object) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"worker {runner.name} on {queue.url}: {', '.join(sorted(runner.handlers))}", err=True)
+    runner.run()
+    queue.close()

@@ -1,0 +1,83 @@
+"""What each kind of job does, in the worker: train an identity, make looks, make a spin video.
+
+The pipelines are imported inside the handlers, so only the worker ever loads torch; a worker keeps them
+(and the models they cache) loaded from one job to the next. Results hold paths relative to the data
+dir, never absolute ones, and the web app turns them into signed URLs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from stylist.errors import StylistError
+from stylist.jobs.worker import Handler, JobContext
+
+# Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
+EXTRA_HANDLERS_ENV = "STYLIST_JOB_HANDLERS"
+# Training reports drawing class images, then its steps; drawing is the shorter part.
+CLASS_IMAGES_SHARE = 0.2
+
+
+def train(ctx: JobContext) -> dict[str, Any]:
+    from stylist.identity.dreambooth import TrainingProgress, train_identity
+    from stylist.identity.dreambooth_config import default_config
+
+    config = default_config(ctx.settings.preset).with_overrides(steps=ctx.job.params.get("steps"))
+
+    def on_progress(progress: TrainingProgress) -> None:
+        done = progress.step / max(progress.total, 1)
+        share = (CLASS_IMAGES_SHARE * done if progress.stage == "class images"
+                 else CLASS_IMAGES_SHARE + (1 - CLASS_IMAGES_SHARE) * done)
+        ctx.progress(share, f"{progress.stage}: {progress.step} of {progress.total}")
+
+    result = train_identity(ctx.settings, ctx.job.user_id, config, on_progress=on_progress)
+    return {"preset": result.preset, "steps": result.steps, "final_loss": result.final_loss, "seconds": result.seconds}
+
+
+def looks(ctx: JobContext) -> dict[str, Any]:
+    from stylist.looks.pipeline import style
+
+    params = ctx.job.params
+    look = style(ctx.settings, ctx.job.user_id, params["prompt"], options=params["options"], budget=params.get("budget"),
+                 seed=params.get("seed"), on_progress=ctx.progress)
+    return {"look_id": look.look_id}
+
+
+def video(ctx: JobContext) -> dict[str, Any]:
+    from stylist.identity.users import get_user
+    from stylist.looks.store import find_option
+    from stylist.video.spin import make_spin
+
+    params = ctx.job.params
+    look, option = find_option(ctx.settings, params["option_id"])
+    if look.user_id != ctx.job.user_id:
+        raise StylistError(f"no option {params['option_id']}")
+    # Not mkdir(parents=True): a user deleted meanwhile must not get their folder back.
+    videos = get_user(ctx.settings, ctx.job.user_id).folder / "videos"
+    videos.mkdir(exist_ok=True)
+    folder = videos / ctx.job.id
+    folder.mkdir(exist_ok=True)
+    spin = make_spin(ctx.settings, Path(option.image), folder / "spin.mp4", seconds=params["seconds"],
+                     fps=params["fps"], on_progress=lambda fraction: ctx.progress(fraction, "making the spin"))
+    return {"video": _relative(ctx, spin.mp4), "gif": _relative(ctx, spin.gif), "seconds": spin.seconds,
+            "fps": spin.fps, "frames": spin.frames, "backend": spin.backend}
+
+
+HANDLERS: dict[str, Handler] = {"train": train, "looks": looks, "video": video}
+
+
+def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:
+    """The built-in handlers plus those of the modules in `extra` (default: $STYLIST_JOB_HANDLERS)."""
+    handlers = dict(HANDLERS)
+    names = extra if extra is not None else os.environ.get(EXTRA_HANDLERS_ENV, "")
+    for name in filter(None, (part.strip() for part in names.split(","))):
+        handlers.update(importlib.import_module(name).HANDLERS)
+    return handlers
+
+
+def _relative(ctx: JobContext, path: Path | str) -> str:
+    return Path(path).resolve().relative_to(ctx.settings.data_dir.resolve()).as_posix()

@@ -1,0 +1,133 @@
+"""The worker: one long-lived process that claims jobs and runs their handlers, so models stay loaded between jobs.
+
+While a handler runs, a heartbeat thread renews the job's lease, so a job is only taken back when its worker
+is really gone (killed, or its machine lost), never because one step of a model ran long. Handlers report
+progress through a callback; that callback is also where a cancel or a lost claim stops them, between steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stylist.errors import StylistError
+from stylist.jobs.queue import CANCELED, DEFAULT_LEASE_SECONDS, FAILED, SUCCEEDED, Job, JobLost, JobQueue
+from stylist.settings import Settings
+
+log = logging.getLogger("stylist.worker")
+
+# Progress is written at most this often: a training loop may report hundreds of steps a second on tiny.
+REPORT_EVERY_SECONDS = 0.25
+RETRY_CLAIM_SECONDS = 5.0
+
+
+class JobStopped(Exception):
+    """Raised inside a handler, from its progress callback, when the job was canceled or its claim was lost."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the settings, its job, and `progress(fraction, message)` to report and be stopped by."""
+
+    settings: Settings
+    job: Job
+    progress: Callable[[float, str], None]
+
+
+Handler = Callable[[JobContext], dict[str, Any]]
+
+
+class Worker:
+    def __init__(self, settings: Settings, queue: JobQueue, handlers: Mapping[str, Handler], *,
+                 name: str | None = None, lease: float = DEFAULT_LEASE_SECONDS, poll: float = 0.25):
+        self.settings, self.queue, self.handlers = settings, queue, dict(handlers)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.lease, self.poll = lease, poll
+        self.stopping = threading.Event()
+
+    def run(self, max_jobs: int | None = None) -> int:
+        """Run jobs until `stop()` (or `max_jobs` have run); how many ran."""
+        done = 0
+        kinds = frozenset(self.handlers)
+        while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
+            try:
+                job = self.queue.claim(self.name, kinds, self.lease)
+            except Exception:  # the queue is unreachable for a moment (Redis restarting, a locked file)
+                log.warning("cannot claim a job; trying again:\n%s", traceback.format_exc())
+                self.stopping.wait(RETRY_CLAIM_SECONDS)
+                continue
+            if job is None:
+                self.stopping.wait(self.poll)
+                continue
+            self.run_job(job)
+            done += 1
+        return done
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_job(self, job: Job) -> None:
+        log.info("job %s (%s) for user %s: attempt %d", job.id, job.kind, job.user_id, job.attempts)
+        state = _Reporting(self.queue, job)
+        beat = threading.Thread(target=state.heartbeat, args=(job.lease / 4,), daemon=True, name=f"heartbeat-{job.id}")
+        beat.start()
+        try:
+            result = self.handlers[job.kind](JobContext(self.settings, job, state.progress))
+        except JobStopped:
+            outcome = self._finish(job, CANCELED) if state.cancel_asked else None
+        except StylistError as exc:
+            outcome = self._finish(job, FAILED, error=str(exc))
+        except Exception as exc:  # a bug or a resource problem: the job fails with it, the worker goes on
+            log.error("job %s failed:\n%s", job.id, traceback.format_exc())
+            outcome = self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}")
+        else:
+            outcome = self._finish(job, SUCCEEDED, result=result)
+        finally:
+            state.done.set()
+            beat.join()
+        log.info("job %s: %s", job.id, outcome or "claim lost, result dropped")
+
+    def _finish(self, job: Job, status: str, **outcome: Any) -> str | None:
+        return status if self.queue.finish(job, status, **outcome) else None
+
+
+class _Reporting:
+    """The link between a running handler and the queue: progress, heartbeats, cancel and lost claims."""
+
+    def __init__(self, queue: JobQueue, job: Job):
+        self.queue, self.job = queue, job
+        self.done = threading.Event()
+        self.cancel_asked = False
+        self.lost = False
+        self.lock = threading.Lock()  # one queue write at a time from the handler and the heartbeat
+        self.last_write = 0.0
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        now = time.monotonic()
+        if now - self.last_write >= REPORT_EVERY_SECONDS or fraction >= 1:
+            self._write(min(max(float(fraction), 0.0), 1.0), message)
+        if self.cancel_asked or self.lost:
+            raise JobStopped(self.job.id)
+
+    def heartbeat(self, every: float) -> None:
+        while not self.done.wait(every):
+            self._write(None, None)
+
+    def _write(self, fraction: float | None, message: str | None) -> None:
+        with self.lock:
+            if self.lost:
+                return
+            try:
+                self.cancel_asked = self.queue.report(self.job, fraction, message) or self.cancel_asked
+            except JobLost:
+                self.lost = True
+            except Exception:  # the queue is briefly unreachable: the next beat tries again, within the lease
+                log.warning("job %s: could not report progress:\n%s", self.job.id, traceback.format_exc())
+            self.last_write = time.monotonic()

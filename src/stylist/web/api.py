@@ -1,0 +1,325 @@
+"""The JSON API of CONTRACT.md under /api: users, jobs, looks, options, the catalog, health.
+
+Everything under a user needs that user's bearer token. A request without a token, or with one that is
+not valid, gets 401; a valid token asking for another user's user, job, look or option gets 404, the same
+answer as for one that does not exist, so nothing tells one user what another has. Work that needs models
+(training, looks, spins) is queued for the worker and answered with 202 and a job id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from stylist.catalog.store import CatalogStore
+from stylist.errors import StylistError
+from stylist.identity.photos import PhotosRefused
+from stylist.identity.users import add_user, delete_user, get_user
+from stylist.jobs.queue import JobQueue, TooManyJobs, is_job_id
+from stylist.looks.store import find_option, get_look, list_looks
+from stylist.settings import Settings
+from stylist.web import accounts
+from stylist.web.media import media_url
+from stylist.web.openapi import openapi_document
+from stylist.web.uploads import UploadRefused, read_uploads
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+_USER_ID = re.compile(r"[0-9a-f]{16}")
+# Look and option ids come from the looks store; anything outside these characters is not one of them.
+_ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+MAX_PROMPT = 500
+MAX_OPTIONS = 8
+MAX_TRAIN_STEPS = 5000
+# As the spin accepts them (video/spin.py: 1–10 s, 4–30 fps).
+MAX_VIDEO_SECONDS, MIN_VIDEO_FPS, MAX_VIDEO_FPS = 10, 4, 30
+CATALOG_LIMIT, MAX_CATALOG_LIMIT = 24, 200
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status, self.extra = status, extra
+
+
+@blueprint.errorhandler(ApiError)
+def api_error(exc: ApiError):
+    return jsonify({"error": str(exc), **exc.extra}), exc.status
+
+
+def settings() -> Settings:
+    return current_app.config["STYLIST_SETTINGS"]
+
+
+def queue() -> JobQueue:
+    return current_app.extensions["stylist.queue"]
+
+
+def needs_token(view):
+    """Find the user whose bearer token came with the request (g.user_id), or answer 401."""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "send your token as `Authorization: Bearer <token>`")
+        user_id = accounts.token_user(settings(), token.strip())
+        if user_id is None:
+            raise ApiError(401, "this token is not valid (was the user deleted?)")
+        g.user_id = user_id
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def own_user(user_id: str) -> None:
+    if user_id != g.user_id:
+        raise ApiError(404, f"no user {user_id}")
+
+
+def json_body(required: bool = False) -> dict[str, Any]:
+    if not request.data and not required:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+def integer(body: dict[str, Any], name: str, default: int | None, low: int, high: int) -> int | None:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ApiError(400, f"`{name}` must be a whole number from {low} to {high}")
+    return value
+
+
+def submit(kind: str, user_id: str, params: dict[str, Any]):
+    try:
+        job = queue().submit(kind, user_id, params, max_open=current_app.config["MAX_OPEN_JOBS"])
+    except TooManyJobs as exc:
+        raise ApiError(429, str(exc)) from exc
+    return jsonify({"job_id": job.id}), 202
+
+
+# --- service ------------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/health")
+def health():
+    with CatalogStore(settings().catalog_db, settings().images_dir) as store:
+        products = sum(shop["purchasable"] for shop in store.stats())
+        updated_at = store.updated_at()
+    return jsonify({"status": "ok", "preset": settings().preset,
+                    "catalog": {"products": products, "updated_at": updated_at}})
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@blueprint.get("/catalog")
+def catalog():
+    query = request.args.get("q", "").strip().casefold()
+    limit = request.args.get("limit", str(CATALOG_LIMIT))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
+        raise ApiError(400, f"`limit` must be a whole number from 1 to {MAX_CATALOG_LIMIT}")
+    words = query.split()
+    found = []
+    with CatalogStore(settings().catalog_db, settings().images_dir) as store:
+        for product in store.products():
+            text = f"{product.designer} {product.title} {product.description} {product.category} {product.color}"
+            if all(word in text.casefold() for word in words):
+                found.append(product_json(product.to_json()))
+                if len(found) == int(limit):
+                    break
+    return jsonify({"products": found})
+
+
+def product_json(product: dict[str, Any]) -> dict[str, Any]:
+    """A product as the API shows it: signed image URLs instead of the server's file paths."""
+    shown = {key: value for key, value in product.items() if key not in ("images", "image")}
+    images = product.get("images") or ([product["image"]] if product.get("image") else [])
+    shown["image_url"] = media_url(images[0]) if images else None
+    return shown
+
+
+# --- users --------------------------------------------------------------------------------------------------
+
+
+@blueprint.post("/users")
+def create_user():
+    config = current_app.config
+    try:
+        uploads = read_uploads(request.files.getlist("photos"), config["MAX_PHOTO_BYTES"], config["MAX_PHOTO_PIXELS"])
+    except UploadRefused as exc:
+        raise ApiError(exc.status, str(exc)) from exc
+    try:
+        user = add_user(settings(), request.form.get("name", ""), uploads)
+    except PhotosRefused as exc:
+        raise ApiError(400, str(exc), rejected=[{"name": r.name, "reason": r.reason} for r in exc.rejected]) from exc
+    except StylistError as exc:
+        raise ApiError(400, str(exc)) from exc
+    try:
+        token = accounts.issue_token(settings(), user.id)
+    except BaseException:
+        delete_user(settings(), user.id)
+        raise
+    return jsonify({"id": user.id, "token": token, "photos": [media_url(path) for path in user.crops],
+                    "warnings": list(user.warnings)}), 201
+
+
+@blueprint.get("/users/<user_id>")
+@needs_token
+def show_user(user_id: str):
+    own_user(user_id)
+    user = get_user(settings(), user_id)
+    return jsonify({"id": user.id, "name": user.name, "created_at": user.created_at,
+                    "photos": [media_url(path) for path in user.crops], "warnings": list(user.warnings)})
+
+
+@blueprint.delete("/users/<user_id>")
+@needs_token
+def remove_user(user_id: str):
+    own_user(user_id)
+    # Jobs first, so a worker still running one loses its claim and stops; then files and rows (the
+    # token and the choices go with the user's row).
+    queue().delete_user(user_id)
+    delete_user(settings(), user_id)
+    return "", 204
+
+
+@blueprint.post("/users/<user_id>/train")
+@needs_token
+def train(user_id: str):
+    own_user(user_id)
+    steps = integer(json_body(), "steps", None, 1, MAX_TRAIN_STEPS)
+    return submit("train", user_id, {} if steps is None else {"steps": steps})
+
+
+@blueprint.post("/users/<user_id>/looks")
+@needs_token
+def make_looks(user_id: str):
+    own_user(user_id)
+    body = json_body(required=True)
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > MAX_PROMPT:
+        raise ApiError(400, f"`prompt` must be text of 1 to {MAX_PROMPT} characters saying what you want to wear")
+    budget = body.get("budget")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0):
+        raise ApiError(400, "`budget` must be a positive amount or null")
+    params = {"prompt": prompt.strip(), "options": integer(body, "options", 4, 1, MAX_OPTIONS), "budget": budget,
+              "seed": integer(body, "seed", None, 0, 2**32 - 1)}
+    return submit("looks", user_id, params)
+
+
+@blueprint.get("/users/<user_id>/looks")
+@needs_token
+def user_looks(user_id: str):
+    own_user(user_id)
+    return jsonify({"looks": [{"look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at),
+                               "options": len(look.options)} for look in list_looks(settings(), user_id)]})
+
+
+# --- jobs ---------------------------------------------------------------------------------------------------
+
+
+def own_job(job_id: str):
+    job = queue().get(job_id) if is_job_id(job_id) else None
+    if job is None or job.user_id != g.user_id:
+        raise ApiError(404, f"no job {job_id}")
+    return job
+
+
+@blueprint.get("/jobs/<job_id>")
+@needs_token
+def show_job(job_id: str):
+    return jsonify(job_json(own_job(job_id)))
+
+
+@blueprint.post("/jobs/<job_id>/cancel")
+@needs_token
+def cancel_job(job_id: str):
+    own_job(job_id)
+    return jsonify(job_json(queue().cancel(job_id)))
+
+
+def job_json(job) -> dict[str, Any]:
+    shown = job.to_json()
+    result = job.result
+    if job.kind == "video" and result:
+        # Stored as paths in the data dir; shown as signed URLs, fresh on every read.
+        shown["result"] = {"video_url": media_url(result["video"]), "gif_url": media_url(result["gif"]),
+                           **{key: result[key] for key in ("seconds", "fps", "frames")}}
+    return shown
+
+
+# --- looks and options --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    look: Any
+    option: Any = None
+    rank: int = 0
+
+
+def own_look(look_id: str) -> Found:
+    try:
+        look = get_look(settings(), look_id) if _ITEM_ID.fullmatch(look_id) else None
+    except (StylistError, LookupError, FileNotFoundError):
+        look = None
+    if look is None or look.user_id != g.user_id:
+        raise ApiError(404, f"no look {look_id}")
+    return Found(look)
+
+
+def own_option(option_id: str) -> Found:
+    try:
+        look, option = find_option(settings(), option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
+    except (StylistError, LookupError, FileNotFoundError):
+        look = option = None
+    if look is None or look.user_id != g.user_id:
+        raise ApiError(404, f"no option {option_id}")
+    # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
+    ranked = sorted(look.options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
+    rank = next(number for number, each in enumerate(ranked) if each.id == option.id)
+    return Found(look, option, rank)
+
+
+@blueprint.get("/looks/<look_id>")
+@needs_token
+def show_look(look_id: str):
+    look = own_look(look_id).look
+    return jsonify({
+        "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at),
+        "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score,
+                     "products": [product_json(product) for product in option.products]} for option in look.options],
+    })
+
+
+@blueprint.post("/options/<option_id>/select")
+@needs_token
+def select_option(option_id: str):
+    found = own_option(option_id)
+    rating = integer(json_body(), "rating", None, 1, 5)
+    accounts.record_choice(settings(), g.user_id, found.look.look_id, found.option.id, rank=found.rank,
+                           options=len(found.look.options), score=found.option.score, prompt=found.look.prompt,
+                           rating=rating)
+    return jsonify({"option_id": found.option.id, "look_id": found.look.look_id, "rating": rating})
+
+
+@blueprint.post("/options/<option_id>/video")
+@needs_token
+def make_video(option_id: str):
+    found = own_option(option_id)
+    body = json_body()
+    seconds = integer(body, "seconds", 3, 1, MAX_VIDEO_SECONDS)
+    fps = integer(body, "fps", 8, MIN_VIDEO_FPS, MAX_VIDEO_FPS)
+    return submit("video", g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
+                                       "seconds": seconds, "fps": fps})

@@ -1,0 +1,100 @@
+"""`stylist serve`: the web app on waitress, with a worker child process unless the queue is on Redis."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import click
+
+from stylist.settings import Settings
+
+log = logging.getLogger("stylist.serve")
+# A worker that keeps dying right after it starts (a broken install) is restarted at most this often.
+RESTART_BACKOFF_SECONDS = (1, 2, 5, 10, 30)
+
+
+class EmbeddedWorker:
+    """`stylist worker` as a child process, started again whenever it exits, until `stop()`.
+
+    A child rather than a thread: the worker loads torch and the models, which the web process must not,
+    and a crash or SIGKILL in it leaves the web server running; its job is retried when its lease runs out.
+    """
+
+    def __init__(self, settings: Settings, queue_url: str):
+        self.command = [sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "--preset",
+                        settings.preset, "--device", settings.device, "worker", "--queue", queue_url]
+        self.stopping = threading.Event()
+        self.process: subprocess.Popen | None = None
+        self.thread = threading.Thread(target=self._supervise, daemon=True, name="embedded-worker")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _supervise(self) -> None:
+        failures = 0
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.process = subprocess.Popen(self.command)
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            failures = failures + 1 if time.monotonic() - started < 60 else 0
+            delay = RESTART_BACKOFF_SECONDS[min(failures, len(RESTART_BACKOFF_SECONDS) - 1)]
+            log.warning("the worker exited with %s; starting it again in %s s", code, delay)
+            self.stopping.wait(delay)
+
+    def stop(self, grace: float = 10.0) -> None:
+        self.stopping.set()
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # the worker finishes the job in hand, if it can within the grace time
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()  # its job is retried when its lease runs out
+                self.process.wait()
+        self.thread.join(timeout=grace)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option("--queue", "queue_url", metavar="URL",
+              help="redis://HOST:PORT/DB to share work with `stylist worker`s elsewhere [embedded SQLite queue and worker].")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True, help="Request threads.")
+@click.option("--no-worker", is_flag=True, help="Start no embedded worker (run `stylist worker` yourself).")
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, queue_url: str | None, threads: int, no_worker: bool) -> None:
+    """Serve the web app and API; runs its own worker unless --queue redis://… is given."""
+    from waitress import create_server
+
+    from stylist.jobs.queue import open_queue
+    from stylist.web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    queue = open_queue(settings, queue_url)
+    server = create_server(create_app(settings, queue), host=host, port=port, threads=threads)
+    on_redis = bool(queue_url) and not queue_url.startswith("sqlite:")
+    embedded = None if on_redis or no_worker else EmbeddedWorker(settings, queue.url)
+    if embedded:
+        embedded.start()
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"serving on http://{host}:{server.effective_port} (preset {settings.preset}, queue {queue.url}"
+               f"{', with a worker' if embedded else ''})", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if embedded:
+            embedded.stop()
+        queue.close()

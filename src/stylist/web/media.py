@@ -1,0 +1,85 @@
+"""Signed, expiring URLs for the files the app shows (photos, look images, videos, product images).
+
+`<img>` and `<video>` tags cannot send a bearer token, so each URL carries its own permission: an HMAC
+over the file's path and an expiry time, made with a key only the server knows. A URL opens that one file
+until it expires. The key is $STYLIST_SECRET_KEY, or `secret.key` in the data dir (made on first use,
+readable by its owner only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, request, send_file
+
+from stylist.settings import Settings
+
+KEY_ENV = "STYLIST_SECRET_KEY"
+# The parts of the data dir that media URLs may open; catalog.db, users.db, secret.key and jobs.db are not.
+SERVED_FOLDERS = ("users", "images")
+
+blueprint = Blueprint("media", __name__)
+
+
+def load_key(settings: Settings) -> bytes:
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode()
+    path = settings.data_dir / "secret.key"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting at once agree on one key; 0600: only the server's user reads it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
+    return path.read_bytes().strip()
+
+
+def sign(key: bytes, relative: str, expires: int) -> str:
+    return hmac.new(key, f"{relative}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def media_url(path: Path | str | None) -> str | None:
+    """A signed URL for a file under the data dir (absolute, or relative to it); None for anything else."""
+    if path is None:
+        return None
+    config = current_app.config
+    data_dir: Path = config["STYLIST_SETTINGS"].data_dir
+    # Lexical, not resolve(): a page of products signs dozens of paths, and serving resolves them anyway.
+    relative = Path(os.path.relpath(os.path.normpath(data_dir / path), data_dir)).as_posix()
+    if relative.split("/", 1)[0] not in SERVED_FOLDERS:
+        return None
+    expires = int(time.time()) + config["MEDIA_URL_SECONDS"]
+    signature = sign(config["MEDIA_KEY"], relative, expires)
+    return f"/media/{quote(relative)}?exp={expires}&sig={signature}"
+
+
+@blueprint.get("/media/<path:relative>")
+def serve_media(relative: str):
+    config = current_app.config
+    expires, signature = request.args.get("exp", ""), request.args.get("sig", "")
+    if not expires or not signature:
+        abort(401, "this media URL is not signed")
+    if not expires.isdigit() or not hmac.compare_digest(sign(config["MEDIA_KEY"], relative, int(expires)), signature):
+        abort(403, "this media URL's signature is not valid")
+    if int(expires) < time.time():
+        abort(403, "this media URL has expired; reload the page for a new one")
+    # The signature already pins the path; resolving and checking it again costs nothing and guards against
+    # a path that was signed by mistake (a symlink, `..`).
+    root = config["STYLIST_SETTINGS"].data_dir.resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or target.relative_to(root).parts[:1] not in [(f,) for f in SERVED_FOLDERS]:
+        abort(404)
+    if not target.is_file():
+        abort(404, "this file no longer exists")
+    response = send_file(target, conditional=True, max_age=min(3600, max(0, int(expires) - int(time.time()))))
+    response.cache_control.private = True
+    response.cache_control.public = False
+    return response

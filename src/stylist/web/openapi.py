@@ -1,0 +1,134 @@
+"""The API's OpenAPI 3.1 document, served at /api/openapi.json; written by hand to match api.py and CONTRACT.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _json_body(schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+AUTH = [{"bearer": []}]
+ERRORS_AUTH = {"401": _error("no token, or not a valid one"),
+               "404": _error("no such thing, or it belongs to another user")}
+JOB_STARTED = {"202": _ok("queued", {"type": "object", "required": ["job_id"], "properties": {"job_id": {"type": "string"}}}),
+               "400": _error("bad input"), **ERRORS_AUTH, "429": _error("too many jobs queued or running")}
+
+
+def openapi_document() -> dict[str, Any]:
+    product = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "designer": {"type": "string"}, "title": {"type": "string"},
+        "price": {"type": ["number", "null"]}, "currency": {"type": "string"}, "url": {"type": "string"},
+        "image_url": {"type": ["string", "null"], "description": "signed, expiring"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "stylist", "version": "1",
+                 "description": "Looks of you wearing real products you can buy today. Media URLs are signed and expire."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "the token POST /api/users answered with"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "string"},
+                    "rejected": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "reason": {"type": "string"}}}}}},
+                "Product": product,
+                "Job": {"type": "object", "required": ["id", "kind", "status", "progress", "message", "result", "error"],
+                        "properties": {
+                            "id": {"type": "string"}, "kind": {"enum": ["train", "looks", "video"]},
+                            "status": {"enum": ["queued", "running", "succeeded", "failed", "canceled"]},
+                            "progress": {"type": "number", "minimum": 0, "maximum": 1}, "message": {"type": "string"},
+                            "result": {"type": ["object", "null"], "description":
+                                       "train: {preset, steps, final_loss, seconds}; looks: {look_id}; "
+                                       "video: {video_url, gif_url, seconds, fps, frames}"},
+                            "error": {"type": ["string", "null"]}}},
+            },
+        },
+        "paths": {
+            "/api/health": {"get": {"summary": "Service status, preset and catalog size", "responses": {"200": _ok("ok", {
+                "type": "object", "properties": {"status": {"const": "ok"}, "preset": {"type": "string"},
+                                                 "catalog": {"type": "object", "properties": {
+                                                     "products": {"type": "integer"},
+                                                     "updated_at": {"type": ["string", "null"]}}}}})}}},
+            "/api/catalog": {"get": {
+                "summary": "Purchasable products, optionally matching every word of q",
+                "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 24}}],
+                "responses": {"200": _ok("products", {"type": "object", "properties": {
+                    "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}}}}),
+                    "400": _error("bad limit")}}},
+            "/api/users": {"post": {
+                "summary": "Add yourself from 3 or 4 photos; answers your token (shown once)",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["name", "photos"], "properties": {
+                        "name": {"type": "string"},
+                        "photos": {"type": "array", "minItems": 3, "maxItems": 4,
+                                   "items": {"type": "string", "format": "binary"}}}}}}},
+                "responses": {"201": _ok("created", {"type": "object", "properties": {
+                    "id": {"type": "string"}, "token": {"type": "string"},
+                    "photos": {"type": "array", "items": {"type": "string"}}, "warnings": {"type": "array", "items": {"type": "string"}}}}),
+                    "400": _error("wrong number of photos, or too few usable ones (each refused photo in `rejected`)"),
+                    "413": _error("a photo or the request is too large"), "415": _error("a file is not a JPEG, PNG or WebP image")}}},
+            "/api/users/{user_id}": {
+                "parameters": [_path_id("user_id")],
+                "get": {"summary": "Your name, photos and intake warnings", "security": AUTH,
+                        "responses": {"200": _ok("the user", {"type": "object"}), **ERRORS_AUTH}},
+                "delete": {"summary": "Delete your photos, weights, looks, videos, jobs and choices", "security": AUTH,
+                           "responses": {"204": {"description": "deleted"}, **ERRORS_AUTH}}},
+            "/api/users/{user_id}/train": {"post": {
+                "summary": "Train your identity", "security": AUTH, "parameters": [_path_id("user_id")],
+                "requestBody": _json_body({"type": "object", "properties": {"steps": {"type": "integer", "minimum": 1}}}),
+                "responses": JOB_STARTED}},
+            "/api/users/{user_id}/looks": {
+                "parameters": [_path_id("user_id")],
+                "post": {"summary": "Make looks for a prompt", "security": AUTH,
+                         "requestBody": _json_body({"type": "object", "required": ["prompt"], "properties": {
+                             "prompt": {"type": "string", "maxLength": 500},
+                             "options": {"type": "integer", "minimum": 1, "maximum": 8, "default": 4},
+                             "budget": {"type": ["number", "null"]}, "seed": {"type": ["integer", "null"]}}}, True),
+                         "responses": JOB_STARTED},
+                "get": {"summary": "Your looks, oldest first", "security": AUTH,
+                        "responses": {"200": _ok("looks", {"type": "object"}), **ERRORS_AUTH}}},
+            "/api/jobs/{job_id}": {"get": {
+                "summary": "A job's state, progress and result", "security": AUTH, "parameters": [_path_id("job_id")],
+                "responses": {"200": _ok("the job", {"$ref": "#/components/schemas/Job"}), **ERRORS_AUTH}}},
+            "/api/jobs/{job_id}/cancel": {"post": {
+                "summary": "Cancel a queued job, or ask a running one to stop", "security": AUTH,
+                "parameters": [_path_id("job_id")],
+                "responses": {"200": _ok("the job", {"$ref": "#/components/schemas/Job"}), **ERRORS_AUTH}}},
+            "/api/looks/{look_id}": {"get": {
+                "summary": "A look: its options, each an image with the products it is made of", "security": AUTH,
+                "parameters": [_path_id("look_id")],
+                "responses": {"200": _ok("the look", {"type": "object", "properties": {
+                    "look_id": {"type": "string"}, "prompt": {"type": "string"},
+                    "options": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "image_url": {"type": "string"}, "score": {"type": "number"},
+                        "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}}}}}}}),
+                    **ERRORS_AUTH}}},
+            "/api/options/{option_id}/select": {"post": {
+                "summary": "Pick this option as your favourite, optionally rated 1 to 5", "security": AUTH,
+                "parameters": [_path_id("option_id")],
+                "requestBody": _json_body({"type": "object", "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}}}),
+                "responses": {"200": _ok("recorded", {"type": "object"}), "400": _error("bad rating"), **ERRORS_AUTH}}},
+            "/api/options/{option_id}/video": {"post": {
+                "summary": "Make a spin video of this option", "security": AUTH, "parameters": [_path_id("option_id")],
+                "requestBody": _json_body({"type": "object", "properties": {
+                    "seconds": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+                    "fps": {"type": "integer", "minimum": 4, "maximum": 30, "default": 8}}}),
+                "responses": JOB_STARTED}},
+            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        },
+    }

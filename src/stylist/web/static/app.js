@@ -1,0 +1,275 @@
+// The page's script: upload → train → looks → pick → spin → delete, all through the JSON API under /api.
+// Everything shown from the server is set with textContent or attributes, never as HTML.
+"use strict";
+
+const MAX_PHOTOS = 4;
+const POLL_MS = 700;
+const FINAL = new Set(["succeeded", "failed", "canceled"]);
+const $ = (id) => document.getElementById(id);
+const state = { files: [], user: null, token: null, trained: false };
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== null && value !== undefined) node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  let payload = body;
+  if (body && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(path, { method, headers, body: payload });
+  const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.error || `the server answered ${response.status}`);
+    error.status = response.status;
+    error.data = data;
+    throw error;
+  }
+  return data;
+}
+
+// --- photos ----------------------------------------------------------------------------------------------
+
+function addFiles(list) {
+  for (const file of list) {
+    if (state.files.length >= MAX_PHOTOS) {
+      $("start-error").textContent = `At most ${MAX_PHOTOS} photos; remove one to add another.`;
+      break;
+    }
+    state.files.push(file);
+  }
+  showPreviews();
+}
+
+function showPreviews(reasons = {}) {
+  const list = $("previews");
+  list.replaceChildren();
+  state.files.forEach((file, index) => {
+    const remove = element("button", { type: "button", class: "quiet", "aria-label": `Remove ${file.name}` }, "remove");
+    remove.addEventListener("click", () => { state.files.splice(index, 1); showPreviews(); });
+    const item = element("li", { "data-name": file.name }, element("img", { src: URL.createObjectURL(file), alt: file.name }),
+                         element("span", {}, file.name), remove);
+    if (reasons[file.name]) {
+      item.classList.add("refused");
+      item.append(element("span", { class: "reason" }, reasons[file.name]));
+    }
+    list.append(item);
+  });
+}
+
+function setupDrop() {
+  const drop = $("drop");
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    addFiles(event.dataTransfer.files);
+  });
+  drop.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") $("photos").click(); });
+  $("photos").addEventListener("change", (event) => { addFiles(event.target.files); event.target.value = ""; });
+}
+
+// --- jobs ------------------------------------------------------------------------------------------------
+
+async function follow(jobId, bar, message) {
+  for (;;) {
+    const job = await api("GET", `/api/jobs/${jobId}`);
+    $(bar).value = job.progress;
+    $(message).textContent = job.message || job.status;
+    if (FINAL.has(job.status)) {
+      if (job.status !== "succeeded") throw new Error(job.error || `the job was ${job.status}`);
+      return job.result;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function trainingSteps() {
+  // ?steps=N shortens training, for demos and tests on the tiny preset.
+  const steps = Number(new URLSearchParams(location.search).get("steps"));
+  return Number.isInteger(steps) && steps > 0 ? { steps } : {};
+}
+
+async function start(event) {
+  // The first time: upload, train, then looks. Once the person exists, only new looks for a new prompt.
+  event.preventDefault();
+  $("start-error").textContent = "";
+  const prompt = $("prompt").value.trim();
+  if (!state.user && !(await join())) return;
+  if (!prompt) {
+    $("start-error").textContent = "Say what you want to wear.";
+    return;
+  }
+  $("go").disabled = true;
+  $("progress").hidden = false;
+  $("progress-error").textContent = "";
+  try {
+    if (!state.trained) {
+      const train = await api("POST", `/api/users/${state.user}/train`, trainingSteps());
+      await follow(train.job_id, "train-bar", "train-message");
+      state.trained = true;
+    }
+    const budget = $("budget").value ? Number($("budget").value) : null;
+    const looks = await api("POST", `/api/users/${state.user}/looks`,
+                            { prompt, options: Number($("options").value) || 4, budget, seed: null });
+    const result = await follow(looks.job_id, "looks-bar", "looks-message");
+    await showLook(result.look_id);
+  } catch (error) {
+    $("progress-error").textContent = error.message;
+  } finally {
+    $("go").disabled = false;
+  }
+}
+
+async function join() {
+  // Add the person from their photos; false (with each refused photo's reason shown) when refused.
+  $("notes").replaceChildren();
+  const name = $("name").value.trim();
+  if (!name || !$("prompt").value.trim() || state.files.length < 3) {
+    $("start-error").textContent = "Give your name, 3 or 4 photos and what you want to wear.";
+    return false;
+  }
+  const form = new FormData();
+  form.append("name", name);
+  for (const file of state.files) form.append("photos", file, file.name);
+  $("go").disabled = true;
+  try {
+    const user = await api("POST", "/api/users", form);
+    remember(user.id, user.token);
+    for (const warning of user.warnings) $("notes").append(element("li", {}, warning));
+    return true;
+  } catch (error) {
+    const reasons = Object.fromEntries((error.data?.rejected || []).map((r) => [r.name, r.reason]));
+    showPreviews(reasons);
+    $("start-error").textContent = error.message;
+    return false;
+  } finally {
+    $("go").disabled = false;
+  }
+}
+
+// --- looks -----------------------------------------------------------------------------------------------
+
+function price(product) {
+  if (product.price === null || product.price === undefined) return "";
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency: product.currency || "EUR" }).format(product.price);
+  } catch {
+    return `${product.price} ${product.currency || ""}`;
+  }
+}
+
+function productItem(product) {
+  return element("li", { class: "product" },
+    product.image_url ? element("img", { src: product.image_url, alt: "", loading: "lazy" }) : element("span"),
+    element("span", {}, element("span", { class: "designer" }, product.designer || ""), product.title || "",
+            element("br"), price(product)),
+    element("a", { href: product.url, target: "_blank", rel: "noopener noreferrer", class: "buy" }, "Buy"));
+}
+
+async function showLook(lookId) {
+  const look = await api("GET", `/api/looks/${lookId}`);
+  $("look-prompt").textContent = `“${look.prompt}”`;
+  const grid = $("looks");
+  grid.replaceChildren();
+  look.options.forEach((option, index) => {
+    const rating = element("select", { "aria-label": "Your rating" }, element("option", { value: "" }, "rate…"),
+                           ...[1, 2, 3, 4, 5].map((n) => element("option", { value: n }, "★".repeat(n))));
+    const choose = element("button", { type: "button", class: "this-one" }, "This one");
+    const card = element("article", { class: "look", "data-option": option.id },
+      element("img", { src: option.image_url, alt: `Look ${index + 1}` }),
+      element("ul", {}, ...option.products.map(productItem)),
+      element("div", { class: "choose" }, choose, rating));
+    choose.addEventListener("click", () => pick(option.id, card, rating.value));
+    grid.append(card);
+  });
+  $("gallery").hidden = false;
+}
+
+async function pick(optionId, card, rating) {
+  document.querySelectorAll(".look").forEach((each) => each.classList.remove("chosen"));
+  card.classList.add("chosen");
+  document.querySelectorAll(".this-one").forEach((button) => { button.disabled = true; });
+  $("spin-section").hidden = false;
+  $("video-error").textContent = "";
+  $("spin").hidden = true;
+  $("gif").hidden = true;
+  try {
+    await api("POST", `/api/options/${optionId}/select`, rating ? { rating: Number(rating) } : {});
+    const job = await api("POST", `/api/options/${optionId}/video`, { seconds: 3, fps: 8 });
+    const video = await follow(job.job_id, "video-bar", "video-message");
+    $("spin").src = video.video_url;
+    $("spin").hidden = false;
+    $("gif").href = video.gif_url;
+    $("gif").hidden = false;
+  } catch (error) {
+    $("video-error").textContent = error.message;
+  } finally {
+    document.querySelectorAll(".this-one").forEach((button) => { button.disabled = false; });
+  }
+}
+
+// --- your data -------------------------------------------------------------------------------------------
+
+function remember(user, token) {
+  state.user = user;
+  state.token = token;
+  sessionStorage.setItem("stylist", JSON.stringify({ user, token }));
+  $("delete").disabled = false;
+}
+
+async function deleteEverything() {
+  if (!state.user || !confirm("Delete your photos, trained model, looks and videos? This cannot be undone.")) return;
+  try {
+    await api("DELETE", `/api/users/${state.user}`);
+  } catch (error) {
+    if (error.status !== 401 && error.status !== 404) { alert(error.message); return; }
+  }
+  sessionStorage.removeItem("stylist");
+  state.user = state.token = null;
+  state.trained = false;
+  state.files = [];
+  showPreviews();
+  for (const id of ["progress", "gallery", "spin-section"]) $(id).hidden = true;
+  $("spin").removeAttribute("src");
+  $("looks").replaceChildren();
+  $("delete").disabled = true;
+  $("go").disabled = false;
+  $("deleted").hidden = false;
+}
+
+async function restore() {
+  // A reload keeps the person's session (in this tab only) and shows their latest look.
+  const saved = JSON.parse(sessionStorage.getItem("stylist") || "null");
+  if (!saved) return;
+  remember(saved.user, saved.token);
+  try {
+    const { looks } = await api("GET", `/api/users/${saved.user}/looks`);
+    if (looks.length) {
+      state.trained = true;
+      await showLook(looks[looks.length - 1].look_id);
+    }
+  } catch (error) {
+    if (error.status === 401 || error.status === 404) {
+      sessionStorage.removeItem("stylist");
+      state.user = state.token = null;
+      $("delete").disabled = true;
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupDrop();
+  $("start-form").addEventListener("submit", start);
+  $("delete").addEventListener("click", deleteEverything);
+  restore();
+});

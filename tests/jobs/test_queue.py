@@ -1,0 +1,141 @@
+"""The queue's rules, on SQLite and on a real Redis: states, limits, cancel, leases, recovery and claims."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from stylist.errors import StylistError
+from stylist.jobs.queue import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, JobLost, TooManyJobs, open_queue
+
+KINDS = frozenset({"sleep"})
+
+
+def test_a_job_goes_from_queued_to_running_to_succeeded_with_its_progress_and_result(queue):
+    job = queue.submit("sleep", "u1", {"seconds": 1})
+    assert queue.get(job.id).status == QUEUED and queue.get(job.id).params == {"seconds": 1}
+
+    claimed = queue.claim("w1", KINDS)
+    assert claimed.id == job.id and claimed.status == RUNNING and claimed.attempts == 1
+    assert queue.claim("w2", KINDS) is None  # one job, one claim
+
+    assert queue.report(claimed, 0.5, "half way") is False
+    seen = queue.get(job.id)
+    assert (seen.progress, seen.message) == (0.5, "half way")
+
+    assert queue.finish(claimed, SUCCEEDED, result={"answer": 42})
+    done = queue.get(job.id)
+    assert done.to_json() == {"id": job.id, "kind": "sleep", "status": SUCCEEDED, "progress": 1.0, "message": "done",
+                              "result": {"answer": 42}, "error": None}
+    assert not queue.finish(claimed, FAILED, error="twice")  # a job ends once
+    assert queue.get(job.id).status == SUCCEEDED
+
+
+def test_jobs_are_claimed_oldest_first_and_only_by_workers_that_run_their_kind(queue):
+    first = queue.submit("other", "u1", {})
+    second = queue.submit("sleep", "u1", {})
+    third = queue.submit("sleep", "u2", {})
+    assert queue.claim("w", KINDS).id == second.id
+    assert queue.claim("w", KINDS).id == third.id
+    assert queue.claim("w", KINDS) is None
+    assert queue.claim("w", frozenset({"other", "sleep"})).id == first.id
+    assert [job.id for job in queue.jobs()] == [first.id, second.id, third.id]
+    assert [job.id for job in queue.jobs("u2")] == [third.id]
+
+
+def test_a_user_with_too_many_open_jobs_is_refused_until_one_ends(queue):
+    jobs = [queue.submit("sleep", "u1", {}, max_open=2) for _ in range(2)]
+    with pytest.raises(TooManyJobs, match="2 jobs queued or running"):
+        queue.submit("sleep", "u1", {}, max_open=2)
+    queue.submit("sleep", "u2", {}, max_open=2)  # the limit is per user
+
+    claimed = queue.claim("w", KINDS)
+    assert claimed.id == jobs[0].id
+    with pytest.raises(TooManyJobs):  # running jobs count as open
+        queue.submit("sleep", "u1", {}, max_open=2)
+    queue.finish(claimed, SUCCEEDED, result={})
+    queue.submit("sleep", "u1", {}, max_open=2)
+
+
+def test_cancel_ends_a_queued_job_at_once_and_asks_a_running_one_to_stop(queue):
+    waiting = queue.submit("sleep", "u1", {})
+    running = queue.submit("sleep", "u1", {})
+    queue.cancel(waiting.id)
+    claimed = queue.claim("w", KINDS)
+    assert claimed.id == running.id  # the canceled job is never claimed
+    assert queue.get(waiting.id).status == CANCELED
+
+    assert queue.cancel(running.id).status == RUNNING
+    assert queue.report(claimed, 0.3) is True  # the worker hears it at its next report
+    assert queue.finish(claimed, CANCELED)
+    assert queue.get(running.id).status == CANCELED
+    assert queue.cancel(running.id).status == CANCELED  # canceling an ended job changes nothing
+    assert queue.cancel("0123456789abcdef") is None
+
+
+def test_a_job_whose_worker_stops_reporting_is_retried_then_failed_with_a_reason(queue):
+    job = queue.submit("sleep", "u1", {}, max_attempts=2)
+    first = queue.claim("w1", KINDS, lease=0.2)
+    time.sleep(0.3)
+    assert [found.id for found in queue.recover()] == [job.id]
+    again = queue.get(job.id)
+    assert again.status == QUEUED and "attempt 1 of 2" in again.message
+
+    # The first worker wakes up: its claim is gone, so it can neither report nor end the job.
+    with pytest.raises(JobLost):
+        queue.report(first, 0.9)
+    assert not queue.finish(first, SUCCEEDED, result={"stale": True})
+
+    second = queue.claim("w2", KINDS, lease=0.2)
+    assert second.id == job.id and second.attempts == 2 and second.owner != first.owner
+    time.sleep(0.3)
+    assert queue.claim("w3", KINDS) is None  # claiming recovers expired jobs first; this one is out of attempts
+    failed = queue.get(job.id)
+    assert failed.status == FAILED and "each of its 2 attempts" in failed.error
+    queue.submit("sleep", "u1", {}, max_open=1)  # a failed job is no longer open
+
+
+def test_heartbeats_keep_a_long_job_claimed(queue):
+    job = queue.submit("sleep", "u1", {})
+    claimed = queue.claim("w1", KINDS, lease=0.3)
+    for _ in range(4):
+        time.sleep(0.15)
+        queue.report(claimed)
+    assert queue.recover() == [] and queue.get(job.id).status == RUNNING
+
+
+def test_a_canceled_job_whose_worker_died_ends_canceled(queue):
+    job = queue.submit("sleep", "u1", {})
+    queue.claim("w1", KINDS, lease=0.2)
+    queue.cancel(job.id)
+    time.sleep(0.3)
+    queue.recover()
+    assert queue.get(job.id).status == CANCELED
+
+
+def test_deleting_a_user_removes_their_jobs_and_their_worker_loses_its_claim(queue):
+    mine = [queue.submit("sleep", "u1", {}) for _ in range(2)]
+    theirs = queue.submit("sleep", "u2", {})
+    claimed = queue.claim("w", KINDS)
+    assert queue.delete_user("u1") == 2
+    assert queue.get(mine[0].id) is None and queue.get(mine[1].id) is None
+    assert [job.id for job in queue.jobs()] == [theirs.id]
+    with pytest.raises(JobLost):
+        queue.report(claimed)
+    assert not queue.finish(claimed, SUCCEEDED, result={})
+    assert queue.claim("w", KINDS).id == theirs.id
+
+
+def test_an_unknown_queue_url_is_one_clear_error(settings):
+    with pytest.raises(StylistError, match="unknown queue 'amqp://x'"):
+        open_queue(settings, "amqp://x")
+    with pytest.raises(StylistError, match="cannot reach the Redis queue"):
+        open_queue(settings, "redis://127.0.0.1:1/0")
+
+
+def test_the_default_queue_is_jobs_db_in_the_data_dir(settings):
+    queue = open_queue(settings)
+    queue.submit("sleep", "u1", {})
+    assert (settings.data_dir / "jobs.db").is_file()
+    queue.close()

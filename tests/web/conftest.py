@@ -1,0 +1,114 @@
+"""The web app over a fresh data dir holding a small crawled catalog, with a worker thread, and users to call it as."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import sys
+import threading
+import types
+
+import pytest
+
+from stylist.catalog.crawl import CrawlOptions, crawl_shops
+from stylist.catalog.demo_shop import DemoShop, serve
+from stylist.catalog.images import ImageStore
+from stylist.catalog.store import CatalogStore
+from stylist.jobs.handlers import HANDLERS
+from stylist.jobs.queue import open_queue
+from stylist.jobs.worker import Worker
+from stylist.settings import Settings
+from tests.identity.conftest import variant
+from tests.jobs import handlers as test_handlers
+from tests.web import fake_pipelines
+
+
+@pytest.fixture(scope="session")
+def catalog_dir(tmp_path_factory):
+    """A data dir with a complete crawl of a 12-product offline shop: catalog.db and images/."""
+    folder = tmp_path_factory.mktemp("catalog") / "data"
+    with serve(DemoShop(n_products=12, seed=0, traps=False)) as url, \
+            CatalogStore(folder / "catalog.db", folder / "images") as store:
+        report = asyncio.run(crawl_shops([url], store, ImageStore(folder / "images"), CrawlOptions(delay=0.0, concurrency=4)))[0]
+    assert report.complete, report.reason
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path, catalog_dir) -> Settings:
+    data = tmp_path / "data"
+    shutil.copytree(catalog_dir, data)
+    return Settings(data_dir=data, preset="tiny", device="cpu")
+
+
+def jpeg(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def photos() -> list[tuple[str, bytes]]:
+    """Three usable photos of one face, not near-duplicates of each other."""
+    return [("front.jpg", jpeg(variant((0, 0, 480, 480)))),
+            ("closer.jpg", jpeg(variant((100, 0, 420, 400), 1.5, (1.1, 1.0, 0.9)))),
+            ("mirrored.jpg", jpeg(variant((20, 0, 512, 460), 1.1, (0.9, 1.0, 1.1), mirror=True)))]
+
+
+def fast_train(ctx):
+    """Training stands in for the real trainer in API tests (tests/jobs/test_handlers.py runs the real one)."""
+    ctx.progress(0.5, "training: 1 of 2")
+    return {"preset": ctx.settings.preset, "steps": ctx.job.params.get("steps", 2), "final_loss": 0.5, "seconds": 0.0}
+
+
+@pytest.fixture
+def queue(settings):
+    opened = open_queue(settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def worker(settings, queue, monkeypatch):
+    """A worker thread running the real handlers, over quick stand-in pipelines (and training)."""
+    import stylist.video.spin
+
+    # A module of its own rather than a patched attribute: importing the real pipeline loads torch and the
+    # whole model stack, seconds that API tests do not need.
+    pipeline = types.ModuleType("stylist.looks.pipeline")
+    pipeline.style = fake_pipelines.style
+    monkeypatch.setitem(sys.modules, "stylist.looks.pipeline", pipeline)
+    monkeypatch.setattr(stylist.video.spin, "make_spin", fake_pipelines.make_spin)
+    runner = Worker(settings, queue, {**HANDLERS, **test_handlers.HANDLERS, "train": fast_train}, name="test", lease=5, poll=0.02)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    yield runner
+    runner.stop()
+    thread.join(timeout=60)
+
+
+@pytest.fixture
+def app(settings, queue):
+    return create(settings, queue)
+
+
+def create(settings, queue, **config):
+    from stylist.web.app import create_app
+
+    application = create_app(settings, queue, **config)
+    application.testing = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def add_user(client, photos, name="Ada"):
+    """POST /api/users with the photos; (user id, headers with its token)."""
+    answer = client.post("/api/users", data={"name": name, "photos": [(io.BytesIO(data), n) for n, data in photos]},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.json
+    return answer.json["id"], {"Authorization": f"Bearer {answer.json['token']}"}

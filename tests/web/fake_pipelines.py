@@ -1,0 +1,60 @@
+"""Quick stand-ins for the looks and video pipelines, so that API tests take seconds, not minutes.
+
+`style` and `make_spin` have the pipelines' interfaces and write real files: flat-colour option images
+with purchasable products, stored through the real looks store, and an H.264 MP4 with its GIF. API tests
+put them in place of the real pipelines; the browser test runs the real ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from stylist.catalog.store import CatalogStore
+from stylist.looks.store import Look, Option, save_look
+from stylist.video.spin import Spin
+
+
+def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, fast=False, on_progress=None):
+    """A look in seconds: flat-colour option images, each with two purchasable products."""
+    with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
+        products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget)]
+    look_id = secrets.token_hex(8)
+    made, images = [], []
+    for number in range(1, options + 1):
+        if on_progress:
+            on_progress((number - 1) / options, f"option {number} of {options}")
+        chosen = products[number - 1::options][:2] or products[:1]
+        images.append(Image.new("RGB", (64, 64), (40 * number % 255, 120, 200)))
+        made.append(Option(id=f"{look_id}-{number}", image=Path(), score=round(1.0 - number / 10, 3), seed=number,
+                           products=[{"id": p.id, "designer": p.designer, "title": p.title, "price": p.price,
+                                      "currency": p.currency, "url": p.url, "image": str(p.images[0])}
+                                     for p in chosen]))
+    look = Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"), notes=[])
+    return save_look(settings, look, images)
+
+
+def make_spin(settings, image, out, *, seconds=3, fps=8, backend=None, poses_out=None, seed=0, on_progress=None):
+    """The image turning round as a 64-pixel H.264 MP4, and its GIF, in a fraction of a second."""
+    import av
+    import numpy as np
+
+    base = Image.open(image).convert("RGB").resize((64, 64))
+    frames = [np.asarray(base.rotate(360 * n / (seconds * fps))) for n in range(seconds * fps)]
+    out = Path(out)
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for number, frame in enumerate(frames):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            if on_progress:
+                on_progress((number + 1) / len(frames))
+        container.mux(stream.encode())
+    gif = out.with_suffix(".gif")
+    Image.fromarray(frames[0]).save(gif, save_all=True, append_images=[Image.fromarray(f) for f in frames[1:]],
+                                    duration=1000 // fps, loop=0)
+    return Spin(out, gif, float(seconds), fps, len(frames), "fake")

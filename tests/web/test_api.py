@@ -1,0 +1,390 @@
+"""Every endpoint of the JSON API and every error code it promises, through Flask's test client."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from stylist.cli import main_group
+from stylist.jobs.queue import FINAL_STATES
+from stylist.web import media
+from tests.conftest import image_bytes, png_bomb
+from tests.identity.conftest import ASTRONAUT
+from tests.web.conftest import add_user, create, jpeg
+
+
+def finished(client, job_id, headers, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json
+        if job["status"] in FINAL_STATES:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def upload(client, files, name="Ada"):
+    return client.post("/api/users", data={"name": name, "photos": [(io.BytesIO(data), n) for n, data in files]},
+                       content_type="multipart/form-data")
+
+
+def make_look(client, user_id, headers, **body):
+    answer = client.post(f"/api/users/{user_id}/looks", json={"prompt": "a yellow raincoat for autumn", **body},
+                         headers=headers)
+    assert answer.status_code == 202, answer.json
+    job = finished(client, answer.json["job_id"], headers)
+    assert job["status"] == "succeeded", job
+    return client.get(f"/api/looks/{job['result']['look_id']}", headers=headers).json
+
+
+# --- service ------------------------------------------------------------------------------------------------
+
+
+def test_health_names_the_preset_and_the_catalog(client):
+    answer = client.get("/api/health")
+    assert answer.status_code == 200
+    assert answer.json["status"] == "ok" and answer.json["preset"] == "tiny"
+    assert answer.json["catalog"]["products"] == 12 and answer.json["catalog"]["updated_at"]
+
+
+def test_the_openapi_document_covers_every_path_of_the_contract(client):
+    document = client.get("/api/openapi.json").json
+    assert document["openapi"] == "3.1.0"
+    assert {"/api/health", "/api/catalog", "/api/users", "/api/users/{user_id}", "/api/users/{user_id}/train",
+            "/api/users/{user_id}/looks", "/api/jobs/{job_id}", "/api/jobs/{job_id}/cancel", "/api/looks/{look_id}",
+            "/api/options/{option_id}/select", "/api/options/{option_id}/video"} <= set(document["paths"])
+    assert document["paths"]["/api/users/{user_id}"]["delete"]["responses"]["204"]
+
+
+def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):
+    products = client.get("/api/catalog").json["products"]
+    assert len(products) == 12
+    first = products[0]
+    assert {"id", "designer", "title", "price", "currency", "url", "image_url"} <= set(first)
+    assert "images" not in first and "/data/" not in json.dumps(products)  # no server paths
+    image = client.get(first["image_url"])
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+
+    assert len(client.get("/api/catalog?limit=2").json["products"]) == 2
+    word = first["designer"].split()[0]
+    found = client.get(f"/api/catalog?q={word.upper()}").json["products"]
+    assert found and all(word.casefold() in json.dumps(product).casefold() for product in found)
+    assert client.get("/api/catalog?q=nothing-sells-this").json["products"] == []
+    for bad in ("0", "abc", "201"):
+        answer = client.get(f"/api/catalog?limit={bad}")
+        assert answer.status_code == 400 and "limit" in answer.json["error"]
+
+
+def test_unknown_paths_and_methods_answer_json(client):
+    assert client.get("/api/nothing").status_code == 404 and "error" in client.get("/api/nothing").json
+    answer = client.get("/api/users")
+    assert answer.status_code == 405 and "error" in answer.json
+
+
+# --- users and photos ---------------------------------------------------------------------------------------
+
+
+def test_a_new_user_gets_a_token_their_photo_urls_and_server_made_files_without_metadata(client, settings, photos):
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # camera maker, as phones write it
+    tagged = io.BytesIO()
+    Image.open(io.BytesIO(photos[0][1])).save(tagged, format="JPEG", exif=exif)
+    answer = upload(client, [("../../../etc/evil.jpg", tagged.getvalue()), *photos[1:]])
+    assert answer.status_code == 201
+    body = answer.json
+    assert set(body) == {"id", "token", "photos", "warnings"} and body["warnings"] == []
+    assert body["token"].startswith(body["id"] + ".")
+    for url in body["photos"]:
+        assert client.get(url).status_code == 200
+
+    folder = settings.data_dir / "users" / body["id"]
+    assert sorted(path.name for path in (folder / "photos").iterdir()) == ["1.jpg", "2.jpg", "3.jpg"]
+    assert not list(settings.data_dir.parent.rglob("evil*"))
+    assert not Image.open(folder / "photos" / "1.jpg").getexif()
+    # Only the token's hash is stored.
+    with sqlite3.connect(settings.data_dir / "users.db") as db:
+        stored = db.execute("SELECT token_sha256 FROM web_tokens WHERE user_id = ?", (body["id"],)).fetchone()[0]
+    assert body["token"] not in stored and len(stored) == 64
+
+    shown = client.get(f"/api/users/{body['id']}", headers={"Authorization": f"Bearer {body['token']}"}).json
+    assert shown["name"] == "Ada" and len(shown["photos"]) == 3
+
+
+def test_photo_counts_and_refused_photos_are_400_with_each_reason(client, photos):
+    assert upload(client, photos[:2]).status_code == 400
+    answer = upload(client, photos * 2)
+    assert answer.status_code == 400 and "3 or 4 photos" in answer.json["error"]
+    assert upload(client, photos, name="").status_code == 400
+
+    no_face = jpeg(Image.new("RGB", (500, 500), (90, 120, 60)))
+    small = jpeg(ASTRONAUT.resize((300, 300)))
+    answer = upload(client, [photos[0], ("wall.jpg", no_face), ("tiny.jpg", small)])
+    assert answer.status_code == 400
+    reasons = {entry["name"]: entry["reason"] for entry in answer.json["rejected"]}
+    assert "no face" in reasons["wall.jpg"] and "at least 384" in reasons["tiny.jpg"]
+
+    # One bad photo among four is left out with its reason, and the user is made from the other three.
+    answer = upload(client, [*photos, ("wall.jpg", no_face)])
+    assert answer.status_code == 201
+    assert any(warning.startswith("wall.jpg was not used") for warning in answer.json["warnings"])
+
+
+def test_files_that_are_not_photos_are_415_and_oversized_ones_413(settings, queue, photos):
+    client = create(settings, queue).test_client()
+    for name, data in (("notes.jpg", b"not an image at all" * 50), ("old.bmp", image_bytes(fmt="BMP")),
+                       ("anim.gif", image_bytes(fmt="GIF"))):
+        answer = upload(client, [*photos[:2], (name, data)])
+        assert answer.status_code == 415 and name in answer.json["error"], answer.json
+    answer = upload(client, [*photos[:2], ("bomb.png", png_bomb(30_000, 30_000))])
+    assert answer.status_code == 413 and "pixels" in answer.json["error"]
+
+    capped = create(settings, queue, MAX_PHOTO_BYTES=20_000, MAX_PHOTO_PIXELS=200_000, MAX_CONTENT_LENGTH=None)
+    answer = upload(capped.test_client(), photos)
+    assert answer.status_code == 413 and "front.jpg is over" in answer.json["error"]
+    pixels = create(settings, queue, MAX_PHOTO_PIXELS=200_000)
+    answer = upload(pixels.test_client(), photos)
+    assert answer.status_code == 413 and "MP limit" in answer.json["error"]
+    whole = create(settings, queue, MAX_CONTENT_LENGTH=50_000)
+    answer = upload(whole.test_client(), photos)
+    assert answer.status_code == 413 and "the request is over" in answer.json["error"]
+    assert not (settings.data_dir / "users").exists() or not [
+        path for path in (settings.data_dir / "users").iterdir() if not path.name.startswith(".")]
+
+
+# --- tokens and other people's things -------------------------------------------------------------------------
+
+
+def test_every_path_under_a_user_needs_their_token(client, photos):
+    user_id, headers = add_user(client, photos)
+    paths = [("get", f"/api/users/{user_id}"), ("post", f"/api/users/{user_id}/train"),
+             ("post", f"/api/users/{user_id}/looks"), ("get", f"/api/users/{user_id}/looks"),
+             ("delete", f"/api/users/{user_id}"), ("get", "/api/jobs/0123456789abcdef"),
+             ("post", "/api/jobs/0123456789abcdef/cancel"), ("get", "/api/looks/abc"),
+             ("post", "/api/options/abc-1/select"), ("post", "/api/options/abc-1/video")]
+    wrong = [{}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer "},
+             {"Authorization": f"Bearer {user_id}.not-the-secret"}, {"Authorization": "Bearer nodot"}]
+    for method, path in paths:
+        for headers_sent in wrong:
+            answer = getattr(client, method)(path, headers=headers_sent)
+            assert answer.status_code == 401, (method, path, headers_sent)
+            assert "error" in answer.json
+    assert client.get(f"/api/users/{user_id}", headers=headers).status_code == 200
+
+
+def test_one_user_cannot_see_or_touch_another_users_job_look_option_video_or_account(client, photos, worker):
+    ada, ada_headers = add_user(client, photos, "Ada")
+    eve, eve_headers = add_user(client, photos, "Eve")
+    look = make_look(client, ada, ada_headers)
+    option = look["options"][0]["id"]
+    video_job = client.post(f"/api/options/{option}/video", json={}, headers=ada_headers).json["job_id"]
+    video = finished(client, video_job, ada_headers)
+    assert video["status"] == "succeeded"
+
+    attempts = [("get", f"/api/jobs/{video_job}", None), ("post", f"/api/jobs/{video_job}/cancel", None),
+                ("get", f"/api/looks/{look['look_id']}", None), ("post", f"/api/options/{option}/select", {}),
+                ("post", f"/api/options/{option}/video", {}), ("get", f"/api/users/{ada}", None),
+                ("get", f"/api/users/{ada}/looks", None), ("post", f"/api/users/{ada}/train", {}),
+                ("post", f"/api/users/{ada}/looks", {"prompt": "x"}), ("delete", f"/api/users/{ada}", None)]
+    for method, path, body in attempts:
+        answer = getattr(client, method)(path, headers=eve_headers, json=body)
+        assert answer.status_code == 404, (method, path, answer.json)
+        assert set(answer.json) == {"error"}
+        assert "Ada" not in answer.text and "raincoat" not in answer.text and "video_url" not in answer.text
+    # Ada's things are untouched.
+    assert client.get(f"/api/looks/{look['look_id']}", headers=ada_headers).status_code == 200
+    assert client.get(f"/api/users/{eve}/looks", headers=eve_headers).json == {"looks": []}
+
+
+# --- jobs ---------------------------------------------------------------------------------------------------
+
+
+def test_training_is_a_job_with_progress_and_a_result(client, photos, worker, queue):
+    user_id, headers = add_user(client, photos)
+    answer = client.post(f"/api/users/{user_id}/train", json={"steps": 2}, headers=headers)
+    assert answer.status_code == 202 and set(answer.json) == {"job_id"}
+    job = finished(client, answer.json["job_id"], headers)
+    assert set(job) == {"id", "kind", "status", "progress", "message", "result", "error"}
+    assert job["kind"] == "train" and job["status"] == "succeeded" and job["progress"] == 1.0
+    assert job["result"]["steps"] == 2 and job["error"] is None
+    assert queue.get(job["id"]).params == {"steps": 2}
+    assert client.post(f"/api/users/{user_id}/train", headers=headers).status_code == 202  # no body: the preset's steps
+
+
+@pytest.mark.parametrize("body", [{"steps": 0}, {"steps": "many"}, {"steps": True}, [1, 2]])
+def test_bad_training_bodies_are_400(client, photos, body):
+    user_id, headers = add_user(client, photos)
+    answer = client.post(f"/api/users/{user_id}/train", json=body, headers=headers)
+    assert answer.status_code == 400 and "error" in answer.json
+    answer = client.post(f"/api/users/{user_id}/train", data="{not json", headers=headers, content_type="application/json")
+    assert answer.status_code == 400
+
+
+def test_too_many_open_jobs_is_429_and_cancel_frees_a_place(settings, queue, photos):
+    client = create(settings, queue, MAX_OPEN_JOBS=2).test_client()
+    user_id, headers = add_user(client, photos)
+    jobs = [client.post(f"/api/users/{user_id}/looks", json={"prompt": "a coat"}, headers=headers) for _ in range(2)]
+    assert [answer.status_code for answer in jobs] == [202, 202]
+    answer = client.post(f"/api/users/{user_id}/train", headers=headers)
+    assert answer.status_code == 429 and "2 jobs" in answer.json["error"]
+
+    canceled = client.post(f"/api/jobs/{jobs[0].json['job_id']}/cancel", headers=headers)
+    assert canceled.status_code == 200 and canceled.json["status"] == "canceled"
+    assert client.post(f"/api/users/{user_id}/train", headers=headers).status_code == 202
+    assert client.get("/api/jobs/not-a-job-id", headers=headers).status_code == 404
+    assert client.get("/api/jobs/0123456789abcdef", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("body", [{}, {"prompt": ""}, {"prompt": 3}, {"prompt": "x" * 501},
+                                  {"prompt": "a coat", "options": 9}, {"prompt": "a coat", "options": 0},
+                                  {"prompt": "a coat", "budget": -5}, {"prompt": "a coat", "budget": "cheap"},
+                                  {"prompt": "a coat", "seed": -1}])
+def test_bad_look_requests_are_400(client, photos, body):
+    user_id, headers = add_user(client, photos)
+    answer = client.post(f"/api/users/{user_id}/looks", json=body, headers=headers)
+    assert answer.status_code == 400 and "error" in answer.json
+
+
+# --- looks, choices and videos --------------------------------------------------------------------------------
+
+
+def test_a_look_shows_its_options_with_images_and_products_to_buy(client, photos, worker, settings):
+    user_id, headers = add_user(client, photos)
+    look = make_look(client, user_id, headers, options=3, seed=7)
+    assert set(look) >= {"look_id", "prompt", "options"} and look["prompt"] == "a yellow raincoat for autumn"
+    assert len(look["options"]) == 3
+    with __import__("stylist.catalog.store", fromlist=["CatalogStore"]).CatalogStore(settings.catalog_db) as store:
+        shop_urls = {product.url for product in store.products()}
+    for option in look["options"]:
+        assert {"id", "image_url", "score", "products"} <= set(option)
+        assert client.get(option["image_url"]).status_code == 200
+        assert option["products"]
+        for product in option["products"]:
+            assert {"id", "designer", "title", "price", "currency", "url", "image_url"} <= set(product)
+            assert product["url"] in shop_urls and "image" not in product
+    listed = client.get(f"/api/users/{user_id}/looks", headers=headers).json["looks"]
+    assert [entry["look_id"] for entry in listed] == [look["look_id"]]
+    assert client.get("/api/looks/0123456789abcdef", headers=headers).status_code == 404
+    assert client.get("/api/looks/..%2F..%2Fsecret.key", headers=headers).status_code == 404
+
+
+def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(client, photos, worker, settings):
+    user_id, headers = add_user(client, photos)
+    look = make_look(client, user_id, headers)
+    second = look["options"][1]["id"]
+    answer = client.post(f"/api/options/{second}/select", json={"rating": 4}, headers=headers)
+    assert answer.status_code == 200 and answer.json == {"option_id": second, "look_id": look["look_id"], "rating": 4}
+    for bad in ({"rating": 0}, {"rating": 6}, {"rating": "good"}):
+        assert client.post(f"/api/options/{second}/select", json=bad, headers=headers).status_code == 400
+    assert client.post("/api/options/nope-1/select", headers=headers).status_code == 404
+
+    other_id, other_headers = add_user(client, photos, "Bo")
+    other_look = make_look(client, other_id, other_headers)
+    assert client.post(f"/api/options/{other_look['options'][0]['id']}/select", headers=other_headers).status_code == 200
+
+    result = CliRunner().invoke(main_group, ["--data-dir", str(settings.data_dir), "eval", "preferences", "--json"],
+                                catch_exceptions=False)
+    summary = json.loads(result.output)
+    assert summary["choices"] == 2 and summary["users"] == 2 and summary["rated"] == 1
+    assert summary["mean_rating"] == 4 and summary["ratings"]["4"] == 1
+    assert summary["top_pick_rate"] == 0.5 and summary["chance_top_pick_rate"] == 0.25
+    text = CliRunner().invoke(main_group, ["--data-dir", str(settings.data_dir), "eval", "preferences"]).output
+    assert "2 choices by 2 people" in text and "picked 50%" in text
+
+
+def test_a_spin_video_is_a_job_whose_result_is_signed_video_and_gif_urls(client, photos, worker):
+    user_id, headers = add_user(client, photos)
+    option = make_look(client, user_id, headers)["options"][0]["id"]
+    for bad in ({"seconds": 0}, {"seconds": 11}, {"fps": 31}, {"fps": "fast"}):
+        assert client.post(f"/api/options/{option}/video", json=bad, headers=headers).status_code == 400
+    answer = client.post(f"/api/options/{option}/video", json={"seconds": 2, "fps": 4}, headers=headers)
+    assert answer.status_code == 202
+    job = finished(client, answer.json["job_id"], headers)
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    assert set(result) == {"video_url", "gif_url", "seconds", "fps", "frames"}
+    assert result["fps"] == 4 and result["frames"] == 8
+    video = client.get(result["video_url"])
+    assert video.status_code == 200 and video.mimetype == "video/mp4" and video.data[4:8] == b"ftyp"
+    assert client.get(result["gif_url"]).data[:4] == b"GIF8"
+    assert client.post("/api/options/0123456789abcdef-1/video", json={}, headers=headers).status_code == 404
+
+
+# --- media URLs ---------------------------------------------------------------------------------------------
+
+
+def test_media_urls_open_one_file_until_they_expire(client, app, photos, settings):
+    user_id, _ = add_user(client, photos)
+    url = upload(client, photos).json["photos"][0]
+    path, query = url.split("?")
+    assert client.get(url).status_code == 200
+    assert client.get(path).status_code == 401
+    tampered = url[:-1] + ("0" if url[-1] != "0" else "1")
+    assert client.get(tampered).status_code == 403
+    other_file = path.replace("/1.png", "/2.png")
+    assert client.get(f"{other_file}?{query}").status_code == 403  # a signature opens its own file only
+
+    key = app.config["MEDIA_KEY"]
+    relative = path.removeprefix("/media/")
+    past = int(time.time()) - 10
+    expired = client.get(f"{path}?exp={past}&sig={media.sign(key, relative, past)}")
+    assert expired.status_code == 403 and "expired" in expired.json["error"]
+    later = int(time.time()) + 60
+    for outside in ("secret.key", "users.db", "users/../secret.key", f"users/{user_id}/../../catalog.db"):
+        answer = client.get(f"/media/{outside}?exp={later}&sig={media.sign(key, outside, later)}")
+        assert answer.status_code == 404, outside
+    assert (settings.data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+# --- deleting -----------------------------------------------------------------------------------------------
+
+
+def test_deleting_a_user_removes_their_files_rows_jobs_token_and_choices(client, photos, worker, settings, queue):
+    user_id, headers = add_user(client, photos)
+    kept_id, kept_headers = add_user(client, photos, "Bo")
+    look = make_look(client, user_id, headers)
+    option = look["options"][0]["id"]
+    client.post(f"/api/options/{option}/select", json={"rating": 5}, headers=headers)
+    finished(client, client.post(f"/api/options/{option}/video", json={}, headers=headers).json["job_id"], headers)
+    photo_url = client.get(f"/api/users/{user_id}", headers=headers).json["photos"][0]
+    waiting = client.post(f"/api/users/{user_id}/train", headers=headers)
+    assert waiting.status_code == 202
+
+    assert client.delete(f"/api/users/{user_id}", headers=headers).status_code == 204
+
+    assert not (settings.data_dir / "users" / user_id).exists()
+    assert not [path for path in (settings.data_dir / "users").iterdir() if user_id in path.name]
+    with sqlite3.connect(settings.data_dir / "users.db") as db:
+        for table in ("users", "web_tokens", "preferences"):
+            column = "id" if table == "users" else "user_id"
+            assert db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (user_id,)).fetchone() == (0,)
+    assert queue.jobs(user_id) == []
+    assert client.get(f"/api/users/{user_id}", headers=headers).status_code == 401
+    assert client.get(photo_url).status_code == 404
+    assert client.get(f"/api/users/{kept_id}", headers=kept_headers).status_code == 200
+
+
+# --- pages and headers --------------------------------------------------------------------------------------
+
+
+def test_security_headers_on_pages_api_and_media(client):
+    for path in ("/", "/api/health", "/api/nothing", "/static/app.js"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Frame-Options"] == "DENY"
+    assert client.get("/api/health").headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_warns_about_the_tiny_preset_and_only_then(client, settings, queue):
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="tiny-banner"' in page.text and "/static/app.js" in page.text
+    real = create(settings.__class__(data_dir=settings.data_dir, preset="sdxl"), queue).test_client()
+    assert 'id="tiny-banner"' not in real.get("/").text

@@ -1,0 +1,130 @@
+"""`stylist serve` as a real process: waitress and its embedded worker, Redis mode with separate workers, no torch.
+
+Workers here load quick stand-in training (tests.web.serve_handlers); the real trainer runs through the whole
+flow in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.jobs.conftest import redis_url  # noqa: F401  (a fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), **extra}
+
+
+def start(settings, *args: str, **extra_env: str) -> tuple[subprocess.Popen, str]:
+    server = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "--preset", "tiny",
+                               "--device", "cpu", "serve", "--port", "0", *args],
+                              cwd=ROOT, env=env(**extra_env), stderr=subprocess.PIPE, text=True)
+    line = server.stderr.readline()
+    found = re.search(r"serving on (http://\S+)", line)
+    assert found, line + server.stderr.read()
+    # Keep reading its log, or a full pipe would block the server.
+    threading.Thread(target=server.stderr.read, daemon=True).start()
+    return server, found.group(1)
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
+
+
+def wait_job(http: httpx.Client, job_id: str, headers: dict, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = http.get(f"/api/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("succeeded", "failed", "canceled"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} still {job}")
+
+
+def add_user(http: httpx.Client, photos) -> tuple[str, dict]:
+    answer = http.post("/api/users", data={"name": "Ada"}, files=[("photos", (n, d, "image/jpeg")) for n, d in photos])
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"], {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def test_serve_runs_jobs_in_its_embedded_worker_and_stops_it_with_itself(settings, photos):
+    server, url = start(settings, STYLIST_JOB_HANDLERS="tests.web.serve_handlers")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get("/api/health").json()["preset"] == "tiny"
+            assert "tiny" in http.get("/").text
+            user_id, headers = add_user(http, photos)
+            job_id = http.post(f"/api/users/{user_id}/train", json={"steps": 2}, headers=headers).json()["job_id"]
+            job = wait_job(http, job_id, headers, timeout=120)
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 1  # the worker
+    finally:
+        stop(server)
+    assert job["status"] == "succeeded", job
+    assert job["result"]["steps"] == 2 and job["progress"] == 1.0
+    assert subprocess.run(["ps", "-p", children[0]], capture_output=True).returncode != 0  # the worker is gone too
+
+
+def test_serve_on_redis_leaves_work_to_separate_workers_and_keeps_queued_jobs_across_restarts(settings, photos, redis_url):  # noqa: F811
+    queue_url = f"{redis_url}/1"
+    import redis
+
+    redis.Redis.from_url(queue_url).flushdb()
+    server, url = start(settings, "--queue", queue_url)
+    with httpx.Client(base_url=url, timeout=30) as http:
+        user_id, headers = add_user(http, photos)
+        job_id = http.post(f"/api/users/{user_id}/train", json={"steps": 2}, headers=headers).json()["job_id"]
+        time.sleep(1.0)
+        assert http.get(f"/api/jobs/{job_id}", headers=headers).json()["status"] == "queued"  # no embedded worker
+    stop(server)
+
+    server, url = start(settings, "--queue", queue_url)  # the server restarted with a job queued
+    worker = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "worker",
+                               "--queue", queue_url], cwd=ROOT, env=env(STYLIST_JOB_HANDLERS="tests.web.serve_handlers"))
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            job = wait_job(http, job_id, headers, timeout=60)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        stop(server)
+    assert job["status"] == "succeeded" and job["result"]["steps"] == 2
+
+
+def test_the_web_process_never_imports_torch(settings, photos, tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(textwrap.dedent(f"""
+        import io, sys
+        from pathlib import Path
+        from stylist.settings import Settings
+        from stylist.web.app import create_app
+        client = create_app(Settings(data_dir=Path({str(settings.data_dir)!r}), preset="tiny")).test_client()
+        assert client.get("/").status_code == 200
+        assert client.get("/api/health").status_code == 200
+        assert client.get("/api/catalog").status_code == 200
+        photos = {photos!r}
+        answer = client.post("/api/users", data={{"name": "Ada", "photos": [(io.BytesIO(d), n) for n, d in photos]}})
+        headers = {{"Authorization": "Bearer " + answer.json["token"]}}
+        user = answer.json["id"]
+        assert client.post(f"/api/users/{{user}}/train", headers=headers).status_code == 202
+        assert client.get(f"/api/users/{{user}}/looks", headers=headers).status_code == 200
+        assert client.get("/api/looks/0123456789abcdef", headers=headers).status_code == 404
+        assert client.post("/api/options/0123456789abcdef-1/select", headers=headers).status_code == 404
+        print("torch" in sys.modules, "diffusers" in sys.modules)
+    """))
+    result = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
