@@ -1,4 +1,8 @@
-"""`stylist eval ...`: evaluation commands. `preferences` summarises what people picked and rated in the web app."""
+"""`stylist eval ...`: evaluation commands.
+
+`looks` runs the ablation grid, `microworld` shows the trainers learn on procedural people, and
+`preferences` summarises what people picked and rated in the web app.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ import json
 
 import click
 
+from stylist.evaluate.looks_command import looks
+from stylist.evaluate.microworld_command import microworld
 from stylist.settings import Settings
 
 
 @click.group(name="eval")
 def evaluate() -> None:
     """Measure how well stylist does."""
+
+
+evaluate.add_command(looks)
+evaluate.add_command(microworld)
 
 
 @evaluate.command()
