@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from stylist.evaluate.microworld.classifier import RECOGNISABLE_ERROR, classify
 from stylist.evaluate.microworld.model import new_pipeline, to_latents, to_pictures
 from stylist.evaluate.microworld.report import Plan, grid_image, run_microworld
+from stylist.evaluate.microworld.retrieval import LISTINGS, RENDERS, listings, retrieval_scores
 from stylist.evaluate.microworld.scores import CHANCE, class_scores, fidelity_scores
 from stylist.evaluate.microworld.subject import RECIPE, copy_of, train_subject
 from stylist.evaluate.microworld.train import train_base
@@ -113,6 +114,26 @@ def test_grid_places_samples_in_rows():
     assert (grid[256:, :128] == 200).all() and (grid[256:, 128:] == 255).all()
 
 
+def test_the_shop_lists_every_garment_in_renders_of_its_own():
+    products = listings(seed=0)
+    assert len(products) == len(CATEGORIES) * len(COLOURS) * LISTINGS
+    assert all(len(product.images) == RENDERS and product.images[0].shape == (32, 32, 3) for product in products)
+    readings = classify(np.stack([image for product in products for image in product.images]))
+    garments = [(product.category, product.colour) for product in products for _ in range(RENDERS)]
+    assert [(reading.category, reading.colour) for reading in readings] == garments
+    assert products[0].texts["title"] == f"{products[0].colour.capitalize()} {products[0].category}"
+
+
+def test_fashion_clip_learns_the_garments_beyond_chance_and_both_broken_trainers(one_thread):
+    scores = retrieval_scores(seed=0)
+    r1 = scores["trained"]["r1"]
+    assert scores["chance"] == pytest.approx(1 / scores["held_out_products"], abs=1e-3)
+    assert r1 >= 3 * scores["chance"]
+    assert r1 > scores["untrained"]["r1"] and r1 > scores["shuffled"]["r1"]
+    assert scores["trained"]["mrr"] > max(scores["untrained"]["mrr"], scores["shuffled"]["mrr"])
+    assert r1 <= scores["ceiling"] < 1
+
+
 # The suite's short version: 300 steps at the feasibility run's batch. That is enough to learn what people
 # look like, not yet which words mean which colours (the model was at chance on colour after 300 steps and
 # the feasibility run needed about 1,000): prompt fidelity is the full benchmark's to show
@@ -150,7 +171,8 @@ def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path
     assert all(run["steps"] == 8 for run in report["subject"]["runs"].values())
     for grid in ("trained", "untrained", "shuffled-captions", "identity-photos", "with-prior-sks", "base-model-class"):
         assert (tmp_path / f"{grid}.png").is_file()
-    assert "colour accuracy" in summary(report) and "without prior" in summary(report)
+    assert set(report["retrieval"]) >= {"trained", "untrained", "shuffled", "chance"}
+    assert "colour accuracy" in summary(report) and "without prior" in summary(report) and "R@1" in summary(report)
 
 
 def test_training_needs_a_budget_and_the_command_a_sensible_one():

@@ -45,5 +45,11 @@ def summary(report: dict[str, Any]) -> str:
             numbers = " / ".join(f"{values[name]:.2f}" for name in
                                  ("with_prior", "without_prior", "attention_lora", "base_model"))
             lines.append(f"  {measure.replace('_', ' '):36} {numbers}")
+    retrieval = report["retrieval"]
+    lines.append(f"fashion CLIP on the garments, {retrieval['held_out_products']} held-out products "
+                 f"(untrained / shuffled texts; chance R@1 {retrieval['chance']:.2f}):")
+    for measure, name in (("r1", "R@1"), ("r5", "R@5"), ("mrr", "MRR")):
+        lines.append(f"  text→image {name:25} {retrieval['trained'][measure]:.2f}  "
+                     f"({retrieval['untrained'][measure]:.2f} / {retrieval['shuffled'][measure]:.2f})")
     lines.append(f"{report['seconds']:.0f} s")
     return "\n".join(lines)
