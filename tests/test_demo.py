@@ -18,6 +18,7 @@ def test_demo_writes_the_whole_story(tmp_path):
     result = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(out), "--products", "24",
                              "--options", "2"], env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and "demo written to" in result.stdout  # one line off a terminal
     page = (out / "index.html").read_text()
     summary = json.loads((out / "summary.json").read_text())
 
@@ -41,10 +42,17 @@ def test_demo_writes_the_whole_story(tmp_path):
     assert summary["clip"]["evaluation"]["finetuned"] is not None
 
 
-def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path):
+def test_demo_never_deletes_data_it_did_not_make(tmp_path):
+    # A real data directory looks like a demo's (it has a catalog.db) but lacks the demo's marker.
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "thesis.txt").write_text("precious")
-    result = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1 and result.stderr.startswith("error: ")
-    assert (tmp_path / "data" / "thesis.txt").read_text() == "precious"
+    (tmp_path / "data" / "catalog.db").write_text("precious")
+    env = {**os.environ, "STYLIST_DATA_DIR": str(tmp_path / "elsewhere")}
+    refused = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and refused.stderr.startswith("error: ") and "not a stylist demo" in refused.stderr
+    # `--out .` from a folder whose ./data is the user's own data directory.
+    env["STYLIST_DATA_DIR"] = str(tmp_path / "data")
+    own = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert own.returncode == 1 and "your data directory" in own.stderr
+    assert (tmp_path / "data" / "catalog.db").read_text() == "precious"

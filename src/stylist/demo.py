@@ -30,6 +30,8 @@ from stylist.settings import Settings
 
 PROMPT = "my next Halloween costume for a Harry Potter themed party"
 PHOTOS = Path(__file__).parent / "demo_photos"
+# Written into the demo's data folder when it makes it: only a folder holding it is ever deleted by a demo.
+MARKER = ".stylist-demo"
 
 
 @click.command()
@@ -45,6 +47,9 @@ def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: 
     out = Path(out_dir).resolve()
     # The demo keeps its own data, so a throw-away 127.0.0.1 shop never enters the user's `catalog refresh`.
     data_dir = out / "data"
+    if data_dir == settings.data_dir:
+        raise StylistError(f"--out {out_dir} would put the demo's data in your data directory {data_dir}; "
+                           "choose another --out")
     _reset_demo_data(data_dir)
     run = Settings(data_dir=data_dir, preset=settings.preset, device=settings.device)
     timings: dict[str, float] = {}
@@ -66,12 +71,12 @@ def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: 
             with CatalogStore(run.catalog_db, run.images_dir) as store:
                 crawl_options = CrawlOptions(delay=0.0, concurrency=8)
                 report = asyncio.run(crawl_shops([base_url], store, ImageStore(run.images_dir), crawl_options, on_crawl))[0]
-        click.echo(report.summary())
+        _say(report.summary())
         if not report.complete:
             raise StylistError(f"the demo crawl did not complete: {report.reason}")
         with stage("export"), CatalogStore(run.catalog_db, run.images_dir) as store:
             exported = export_dataset(store, out / "dataset")
-        click.echo(exported.summary())
+        _say(exported.summary())
         # The Buy links point at the demo shop, which lives only while the demo runs: say so on the page.
         page["shop"] = base_url
 
@@ -84,20 +89,29 @@ def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: 
     with stage("looks"):
         look = _style(run, user.id, prompt, options)
     page["look"] = look
+    favourite = max(look.options, key=lambda option: option.score)  # the demo person picks the best-scored
     with stage("video"):
-        spin = _spin(run, look.options[0].image, out / "spin.mp4")
-    page["spin"] = spin
+        spin = _spin(run, favourite.image, out / "spin.mp4")
+    page["spin"], page["favourite"] = spin, favourite
     written = write_index(out, page, timings)
     click.echo(f"demo written to {written} in {sum(timings.values()):.0f} s")
 
 
+def _say(line: str) -> None:
+    """A stage's line, on a terminal only: elsewhere (cron, CI, pipes) the demo prints one summary line."""
+    if wants_progress():
+        click.echo(line, err=True)
+
+
 def _reset_demo_data(data_dir: Path) -> None:
-    """Start from empty data: an earlier demo's shop ran on another port and would show twice."""
-    if not data_dir.exists():
-        return
-    if any(data_dir.iterdir()) and not (data_dir / "catalog.db").exists():
-        raise StylistError(f"{data_dir} exists and is not a stylist demo's data; choose another --out")
-    shutil.rmtree(data_dir)
+    """Start from empty data (an earlier demo's shop ran on another port and would show twice), but delete
+    only what a demo made: a folder with the demo's marker in it."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).exists():
+            raise StylistError(f"{data_dir} exists and is not a stylist demo's data; choose another --out")
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text("made by `stylist demo`, which deletes this folder when it runs again\n")
 
 
 def _bar_callback(bar) -> Callable[[float, str], None]:
@@ -121,7 +135,7 @@ def _train_clip(run: Settings) -> dict:
         result = train_clip(run, on_progress=lambda p: _bar_callback(bar)(p.step / max(p.total_steps, 1)))
     index = rebuild_index(run, FashionClip.load(run))
     evaluation = evaluate_clip(run)
-    click.echo(f"fashion CLIP: held-out R@5 {result.start.r5:.2f} -> {result.best.r5:.2f}; {index.summary()}")
+    _say(f"fashion CLIP: held-out R@5 {result.start.r5:.2f} -> {result.best.r5:.2f}; {index.summary()}")
     return {"training": result.to_json(), "evaluation": evaluation}
 
 
@@ -129,7 +143,7 @@ def _add_demo_user(run: Settings):
     from stylist.identity.users import add_user
 
     user = add_user(run, "Demo", sorted(PHOTOS.glob("*.jpg")))
-    click.echo(f"demo user {user.id} from {len(user.photos)} photos")
+    _say(f"demo user {user.id} from {len(user.photos)} photos")
     return user
 
 
@@ -138,7 +152,7 @@ def _train_identity(run: Settings, user_id: str) -> dict:
 
     with progress_bar(wants_progress(), desc="personalise", unit="step") as bar:
         result = train_identity(run, user_id, on_progress=lambda p: _bar_callback(bar)(p.step / max(p.total, 1)))
-    click.echo(f"identity: {result.steps} steps, final loss {result.final_loss:.4f}")
+    _say(f"identity: {result.steps} steps, final loss {result.final_loss:.4f}")
     return result.to_json()
 
 
@@ -147,9 +161,9 @@ def _style(run: Settings, user_id: str, prompt: str, options: int):
 
     with progress_bar(wants_progress(), desc="looks", unit="%") as bar:
         look = style(run, user_id, prompt, options=options, seed=0, on_progress=_bar_callback(bar))
-    click.echo(f"look {look.look_id}: {len(look.options)} options")
+    _say(f"look {look.look_id}: {len(look.options)} options")
     for note in look.notes:
-        click.echo(f"note: {note}")
+        _say(f"note: {note}")
     return look
 
 
@@ -158,7 +172,7 @@ def _spin(run: Settings, image: Path, out: Path):
 
     with progress_bar(wants_progress(), desc="spin video", unit="%") as bar:
         spin = make_spin(run, image, out, on_progress=lambda fraction: _bar_callback(bar)(fraction))
-    click.echo(f"spin: {spin.frames} frames at {spin.fps} fps, {spin.mp4} and {spin.gif}")
+    _say(f"spin: {spin.frames} frames at {spin.fps} fps, {spin.mp4} and {spin.gif}")
     return spin
 
 
@@ -202,7 +216,7 @@ def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
         f"person, each wearing products of the offline demo shop that were purchasable when it was crawled. The "
         f"Buy links point at that shop ({html.escape(page['shop'])}), which ran only while the demo did.</p>{notes}"
         f"<h2>Looks</h2><div class=looks>{''.join(cards)}</div>"
-        f"<h2>Spin of option 1</h2><video src='{rel(spin.mp4)}' controls autoplay loop muted playsinline width=256>"
+        f"<h2>Spin of option {look.options.index(page['favourite']) + 1}, the best-scored</h2><video src='{rel(spin.mp4)}' controls autoplay loop muted playsinline width=256>"
         f"</video><p><a href='{rel(spin.gif)}' download>GIF</a> · {spin.frames} frames at {spin.fps} fps "
         f"({spin.backend})</p>"
         f"<h2>Fashion CLIP, held-out text→image retrieval</h2><table><tr><th></th><th>R@1</th><th>R@5</th>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -146,3 +147,15 @@ def test_what_a_crash_left_behind_is_swept_away(settings, good_photos):
     add_user(settings, "Bob", good_photos)
     assert not interrupted_delete.exists() and not old_add.exists()
     assert new_add.exists()
+
+
+def test_a_deleted_users_folder_never_comes_back(tmp_path):
+    folder = tmp_path / "users" / "0123456789abcdef"
+    folder.mkdir(parents=True)
+    made = users.make_user_folder(folder, "looks", "a")
+    assert made == folder / "looks" / "a" and made.is_dir()
+    assert users.make_user_folder(folder, "looks", "a") == made  # again: no error
+    shutil.rmtree(folder)  # the user was deleted while their job ran
+    with pytest.raises(StylistError, match="was deleted"):
+        users.make_user_folder(folder, "identity")
+    assert not folder.exists()

@@ -76,7 +76,7 @@ def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):
     found = client.get(f"/api/catalog?q={word.upper()}").json["products"]
     assert found and all(word.casefold() in json.dumps(product).casefold() for product in found)
     assert client.get("/api/catalog?q=nothing-sells-this").json["products"] == []
-    for bad in ("0", "abc", "201"):
+    for bad in ("0", "abc", "201", "²"):  # "²" is a digit to str.isdigit, not a number to int()
         answer = client.get(f"/api/catalog?limit={bad}")
         assert answer.status_code == 400 and "limit" in answer.json["error"]
 
@@ -388,3 +388,16 @@ def test_the_page_warns_about_the_tiny_preset_and_only_then(client, settings, qu
     assert page.status_code == 200 and 'id="tiny-banner"' in page.text and "/static/app.js" in page.text
     real = create(settings.__class__(data_dir=settings.data_dir, preset="sdxl"), queue).test_client()
     assert 'id="tiny-banner"' not in real.get("/").text
+
+
+def test_the_media_key_is_long_and_shared(settings, monkeypatch):
+    from stylist.errors import StylistError
+    from stylist.web.media import load_key
+
+    monkeypatch.setenv("STYLIST_SECRET_KEY", "short")
+    with pytest.raises(StylistError, match="at least 32"):
+        load_key(settings)
+    monkeypatch.delenv("STYLIST_SECRET_KEY")
+    first, second = load_key(settings), load_key(settings)
+    assert first == second and len(first) >= 32
+    assert [path.name for path in settings.data_dir.iterdir() if "secret" in path.name] == ["secret.key"]

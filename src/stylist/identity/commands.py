@@ -61,11 +61,20 @@ def list_command(settings: Settings, as_json: bool) -> None:
 
 @user.command()
 @click.argument("user_id")
+@click.option("--queue", "queue_url", help="The web app's job queue when it is not the data dir's jobs.db (redis://...).")
 @click.pass_obj
-def delete(settings: Settings, user_id: str) -> None:
-    """Delete USER_ID: their photos, crops, weights, looks and videos."""
+def delete(settings: Settings, user_id: str, queue_url: str | None) -> None:
+    """Delete USER_ID: their photos, crops, weights, looks, videos and jobs."""
     from stylist.identity.users import delete_user
+    from stylist.jobs.queue import open_queue
 
+    # Jobs first, as the web app does: a worker running one loses its claim and stops before the files go.
+    if queue_url or (settings.data_dir / "jobs.db").exists():
+        queue = open_queue(settings, queue_url)
+        try:
+            queue.delete_user(user_id)
+        finally:
+            queue.close()
     delete_user(settings, user_id)
     click.echo(f"deleted user {user_id}")
 

@@ -59,7 +59,7 @@ from stylist.identity.train_data import (
     tokenize,
     training_data,
 )
-from stylist.identity.users import User, get_user
+from stylist.identity.users import User, get_user, make_user_folder
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import Preset, get_preset
@@ -239,9 +239,11 @@ def train_identity(
         if writes:
             ensure_not_deleted(user)
         if config.checkpoint_every and step % config.checkpoint_every == 0:
+            make_user_folder(user.folder, "training", preset.name)
             save_checkpoint(run / f"checkpoint-{step}", step, losses, config, trained, optimizer, lr_scheduler,
                             generator, accelerator)
         if main and config.validation_every and (step % config.validation_every == 0 or step == config.steps):
+            make_user_folder(user.folder, "training", preset.name, "validation")
             save_validation_images(pipeline, trained, validation_inputs, config, run / "validation", step, accelerator)
         report(TrainingProgress("training", step, config.steps, losses[-1],
                                 (step - first_step) / (time.perf_counter() - loop_started)))
@@ -259,6 +261,7 @@ def train_identity(
             "optimizer": type(optimizer.optimizer).__name__, "processes": accelerator.num_processes,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "config": config.to_json(),
         }
+        make_user_folder(user.folder, "identity")
         save_identity(pipeline, trained, config, record, folder)
         # The checkpoints only serve a resume; kept, they would hold gigabytes per user (a full SD UNet
         # with its optimiser state) long after the identity is saved.
@@ -403,7 +406,7 @@ def save_validation_images(pipeline: DiffusionPipeline, trained: dict[str, torch
                           generator=generators).images
     for module in trained.values():
         module.train()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # not its parents: a deleted user's folder must not come back
     paths = [folder / f"step-{step:05d}-{number}.png" for number in range(len(images))]
     for image, path in zip(images, paths, strict=True):
         image.save(path)
@@ -429,7 +432,7 @@ def save_checkpoint(folder: Path, step: int, losses: list[float], config: DreamB
     partial = folder.with_name(f".{folder.name}")
     if accelerator.is_main_process:
         shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
+        partial.mkdir()  # not its parents: a deleted user's folder must not come back
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         weights = {name: {key: value.detach().cpu() for key, value in module.named_parameters() if value.requires_grad}
@@ -487,7 +490,7 @@ def save_identity(pipeline: DiffusionPipeline, trained: dict[str, torch.nn.Modul
     published LoRA. A fully fine-tuned UNet is saved as a diffusers model folder in safetensors.
     """
     staging = folder.with_name(f".{folder.name}-{secrets.token_hex(4)}")
-    staging.mkdir(parents=True)
+    staging.mkdir()  # not its parents: a deleted user's folder must not come back
     lora_layers = {}
     for name, module in trained.items():
         if name == "unet" and config.unet == "full":

@@ -127,6 +127,22 @@ def delete_user(settings: Settings, user_id: str) -> None:
     sweep_leftovers(settings)
 
 
+def make_user_folder(user_folder: Path, *parts: str) -> Path:
+    """Create `user_folder/parts…` level by level, never `user_folder` itself, and return it.
+
+    Everything a job writes for a user goes under a folder made here: a user deleted while their job ran
+    has no folder any more, so the job stops instead of writing their data back where nobody owns it.
+    """
+    path = user_folder
+    for part in parts:
+        path = path / part
+        try:
+            path.mkdir(exist_ok=True)
+        except FileNotFoundError:
+            raise StylistError(f"user {user_folder.name} was deleted; nothing more of theirs is saved") from None
+    return path
+
+
 def sweep_leftovers(settings: Settings, stale_after: float = 3600.0) -> None:
     """Remove what a crash left behind: folders being deleted, and adds that never finished.
 

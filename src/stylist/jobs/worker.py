@@ -66,7 +66,10 @@ class Worker:
             if job is None:
                 self.stopping.wait(self.poll)
                 continue
-            self.run_job(job)
+            try:
+                self.run_job(job)
+            except Exception:  # the queue failed while the job finished: its lease runs out and it is retried
+                log.error("job %s could not be finished:\n%s", job.id, traceback.format_exc())
             done += 1
         return done
 
@@ -85,8 +88,10 @@ class Worker:
         except StylistError as exc:
             outcome = self._finish(job, FAILED, error=str(exc))
         except Exception as exc:  # a bug or a resource problem: the job fails with it, the worker goes on
+            # The traceback goes to the worker's log; the person sees no server paths or internals.
             log.error("job %s failed:\n%s", job.id, traceback.format_exc())
-            outcome = self._finish(job, FAILED, error=f"{type(exc).__name__}: {exc}")
+            outcome = self._finish(job, FAILED, error=f"internal error ({type(exc).__name__}); the worker's log "
+                                                      "has the details")
         else:
             outcome = self._finish(job, SUCCEEDED, result=result)
         finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.errors import StylistError
+from stylist.identity.users import make_user_folder
 from stylist.settings import Settings
 
 # Look ids are 64 random bits like user ids; an option id is its look's id and its number.
@@ -73,10 +74,8 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
 
     Returns the look with its options' `image` set to where the images now are.
     """
-    folder = look_folder(settings, look.user_id, look.look_id)
-    if not folder.parent.parent.is_dir():
-        raise StylistError(f"no user {look.user_id}")  # deleted while the look was being made
-    folder.mkdir(parents=True, exist_ok=True)
+    # Made below the user's folder, never the folder itself: a user deleted meanwhile stays deleted.
+    folder = make_user_folder(settings.data_dir / "users" / look.user_id, "looks", look.look_id)
     for option, image in zip(look.options, images, strict=True):
         option.image = folder / f"{option.id}.png"
         image.save(option.image, format="PNG")
@@ -94,7 +93,9 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
 def get_look(settings: Settings, look_id: str) -> Look:
     if not _LOOK_ID.fullmatch(look_id):
         raise StylistError(f"{look_id!r} is not a look id (look ids are 16 characters of 0-9 and a-f)")
-    found = sorted((settings.data_dir / "users").glob(f"*/looks/{look_id}/look.json"))
+    # Not in folders being added or deleted (.adding-*, .deleting-*): their looks belong to nobody.
+    found = sorted(path for path in (settings.data_dir / "users").glob(f"*/looks/{look_id}/look.json")
+                   if not path.parents[2].name.startswith("."))
     if not found:
         raise StylistError(f"no look {look_id}")
     return _load(settings, found[0])

@@ -127,7 +127,7 @@ def openapi():
 def catalog():
     query = request.args.get("q", "").strip().casefold()
     limit = request.args.get("limit", str(CATALOG_LIMIT))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
+    if not limit.isdecimal() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
         raise ApiError(400, f"`limit` must be a whole number from 1 to {MAX_CATALOG_LIMIT}")
     words = query.split()
     found = []
@@ -178,7 +178,10 @@ def create_user():
 @needs_token
 def show_user(user_id: str):
     own_user(user_id)
-    user = get_user(settings(), user_id)
+    try:
+        user = get_user(settings(), user_id)
+    except StylistError:  # deleted between the token check and now
+        raise ApiError(404, f"no user {user_id}") from None
     return jsonify({"id": user.id, "name": user.name, "created_at": user.created_at,
                     "photos": [media_url(path) for path in user.crops], "warnings": list(user.warnings)})
 

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, request, send_file
 
+from stylist.errors import StylistError
 from stylist.settings import Settings
 
 KEY_ENV = "STYLIST_SECRET_KEY"
@@ -27,19 +28,37 @@ SERVED_FOLDERS = ("users", "images")
 blueprint = Blueprint("media", __name__)
 
 
+# A shorter key could be guessed, and every media URL of every user forged with it.
+MIN_KEY_BYTES = 32
+
+
 def load_key(settings: Settings) -> bytes:
     if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode()
+        key = os.environ[KEY_ENV].encode()
+        if len(key) < MIN_KEY_BYTES:
+            raise StylistError(f"{KEY_ENV} must be at least {MIN_KEY_BYTES} characters (for example the output "
+                               "of `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        return key
     path = settings.data_dir / "secret.key"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two processes starting at once agree on one key; 0600: only the server's user reads it.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_hex(32))
-    return path.read_bytes().strip()
+    if not path.exists():
+        # Written whole under another name, then linked into place: two servers starting at once agree on
+        # one key (the second link fails and that server reads the first's), and neither ever reads a
+        # half-written or empty file. 0600: only the server's user reads it.
+        staging = path.with_name(f".secret.key-{secrets.token_hex(4)}")
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass
+        finally:
+            staging.unlink()
+    key = path.read_bytes().strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise StylistError(f"{path} holds no usable key: delete it and start the server again")
+    return key
 
 
 def sign(key: bytes, relative: str, expires: int) -> str:
@@ -67,7 +86,7 @@ def serve_media(relative: str):
     expires, signature = request.args.get("exp", ""), request.args.get("sig", "")
     if not expires or not signature:
         abort(401, "this media URL is not signed")
-    if not expires.isdigit() or not hmac.compare_digest(sign(config["MEDIA_KEY"], relative, int(expires)), signature):
+    if not expires.isdecimal() or not hmac.compare_digest(sign(config["MEDIA_KEY"], relative, int(expires)), signature):
         abort(403, "this media URL's signature is not valid")
     if int(expires) < time.time():
         abort(403, "this media URL has expired; reload the page for a new one")
