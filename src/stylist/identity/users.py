@@ -223,16 +223,24 @@ def _load(folder: Path) -> User:
 
 
 @contextmanager
-def _registry(settings: Settings) -> Iterator[sqlite3.Connection]:
+def users_db(settings: Settings) -> Iterator[sqlite3.Connection]:
+    """A connection to users.db with foreign keys on: the user registry, and beside it the web app's tokens
+    and recorded choices, whose rows go with their user's. Callers create their own tables."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(settings.data_dir / "users.db", timeout=30, isolation_level=None)
     try:
-        db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute(_SCHEMA)
         yield db
     finally:
         db.close()
+
+
+@contextmanager
+def _registry(settings: Settings) -> Iterator[sqlite3.Connection]:
+    with users_db(settings) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute(_SCHEMA)
+        yield db
 
 
 @contextmanager

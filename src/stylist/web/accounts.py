@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from stylist.identity.users import users_db
 from stylist.settings import Settings
 
 _SCHEMA = """
@@ -102,14 +103,9 @@ def _now() -> str:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(settings.data_dir / "users.db", timeout=30, isolation_level=None)
-    try:
-        db.execute("PRAGMA foreign_keys = ON")
+    with users_db(settings) as db:
         if settings.data_dir not in _ready:  # once per process: every API request checks a token here
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(_SCHEMA)
             _ready.add(settings.data_dir)
         yield db
-    finally:
-        db.close()
