@@ -93,6 +93,24 @@ def test_sampling_is_repeatable_and_training_changes_it():
     assert not np.array_equal(first, pipeline(prompts, torch.Generator().manual_seed(0), num_inference_steps=2))
 
 
+def test_judged_training_keeps_the_best_checkpoint_and_trains_on_after_judging():
+    pipeline = new_pipeline(seed=0)
+    seen, scores = [], iter([1.0, 0.0, 0.5])
+
+    def judge(model):
+        seen.append({name: value.clone() for name, value in model.unet.state_dict().items()})
+        return next(scores)
+
+    run = train_base(pipeline, class_data(64, seed=8), steps=6, judge=judge, judge_every=2)
+    assert run.judged == [(2, 1.0), (4, 0.0), (6, 0.5)] and run.kept_step == 2
+    # Judging does not disturb training: later checkpoints moved on from the first.
+    assert any(not torch.equal(seen[0][name], value) for name, value in seen[2].items())
+    assert all(torch.equal(seen[0][name], value) for name, value in pipeline.unet.state_dict().items())
+    # The last checkpoint is judged even when the run ends between two judgements.
+    assert train_base(new_pipeline(seed=0), class_data(64, seed=8), steps=3, judge=lambda model: 0.0,
+                      judge_every=2).judged == [(2, 0.0), (3, 0.0)]
+
+
 def test_dreambooth_changes_only_its_copy_and_trains_what_the_config_says():
     base = new_pipeline(seed=0)
     before = {name: value.clone() for name, value in base.unet.state_dict().items()}

@@ -28,6 +28,7 @@ from stylist.identity.dreambooth import (
     dreambooth_loss,
     identity_folder,
     load_identity,
+    make_optimizer,
     min_snr_weights,
     train_identity,
     training_folder,
@@ -35,6 +36,7 @@ from stylist.identity.dreambooth import (
     training_target,
 )
 from stylist.identity.dreambooth_config import DreamBoothConfig, default_config
+from stylist.identity.identifier import IDENTIFIER_WEIGHTS, attach_identifiers, detach_identifiers
 from stylist.identity.train_data import (
     class_training_images,
     encode_prompts,
@@ -155,6 +157,38 @@ def test_sdxl_trains_only_unet_lora_and_text_encoders_only_when_asked():
         assert names and all(".lora_" in name for name in names)
         assert {name.split(".lora_")[0].rsplit(".", 1)[-1] for name in names} == {"q_proj", "k_proj", "v_proj", "out_proj"}
     assert trainable(pipeline.vae) == {}
+
+
+def test_pivotal_tuning_trains_the_identifiers_own_vector_and_detaching_gives_the_encoders_back():
+    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    encoders = (pipeline.text_encoder, pipeline.text_encoder_2)
+    ids = {prompt: pipeline.tokenizer([prompt], return_tensors="pt").input_ids
+           for prompt in ("a photo of sks person", "a photo of a person")}
+    before = {prompt: [encoder(tokens)[0] for encoder in encoders] for prompt, tokens in ids.items()}
+    config = tiny_config(identifier_lr=0.5)
+    trained = add_trainable_weights(pipeline, config)
+
+    assert list(trained) == ["unet", "text_encoder", "text_encoder_2"]
+    for encoder in encoders:
+        (name, size), = trainable(encoder).items()
+        assert name.endswith("embeddings.token_embedding.vector") and size == encoder.config.hidden_size
+    optimizer = make_optimizer(trained, config, torch.device("cpu"))
+    assert [group["lr"] for group in optimizer.param_groups] == [config.learning_rate, 0.5]
+    # The wrapped encoders start as the base model; one step moves the identifier and nothing else.
+    assert all(torch.equal(a, b) for a, b in zip(before["a photo of sks person"],
+                                                [encoder(ids["a photo of sks person"])[0] for encoder in encoders]))
+    sum(encoder(ids["a photo of sks person"])[0].square().mean() for encoder in encoders).backward()
+    optimizer.step()
+    for index, encoder in enumerate(encoders):
+        assert not torch.allclose(encoder(ids["a photo of sks person"])[0], before["a photo of sks person"][index])
+        assert torch.equal(encoder(ids["a photo of a person"])[0], before["a photo of a person"][index])
+    attach_identifiers(pipeline, "sks")  # attaching again replaces the wrappers rather than nesting them
+    detach_identifiers(pipeline)
+    for index, encoder in enumerate(encoders):
+        assert isinstance(encoder.get_input_embeddings(), torch.nn.Embedding)
+        assert torch.equal(encoder(ids["a photo of sks person"])[0], before["a photo of sks person"][index])
+    with pytest.raises(StylistError, match="tokens to this tokenizer"):
+        attach_identifiers(pipeline, "sks person")
 
 
 def test_sd_dreambooth_trains_the_whole_unet_in_fp32_and_nothing_else():
@@ -324,6 +358,7 @@ def test_the_saved_identity_reproduces_the_trainers_images_in_a_fresh_pipeline(s
     ("tiny-sd", {"prior_preservation": False, "cache_text_embeddings": False}, ["identity.json", "unet"]),
     ("tiny", {"train_text_encoder": True, "cache_latents": False, "gradient_checkpointing": True, "snr_gamma": 5.0},
      ["identity.json", LORA_WEIGHTS]),
+    ("tiny", {"identifier_lr": 5e-2}, [IDENTIFIER_WEIGHTS, "identity.json", LORA_WEIGHTS]),
 ])
 def test_full_unet_and_text_encoder_identities_reproduce_too(tmp_path, good_photos, preset, changes, files):
     settings = Settings(data_dir=tmp_path, preset=preset, device="cpu")

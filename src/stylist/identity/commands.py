@@ -87,6 +87,8 @@ def delete(settings: Settings, user_id: str, queue_url: str | None) -> None:
 @click.option("--prior-weight", type=click.FloatRange(min=0), help="Weight of the prior-preservation loss [1.0].")
 @click.option("--no-prior", is_flag=True, help="Train without prior preservation (no class images).")
 @click.option("--train-text-encoder", is_flag=True, help="Also train LoRA on the text encoders.")
+@click.option("--identifier-lr", type=click.FloatRange(min=0, min_open=True),
+              help="Pivotal tuning: also train the identifier token's embedding at this learning rate [off].")
 @click.option("--lora/--full-unet", "lora", default=None,
               help="Train a LoRA or the whole UNet [sdxl: LoRA; sd14: whole UNet, as the DreamBooth paper].")
 @click.option("--checkpoint-every", type=click.IntRange(min=0), help="Save a checkpoint every N steps (0: never).")
@@ -94,8 +96,8 @@ def delete(settings: Settings, user_id: str, queue_url: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print {user_id, preset, steps, final_loss, seconds, weights}.")
 @click.pass_obj
 def train(settings: Settings, user_id: str, steps: int | None, rank: int | None, learning_rate: float | None,
-          prior_weight: float | None, no_prior: bool, train_text_encoder: bool, lora: bool | None,
-          checkpoint_every: int | None, resume: bool, as_json: bool) -> None:
+          prior_weight: float | None, no_prior: bool, train_text_encoder: bool, identifier_lr: float | None,
+          lora: bool | None, checkpoint_every: int | None, resume: bool, as_json: bool) -> None:
     """Personalise the preset's image model on USER_ID's photos (DreamBooth; LoRA on SDXL)."""
     from stylist.identity.dreambooth_config import default_config
     from stylist.identity.users import get_user
@@ -111,7 +113,7 @@ def train(settings: Settings, user_id: str, steps: int | None, rank: int | None,
     config = config.with_overrides(
         steps=steps, rank=rank, learning_rate=learning_rate, prior_weight=prior_weight,
         prior_preservation=False if no_prior else None, train_text_encoder=train_text_encoder or None,
-        checkpoint_every=checkpoint_every,
+        identifier_lr=identifier_lr, checkpoint_every=checkpoint_every,
     )
 
     from accelerate import PartialState

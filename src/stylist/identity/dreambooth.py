@@ -10,6 +10,7 @@ instance loss + prior weight × class loss. Settings and their defaults are in d
 
     users/<id>/identity/<preset>/identity.json                     what was trained, for how long, final loss
     users/<id>/identity/<preset>/pytorch_lora_weights.safetensors  LoRA weights, as `load_lora_weights` reads them
+    users/<id>/identity/<preset>/identifier_embeddings.safetensors  the identifier's trained embedding (pivotal tuning only)
     users/<id>/identity/<preset>/unet/                             the fine-tuned UNet (full fine-tune only)
     users/<id>/training/<preset>/checkpoint-<step>/                the latest checkpoint, for `resume`
     users/<id>/training/<preset>/validation/step-<step>-<n>.png    validation images
@@ -50,6 +51,7 @@ from safetensors.torch import load_file
 from stylist.errors import StylistError
 from stylist.identity.class_images import class_images
 from stylist.identity.dreambooth_config import DreamBoothConfig, default_config
+from stylist.identity.identifier import attach_identifiers, identifier_parameters, load_identifiers, save_identifiers
 from stylist.identity.train_data import (
     Batch,
     Prompts,
@@ -176,7 +178,7 @@ def train_identity(
     token_ids = tokenize(tokenizers, [config.instance_prompt, config.class_prompt])
     text_encoders = [getattr(pipeline, name) for name in TEXT_ENCODERS[: len(tokenizers)]]
     cached_prompts, validation_inputs = None, {"prompt": config.validation_prompt}
-    if config.cache_text_embeddings and not config.train_text_encoder:
+    if config.cache_text_embeddings and not config.trains_text_encoders:
         with torch.no_grad():
             cached_prompts = encode_prompts(text_encoders, token_ids, sdxl, device)
             validation_inputs = prompt_embeddings(pipeline, config.validation_prompt)
@@ -192,17 +194,16 @@ def train_identity(
     trained = add_trainable_weights(pipeline, config)
     if config.gradient_checkpointing:
         enable_gradient_checkpointing(trained)
-    parameters = [parameter for module in trained.values() for parameter in module.parameters()
-                  if parameter.requires_grad]
+    parameters = trainable_parameters(trained)
 
     # Optimiser. accelerate steps the schedule once per process, hence the step counts times the processes.
-    optimizer = make_optimizer(parameters, config, device)
+    optimizer = make_optimizer(trained, config, device)
     lr_scheduler = get_scheduler(config.lr_scheduler, optimizer,
                                  num_warmup_steps=config.lr_warmup_steps * accelerator.num_processes,
                                  num_training_steps=config.steps * accelerator.num_processes)
     *prepared, optimizer, lr_scheduler = accelerator.prepare(*trained.values(), optimizer, lr_scheduler)
     training_modules = dict(zip(trained, prepared, strict=True))
-    if config.train_text_encoder:
+    if config.trains_text_encoders:
         text_encoders = [training_modules[name] for name in TEXT_ENCODERS if name in training_modules]
     # The DDPM forward process of the scheduler the model was trained with, prediction type included.
     noise_scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
@@ -224,7 +225,7 @@ def train_identity(
             if cached_prompts is not None:
                 prompts = cached_prompts
             else:
-                with torch.set_grad_enabled(config.train_text_encoder):
+                with torch.set_grad_enabled(config.trains_text_encoders):
                     prompts = encode_prompts(text_encoders, token_ids, sdxl, device)
             loss = training_loss(training_modules["unet"], batch, prompts, noise_scheduler, config, generator)
         accelerator.backward(loss.total)
@@ -304,9 +305,16 @@ def add_trainable_weights(pipeline: DiffusionPipeline, config: DreamBoothConfig)
                 # with peft >= 0.22; the layers and their state-dict names are the same either way.
                 inject_adapter_in_model(lora_config(config.rank, TEXT_LORA_TARGETS), encoder)
                 trained[name] = encoder
+    if config.identifier_lr is not None:
+        for name in attach_identifiers(pipeline, config.identifier):
+            trained[name] = getattr(pipeline, name)
     # Trained weights are kept in fp32 under bf16/fp16 autocast: updates of lr × gradient round away in bf16.
     cast_training_params(list(trained.values()), dtype=torch.float32)
     return trained
+
+
+def trainable_parameters(trained: dict[str, torch.nn.Module]) -> list[torch.nn.Parameter]:
+    return [parameter for module in trained.values() for parameter in module.parameters() if parameter.requires_grad]
 
 
 def lora_config(rank: int, targets: list[str]) -> LoraConfig:
@@ -323,15 +331,24 @@ def enable_gradient_checkpointing(trained: dict[str, torch.nn.Module]) -> None:
             module.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
-def make_optimizer(parameters: list[torch.nn.Parameter], config: DreamBoothConfig,
+def make_optimizer(trained: dict[str, torch.nn.Module], config: DreamBoothConfig,
                    device: torch.device) -> torch.optim.Optimizer:
-    """AdamW; bitsandbytes' 8-bit AdamW (a quarter of the state memory) when asked for, installed and on CUDA."""
+    """AdamW; bitsandbytes' 8-bit AdamW (a quarter of the state memory) when asked for, installed and on CUDA.
+
+    Identifier vectors (pivotal tuning) are a group of their own, at their own learning rate and without
+    weight decay: an embedding moves at the scale of embeddings, not of LoRA weights.
+    """
     optimizer_class = torch.optim.AdamW
     if config.use_8bit_adam and device.type == "cuda" and find_spec("bitsandbytes"):
         import bitsandbytes
 
         optimizer_class = bitsandbytes.optim.AdamW8bit
-    return optimizer_class(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    vectors = identifier_parameters(list(trained.values()))
+    chosen = {id(vector) for vector in vectors}
+    groups = [{"params": [parameter for parameter in trainable_parameters(trained) if id(parameter) not in chosen]}]
+    if vectors:
+        groups.append({"params": vectors, "lr": config.identifier_lr, "weight_decay": 0.0})
+    return optimizer_class(groups, lr=config.learning_rate, weight_decay=config.weight_decay)
 
 
 def training_loss(unet: torch.nn.Module, batch: Batch, prompts: Prompts, noise_scheduler: SchedulerMixin,
@@ -495,13 +512,14 @@ def save_identity(pipeline: DiffusionPipeline, trained: dict[str, torch.nn.Modul
     for name, module in trained.items():
         if name == "unet" and config.unet == "full":
             module.save_pretrained(staging / "unet")
-        else:
+        elif name == "unet" or config.train_text_encoder:  # an encoder may train only its identifier vector
             lora_layers[f"{name}_lora_layers"] = convert_state_dict_to_diffusers(get_peft_model_state_dict(module))
             # The LoRA's rank and alpha, so that it loads at the scale it was trained at.
             lora_layers[f"{name}_lora_adapter_metadata"] = module.peft_config["default"].to_dict()
     if lora_layers:
         type(pipeline).save_lora_weights(staging, weight_name=LORA_WEIGHTS, **lora_layers)
-    record = {**record, "lora_weights": LORA_WEIGHTS if lora_layers else None}
+    record = {**record, "lora_weights": LORA_WEIGHTS if lora_layers else None,
+              "identifier_weights": save_identifiers(pipeline, staging)}
     (staging / "identity.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     # The old identity is renamed away and the new one renamed in: readers see one or the other, whole.
     old = folder.with_name(f".{folder.name}-old-{secrets.token_hex(4)}")
@@ -545,6 +563,8 @@ def load_identity(pipeline: DiffusionPipeline, user: User, preset: Preset | str)
             raise StylistError(f"the identity of user {user.id} in {folder} is incomplete: train it again") from None
         pipeline.unet.load_state_dict(unet_weights)  # strict: every UNet weight must be in the file
         pipeline._stylist_full_identity = adapter
+    if record.get("identifier_weights"):  # identities trained before pivotal tuning have no such entry
+        load_identifiers(pipeline, folder / record["identifier_weights"], record["config"]["identifier"])
     if not record["lora_weights"]:
         return
     weights = load_file(folder / record["lora_weights"])

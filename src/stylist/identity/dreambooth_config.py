@@ -54,6 +54,8 @@ class DreamBoothConfig:
     unet: str = "lora"  # "lora": LoRA on the attention projections; "full": every UNet weight (the paper)
     rank: int = 16  # LoRA rank; alpha equals rank, so the LoRA is applied at scale 1
     train_text_encoder: bool = False  # LoRA on q/k/v/out of every text encoder
+    # Pivotal tuning (identifier.py): the identifier token's embedding trains at this learning rate; None: frozen
+    identifier_lr: float | None = None
     # Data
     resolution: int = 1024
     batch_size: int = 1  # photos per step; prior preservation adds as many class images
@@ -97,12 +99,19 @@ class DreamBoothConfig:
             problems.append("the resolution must be a multiple of 8 (the VAE's downsampling)")
         if not self.learning_rate > 0:
             problems.append("the learning rate must be positive")
+        if self.identifier_lr is not None and not self.identifier_lr > 0:
+            problems.append("the identifier's learning rate must be positive")
         if self.prior_weight < 0 or (self.snr_gamma is not None and self.snr_gamma <= 0):
             problems.append("the prior weight must be at least 0 and min-SNR-γ positive")
         if min(self.checkpoint_every, self.validation_every, self.lr_warmup_steps) < 0:
             problems.append("checkpoint and validation intervals and warm-up steps cannot be negative")
         if problems:
             raise StylistError("bad DreamBooth settings: " + "; ".join(problems))
+
+    @property
+    def trains_text_encoders(self) -> bool:
+        """Whether the prompts must go through the text encoders with gradients at every step."""
+        return self.train_text_encoder or self.identifier_lr is not None
 
     @property
     def instance_prompt(self) -> str:

@@ -24,6 +24,7 @@ from PIL import Image
 
 from stylist.catalog.store import StoredProduct
 from stylist.identity.dreambooth import identity_folder, load_identity
+from stylist.identity.identifier import detach_identifiers
 from stylist.identity.users import User
 from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
 from stylist.looks.guidance import ClipGuidance
@@ -131,6 +132,7 @@ def _swap_identity(models: LookModels, user: User, wanted: str | None, full: boo
     pipeline.unload_ip_adapter()
     if models.identity is not None:
         pipeline.delete_adapters(models.identity)
+        detach_identifiers(pipeline)
         models.identity = None
     if wanted is not None:
         load_identity(pipeline, user, models.preset)

@@ -67,6 +67,17 @@ def prompt_fidelity(pipeline: MicroPipeline, subject: str = "a person", per_prom
     return fidelity_scores(classify(images), pairs), images
 
 
+# Checkpoints are judged on samples of their own seed, so that the reported scores (seed 1) are not the
+# ones the checkpoint was chosen by.
+JUDGE_SEED = 11
+
+
+def checkpoint_score(pipeline: MicroPipeline, per_prompt: int = 2, steps: int = SAMPLING_STEPS) -> float:
+    """What choosing a text-to-image checkpoint weighs: the mean of its colour and category accuracy."""
+    scores, _ = prompt_fidelity(pipeline, per_prompt=per_prompt, seed=JUDGE_SEED, steps=steps)
+    return (scores.colour_accuracy + scores.category_accuracy) / 2
+
+
 def fidelity_scores(readings: list[Reading], pairs: list[tuple[str, str]]) -> FidelityScores:
     colour = [reading.colour == wanted for reading, (_, wanted) in zip(readings, pairs, strict=True)]
     category = [reading.category == wanted for reading, (wanted, _) in zip(readings, pairs, strict=True)]

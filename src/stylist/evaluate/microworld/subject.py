@@ -18,7 +18,7 @@ import torch
 
 from stylist.evaluate.microworld.model import SAMPLING_STEPS, MicroPipeline, new_pipeline, noise_scheduler, to_latents
 from stylist.evaluate.microworld.world import IDENTIFIER, SIZE
-from stylist.identity.dreambooth import add_trainable_weights, make_optimizer, training_loss
+from stylist.identity.dreambooth import add_trainable_weights, make_optimizer, trainable_parameters, training_loss
 from stylist.identity.dreambooth_config import DreamBoothConfig
 from stylist.identity.train_data import Batch, encode_prompts, tokenize
 
@@ -63,9 +63,8 @@ def train_subject(pipeline: MicroPipeline, photos: np.ndarray, class_pictures: n
     """
     torch.manual_seed(config.seed)  # peft draws the LoRA's first weights from torch's global generator
     trained = add_trainable_weights(pipeline, config)
-    parameters = [parameter for module in trained.values() for parameter in module.parameters()
-                  if parameter.requires_grad]
-    optimizer = make_optimizer(parameters, config, torch.device("cpu"))
+    parameters = trainable_parameters(trained)
+    optimizer = make_optimizer(trained, config, torch.device("cpu"))
     token_ids = tokenize([pipeline.tokenizer], [config.instance_prompt, config.class_prompt])
     instance = to_latents(photos)
     classes = to_latents(class_pictures) if config.prior_preservation else None
@@ -77,7 +76,7 @@ def train_subject(pipeline: MicroPipeline, photos: np.ndarray, class_pictures: n
     started, step, losses = time.perf_counter(), 0, []
     while step < config.steps and (seconds is None or time.perf_counter() - started < seconds):
         step += 1
-        with torch.set_grad_enabled(config.train_text_encoder):
+        with torch.set_grad_enabled(config.trains_text_encoders):
             prompts = encode_prompts([pipeline.text_encoder], token_ids, sdxl=False, device=torch.device("cpu"))
         batch = _batch(instance, classes, config.batch_size, generator)
         loss = training_loss(pipeline.unet, batch, prompts, scheduler, config, generator)

@@ -4,7 +4,9 @@ UNet and text encoder learn together with the DreamBooth trainer's own loss (ide
 random timestep, predict it, min-SNR-weighted), on batches of pictures each with its own caption. A tenth
 of the captions is dropped to "" so that classifier-free guidance has an unconditional model to push from.
 The learning rate warms up, then follows a cosine over the time budget, and the weights kept are an
-exponential moving average: a feasibility run scored worse at its last checkpoint than at an earlier one.
+exponential moving average. With a `judge` (a score read from the model's samples), the average is judged
+every `judge_every` steps and the best checkpoint is kept: a feasibility run scored worse at its last
+checkpoint than at an earlier one, and category accuracy here rose and fell by 0.2 between checkpoints.
 
 `shuffle_captions` pairs every picture with another picture's caption: the broken trainer whose scores
 say what learning nothing about the prompt looks like.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from diffusers.training_utils import EMAModel
@@ -42,13 +44,19 @@ class TrainingRun:
     seconds: float
     losses: list[float]
     shuffled_captions: bool
+    judged: list[tuple[int, float]] = field(default_factory=list)  # (step, judge's score) at each checkpoint
+    kept_step: int | None = None  # the checkpoint whose weights were kept; None: the last
 
 
 def train_base(pipeline: MicroPipeline, data: ClassData, *, seconds: float | None = None, steps: int | None = None,
                shuffle_captions: bool = False, seed: int = 0,
-               on_step: Callable[[int, float], None] | None = None) -> TrainingRun:
+               on_step: Callable[[int, float], None] | None = None,
+               judge: Callable[[MicroPipeline], float] | None = None, judge_every: int = 250) -> TrainingRun:
     """Train `pipeline`'s UNet and text encoder in place for `seconds` of wall-clock time or `steps` steps,
-    whichever ends first; the learning-rate schedule follows whichever is further along."""
+    whichever ends first; the learning-rate schedule follows whichever is further along.
+
+    With `judge`, the averaged weights are scored every `judge_every` steps and at the end (higher is
+    better), and the best-scored weights are the ones left in `pipeline`."""
     if seconds is None and steps is None:
         raise ValueError("give a time budget, a number of steps, or both")
     generator = torch.Generator().manual_seed(seed)
@@ -70,6 +78,8 @@ def train_base(pipeline: MicroPipeline, data: ClassData, *, seconds: float | Non
     average = EMAModel(parameters, decay=0.999, use_ema_warmup=True, power=2 / 3)
 
     started, step, losses = time.perf_counter(), 0, []
+    judged: list[tuple[int, float]] = []
+    best: tuple[int, float, list[torch.Tensor]] | None = None
     while (done := _progress(time.perf_counter() - started, seconds, step, steps)) < 1:
         step += 1
         # A time budget fixes no number of steps, so the schedule follows the share of the budget spent.
@@ -90,11 +100,35 @@ def train_base(pipeline: MicroPipeline, data: ClassData, *, seconds: float | Non
         losses.append(loss.item())
         if on_step:
             on_step(step, losses[-1])
+        if judge and step % judge_every == 0:
+            best = _judge(judge, pipeline, models, average, parameters, step, judged, best)
+    if judge and (not judged or judged[-1][0] != step):
+        best = _judge(judge, pipeline, models, average, parameters, step, judged, best)
     average.copy_to(parameters)
+    if best is not None and best[0] != step:
+        for parameter, kept in zip(parameters, best[2], strict=True):
+            parameter.data.copy_(kept)
     for model in models:
         model.requires_grad_(False)
         model.eval()
-    return TrainingRun(step, round(time.perf_counter() - started, 1), losses, shuffle_captions)
+    return TrainingRun(step, round(time.perf_counter() - started, 1), losses, shuffle_captions, judged,
+                       best[0] if best else None)
+
+
+def _judge(judge: Callable[[MicroPipeline], float], pipeline: MicroPipeline, models: list[torch.nn.Module],
+           average: EMAModel, parameters: list[torch.nn.Parameter], step: int, judged: list[tuple[int, float]],
+           best: tuple[int, float, list[torch.Tensor]] | None) -> tuple[int, float, list[torch.Tensor]] | None:
+    """Score the averaged weights, then put the training weights back; returns the best checkpoint so far."""
+    average.store(parameters)
+    average.copy_to(parameters)
+    score = judge(pipeline)
+    judged.append((step, round(score, 4)))
+    if best is None or score > best[1]:
+        best = (step, score, [parameter.detach().clone() for parameter in parameters])
+    average.restore(parameters)
+    for model in models:
+        model.train()
+    return best
 
 
 def _progress(elapsed: float, seconds: float | None, step: int, steps: int | None) -> float:
