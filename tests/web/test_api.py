@@ -341,6 +341,41 @@ def test_media_urls_open_one_file_until_they_expire(client, app, photos, setting
     assert (settings.data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.fixture
+def folders_on_another_disk(settings, tmp_path):
+    """users/ and images/ as symlinks to folders elsewhere, as a deployment with a bigger disk has them."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (settings.data_dir / "images").rename(disk / "images")
+    (disk / "users").mkdir()
+    for name in ("images", "users"):
+        (settings.data_dir / name).symlink_to(disk / name, target_is_directory=True)
+    return disk
+
+
+def test_media_urls_work_when_users_and_images_are_symlinks_but_nothing_leads_out(
+        folders_on_another_disk, client, app, photos, worker, settings):
+    user_id, headers = add_user(client, photos)
+    photo = client.get(f"/api/users/{user_id}", headers=headers).json["photos"][0]
+    assert client.get(photo).status_code == 200
+    product = client.get("/api/catalog?limit=1").json["products"][0]
+    assert client.get(product["image_url"]).status_code == 200
+    option = make_look(client, user_id, headers)["options"][0]
+    assert client.get(option["image_url"]).status_code == 200
+    answer = client.post(f"/api/options/{option['id']}/video", json={"seconds": 1, "fps": 4}, headers=headers)
+    job = finished(client, answer.json["job_id"], headers)
+    assert job["status"] == "succeeded", job
+    assert client.get(job["result"]["video_url"]).status_code == 200
+
+    # A symlink below a served folder that leads out of it is refused, even with a valid signature.
+    (folders_on_another_disk / "users" / user_id / "leak.db").symlink_to(settings.data_dir / "users.db")
+    (folders_on_another_disk / "images" / "leak.key").symlink_to(settings.data_dir / "secret.key")
+    key, later = app.config["MEDIA_KEY"], int(time.time()) + 60
+    for outside in (f"users/{user_id}/leak.db", "images/leak.key", "images/../catalog.db", "users", "images/"):
+        answer = client.get(f"/media/{outside}?exp={later}&sig={media.sign(key, outside, later)}")
+        assert answer.status_code == 404, outside
+
+
 # --- deleting -----------------------------------------------------------------------------------------------
 
 

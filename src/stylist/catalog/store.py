@@ -9,6 +9,7 @@ makes nothing less available.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -245,7 +246,8 @@ class CatalogStore:
 
     def _relative(self, path: Path) -> str:
         try:
-            return str(Path(path).resolve().relative_to(self.root.resolve()))
+            # Lexical, not resolved: images/ may be a symlink to another disk and its files still belong here.
+            return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)))
         except ValueError:
             return str(Path(path).resolve())
 

@@ -80,4 +80,5 @@ def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:
 
 
 def _relative(ctx: JobContext, path: Path | str) -> str:
-    return Path(path).resolve().relative_to(ctx.settings.data_dir.resolve()).as_posix()
+    # Lexical, not resolved: users/ may be a symlink to another disk.
+    return Path(os.path.abspath(path)).relative_to(os.path.abspath(ctx.settings.data_dir)).as_posix()

@@ -7,6 +7,7 @@ calls in one process (video/backends.py caches them).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,4 +133,4 @@ def make_spin(
     gif = write_gif(frames, out.with_suffix(".gif"), fps)
     if on_progress is not None:
         on_progress(1.0)
-    return Spin(mp4=mp4.resolve(), gif=gif.resolve(), seconds=float(seconds), fps=int(fps), frames=total, backend=name)
+    return Spin(mp4=Path(os.path.abspath(mp4)), gif=Path(os.path.abspath(gif)), seconds=float(seconds), fps=int(fps), frames=total, backend=name)
