@@ -25,6 +25,7 @@ from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
+from stylist.limits import MAX_OPTIONS
 from stylist.progress import progress_bar, wants_progress
 from stylist.settings import Settings
 
@@ -40,7 +41,7 @@ MARKER = ".stylist-demo"
 @click.option("--products", type=click.IntRange(min=8, max=2000), default=48, show_default=True,
               help="Size of the offline demo shop.")
 @click.option("--prompt", default=PROMPT, show_default=True, help="What the demo person asks for.")
-@click.option("--options", type=click.IntRange(min=1, max=8), default=4, show_default=True, help="Looks to make.")
+@click.option("--options", type=click.IntRange(min=1, max=MAX_OPTIONS), default=4, show_default=True, help="Looks to make.")
 @click.pass_obj
 def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: int) -> None:
     """Run the main job end to end on an offline demo shop and write OUT/index.html."""

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from stylist.cli import main_group
+from stylist.errors import StylistError
 from stylist.jobs.queue import FINAL_STATES
 from stylist.web import media
 from tests.conftest import image_bytes, png_bomb
@@ -60,6 +61,27 @@ def test_the_openapi_document_covers_every_path_of_the_contract(client):
             "/api/users/{user_id}/looks", "/api/jobs/{job_id}", "/api/jobs/{job_id}/cancel", "/api/looks/{look_id}",
             "/api/options/{option_id}/select", "/api/options/{option_id}/video"} <= set(document["paths"])
     assert document["paths"]["/api/users/{user_id}"]["delete"]["responses"]["204"]
+
+
+def test_the_api_and_its_document_offer_the_ranges_the_pipelines_enforce(client):
+    from stylist import limits
+    from stylist.video.spin import spin_frames
+
+    paths = client.get("/api/openapi.json").json["paths"]
+
+    def schema(path):
+        return paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+
+    options, video = schema("/api/users/{user_id}/looks")["options"], schema("/api/options/{option_id}/video")
+    assert options["maximum"] == limits.MAX_OPTIONS
+    assert (video["seconds"]["minimum"], video["seconds"]["maximum"]) == (limits.MIN_SPIN_SECONDS, limits.MAX_SPIN_SECONDS)
+    assert (video["fps"]["minimum"], video["fps"]["maximum"]) == (limits.MIN_SPIN_FPS, limits.MAX_SPIN_FPS)
+    # The spin takes the ends of the range the API offers, and nothing past them.
+    assert spin_frames(limits.MAX_SPIN_SECONDS, limits.MAX_SPIN_FPS) == limits.MAX_SPIN_SECONDS * limits.MAX_SPIN_FPS
+    assert spin_frames(limits.MIN_SPIN_SECONDS, limits.MIN_SPIN_FPS) == limits.MIN_SPIN_SECONDS * limits.MIN_SPIN_FPS
+    for seconds, fps in ((limits.MAX_SPIN_SECONDS + 1, limits.MIN_SPIN_FPS), (limits.MIN_SPIN_SECONDS, limits.MAX_SPIN_FPS + 1)):
+        with pytest.raises(StylistError):
+            spin_frames(seconds, fps)
 
 
 def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
+from stylist.limits import MAX_OPTIONS
 from stylist.settings import Settings
 
 
 @click.command()
 @click.argument("user_id")
 @click.argument("prompt")
-@click.option("--options", type=click.IntRange(1, 8), default=4, show_default=True, help="Options in the look.")
+@click.option("--options", type=click.IntRange(1, MAX_OPTIONS), default=4, show_default=True, help="Options in the look.")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True),
               help='Most an option may cost in total [or a phrase in PROMPT: "under €300"].')
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the first candidate; the same seed gives the same look.")

@@ -17,6 +17,7 @@ import numpy as np
 
 from stylist.errors import StylistError
 from stylist.identity.users import get_user
+from stylist.limits import MAX_OPTIONS
 from stylist.looks.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits
@@ -25,7 +26,6 @@ from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_n
 from stylist.looks.store import Look, Option, copy_images, new_look_id, save_look
 from stylist.settings import Settings
 
-MAX_OPTIONS = 8
 DEFAULT_CANDIDATES = 2  # per outfit; the fast first look draws one
 # Products retrieved per option: enough for each option to find fresh products in every slot.
 RETRIEVED_PER_OPTION = 12

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.settings import Settings
 from stylist.video import BACKENDS
 
@@ -41,8 +42,8 @@ def video() -> None:
 @click.argument("image")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="The MP4 to write; the GIF goes beside it.")
-@click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of the spin (1–10).")
-@click.option("--fps", type=int, default=8, show_default=True, help="Frames per second (4–30).")
+@click.option("--seconds", type=float, default=3.0, show_default=True, help=f"Length of the spin ({MIN_SPIN_SECONDS}–{MAX_SPIN_SECONDS}).")
+@click.option("--fps", type=int, default=8, show_default=True, help=f"Frames per second ({MIN_SPIN_FPS}–{MAX_SPIN_FPS}).")
 @click.option("--poses-out", type=click.Path(file_okay=False), help="Also save the skeleton frames here as PNGs.")
 @click.option("--backend", type=BACKEND_CHOICE, help="Video model [the preset's: sdxl wan-vace, sd14 animatediff].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise seed; the same seed gives the same video.")

@@ -20,6 +20,7 @@ from stylist.errors import StylistError
 from stylist.identity.photos import PhotosRefused
 from stylist.identity.users import add_user, delete_user, get_user
 from stylist.jobs.queue import JobQueue, TooManyJobs, is_job_id
+from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.looks.store import find_option, get_look, list_looks
 from stylist.settings import Settings
 from stylist.web import accounts
@@ -33,10 +34,7 @@ _USER_ID = re.compile(r"[0-9a-f]{16}")
 # Look and option ids come from the looks store; anything outside these characters is not one of them.
 _ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PROMPT = 500
-MAX_OPTIONS = 8
 MAX_TRAIN_STEPS = 5000
-# As the spin accepts them (video/spin.py: 1–10 s, 4–30 fps).
-MAX_VIDEO_SECONDS, MIN_VIDEO_FPS, MAX_VIDEO_FPS = 10, 4, 30
 CATALOG_LIMIT, MAX_CATALOG_LIMIT = 24, 200
 
 
@@ -322,7 +320,7 @@ def select_option(option_id: str):
 def make_video(option_id: str):
     found = own_option(option_id)
     body = json_body()
-    seconds = integer(body, "seconds", 3, 1, MAX_VIDEO_SECONDS)
-    fps = integer(body, "fps", 8, MIN_VIDEO_FPS, MAX_VIDEO_FPS)
+    seconds = integer(body, "seconds", 3, MIN_SPIN_SECONDS, MAX_SPIN_SECONDS)
+    fps = integer(body, "fps", 8, MIN_SPIN_FPS, MAX_SPIN_FPS)
     return submit("video", g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
                                        "seconds": seconds, "fps": fps})
