@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from stylist.errors import StylistError
 from stylist.jobs.worker import Handler, JobContext
 
 # Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
@@ -53,9 +52,7 @@ def video(ctx: JobContext) -> dict[str, Any]:
     from stylist.video.spin import make_spin
 
     params = ctx.job.params
-    look, option = find_option(ctx.settings, params["option_id"])
-    if look.user_id != ctx.job.user_id:
-        raise StylistError(f"no option {params['option_id']}")
+    _, option = find_option(ctx.settings, ctx.job.user_id, params["option_id"])
     # Not mkdir(parents=True): a user deleted meanwhile must not get their folder back.
     videos = get_user(ctx.settings, ctx.job.user_id).folder / "videos"
     videos.mkdir(exist_ok=True)

@@ -270,22 +270,24 @@ class Found:
     rank: int = 0
 
 
+# Looked up in the folder of the user whose token came with the request only: another user's look or option
+# is not found, the same answer as one that does not exist.
 def own_look(look_id: str) -> Found:
     try:
-        look = get_look(settings(), look_id) if _ITEM_ID.fullmatch(look_id) else None
+        look = get_look(settings(), g.user_id, look_id) if _ITEM_ID.fullmatch(look_id) else None
     except (StylistError, LookupError, FileNotFoundError):
         look = None
-    if look is None or look.user_id != g.user_id:
+    if look is None:
         raise ApiError(404, f"no look {look_id}")
     return Found(look)
 
 
 def own_option(option_id: str) -> Found:
     try:
-        look, option = find_option(settings(), option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
+        look, option = find_option(settings(), g.user_id, option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
     except (StylistError, LookupError, FileNotFoundError):
         look = option = None
-    if look is None or look.user_id != g.user_id:
+    if look is None:
         raise ApiError(404, f"no option {option_id}")
     # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
     ranked = sorted(look.options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
