@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO
 from stylist.jobs.worker import Handler, JobContext
 
 # Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
@@ -64,7 +65,8 @@ def video(ctx: JobContext) -> dict[str, Any]:
             "fps": spin.fps, "frames": spin.frames, "backend": spin.backend}
 
 
-HANDLERS: dict[str, Handler] = {"train": train, "looks": looks, "video": video}
+# One for each of the queue's JOB_KINDS.
+HANDLERS: dict[str, Handler] = {TRAIN: train, LOOKS: looks, VIDEO: video}
 
 
 def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:

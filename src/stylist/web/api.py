@@ -19,7 +19,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.identity.photos import PhotosRefused
 from stylist.identity.users import add_user, delete_user, get_user
-from stylist.jobs.queue import JobQueue, TooManyJobs, is_job_id
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs, is_job_id
 from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.looks.store import find_option, get_look, list_looks
 from stylist.settings import Settings
@@ -200,7 +200,7 @@ def remove_user(user_id: str):
 def train(user_id: str):
     own_user(user_id)
     steps = integer(json_body(), "steps", None, 1, MAX_TRAIN_STEPS)
-    return submit("train", user_id, {} if steps is None else {"steps": steps})
+    return submit(TRAIN, user_id, {} if steps is None else {"steps": steps})
 
 
 @blueprint.post("/users/<user_id>/looks")
@@ -216,7 +216,7 @@ def make_looks(user_id: str):
         raise ApiError(400, "`budget` must be a positive amount or null")
     params = {"prompt": prompt.strip(), "options": integer(body, "options", 4, 1, MAX_OPTIONS), "budget": budget,
               "seed": integer(body, "seed", None, 0, 2**32 - 1)}
-    return submit("looks", user_id, params)
+    return submit(LOOKS, user_id, params)
 
 
 @blueprint.get("/users/<user_id>/looks")
@@ -253,7 +253,7 @@ def cancel_job(job_id: str):
 def job_json(job) -> dict[str, Any]:
     shown = job.to_json()
     result = job.result
-    if job.kind == "video" and result:
+    if job.kind == VIDEO and result:
         # Stored as paths in the data dir; shown as signed URLs, fresh on every read.
         shown["result"] = {"video_url": media_url(result["video"]), "gif_url": media_url(result["gif"]),
                            **{key: result[key] for key in ("seconds", "fps", "frames")}}
@@ -324,5 +324,5 @@ def make_video(option_id: str):
     body = json_body()
     seconds = integer(body, "seconds", 3, MIN_SPIN_SECONDS, MAX_SPIN_SECONDS)
     fps = integer(body, "fps", 8, MIN_SPIN_FPS, MAX_SPIN_FPS)
-    return submit("video", g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
+    return submit(VIDEO, g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
                                        "seconds": seconds, "fps": fps})
