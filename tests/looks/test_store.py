@@ -7,11 +7,12 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.identity.users import add_user, delete_user
-from stylist.looks.store import Look, Option, copy_images, find_option, get_look, list_looks, new_look_id, save_look
+from stylist.looks.store import Look, Option, copy_images, find_option, get_look, list_looks, save_look
+from stylist.records import new_id
 
 
 def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
-    look_id = new_look_id()
+    look_id = new_id()
     product = {"id": catalog.ids["D1"], "designer": "Maison Verlaine", "title": "Red Silk Dress", "price": 180.0,
                "currency": "EUR", "url": "https://shop.test/products/d1",
                "image": str(catalog.settings.images_dir / "ab" / "abc.512.jpg")}

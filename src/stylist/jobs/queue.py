@@ -9,8 +9,6 @@ at once and never ends twice.
 
 from __future__ import annotations
 
-import re
-import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +28,6 @@ MAX_OPEN_JOBS = 3
 # this many times in all, then failed with a message rather than retried for ever.
 MAX_ATTEMPTS = 3
 DEFAULT_LEASE_SECONDS = 30.0
-_JOB_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class TooManyJobs(StylistError):
@@ -64,14 +61,6 @@ class Job:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "status": self.status, "progress": self.progress,
                 "message": self.message, "result": self.result, "error": self.error}
-
-
-def new_job_id() -> str:
-    return secrets.token_hex(8)
-
-
-def is_job_id(text: str) -> bool:
-    return bool(_JOB_ID.fullmatch(text))
 
 
 class JobQueue(ABC):

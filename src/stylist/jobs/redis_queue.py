@@ -30,8 +30,8 @@ from stylist.jobs.queue import (
     JobLost,
     JobQueue,
     TooManyJobs,
-    new_job_id,
 )
+from stylist.records import new_id
 
 PREFIX = "stylist:jobs"
 
@@ -190,7 +190,7 @@ class RedisQueue(JobQueue):
         self.redis.close()
 
     def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
-        job_id = new_job_id()
+        job_id = new_id()
         added, value = self._submit(args=[self.prefix, job_id, kind, user_id, json.dumps(params), max_attempts, max_open])
         if not added:
             raise TooManyJobs(f"you have {value} jobs queued or running; wait for one to finish")

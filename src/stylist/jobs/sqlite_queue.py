@@ -28,8 +28,8 @@ from stylist.jobs.queue import (
     JobLost,
     JobQueue,
     TooManyJobs,
-    new_job_id,
 )
+from stylist.records import new_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -83,7 +83,7 @@ class SqliteQueue(JobQueue):
             self._local.db = None
 
     def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
-        job = Job(id=new_job_id(), kind=kind, user_id=user_id, params=params, max_attempts=max_attempts,
+        job = Job(id=new_id(), kind=kind, user_id=user_id, params=params, max_attempts=max_attempts,
                   created_at=time.time())
         with self._transaction() as db:
             (open_jobs,) = db.execute("SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN (?, ?)",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,12 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.errors import StylistError
+from stylist.files import write_atomic
 from stylist.identity.users import make_user_folder
+from stylist.records import is_id
 from stylist.settings import Settings
 
-# Look ids are 64 random bits like user ids; an option id is its look's id and its number.
-_LOOK_ID = _USER_ID = re.compile(r"[0-9a-f]{16}")
+# Look ids are stylist.records ids, like user ids; an option id is its look's id and its number.
 _OPTION_ID = re.compile(r"(?P<look>[0-9a-f]{16})-(?P<number>[1-9][0-9]*)")
 PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image")
 
@@ -61,10 +61,6 @@ class Look:
                 "settings": self.settings}
 
 
-def new_look_id() -> str:
-    return secrets.token_hex(8)
-
-
 def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
     return settings.data_dir / "users" / user_id / "looks" / look_id
 
@@ -84,16 +80,14 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
         option["image"] = Path(option["image"]).name
         for product in option["products"]:
             product["image"] = _relative(settings, product["image"])
-    staging = folder / ".look.json.tmp"
-    staging.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    staging.replace(folder / "look.json")
+    write_atomic(folder / "look.json", json.dumps(record, ensure_ascii=False, indent=2))
     return look
 
 
 def get_look(settings: Settings, user_id: str, look_id: str) -> Look:
     """The look `look_id` of `user_id`; another user's look is as unknown as one that does not exist."""
     _check_user_id(user_id)
-    if not _LOOK_ID.fullmatch(look_id):
+    if not is_id(look_id):
         raise StylistError(f"{look_id!r} is not a look id (look ids are 16 characters of 0-9 and a-f)")
     path = look_folder(settings, user_id, look_id) / "look.json"
     if not path.is_file():
@@ -128,7 +122,7 @@ def copy_images(look: Look, out: Path) -> list[Path]:
 
 
 def _check_user_id(user_id: str) -> None:
-    if not _USER_ID.fullmatch(user_id):
+    if not is_id(user_id):
         raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
 
 

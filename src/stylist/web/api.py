@@ -19,9 +19,10 @@ from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.identity.photos import PhotosRefused
 from stylist.identity.users import add_user, delete_user, get_user
-from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs, is_job_id
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs
 from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.looks.store import find_option, get_look, list_looks
+from stylist.records import is_id
 from stylist.settings import Settings
 from stylist.web import accounts
 from stylist.web.media import media_url
@@ -30,7 +31,6 @@ from stylist.web.uploads import UploadRefused, read_uploads
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
-_USER_ID = re.compile(r"[0-9a-f]{16}")
 # Look and option ids come from the looks store; anything outside these characters is not one of them.
 _ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PROMPT = 500
@@ -231,7 +231,7 @@ def user_looks(user_id: str):
 
 
 def own_job(job_id: str):
-    job = queue().get(job_id) if is_job_id(job_id) else None
+    job = queue().get(job_id) if is_id(job_id) else None
     if job is None or job.user_id != g.user_id:
         raise ApiError(404, f"no job {job_id}")
     return job
