@@ -54,14 +54,11 @@ def video() -> None:
 def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, poses_out: str | None,
          backend: str | None, seed: int, adapter: str | None, as_json: bool) -> None:
     """Make a spin of the person in IMAGE: OUT (H.264 MP4) and OUT with .gif."""
-    from stylist.progress import progress_bar, wants_progress
+    from stylist.progress import fraction_bar, wants_progress
     from stylist.video.spin import make_spin
 
     start = time.perf_counter()
-    with progress_bar(wants_progress(as_json), "spin", "%", total=100) as bar:
-        def show(fraction: float) -> None:
-            bar.update(round(100 * fraction) - bar.n)
-
+    with fraction_bar(wants_progress(as_json), "spin") as show:
         made = make_spin(settings, Path(image), Path(out), seconds=seconds, fps=fps, backend=backend,
                          poses_out=Path(poses_out) if poses_out else None, seed=seed, on_progress=show,
                          adapter=Path(adapter) if adapter else None)
