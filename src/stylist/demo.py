@@ -13,7 +13,7 @@ import html
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +25,8 @@ from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
-from stylist.progress import progress_bar, wants_progress
+from stylist.limits import MAX_OPTIONS
+from stylist.progress import fraction_bar, progress_bar, wants_progress
 from stylist.settings import Settings
 
 PROMPT = "my next Halloween costume for a Harry Potter themed party"
@@ -40,7 +41,7 @@ MARKER = ".stylist-demo"
 @click.option("--products", type=click.IntRange(min=8, max=2000), default=48, show_default=True,
               help="Size of the offline demo shop.")
 @click.option("--prompt", default=PROMPT, show_default=True, help="What the demo person asks for.")
-@click.option("--options", type=click.IntRange(min=1, max=8), default=4, show_default=True, help="Looks to make.")
+@click.option("--options", type=click.IntRange(min=1, max=MAX_OPTIONS), default=4, show_default=True, help="Looks to make.")
 @click.pass_obj
 def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: int) -> None:
     """Run the main job end to end on an offline demo shop and write OUT/index.html."""
@@ -114,25 +115,14 @@ def _reset_demo_data(data_dir: Path) -> None:
     (data_dir / MARKER).write_text("made by `stylist demo`, which deletes this folder when it runs again\n")
 
 
-def _bar_callback(bar) -> Callable[[float, str], None]:
-    def on_progress(fraction: float, message: str = "") -> None:
-        bar.total = 100
-        bar.n = round(100 * fraction)
-        if message:
-            bar.set_postfix_str(message, refresh=False)
-        bar.refresh()
-
-    return on_progress
-
-
 def _train_clip(run: Settings) -> dict:
     from stylist.grounding.evaluate import evaluate_clip
     from stylist.grounding.fashion_clip import FashionClip
     from stylist.grounding.index import rebuild_index
     from stylist.grounding.train import train_clip
 
-    with progress_bar(wants_progress(), desc="train the fashion CLIP", unit="step") as bar:
-        result = train_clip(run, on_progress=lambda p: _bar_callback(bar)(p.step / max(p.total_steps, 1)))
+    with fraction_bar(wants_progress(), "train the fashion CLIP") as show:
+        result = train_clip(run, on_progress=lambda p: show(p.step / max(p.total_steps, 1)))
     index = rebuild_index(run, FashionClip.load(run))
     evaluation = evaluate_clip(run)
     _say(f"fashion CLIP: held-out R@5 {result.start.r5:.2f} -> {result.best.r5:.2f}; {index.summary()}")
@@ -150,8 +140,8 @@ def _add_demo_user(run: Settings):
 def _train_identity(run: Settings, user_id: str) -> dict:
     from stylist.identity.dreambooth import train_identity
 
-    with progress_bar(wants_progress(), desc="personalise", unit="step") as bar:
-        result = train_identity(run, user_id, on_progress=lambda p: _bar_callback(bar)(p.step / max(p.total, 1)))
+    with fraction_bar(wants_progress(), "personalise") as show:
+        result = train_identity(run, user_id, on_progress=lambda p: show(p.step / max(p.total, 1)))
     _say(f"identity: {result.steps} steps, final loss {result.final_loss:.4f}")
     return result.to_json()
 
@@ -159,8 +149,8 @@ def _train_identity(run: Settings, user_id: str) -> dict:
 def _style(run: Settings, user_id: str, prompt: str, options: int):
     from stylist.looks.pipeline import style
 
-    with progress_bar(wants_progress(), desc="looks", unit="%") as bar:
-        look = style(run, user_id, prompt, options=options, seed=0, on_progress=_bar_callback(bar))
+    with fraction_bar(wants_progress(), "looks") as show:
+        look = style(run, user_id, prompt, options=options, seed=0, on_progress=show)
     _say(f"look {look.look_id}: {len(look.options)} options")
     for note in look.notes:
         _say(f"note: {note}")
@@ -170,8 +160,8 @@ def _style(run: Settings, user_id: str, prompt: str, options: int):
 def _spin(run: Settings, image: Path, out: Path):
     from stylist.video.spin import make_spin
 
-    with progress_bar(wants_progress(), desc="spin video", unit="%") as bar:
-        spin = make_spin(run, image, out, on_progress=lambda fraction: _bar_callback(bar)(fraction))
+    with fraction_bar(wants_progress(), "spin video") as show:
+        spin = make_spin(run, image, out, on_progress=show)
     _say(f"spin: {spin.frames} frames at {spin.fps} fps, {spin.mp4} and {spin.gif}")
     return spin
 

@@ -105,6 +105,23 @@ def test_images_are_linked_and_listed_in_order(data_dir):
     assert stored.to_json()["images"] == [str(second.normalised), str(first.normalised)]
 
 
+def test_images_in_a_symlinked_images_folder_stay_inside_the_data_dir(data_dir, tmp_path):
+    (tmp_path / "disk").mkdir()
+    (data_dir / "images").symlink_to(tmp_path / "disk", target_is_directory=True)
+    store = CatalogStore(data_dir / "catalog.db")
+    image = ImageStore(data_dir / "images").put(image_bytes(color=(10, 10, 10)))
+    store.remember_image("https://cdn.test/1.jpg", image)
+    shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
+    run = store.start_run(shop.id)
+    store.upsert_product(shop.id, run, product("A"), [("https://cdn.test/1.jpg", image)])
+    store.finish_run(run, complete=True, stats={})
+    (stored,) = store.products()
+    # Kept relative to the data dir (so the web app can serve it), not as the other disk's absolute path.
+    assert stored.images == [image.normalised]
+    (row,) = store.db.execute("SELECT normalised FROM images").fetchall()
+    assert row[0].startswith("images/")
+
+
 def test_migrations_run_once_and_record_the_version(data_dir):
     path = data_dir / "catalog.db"
     CatalogStore(path).close()

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from stylist.jobs.queue import open_queue
+from stylist.jobs.queue import JOB_KINDS, open_queue
 from stylist.settings import Settings
+from tests.jobs import handlers as test_handlers
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -68,6 +69,7 @@ def settings(data_dir) -> Settings:
 
 @pytest.fixture
 def queue(settings, queue_url):
-    opened = open_queue(settings, queue_url)
+    """The queue at queue_url, taking the app's kinds of job and those of tests/jobs/handlers.py."""
+    opened = open_queue(settings, queue_url, kinds=JOB_KINDS.union(test_handlers.HANDLERS))
     yield opened
     opened.close()

@@ -7,7 +7,17 @@ import time
 import pytest
 
 from stylist.errors import StylistError
-from stylist.jobs.queue import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, JobLost, TooManyJobs, open_queue
+from stylist.jobs.queue import (
+    CANCELED,
+    FAILED,
+    JOB_KINDS,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    JobLost,
+    TooManyJobs,
+    open_queue,
+)
 
 KINDS = frozenset({"sleep"})
 
@@ -33,15 +43,30 @@ def test_a_job_goes_from_queued_to_running_to_succeeded_with_its_progress_and_re
 
 
 def test_jobs_are_claimed_oldest_first_and_only_by_workers_that_run_their_kind(queue):
-    first = queue.submit("other", "u1", {})
+    first = queue.submit("refuse", "u1", {})
     second = queue.submit("sleep", "u1", {})
     third = queue.submit("sleep", "u2", {})
     assert queue.claim("w", KINDS).id == second.id
     assert queue.claim("w", KINDS).id == third.id
     assert queue.claim("w", KINDS) is None
-    assert queue.claim("w", frozenset({"other", "sleep"})).id == first.id
+    assert queue.claim("w", frozenset({"refuse", "sleep"})).id == first.id
     assert [job.id for job in queue.jobs()] == [first.id, second.id, third.id]
     assert [job.id for job in queue.jobs("u2")] == [third.id]
+
+
+def test_a_kind_no_worker_runs_is_refused_before_it_is_queued(settings, queue, queue_url):
+    with pytest.raises(ValueError, match="no worker runs 'trian' jobs"):
+        queue.submit("trian", "u1", {})
+    assert queue.jobs() == []
+    app_queue = open_queue(settings, queue_url)  # as the web app opens it: the app's kinds only
+    try:
+        assert app_queue.kinds == JOB_KINDS == {"train", "looks", "video"}
+        assert app_queue.submit("train", "u1", {}).kind == "train"
+        with pytest.raises(ValueError, match="no worker runs 'sleep' jobs; the kinds are looks, train, video"):
+            app_queue.submit("sleep", "u1", {})
+    finally:
+        app_queue.close()
+    assert [job.kind for job in queue.jobs()] == ["train"]
 
 
 def test_a_user_with_too_many_open_jobs_is_refused_until_one_ends(queue):
@@ -136,6 +161,6 @@ def test_an_unknown_queue_url_is_one_clear_error(settings):
 
 def test_the_default_queue_is_jobs_db_in_the_data_dir(settings):
     queue = open_queue(settings)
-    queue.submit("sleep", "u1", {})
+    queue.submit("train", "u1", {})
     assert (settings.data_dir / "jobs.db").is_file()
     queue.close()

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from stylist.jobs.handlers import HANDLERS, load_handlers
-from stylist.jobs.queue import CANCELED, FAILED, RUNNING, SUCCEEDED
+from stylist.jobs.queue import CANCELED, FAILED, JOB_KINDS, RUNNING, SUCCEEDED
 from stylist.jobs.worker import Worker
 from tests.jobs import handlers as test_handlers
 from tests.jobs.handlers import wait_for
@@ -66,7 +66,22 @@ def test_handler_modules_named_in_the_environment_join_the_built_in_ones(monkeyp
     monkeypatch.setenv("STYLIST_JOB_HANDLERS", "tests.jobs.handlers")
     handlers = load_handlers()
     assert set(handlers) == set(HANDLERS) | set(test_handlers.HANDLERS)
-    assert set(HANDLERS) == {"train", "looks", "video"}
+    assert set(HANDLERS) == JOB_KINDS == {"train", "looks", "video"}
+
+
+def test_a_job_of_a_kind_the_worker_has_no_handler_for_fails_with_the_reason(settings, queue):
+    runner = Worker(settings, queue, {"sleep": test_handlers.sleep}, name="sleeper only", poll=0.01)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        stranded = queue.submit("refuse", "u1", {})  # a kind the queue takes, but this worker cannot run
+        slept = queue.submit("sleep", "u1", {"seconds": 0.05})
+        failed = wait_for(lambda: ended(queue, stranded.id), timeout=10)
+        assert wait_for(lambda: ended(queue, slept.id), timeout=10).status == SUCCEEDED
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+    assert failed.status == FAILED and failed.error.startswith("this server cannot run refuse jobs")
 
 
 def test_a_worker_waits_out_a_queue_that_cannot_be_reached(settings, queue, monkeypatch):

@@ -28,7 +28,7 @@ def test_a_look_end_to_end(catalog, user):
         assert option.image.is_file() and option.image.is_relative_to(user.folder / "looks" / look.look_id)
         assert option.products and all(product["url"].startswith("https://shop.test/products/")
                                        for product in option.products)
-    stored = get_look(catalog.settings, look.look_id)
+    stored = get_look(catalog.settings, user.id, look.look_id)
     assert stored.to_json() == look.to_json()
 
 

@@ -6,12 +6,13 @@ import pytest
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.identity.users import delete_user
-from stylist.looks.store import Look, Option, copy_images, find_option, get_look, list_looks, new_look_id, save_look
+from stylist.identity.users import add_user, delete_user
+from stylist.looks.store import Look, Option, copy_images, find_option, get_look, list_looks, save_look
+from stylist.records import new_id
 
 
 def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
-    look_id = new_look_id()
+    look_id = new_id()
     product = {"id": catalog.ids["D1"], "designer": "Maison Verlaine", "title": "Red Silk Dress", "price": 180.0,
                "currency": "EUR", "url": "https://shop.test/products/d1",
                "image": str(catalog.settings.images_dir / "ab" / "abc.512.jpg")}
@@ -25,10 +26,10 @@ def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
 
 def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):
     look = a_look(catalog, user)
-    assert get_look(catalog.settings, look.look_id) == look
+    assert get_look(catalog.settings, user.id, look.look_id) == look
     assert look.options[0].image == user.folder / "looks" / look.look_id / f"{look.look_id}-1.png"
 
-    found, option = find_option(catalog.settings, f"{look.look_id}-2")
+    found, option = find_option(catalog.settings, user.id, f"{look.look_id}-2")
     assert found == look and option == look.options[1]
     copied = copy_images(look, tmp_path / "out")
     assert [path.name for path in copied] == [f"{look.look_id}-1.png", f"{look.look_id}-2.png"]
@@ -43,16 +44,28 @@ def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):
     delete_user(catalog.settings, user.id)
     assert list_looks(catalog.settings, user.id) == []
     with pytest.raises(StylistError, match=f"no look {later.look_id}"):
-        get_look(catalog.settings, later.look_id)
+        get_look(catalog.settings, user.id, later.look_id)
 
 
 def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):
     look = a_look(catalog, user)
     with pytest.raises(StylistError, match="not a look id"):
-        get_look(catalog.settings, "../../etc")
+        get_look(catalog.settings, user.id, "../../etc")
     with pytest.raises(StylistError, match="not an option id"):
-        find_option(catalog.settings, look.look_id)
+        find_option(catalog.settings, user.id, look.look_id)
     with pytest.raises(StylistError, match=f"no option {look.look_id}-3"):
-        find_option(catalog.settings, f"{look.look_id}-3")
+        find_option(catalog.settings, user.id, f"{look.look_id}-3")
     with pytest.raises(StylistError, match="no look 0123456789abcdef"):
-        find_option(catalog.settings, "0123456789abcdef-1")
+        find_option(catalog.settings, user.id, "0123456789abcdef-1")
+
+
+def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):
+    look = a_look(catalog, user)
+    other = add_user(catalog.settings, "Grace", photos)
+    with pytest.raises(StylistError, match=f"no look {look.look_id}"):
+        get_look(catalog.settings, other.id, look.look_id)
+    with pytest.raises(StylistError, match=f"no look {look.look_id}"):
+        find_option(catalog.settings, other.id, f"{look.look_id}-1")
+    with pytest.raises(StylistError, match="not a user id"):
+        get_look(catalog.settings, "..", look.look_id)
+    assert get_look(catalog.settings, user.id, look.look_id) == look

@@ -7,14 +7,13 @@ put them in place of the real pipelines; the browser test runs the real ones.
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
 from stylist.looks.store import Look, Option, save_look
+from stylist.records import new_id, utc_now
 from stylist.video.spin import Spin
 
 
@@ -22,7 +21,7 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
     """A look in seconds: flat-colour option images, each with two purchasable products."""
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget)]
-    look_id = secrets.token_hex(8)
+    look_id = new_id()
     made, images = [], []
     for number in range(1, options + 1):
         if on_progress:
@@ -34,7 +33,7 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
                                       "currency": p.currency, "url": p.url, "image": str(p.images[0])}
                                      for p in chosen]))
     look = Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
-                created_at=datetime.now(UTC).isoformat(timespec="seconds"), notes=[])
+                created_at=utc_now(), notes=[])
     return save_look(settings, look, images)
 
 

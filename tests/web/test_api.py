@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from stylist.cli import main_group
+from stylist.errors import StylistError
 from stylist.jobs.queue import FINAL_STATES
 from stylist.web import media
 from tests.conftest import image_bytes, png_bomb
@@ -60,6 +61,27 @@ def test_the_openapi_document_covers_every_path_of_the_contract(client):
             "/api/users/{user_id}/looks", "/api/jobs/{job_id}", "/api/jobs/{job_id}/cancel", "/api/looks/{look_id}",
             "/api/options/{option_id}/select", "/api/options/{option_id}/video"} <= set(document["paths"])
     assert document["paths"]["/api/users/{user_id}"]["delete"]["responses"]["204"]
+
+
+def test_the_api_and_its_document_offer_the_ranges_the_pipelines_enforce(client):
+    from stylist import limits
+    from stylist.video.spin import spin_frames
+
+    paths = client.get("/api/openapi.json").json["paths"]
+
+    def schema(path):
+        return paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+
+    options, video = schema("/api/users/{user_id}/looks")["options"], schema("/api/options/{option_id}/video")
+    assert options["maximum"] == limits.MAX_OPTIONS
+    assert (video["seconds"]["minimum"], video["seconds"]["maximum"]) == (limits.MIN_SPIN_SECONDS, limits.MAX_SPIN_SECONDS)
+    assert (video["fps"]["minimum"], video["fps"]["maximum"]) == (limits.MIN_SPIN_FPS, limits.MAX_SPIN_FPS)
+    # The spin takes the ends of the range the API offers, and nothing past them.
+    assert spin_frames(limits.MAX_SPIN_SECONDS, limits.MAX_SPIN_FPS) == limits.MAX_SPIN_SECONDS * limits.MAX_SPIN_FPS
+    assert spin_frames(limits.MIN_SPIN_SECONDS, limits.MIN_SPIN_FPS) == limits.MIN_SPIN_SECONDS * limits.MIN_SPIN_FPS
+    for seconds, fps in ((limits.MAX_SPIN_SECONDS + 1, limits.MIN_SPIN_FPS), (limits.MIN_SPIN_SECONDS, limits.MAX_SPIN_FPS + 1)):
+        with pytest.raises(StylistError):
+            spin_frames(seconds, fps)
 
 
 def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):
@@ -339,6 +361,41 @@ def test_media_urls_open_one_file_until_they_expire(client, app, photos, setting
         answer = client.get(f"/media/{outside}?exp={later}&sig={media.sign(key, outside, later)}")
         assert answer.status_code == 404, outside
     assert (settings.data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture
+def folders_on_another_disk(settings, tmp_path):
+    """users/ and images/ as symlinks to folders elsewhere, as a deployment with a bigger disk has them."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (settings.data_dir / "images").rename(disk / "images")
+    (disk / "users").mkdir()
+    for name in ("images", "users"):
+        (settings.data_dir / name).symlink_to(disk / name, target_is_directory=True)
+    return disk
+
+
+def test_media_urls_work_when_users_and_images_are_symlinks_but_nothing_leads_out(
+        folders_on_another_disk, client, app, photos, worker, settings):
+    user_id, headers = add_user(client, photos)
+    photo = client.get(f"/api/users/{user_id}", headers=headers).json["photos"][0]
+    assert client.get(photo).status_code == 200
+    product = client.get("/api/catalog?limit=1").json["products"][0]
+    assert client.get(product["image_url"]).status_code == 200
+    option = make_look(client, user_id, headers)["options"][0]
+    assert client.get(option["image_url"]).status_code == 200
+    answer = client.post(f"/api/options/{option['id']}/video", json={"seconds": 1, "fps": 4}, headers=headers)
+    job = finished(client, answer.json["job_id"], headers)
+    assert job["status"] == "succeeded", job
+    assert client.get(job["result"]["video_url"]).status_code == 200
+
+    # A symlink below a served folder that leads out of it is refused, even with a valid signature.
+    (folders_on_another_disk / "users" / user_id / "leak.db").symlink_to(settings.data_dir / "users.db")
+    (folders_on_another_disk / "images" / "leak.key").symlink_to(settings.data_dir / "secret.key")
+    key, later = app.config["MEDIA_KEY"], int(time.time()) + 60
+    for outside in (f"users/{user_id}/leak.db", "images/leak.key", "images/../catalog.db", "users", "images/"):
+        answer = client.get(f"/media/{outside}?exp={later}&sig={media.sign(key, outside, later)}")
+        assert answer.status_code == 404, outside
 
 
 # --- deleting -----------------------------------------------------------------------------------------------

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
+from stylist.files import write_atomic
 from stylist.imaging import load_image, pad_to_square, perceptual_hash
 
 NORMALISED_SIZE = 512
@@ -52,11 +51,4 @@ class ImageStore:
 def _write_jpeg(image: Image.Image, path: Path, quality: int) -> None:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality, optimize=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buffer.getvalue())

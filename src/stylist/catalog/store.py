@@ -9,10 +9,10 @@ makes nothing less available.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from stylist.catalog.images import StoredImage
@@ -20,12 +20,9 @@ from stylist.catalog.models import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.urls import canonical
 from stylist.errors import StylistError
+from stylist.records import utc_now
 
 PURCHASABLE = "p.available = 1 AND p.complete_run_id IS NOT NULL AND p.complete_run_id = s.last_complete_run_id"
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -114,7 +111,7 @@ class CatalogStore:
             "INSERT INTO shops (host, root_url, adapter, settings, created_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (host) DO UPDATE SET root_url = excluded.root_url, adapter = excluded.adapter, "
             "settings = excluded.settings",
-            (host, root_url, adapter, json.dumps(settings, sort_keys=True), now()),
+            (host, root_url, adapter, json.dumps(settings, sort_keys=True), utc_now()),
         )
         return self.shop(host)
 
@@ -152,10 +149,10 @@ class CatalogStore:
         self.db.execute(
             "UPDATE crawl_runs SET status = 'aborted', finished_at = ?, reason = 'the crawl process stopped' "
             "WHERE shop_id = ? AND status = 'running'",
-            (now(), shop_id),
+            (utc_now(), shop_id),
         )
         cursor = self.db.execute(
-            "INSERT INTO crawl_runs (shop_id, started_at, status) VALUES (?, ?, 'running')", (shop_id, now())
+            "INSERT INTO crawl_runs (shop_id, started_at, status) VALUES (?, ?, 'running')", (shop_id, utc_now())
         )
         return cursor.lastrowid
 
@@ -195,7 +192,7 @@ class CatalogStore:
                 stats = {**stats, "unavailable": now_unavailable}
             self.db.execute(
                 "UPDATE crawl_runs SET status = ?, finished_at = ?, reason = ?, stats = ? WHERE id = ?",
-                ("complete" if complete else "incomplete", now(), reason, json.dumps(stats), run_id),
+                ("complete" if complete else "incomplete", utc_now(), reason, json.dumps(stats), run_id),
             )
             self.db.execute("COMMIT")
         except BaseException:
@@ -231,7 +228,7 @@ class CatalogStore:
         self.db.execute(
             "INSERT INTO image_sources (url, sha256, fetched_at) VALUES (?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, fetched_at = excluded.fetched_at",
-            (url, image.sha256, now()),
+            (url, image.sha256, utc_now()),
         )
         self.db.execute("COMMIT")
 
@@ -240,12 +237,13 @@ class CatalogStore:
             "INSERT OR IGNORE INTO images (sha256, width, height, phash, original, normalised, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (image.sha256, image.width, image.height, image.phash, self._relative(image.original),
-             self._relative(image.normalised), now()),
+             self._relative(image.normalised), utc_now()),
         )
 
     def _relative(self, path: Path) -> str:
         try:
-            return str(Path(path).resolve().relative_to(self.root.resolve()))
+            # Lexical, not resolved: images/ may be a symlink to another disk and its files still belong here.
+            return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)))
         except ValueError:
             return str(Path(path).resolve())
 
@@ -259,7 +257,7 @@ class CatalogStore:
         Returns "new", "updated", "unchanged", or "repeat" when this run already stored the same SKU
         (another URL led to the same product).
         """
-        stamp = now()
+        stamp = utc_now()
         self.db.execute("BEGIN IMMEDIATE")
         try:
             row = self.db.execute(

@@ -17,7 +17,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from torch import nn
 from stylist.catalog.export import product_text
 from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
+from stylist.files import replacing, write_atomic
 from stylist.imaging import ImageRejected, load_image
 from stylist.models.device import resolve_device
 from stylist.models.presets import TINY_CLIP_MODEL, Preset, get_preset
@@ -191,9 +191,10 @@ class FashionClip(nn.Module):
         config = json.dumps(asdict(self.config))
         state = {name: tensor.detach().to("cpu", torch.float32).contiguous() for name, tensor in self.state_dict().items()}
         weights = folder / WEIGHTS_FILE
-        write_atomically(weights, lambda tmp: save_file(state, str(tmp), metadata={"config": config}))
+        with replacing(weights) as partial:
+            save_file(state, str(partial), metadata={"config": config})
         description = {"config": asdict(self.config), **(info or {})}
-        write_atomically(folder / CONFIG_FILE, lambda tmp: tmp.write_text(json.dumps(description, indent=2) + "\n"))
+        write_atomic(folder / CONFIG_FILE, json.dumps(description, indent=2) + "\n")
         return weights
 
     # --- embedding ----------------------------------------------------------------------------------------
@@ -295,19 +296,6 @@ def _hub_repo(config: ClipConfig) -> str:
         raise StylistError(f"open_clip knows no hub copy of {config.backbone} {config.pretrained}")
     # "org/name/" names the repository; "org/name/file.bin" a file in it, whose safetensors twin is read instead.
     return os.path.split(hub)[0]
-
-
-def write_atomically(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so readers see the old file or the new one, never half."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @contextmanager

@@ -32,7 +32,8 @@ from PIL import Image
 from stylist.catalog.export import product_text
 from stylist.catalog.store import CatalogStore, StoredProduct
 from stylist.errors import StylistError
-from stylist.grounding.fashion_clip import FashionClip, write_atomically
+from stylist.files import replacing
+from stylist.grounding.fashion_clip import FashionClip
 from stylist.settings import Settings
 
 INDEX_FILE = "products.npz"
@@ -104,12 +105,9 @@ def rebuild_index(settings: Settings, clip: FashionClip | None = None) -> IndexR
     meta = {"catalog": version, "model": clip.signature, "kind": _kind(len(vectors))}
     path.parent.mkdir(parents=True, exist_ok=True)
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as file:
-            np.savez(file, vectors=vectors.astype(np.float32), ids=np.array([p.id for p in products], np.int64),
-                     keys=np.array(keys, dtype=str), faiss=faiss.serialize_index(index), meta=json.dumps(meta))
-
-    write_atomically(path, write)
+    with replacing(path) as partial, open(partial, "wb") as file:
+        np.savez(file, vectors=vectors.astype(np.float32), ids=np.array([p.id for p in products], np.int64),
+                 keys=np.array(keys, dtype=str), faiss=faiss.serialize_index(index), meta=json.dumps(meta))
     return IndexReport(len(products), len(missing), len(products) - len(missing), meta["kind"],
                        time.perf_counter() - started, path)
 

@@ -31,6 +31,7 @@ from safetensors.torch import load_file, save_file
 from stylist.catalog.export import product_text
 from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
+from stylist.files import replacing
 from stylist.grounding.data import Split, catalog_pairs, product_texts
 from stylist.grounding.evaluate import Retrieval, retrieval
 from stylist.grounding.fashion_clip import ClipConfig, FashionClip, catalog_image, model_dir
@@ -199,7 +200,8 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
         state["epoch"] = epoch
         if key > tuple(state["best_key"]):
             state.update(best_epoch=epoch, best_key=key, bad_epochs=0, best=asdict(scores))
-            _atomic_save(_cpu_state(model), run / "best.safetensors")
+            with replacing(run / "best.safetensors") as partial:
+                save_file(_cpu_state(model), str(partial))
         else:
             state["bad_epochs"] += 1
         _write_checkpoint(run, model, optimizer, scheduler, state, config, train)
@@ -310,19 +312,12 @@ def _cpu_state(model: FashionClip) -> dict[str, torch.Tensor]:
             for name, tensor in model.state_dict().items()}
 
 
-def _atomic_save(state: dict[str, torch.Tensor], path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    save_file(state, str(tmp))
-    tmp.replace(path)
-
-
 def _write_checkpoint(run: Path, model, optimizer, scheduler, state: dict, config: TrainConfig,
                       train: list[StoredProduct]) -> None:
     checkpoint = {"model": _cpu_state(model), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                   "state": state, "config": asdict(config), "products": [product.id for product in train]}
-    tmp = run / "checkpoint.pt.tmp"
-    torch.save(checkpoint, tmp)
-    tmp.replace(run / "checkpoint.pt")
+    with replacing(run / "checkpoint.pt") as partial:
+        torch.save(checkpoint, partial)
 
 
 def _read_checkpoint(run: Path, config: TrainConfig, train: list[StoredProduct]) -> dict:

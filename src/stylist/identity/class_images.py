@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from diffusers import DiffusionPipeline
 
+from stylist.files import replacing
 from stylist.identity.dreambooth_config import DreamBoothConfig
 from stylist.models.presets import Preset
 
@@ -62,9 +62,8 @@ def class_images(
         for index, image in zip(chunk, images, strict=True):
             # Written beside and renamed into place, so a killed run never leaves a half-written image that
             # the next run would take as cached.
-            partial = folder / f".{index:04d}-{secrets.token_hex(4)}.png"
-            image.save(partial)
-            partial.replace(wanted[index])
+            with replacing(wanted[index]) as partial:
+                image.save(partial)
         if on_image:
             on_image(start + len(chunk), len(missing))
     return wanted

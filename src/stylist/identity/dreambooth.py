@@ -29,7 +29,6 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -65,6 +64,7 @@ from stylist.identity.users import User, get_user, make_user_folder
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import Preset, get_preset
+from stylist.records import utc_now
 from stylist.settings import Settings
 
 # The attention projections of every UNet transformer block (self- and cross-attention), as diffusers'
@@ -260,7 +260,7 @@ def train_identity(
             "token": config.identifier, "instance_prompt": config.instance_prompt, "class_prompt": config.class_prompt,
             "steps": step, "final_loss": final_loss, "seconds": seconds, "precision": precision,
             "optimizer": type(optimizer.optimizer).__name__, "processes": accelerator.num_processes,
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "config": config.to_json(),
+            "trained_at": utc_now(), "config": config.to_json(),
         }
         make_user_folder(user.folder, "identity")
         save_identity(pipeline, trained, config, record, folder)

@@ -14,7 +14,6 @@ users.db with `REFERENCES users(id) ON DELETE CASCADE`, so that deleting the use
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import shutil
 import sqlite3
@@ -23,7 +22,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -32,12 +30,10 @@ from stylist.errors import StylistError
 from stylist.identity.photos import Box, IntakeResult, PhotoSource, crop_face, intake_photos
 from stylist.imaging import load_image
 from stylist.models.presets import get_preset
+from stylist.records import is_id, new_id, utc_now
 from stylist.settings import Settings
 
 MAX_NAME_LENGTH = 100
-# Ids are 64 random bits from the OS (secrets.token_hex(8)): unguessable, and safe in URLs and file
-# names. Anything else given as an id is refused before it comes near a path.
-_USER_ID = re.compile(r"[0-9a-f]{16}")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)"
 
 
@@ -71,7 +67,7 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], crop_
     # Crops are cut at the size the preset's image model trains on; face_crops cuts other sizes later.
     crop_size = crop_size or get_preset(settings.preset).resolution
     intake = intake_photos(photos, crop_size)
-    user_id = secrets.token_hex(8)
+    user_id = new_id()
     root = _users_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     sweep_leftovers(settings)
@@ -81,7 +77,7 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], crop_
     staging = Path(tempfile.mkdtemp(prefix=".adding-", dir=root))
     moved = False
     try:
-        created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        created_at = utc_now()
         _write_user(staging, user_id, name, created_at, crop_size, intake)
         with _registry(settings) as db, _transaction(db):
             db.execute("INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)", (user_id, name, created_at))
@@ -180,7 +176,7 @@ def _users_dir(settings: Settings) -> Path:
 
 
 def _check_id(user_id: str) -> None:
-    if not _USER_ID.fullmatch(user_id):
+    if not is_id(user_id):
         raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
 
 

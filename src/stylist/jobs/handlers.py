@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from stylist.errors import StylistError
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO
 from stylist.jobs.worker import Handler, JobContext
 
 # Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
@@ -53,9 +53,7 @@ def video(ctx: JobContext) -> dict[str, Any]:
     from stylist.video.spin import make_spin
 
     params = ctx.job.params
-    look, option = find_option(ctx.settings, params["option_id"])
-    if look.user_id != ctx.job.user_id:
-        raise StylistError(f"no option {params['option_id']}")
+    _, option = find_option(ctx.settings, ctx.job.user_id, params["option_id"])
     # Not mkdir(parents=True): a user deleted meanwhile must not get their folder back.
     videos = get_user(ctx.settings, ctx.job.user_id).folder / "videos"
     videos.mkdir(exist_ok=True)
@@ -67,7 +65,8 @@ def video(ctx: JobContext) -> dict[str, Any]:
             "fps": spin.fps, "frames": spin.frames, "backend": spin.backend}
 
 
-HANDLERS: dict[str, Handler] = {"train": train, "looks": looks, "video": video}
+# One for each of the queue's JOB_KINDS.
+HANDLERS: dict[str, Handler] = {TRAIN: train, LOOKS: looks, VIDEO: video}
 
 
 def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:
@@ -80,4 +79,5 @@ def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:
 
 
 def _relative(ctx: JobContext, path: Path | str) -> str:
-    return Path(path).resolve().relative_to(ctx.settings.data_dir.resolve()).as_posix()
+    # Lexical, not resolved: users/ may be a symlink to another disk.
+    return Path(os.path.abspath(path)).relative_to(os.path.abspath(ctx.settings.data_dir)).as_posix()

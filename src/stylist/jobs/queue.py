@@ -9,8 +9,6 @@ at once and never ends twice.
 
 from __future__ import annotations
 
-import re
-import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +17,10 @@ from stylist.errors import StylistError
 from stylist.settings import Settings
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
+# The kinds of job the app queues; jobs/handlers.py has a handler for each. A queue refuses any other kind
+# at once, since no worker would ever claim it and it would stay queued for ever.
+TRAIN, LOOKS, VIDEO = "train", "looks", "video"
+JOB_KINDS = frozenset({TRAIN, LOOKS, VIDEO})
 FINAL_STATES = (SUCCEEDED, FAILED, CANCELED)
 # Jobs a user may have queued or running at once; more is answered with 429.
 MAX_OPEN_JOBS = 3
@@ -26,7 +28,6 @@ MAX_OPEN_JOBS = 3
 # this many times in all, then failed with a message rather than retried for ever.
 MAX_ATTEMPTS = 3
 DEFAULT_LEASE_SECONDS = 30.0
-_JOB_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class TooManyJobs(StylistError):
@@ -62,23 +63,25 @@ class Job:
                 "message": self.message, "result": self.result, "error": self.error}
 
 
-def new_job_id() -> str:
-    return secrets.token_hex(8)
-
-
-def is_job_id(text: str) -> bool:
-    return bool(_JOB_ID.fullmatch(text))
-
-
 class JobQueue(ABC):
     """What the web app, the worker and the tests need from a queue; SqliteQueue and RedisQueue provide it."""
 
     url: str
+    kinds: frozenset[str]  # what `submit` takes: JOB_KINDS, plus the kinds of any extra handlers (tests add some)
 
-    @abstractmethod
     def submit(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int = MAX_OPEN_JOBS,
                max_attempts: int = MAX_ATTEMPTS) -> Job:
-        """Queue a job, or raise TooManyJobs when the user has `max_open` jobs queued or running."""
+        """Queue a job, or raise TooManyJobs when the user has `max_open` jobs queued or running.
+
+        A kind outside `kinds` is a bug in the caller, refused with ValueError before anything is stored.
+        """
+        if kind not in self.kinds:
+            raise ValueError(f"no worker runs {kind!r} jobs; the kinds are {', '.join(sorted(self.kinds))}")
+        return self._add(kind, user_id, params, max_open=max_open, max_attempts=max_attempts)
+
+    @abstractmethod
+    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
+        """Store a queued job of a known kind, or raise TooManyJobs."""
 
     @abstractmethod
     def get(self, job_id: str) -> Job | None: ...
@@ -124,16 +127,16 @@ GAVE_UP_MESSAGE = ("its worker stopped during each of its %d attempts (killed, o
                    "away); not retried again")
 
 
-def open_queue(settings: Settings, url: str | None = None) -> JobQueue:
+def open_queue(settings: Settings, url: str | None = None, kinds: frozenset[str] = JOB_KINDS) -> JobQueue:
     """The queue at `url`: `redis://…` (or `rediss://…`) for Redis, `sqlite:///path`, or jobs.db in the data dir."""
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         from stylist.jobs.redis_queue import RedisQueue
 
-        return RedisQueue(url)
+        return RedisQueue(url, kinds=kinds)
     from stylist.jobs.sqlite_queue import SqliteQueue
 
     if not url:
-        return SqliteQueue(settings.data_dir / "jobs.db")
+        return SqliteQueue(settings.data_dir / "jobs.db", kinds)
     if url.startswith("sqlite:///"):
-        return SqliteQueue(url.removeprefix("sqlite://"))
+        return SqliteQueue(url.removeprefix("sqlite://"), kinds)
     raise StylistError(f"unknown queue {url!r}: use redis://HOST:PORT/DB or sqlite:///PATH (default: jobs.db in the data dir)")

@@ -24,15 +24,14 @@ from stylist.errors import StylistError
 from stylist.jobs.queue import (
     DEFAULT_LEASE_SECONDS,
     GAVE_UP_MESSAGE,
-    MAX_ATTEMPTS,
-    MAX_OPEN_JOBS,
+    JOB_KINDS,
     RETRY_MESSAGE,
     Job,
     JobLost,
     JobQueue,
     TooManyJobs,
-    new_job_id,
 )
+from stylist.records import new_id
 
 PREFIX = "stylist:jobs"
 
@@ -170,7 +169,8 @@ return #ids
 
 
 class RedisQueue(JobQueue):
-    def __init__(self, url: str, prefix: str = PREFIX):
+    def __init__(self, url: str, prefix: str = PREFIX, kinds: frozenset[str] = JOB_KINDS):
+        self.kinds = kinds
         parts = urlsplit(url)
         # `url` is shown in logs and messages, so without the password it may hold.
         self.url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])) if parts.password else url
@@ -189,9 +189,8 @@ class RedisQueue(JobQueue):
     def close(self) -> None:
         self.redis.close()
 
-    def submit(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int = MAX_OPEN_JOBS,
-               max_attempts: int = MAX_ATTEMPTS) -> Job:
-        job_id = new_job_id()
+    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
+        job_id = new_id()
         added, value = self._submit(args=[self.prefix, job_id, kind, user_id, json.dumps(params), max_attempts, max_open])
         if not added:
             raise TooManyJobs(f"you have {value} jobs queued or running; wait for one to finish")

@@ -20,8 +20,7 @@ from stylist.jobs.queue import (
     DEFAULT_LEASE_SECONDS,
     FAILED,
     GAVE_UP_MESSAGE,
-    MAX_ATTEMPTS,
-    MAX_OPEN_JOBS,
+    JOB_KINDS,
     QUEUED,
     RETRY_MESSAGE,
     RUNNING,
@@ -29,8 +28,8 @@ from stylist.jobs.queue import (
     JobLost,
     JobQueue,
     TooManyJobs,
-    new_job_id,
 )
+from stylist.records import new_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -46,8 +45,8 @@ CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status)
 
 
 class SqliteQueue(JobQueue):
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path, kinds: frozenset[str] = JOB_KINDS):
+        self.path, self.kinds = Path(path), kinds
         self.url = f"sqlite://{self.path.resolve()}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection per thread: the web server answers on several threads, the worker reports from two.
@@ -83,9 +82,8 @@ class SqliteQueue(JobQueue):
             db.close()
             self._local.db = None
 
-    def submit(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int = MAX_OPEN_JOBS,
-               max_attempts: int = MAX_ATTEMPTS) -> Job:
-        job = Job(id=new_job_id(), kind=kind, user_id=user_id, params=params, max_attempts=max_attempts,
+    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
+        job = Job(id=new_id(), kind=kind, user_id=user_id, params=params, max_attempts=max_attempts,
                   created_at=time.time())
         with self._transaction() as db:
             (open_jobs,) = db.execute("SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN (?, ?)",

@@ -55,7 +55,9 @@ class Worker:
     def run(self, max_jobs: int | None = None) -> int:
         """Run jobs until `stop()` (or `max_jobs` have run); how many ran."""
         done = 0
-        kinds = frozenset(self.handlers)
+        # Every kind the queue takes, not only those this worker runs: a job of a kind it has no handler for
+        # fails with the reason, where leaving it queued would keep its owner waiting for ever.
+        kinds = frozenset(self.handlers) | self.queue.kinds
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
             try:
                 job = self.queue.claim(self.name, kinds, self.lease)
@@ -82,7 +84,7 @@ class Worker:
         beat = threading.Thread(target=state.heartbeat, args=(job.lease / 4,), daemon=True, name=f"heartbeat-{job.id}")
         beat.start()
         try:
-            result = self.handlers[job.kind](JobContext(self.settings, job, state.progress))
+            result = self._handler(job)(JobContext(self.settings, job, state.progress))
         except JobStopped:
             outcome = self._finish(job, CANCELED) if state.cancel_asked else None
         except StylistError as exc:
@@ -98,6 +100,12 @@ class Worker:
             state.done.set()
             beat.join()
         log.info("job %s: %s", job.id, outcome or "claim lost, result dropped")
+
+    def _handler(self, job: Job) -> Handler:
+        if job.kind not in self.handlers:
+            raise StylistError(f"this server cannot run {job.kind} jobs (its worker has no handler for them); "
+                               "tell the people who run it")
+        return self.handlers[job.kind]
 
     def _finish(self, job: Job, status: str, **outcome: Any) -> str | None:
         return status if self.queue.finish(job, status, **outcome) else None

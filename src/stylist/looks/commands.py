@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
+from stylist.limits import MAX_OPTIONS
 from stylist.settings import Settings
 
 
 @click.command()
 @click.argument("user_id")
 @click.argument("prompt")
-@click.option("--options", type=click.IntRange(1, 8), default=4, show_default=True, help="Options in the look.")
+@click.option("--options", type=click.IntRange(1, MAX_OPTIONS), default=4, show_default=True, help="Options in the look.")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True),
               help='Most an option may cost in total [or a phrase in PROMPT: "under €300"].')
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the first candidate; the same seed gives the same look.")
@@ -40,13 +41,9 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
     get_user(settings, user_id)
 
     from stylist.looks.pipeline import style as make_look
-    from stylist.progress import progress_bar, wants_progress
+    from stylist.progress import fraction_bar, wants_progress
 
-    with progress_bar(wants_progress(as_json), desc="style", unit="%", total=100) as bar:
-        def show(fraction: float, stage: str) -> None:
-            bar.set_postfix_str(stage)
-            bar.update(round(100 * fraction) - bar.n)
-
+    with fraction_bar(wants_progress(as_json), "style") as show:
         look = make_look(settings, user_id, prompt, options=options, budget=budget, seed=seed,
                          out=Path(out_dir) if out_dir else None, fast=fast, on_progress=show, candidates=candidates,
                          steps=steps, clip_guidance=clip_guidance, product_scale=product_scale, face_scale=face_scale)

@@ -10,22 +10,22 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from stylist.errors import StylistError
 from stylist.identity.users import get_user
+from stylist.limits import MAX_OPTIONS
 from stylist.looks.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits
 from stylist.looks.rank import Scorer, best_candidate
 from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
-from stylist.looks.store import Look, Option, copy_images, new_look_id, save_look
+from stylist.looks.store import Look, Option, copy_images, save_look
+from stylist.records import new_id, utc_now
 from stylist.settings import Settings
 
-MAX_OPTIONS = 8
 DEFAULT_CANDIDATES = 2  # per outfit; the fast first look draws one
 # Products retrieved per option: enough for each option to find fresh products in every slot.
 RETRIEVED_PER_OPTION = 12
@@ -143,7 +143,7 @@ def style(
     gone = {product.title for outfit in plan for product in outfit.products if product.id not in available}
     if gone:
         notes.append(f"sold out while the look was made, so not listed: {', '.join(sorted(gone))}")
-    look_id = new_look_id()
+    look_id = new_id()
     chosen = []
     for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1):
         chosen.append(Option(
@@ -154,7 +154,7 @@ def style(
         ))
     look = Look(
         look_id=look_id, user_id=user.id, prompt=prompt, options=chosen, timings=timings, notes=notes,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        created_at=utc_now(),
         settings={"preset": settings.preset, "budget": cap.amount if cap else None,
                   "currency": cap.currency if cap else None, "seed": base_seed, "candidates": candidates,
                   "steps": steps, "fast": fast, "clip_guidance": clip_guidance,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,12 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.errors import StylistError
+from stylist.files import write_atomic
 from stylist.identity.users import make_user_folder
+from stylist.records import is_id
 from stylist.settings import Settings
 
-# Look ids are 64 random bits like user ids; an option id is its look's id and its number.
-_LOOK_ID = _USER_ID = re.compile(r"[0-9a-f]{16}")
+# Look ids are stylist.records ids, like user ids; an option id is its look's id and its number.
 _OPTION_ID = re.compile(r"(?P<look>[0-9a-f]{16})-(?P<number>[1-9][0-9]*)")
 PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image")
 
@@ -61,10 +61,6 @@ class Look:
                 "settings": self.settings}
 
 
-def new_look_id() -> str:
-    return secrets.token_hex(8)
-
-
 def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
     return settings.data_dir / "users" / user_id / "looks" / look_id
 
@@ -84,28 +80,27 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
         option["image"] = Path(option["image"]).name
         for product in option["products"]:
             product["image"] = _relative(settings, product["image"])
-    staging = folder / ".look.json.tmp"
-    staging.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    staging.replace(folder / "look.json")
+    write_atomic(folder / "look.json", json.dumps(record, ensure_ascii=False, indent=2))
     return look
 
 
-def get_look(settings: Settings, look_id: str) -> Look:
-    if not _LOOK_ID.fullmatch(look_id):
+def get_look(settings: Settings, user_id: str, look_id: str) -> Look:
+    """The look `look_id` of `user_id`; another user's look is as unknown as one that does not exist."""
+    _check_user_id(user_id)
+    if not is_id(look_id):
         raise StylistError(f"{look_id!r} is not a look id (look ids are 16 characters of 0-9 and a-f)")
-    # Not in folders being added or deleted (.adding-*, .deleting-*): their looks belong to nobody.
-    found = sorted(path for path in (settings.data_dir / "users").glob(f"*/looks/{look_id}/look.json")
-                   if not path.parents[2].name.startswith("."))
-    if not found:
+    path = look_folder(settings, user_id, look_id) / "look.json"
+    if not path.is_file():
         raise StylistError(f"no look {look_id}")
-    return _load(settings, found[0])
+    return _load(settings, path)
 
 
-def find_option(settings: Settings, option_id: str) -> tuple[Look, Option]:
+def find_option(settings: Settings, user_id: str, option_id: str) -> tuple[Look, Option]:
+    """The option `option_id` of one of `user_id`'s looks, with its look."""
     match = _OPTION_ID.fullmatch(option_id)
     if match is None:
         raise StylistError(f"{option_id!r} is not an option id (a look id, '-' and the option's number)")
-    look = get_look(settings, match["look"])
+    look = get_look(settings, user_id, match["look"])
     for option in look.options:
         if option.id == option_id:
             return look, option
@@ -114,8 +109,7 @@ def find_option(settings: Settings, option_id: str) -> tuple[Look, Option]:
 
 def list_looks(settings: Settings, user_id: str) -> list[Look]:
     """The user's looks, oldest first."""
-    if not _USER_ID.fullmatch(user_id):
-        raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
+    _check_user_id(user_id)
     folder = settings.data_dir / "users" / user_id / "looks"
     looks = [_load(settings, path) for path in folder.glob("*/look.json")]
     return sorted(looks, key=lambda look: (look.created_at, look.look_id))
@@ -125,6 +119,11 @@ def copy_images(look: Look, out: Path) -> list[Path]:
     """Copy the option images into `out` (for `--out`), named by option id."""
     out.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copyfile(option.image, out / option.image.name)) for option in look.options]
+
+
+def _check_user_id(user_id: str) -> None:
+    if not is_id(user_id):
+        raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
 
 
 def _relative(settings: Settings, path: str) -> str:

@@ -8,7 +8,6 @@ trained for one model are never loaded into another.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from peft.utils import get_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 
 from stylist.errors import StylistError
+from stylist.files import replacing, write_atomic
 from stylist.settings import Settings
 
 WEIGHTS_FILE = "video_adapter.safetensors"
@@ -54,11 +54,9 @@ def save_adapter(model: torch.nn.Module, info: AdapterInfo, folder: Path) -> Pat
     another process never reads half an adapter."""
     folder.mkdir(parents=True, exist_ok=True)
     state = get_peft_model_state_dict(model, adapter_name=ADAPTER_NAME)
-    partial = {name: folder / f".{name}.partial" for name in (INFO_FILE, WEIGHTS_FILE)}
-    partial[INFO_FILE].write_text(json.dumps(asdict(info), indent=2) + "\n")
-    save_file({key: value.detach().float().cpu().contiguous() for key, value in state.items()}, partial[WEIGHTS_FILE])
-    for name, path in partial.items():
-        os.replace(path, folder / name)
+    with replacing(folder / WEIGHTS_FILE) as weights:
+        save_file({key: value.detach().float().cpu().contiguous() for key, value in state.items()}, weights)
+        write_atomic(folder / INFO_FILE, json.dumps(asdict(info), indent=2) + "\n")
     return folder
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.settings import Settings
 from stylist.video import BACKENDS
 
@@ -41,8 +42,8 @@ def video() -> None:
 @click.argument("image")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="The MP4 to write; the GIF goes beside it.")
-@click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of the spin (1–10).")
-@click.option("--fps", type=int, default=8, show_default=True, help="Frames per second (4–30).")
+@click.option("--seconds", type=float, default=3.0, show_default=True, help=f"Length of the spin ({MIN_SPIN_SECONDS}–{MAX_SPIN_SECONDS}).")
+@click.option("--fps", type=int, default=8, show_default=True, help=f"Frames per second ({MIN_SPIN_FPS}–{MAX_SPIN_FPS}).")
 @click.option("--poses-out", type=click.Path(file_okay=False), help="Also save the skeleton frames here as PNGs.")
 @click.option("--backend", type=BACKEND_CHOICE, help="Video model [the preset's: sdxl wan-vace, sd14 animatediff].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise seed; the same seed gives the same video.")
@@ -53,14 +54,11 @@ def video() -> None:
 def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, poses_out: str | None,
          backend: str | None, seed: int, adapter: str | None, as_json: bool) -> None:
     """Make a spin of the person in IMAGE: OUT (H.264 MP4) and OUT with .gif."""
-    from stylist.progress import progress_bar, wants_progress
+    from stylist.progress import fraction_bar, wants_progress
     from stylist.video.spin import make_spin
 
     start = time.perf_counter()
-    with progress_bar(wants_progress(as_json), "spin", "%", total=100) as bar:
-        def show(fraction: float) -> None:
-            bar.update(round(100 * fraction) - bar.n)
-
+    with fraction_bar(wants_progress(as_json), "spin") as show:
         made = make_spin(settings, Path(image), Path(out), seconds=seconds, fps=fps, backend=backend,
                          poses_out=Path(poses_out) if poses_out else None, seed=seed, on_progress=show,
                          adapter=Path(adapter) if adapter else None)

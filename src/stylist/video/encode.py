@@ -6,7 +6,6 @@ identical consecutive frames, which the slow start of an eased spin produces.
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,8 @@ from pathlib import Path
 import av
 import numpy as np
 from PIL import Image
+
+from stylist.files import replacing
 
 # Visually lossless for these clips; libx264's default of 23 smears the thin pose-driven edges of garments.
 CRF = 18
@@ -23,7 +24,8 @@ GIF_CLOCK = 100  # GIF delays count hundredths of a second
 def write_mp4(frames: Sequence[Image.Image], path: Path, fps: int) -> Path:
     """H.264 (yuv420p, so every player shows it) with the index in front (faststart) so browsers play while loading."""
     width, height = _size(frames)
-    with _replacing(path) as partial:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as partial:
         with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as container:
             stream = container.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -46,7 +48,8 @@ def write_gif(frames: Sequence[Image.Image], path: Path, fps: int) -> Path:
     palette = _palette(frames)
     argb = np.concatenate([np.full((256, 1), 255, np.uint8), _palette_rgb(palette)], axis=1)
     starts = [round(index * GIF_CLOCK / fps) for index in range(len(frames) + 1)]
-    with _replacing(path) as partial:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as partial:
         with av.open(str(partial), "w", format="gif", options={"final_delay": str(starts[-1] - starts[-2])}) as container:
             stream = container.add_stream("gif", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "pal8"
@@ -85,21 +88,3 @@ def _palette_rgb(palette: Image.Image) -> np.ndarray:
     values = np.asarray(palette.getpalette()[: 256 * 3], np.uint8).reshape(-1, 3)
     colors[: len(values)] = values
     return colors
-
-
-class _replacing:
-    """Write to a hidden file beside `path` and move it into place at the end, so no one sees half a video."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.partial = self.path.with_name(f".{self.path.name}.partial{self.path.suffix}")
-
-    def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self.partial
-
-    def __exit__(self, kind, error, traceback) -> None:
-        if kind is None:
-            os.replace(self.partial, self.path)
-        else:
-            self.partial.unlink(missing_ok=True)

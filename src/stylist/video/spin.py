@@ -7,6 +7,7 @@ calls in one process (video/backends.py caches them).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,9 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.imaging import MAX_BYTES, ImageRejected, load_image
+from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.settings import Settings
 from stylist.video import backend_name
-
-# A spin long enough to see the back of a garment, short enough to make in seconds on one GPU.
-MIN_SECONDS, MAX_SECONDS = 1.0, 10.0
-MIN_FPS, MAX_FPS = 4, 30
 
 
 @dataclass(frozen=True)
@@ -39,10 +37,10 @@ class Spin:
 
 def spin_frames(seconds: float, fps: int) -> int:
     """seconds × fps, refused unless both are in range and make a whole number of frames."""
-    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise StylistError(f"a spin lasts {MIN_SECONDS:g} to {MAX_SECONDS:g} seconds, not {seconds:g}")
-    if int(fps) != fps or not MIN_FPS <= fps <= MAX_FPS:
-        raise StylistError(f"a spin plays at {MIN_FPS} to {MAX_FPS} whole frames per second, not {fps:g}")
+    if not MIN_SPIN_SECONDS <= seconds <= MAX_SPIN_SECONDS:
+        raise StylistError(f"a spin lasts {MIN_SPIN_SECONDS:g} to {MAX_SPIN_SECONDS:g} seconds, not {seconds:g}")
+    if int(fps) != fps or not MIN_SPIN_FPS <= fps <= MAX_SPIN_FPS:
+        raise StylistError(f"a spin plays at {MIN_SPIN_FPS} to {MAX_SPIN_FPS} whole frames per second, not {fps:g}")
     frames = seconds * fps
     if abs(frames - round(frames)) > 1e-6:
         raise StylistError(f"{seconds:g} seconds at {fps} fps is {frames:g} frames; choose seconds and fps whose "
@@ -132,4 +130,4 @@ def make_spin(
     gif = write_gif(frames, out.with_suffix(".gif"), fps)
     if on_progress is not None:
         on_progress(1.0)
-    return Spin(mp4=mp4.resolve(), gif=gif.resolve(), seconds=float(seconds), fps=int(fps), frames=total, backend=name)
+    return Spin(mp4=Path(os.path.abspath(mp4)), gif=Path(os.path.abspath(gif)), seconds=float(seconds), fps=int(fps), frames=total, backend=name)

@@ -15,10 +15,10 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from stylist.identity.users import users_db
+from stylist.records import utc_now
 from stylist.settings import Settings
 
 _SCHEMA = """
@@ -42,7 +42,7 @@ def issue_token(settings: Settings, user_id: str) -> str:
     token = f"{user_id}.{secrets.token_urlsafe(32)}"
     with _database(settings) as db:
         db.execute("INSERT OR REPLACE INTO web_tokens (user_id, token_sha256, created_at) VALUES (?, ?, ?)",
-                   (user_id, _digest(token), _now()))
+                   (user_id, _digest(token), utc_now()))
     return token
 
 
@@ -66,7 +66,7 @@ def record_choice(settings: Settings, user_id: str, look_id: str, option_id: str
         db.execute(
             "INSERT OR REPLACE INTO preferences (user_id, look_id, option_id, option_rank, options, score, rating, "
             "prompt, preset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (user_id, look_id, option_id, rank, options, score, rating, prompt, settings.preset, _now()),
+            (user_id, look_id, option_id, rank, options, score, rating, prompt, settings.preset, utc_now()),
         )
 
 
@@ -97,8 +97,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @contextmanager

@@ -19,8 +19,10 @@ from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.identity.photos import PhotosRefused
 from stylist.identity.users import add_user, delete_user, get_user
-from stylist.jobs.queue import JobQueue, TooManyJobs, is_job_id
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs
+from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.looks.store import find_option, get_look, list_looks
+from stylist.records import is_id
 from stylist.settings import Settings
 from stylist.web import accounts
 from stylist.web.media import media_url
@@ -29,14 +31,10 @@ from stylist.web.uploads import UploadRefused, read_uploads
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
-_USER_ID = re.compile(r"[0-9a-f]{16}")
 # Look and option ids come from the looks store; anything outside these characters is not one of them.
 _ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PROMPT = 500
-MAX_OPTIONS = 8
 MAX_TRAIN_STEPS = 5000
-# As the spin accepts them (video/spin.py: 1–10 s, 4–30 fps).
-MAX_VIDEO_SECONDS, MIN_VIDEO_FPS, MAX_VIDEO_FPS = 10, 4, 30
 CATALOG_LIMIT, MAX_CATALOG_LIMIT = 24, 200
 
 
@@ -202,7 +200,7 @@ def remove_user(user_id: str):
 def train(user_id: str):
     own_user(user_id)
     steps = integer(json_body(), "steps", None, 1, MAX_TRAIN_STEPS)
-    return submit("train", user_id, {} if steps is None else {"steps": steps})
+    return submit(TRAIN, user_id, {} if steps is None else {"steps": steps})
 
 
 @blueprint.post("/users/<user_id>/looks")
@@ -218,7 +216,7 @@ def make_looks(user_id: str):
         raise ApiError(400, "`budget` must be a positive amount or null")
     params = {"prompt": prompt.strip(), "options": integer(body, "options", 4, 1, MAX_OPTIONS), "budget": budget,
               "seed": integer(body, "seed", None, 0, 2**32 - 1)}
-    return submit("looks", user_id, params)
+    return submit(LOOKS, user_id, params)
 
 
 @blueprint.get("/users/<user_id>/looks")
@@ -233,7 +231,7 @@ def user_looks(user_id: str):
 
 
 def own_job(job_id: str):
-    job = queue().get(job_id) if is_job_id(job_id) else None
+    job = queue().get(job_id) if is_id(job_id) else None
     if job is None or job.user_id != g.user_id:
         raise ApiError(404, f"no job {job_id}")
     return job
@@ -255,7 +253,7 @@ def cancel_job(job_id: str):
 def job_json(job) -> dict[str, Any]:
     shown = job.to_json()
     result = job.result
-    if job.kind == "video" and result:
+    if job.kind == VIDEO and result:
         # Stored as paths in the data dir; shown as signed URLs, fresh on every read.
         shown["result"] = {"video_url": media_url(result["video"]), "gif_url": media_url(result["gif"]),
                            **{key: result[key] for key in ("seconds", "fps", "frames")}}
@@ -272,22 +270,24 @@ class Found:
     rank: int = 0
 
 
+# Looked up in the folder of the user whose token came with the request only: another user's look or option
+# is not found, the same answer as one that does not exist.
 def own_look(look_id: str) -> Found:
     try:
-        look = get_look(settings(), look_id) if _ITEM_ID.fullmatch(look_id) else None
+        look = get_look(settings(), g.user_id, look_id) if _ITEM_ID.fullmatch(look_id) else None
     except (StylistError, LookupError, FileNotFoundError):
         look = None
-    if look is None or look.user_id != g.user_id:
+    if look is None:
         raise ApiError(404, f"no look {look_id}")
     return Found(look)
 
 
 def own_option(option_id: str) -> Found:
     try:
-        look, option = find_option(settings(), option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
+        look, option = find_option(settings(), g.user_id, option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
     except (StylistError, LookupError, FileNotFoundError):
         look = option = None
-    if look is None or look.user_id != g.user_id:
+    if look is None:
         raise ApiError(404, f"no option {option_id}")
     # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
     ranked = sorted(look.options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
@@ -322,7 +322,7 @@ def select_option(option_id: str):
 def make_video(option_id: str):
     found = own_option(option_id)
     body = json_body()
-    seconds = integer(body, "seconds", 3, 1, MAX_VIDEO_SECONDS)
-    fps = integer(body, "fps", 8, MIN_VIDEO_FPS, MAX_VIDEO_FPS)
-    return submit("video", g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
+    seconds = integer(body, "seconds", 3, MIN_SPIN_SECONDS, MAX_SPIN_SECONDS)
+    fps = integer(body, "fps", 8, MIN_SPIN_FPS, MAX_SPIN_FPS)
+    return submit(VIDEO, g.user_id, {"option_id": found.option.id, "look_id": found.look.look_id,
                                        "seconds": seconds, "fps": fps})

@@ -90,11 +90,8 @@ def serve_media(relative: str):
         abort(403, "this media URL's signature is not valid")
     if int(expires) < time.time():
         abort(403, "this media URL has expired; reload the page for a new one")
-    # The signature already pins the path; resolving and checking it again costs nothing and guards against
-    # a path that was signed by mistake (a symlink, `..`).
-    root = config["STYLIST_SETTINGS"].data_dir.resolve()
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root) or target.relative_to(root).parts[:1] not in [(f,) for f in SERVED_FOLDERS]:
+    target = served_file(config["STYLIST_SETTINGS"].data_dir, relative)
+    if target is None:
         abort(404)
     if not target.is_file():
         abort(404, "this file no longer exists")
@@ -102,3 +99,18 @@ def serve_media(relative: str):
     response.cache_control.private = True
     response.cache_control.public = False
     return response
+
+
+def served_file(data_dir: Path, relative: str) -> Path | None:
+    """The file `relative` names, resolved, if it lies inside users/ or images/; None for anything else.
+
+    The signature already pins the path; this guards against one signed by mistake. Each folder is resolved
+    on its own, so users/ or images/ may be a symlink to another disk, while `..`, an absolute path, or a
+    symlink below them that leads out of their folder is refused.
+    """
+    folder, _, rest = relative.partition("/")
+    if folder not in SERVED_FOLDERS or not rest:
+        return None
+    root = (data_dir / folder).resolve()
+    target = (root / rest).resolve()
+    return target if target.is_relative_to(root) else None

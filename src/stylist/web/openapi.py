@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
+
 
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -97,7 +99,7 @@ def openapi_document() -> dict[str, Any]:
                 "post": {"summary": "Make looks for a prompt", "security": AUTH,
                          "requestBody": _json_body({"type": "object", "required": ["prompt"], "properties": {
                              "prompt": {"type": "string", "maxLength": 500},
-                             "options": {"type": "integer", "minimum": 1, "maximum": 8, "default": 4},
+                             "options": {"type": "integer", "minimum": 1, "maximum": MAX_OPTIONS, "default": 4},
                              "budget": {"type": ["number", "null"]}, "seed": {"type": ["integer", "null"]}}}, True),
                          "responses": JOB_STARTED},
                 "get": {"summary": "Your looks, oldest first", "security": AUTH,
@@ -126,8 +128,8 @@ def openapi_document() -> dict[str, Any]:
             "/api/options/{option_id}/video": {"post": {
                 "summary": "Make a spin video of this option", "security": AUTH, "parameters": [_path_id("option_id")],
                 "requestBody": _json_body({"type": "object", "properties": {
-                    "seconds": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
-                    "fps": {"type": "integer", "minimum": 4, "maximum": 30, "default": 8}}}),
+                    "seconds": {"type": "integer", "minimum": MIN_SPIN_SECONDS, "maximum": MAX_SPIN_SECONDS, "default": 3},
+                    "fps": {"type": "integer", "minimum": MIN_SPIN_FPS, "maximum": MAX_SPIN_FPS, "default": 8}}}),
                 "responses": JOB_STARTED}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },

@@ -1,0 +1,33 @@
+"""Files that appear whole: written beside their final path and moved into place in one step, so a reader in
+another process (or the next run, after a crash) sees the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def replacing(path: Path | str) -> Iterator[Path]:
+    """A hidden path beside `path` to write the new file to, moved onto `path` when the block ends.
+
+    It keeps `path`'s suffix, for writers that pick the format by it (Pillow, PyAV), and a random part, so
+    two writers of one file never share it. If the block raises, it is deleted. The folder must exist.
+    """
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial{path.suffix}")
+    try:
+        yield partial
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path | str, data: bytes | str) -> None:
+    """Write `data` (text as UTF-8) to `path` whole."""
+    with replacing(path) as partial:
+        partial.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)

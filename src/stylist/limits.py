@@ -1,0 +1,11 @@
+"""How much a person may ask for: the ranges the pipelines enforce and the CLI and web API offer.
+
+Free of torch and the models, so that the web process (which never imports torch) checks requests against
+the same numbers the pipelines do.
+"""
+
+# Options in one look: each is a full image generation, so more makes a look slow to arrive.
+MAX_OPTIONS = 8
+# A spin long enough to see the back of a garment, short enough to make in seconds on one GPU.
+MIN_SPIN_SECONDS, MAX_SPIN_SECONDS = 1, 10
+MIN_SPIN_FPS, MAX_SPIN_FPS = 4, 30

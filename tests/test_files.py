@@ -1,0 +1,35 @@
+"""Files written whole: the new file in place at the end, the old one untouched and nothing left on failure."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from stylist.files import replacing, write_atomic
+
+
+def test_write_atomic_replaces_the_file_whole_with_bytes_or_text(tmp_path):
+    path = tmp_path / "look.json"
+    write_atomic(path, b"old")
+    write_atomic(path, "néw")
+    assert path.read_bytes() == "néw".encode("utf-8")
+    assert [each.name for each in tmp_path.iterdir()] == ["look.json"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_nothing_behind(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"old weights")
+    with pytest.raises(RuntimeError), replacing(path) as partial:
+        partial.write_bytes(b"half of the new")
+        assert not path.read_bytes().startswith(b"half")  # readers still see the old file meanwhile
+        raise RuntimeError("the writer died")
+    assert path.read_bytes() == b"old weights"
+    assert [each.name for each in tmp_path.iterdir()] == ["model.safetensors"]
+
+
+def test_the_partial_file_keeps_the_suffix_for_writers_that_pick_the_format_by_it(tmp_path):
+    path = tmp_path / "0001.png"
+    with replacing(path) as partial:
+        assert partial.suffix == ".png" and partial.parent == tmp_path and partial.name.startswith(".")
+        Image.new("RGB", (4, 4), (200, 0, 0)).save(partial)
+    assert Image.open(path).format == "PNG"
