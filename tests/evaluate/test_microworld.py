@@ -27,6 +27,7 @@ from stylist.evaluate.microworld.world import (
     render,
 )
 from stylist.evaluate.microworld_command import microworld, summary
+from stylist.identity.identifier import IdentifierEmbedding
 
 BASE_STEPS = 300
 
@@ -122,6 +123,9 @@ def test_dreambooth_changes_only_its_copy_and_trains_what_the_config_says():
     assert all(torch.equal(before[name], value) for name, value in base.unet.state_dict().items())
     assert any(not torch.equal(before[name], value) for name, value in model.unet.state_dict().items())
     assert any("lora" in name for name, _ in model.text_encoder.named_parameters())
+    # Pivotal tuning: the copy's identifier has an embedding of its own, the base's encoder is untouched.
+    assert isinstance(model.text_encoder.get_input_embeddings(), IdentifierEmbedding)
+    assert not isinstance(base.text_encoder.get_input_embeddings(), IdentifierEmbedding)
 
 
 def test_grid_places_samples_in_rows():
@@ -184,8 +188,9 @@ def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path
     for measure in ("colour_accuracy", "category_accuracy"):
         assert set(fidelity[measure]) == {"trained", "untrained", "shuffled_captions", "chance"}
     assert fidelity["colour_accuracy"]["chance"] == pytest.approx(CHANCE["colour"], abs=1e-3)
-    assert set(report["subject"]["identity_share_sks"]) == {"with_prior", "without_prior", "attention_lora",
-                                                             "base_model"}
+    assert set(report["subject"]["identity_share_sks"]) == {"with_prior", "without_prior", "frozen_identifier",
+                                                             "attention_lora", "base_model"}
+    assert fidelity["runs"]["trained"]["judged"][-1][0] == BASE_STEPS and fidelity["runs"]["trained"]["kept_step"]
     assert all(run["steps"] == 8 for run in report["subject"]["runs"].values())
     for grid in ("trained", "untrained", "shuffled-captions", "identity-photos", "with-prior-sks", "base-model-class"):
         assert (tmp_path / f"{grid}.png").is_file()

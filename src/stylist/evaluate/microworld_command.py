@@ -39,11 +39,12 @@ def summary(report: dict[str, Any]) -> str:
         chance = f" / {values['chance']:.2f}" if "chance" in values else ""
         lines.append(f"  {measure.replace('_', ' '):20} {values['trained']:.2f}  "
                      f"({values['untrained']:.2f} / {values['shuffled_captions']:.2f}{chance})")
-    lines.append("DreamBooth on the identity (with prior / without prior / attention-only LoRA / base model):")
+    lines.append("DreamBooth on the identity (with prior / without prior / identifier frozen / attention-only LoRA "
+                 "/ base model):")
     for measure, values in subject.items():
         if measure != "runs":
             numbers = " / ".join(f"{values[name]:.2f}" for name in
-                                 ("with_prior", "without_prior", "attention_lora", "base_model"))
+                                 ("with_prior", "without_prior", "frozen_identifier", "attention_lora", "base_model"))
             lines.append(f"  {measure.replace('_', ' '):36} {numbers}")
     retrieval = report["retrieval"]
     lines.append(f"fashion CLIP on the garments, {retrieval['held_out_products']} held-out products "

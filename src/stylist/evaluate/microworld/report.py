@@ -3,8 +3,8 @@
 1. Prompt fidelity: the text-to-image model trained on the class data, against the untrained model and a
    run on shuffled captions (pictures learnt, prompts meaningless), and chance.
 2. Subject fidelity and prior preservation: DreamBooth on the identity's four photos with prior
-   preservation, without it, and with the attention-only LoRA a feasibility run found too weak, each
-   against the base model before DreamBooth.
+   preservation, without it, without pivotal tuning, and with the attention-only LoRA a feasibility run
+   found too weak, each against the base model before DreamBooth.
 3. Retrieval: the fashion CLIP trained from scratch on the world's garments, held-out text→image R@1 against
    the untrained model, a run on shuffled texts, and chance.
 Sample grids go to PNG files beside report.json, so that what the numbers say can be seen.
@@ -40,12 +40,14 @@ from stylist.evaluate.microworld.world import INSTANCE_PROMPT, class_data, ident
 
 GRID_SCALE = 4  # 32-pixel samples are drawn 128 pixels wide in the grids
 
-# What the DreamBooth runs change from the recipe: the recipe itself, the recipe without the prior, and a
-# rank-8 LoRA on the attention projections alone with a frozen text encoder (a feasibility run's recipe).
+# What the DreamBooth runs change from the recipe: the recipe itself, the recipe without the prior, the
+# recipe with the identifier's embedding frozen (no pivotal tuning), and a rank-8 LoRA on the attention
+# projections alone with a frozen text encoder (a feasibility run's recipe).
 SUBJECT_RUNS = {
     "with_prior": {},
     "without_prior": {"prior_preservation": False},
-    "attention_lora": {"unet": "lora", "train_text_encoder": False, "learning_rate": 1e-3},
+    "frozen_identifier": {"identifier_lr": None},
+    "attention_lora": {"unet": "lora", "train_text_encoder": False, "identifier_lr": None, "learning_rate": 1e-3},
 }
 
 
@@ -132,11 +134,12 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
     runs = {}
     for name, changes in SUBJECT_RUNS.items():
         stage(f"DreamBooth {name.replace('_', ' ')}")
-        config = RECIPE.with_overrides(steps=plan.subject_steps, num_class_images=plan.class_prior_images, **changes)
+        config = replace(RECIPE, steps=plan.subject_steps, num_class_images=plan.class_prior_images, **changes)
         model = copy_of(base)
         run = train_subject(model, photos, prior_pictures, config, seconds=plan.subject_seconds)
         runs[name] = {"steps": run.steps, "seconds": run.seconds, "final_loss": round(float(np.mean(run.losses[-10:])), 4),
                       "unet": config.unet, "rank": config.rank, "train_text_encoder": config.train_text_encoder,
+                      "identifier_lr": config.identifier_lr,
                       "prior_preservation": config.prior_preservation, "prior_weight": config.prior_weight,
                       "learning_rate": config.learning_rate, "batch": f"{config.batch_size}+{config.batch_size}"
                       if config.prior_preservation else str(config.batch_size)}
