@@ -1,10 +1,11 @@
 """Micro-world benchmark: the full `stylist eval microworld` run, its report and sample grids kept in the repository.
 
-    nice -n 15 .venv/bin/python benchmarks/microworld_bench.py --minutes 45 \
+    .venv/bin/python benchmarks/microworld_bench.py --minutes 45 --threads 2 \
         --out benchmarks/results/microworld-cpu-2core.json --grids benchmarks/results/microworld
 
-The machine's load average is recorded at the start and the end: the trainers run for a time budget, so
-on a shared machine they take fewer steps, and the report's step counts say how many they got.
+The machine's load average is recorded at the start and the end: the trainers run for a time budget (the
+text-to-image model up to 2,500 steps, keeping its best judged checkpoint), so on a shared machine they
+take fewer steps, and the report's step counts say how many they got.
 `--threads 1` is faster per step than torch's default where other processes compete for the cores.
 `--retrieval-only` runs part 3 (the fashion CLIP, about a minute) alone and writes its result into the
 existing `--out` report, whose other parts stay as they were measured.
