@@ -459,14 +459,17 @@ def stylist(data_dir: Path, *args: str, **environment: str) -> subprocess.Comple
 
 def test_the_command_trains_a_user_and_answers_in_json(settings, good_photos):
     cy = add_user(settings, "Cy", good_photos)
-    result = stylist(settings.data_dir, "user", "train", cy.id, "--steps", "2", "--rank", "2", "--json")
+    result = stylist(settings.data_dir, "user", "train", cy.id, "--steps", "2", "--rank", "2", "--identifier-lr",
+                     "0.01", "--json")
 
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) == {"user_id", "preset", "steps", "final_loss", "seconds", "weights"}
     assert (answer["user_id"], answer["preset"], answer["steps"]) == (cy.id, "tiny", 2)
     assert answer["weights"] == str(cy.folder / "identity" / "tiny") and (Path(answer["weights"]) / LORA_WEIGHTS).exists()
-    assert json.loads((Path(answer["weights"]) / "identity.json").read_text())["config"]["rank"] == 2
+    record = json.loads((Path(answer["weights"]) / "identity.json").read_text())
+    assert (record["config"]["rank"], record["config"]["identifier_lr"]) == (2, 0.01)
+    assert record["identifier_weights"] == IDENTIFIER_WEIGHTS and (Path(answer["weights"]) / IDENTIFIER_WEIGHTS).exists()
 
 
 def test_bad_requests_are_one_error_line(settings, bob, tmp_path):
