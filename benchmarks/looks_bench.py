@@ -41,6 +41,7 @@ from identity_bench import SDXL, machine, peak_gib, reset_peak, synchronize  # n
 
 from stylist.catalog.store import StoredProduct  # noqa: E402
 from stylist.looks import generate as gen  # noqa: E402
+from stylist.looks.recipe import Recipe  # noqa: E402
 from stylist.models.device import default_dtype, resolve_device  # noqa: E402
 from stylist.models.face_adapter import attach_ip_adapters  # noqa: E402
 from stylist.models.presets import get_preset  # noqa: E402
@@ -96,10 +97,10 @@ def generation(args: argparse.Namespace, device: torch.device) -> dict[str, Any]
         seeds = [[number] for number in range(args.options)]
 
         def looks() -> None:
-            gen.generate(models, identity, outfits, seeds, steps=args.steps, batch_size=args.options)
+            gen.generate(models, identity, outfits, seeds, Recipe(steps=args.steps), batch_size=args.options)
 
         def fast_look() -> None:
-            gen.generate(models, identity, outfits[:1], [[0]], steps=args.fast_steps, guidance_scale=1.0)
+            gen.generate(models, identity, outfits[:1], [[0]], Recipe(steps=args.fast_steps, guidance_scale=1.0))
 
         resolution = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
         results: dict[str, Any] = {"resolution": resolution, "looks": []}
@@ -127,8 +128,8 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
     from stylist.catalog.demo_shop import DemoShop, serve
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
-    from stylist.identity.users import add_user
     from stylist.looks.pipeline import style
+    from stylist.people.users import add_user
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder) / "data", preset="tiny", device=args.device)
@@ -140,12 +141,12 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
         for number, box in enumerate([(0, 0, 480, 480), (20, 0, 500, 470), (10, 10, 490, 490)]):
             photos.append(Path(folder) / f"{number}.png")
             astronaut.crop(box).save(photos[-1])
-        user = add_user(settings, "Bench", photos)
+        user = add_user(settings, "Bench", photos, crop_size=get_preset(settings.preset).resolution)
         prompt = "a dress and a coat for a Harry Potter themed party under €400"
 
         def run(fast: bool) -> dict[str, float]:
-            return style(settings, user.id, prompt, options=args.options, seed=0, steps=None if fast else args.steps,
-                         fast=fast).timings
+            recipe = Recipe(fast=fast, steps=None if fast else args.steps)
+            return style(settings, user.id, prompt, options=args.options, seed=0, recipe=recipe).timings
 
         run(False)  # warm-up: models built, the index made
         normal = [run(False) for _ in range(args.repeats)]

@@ -13,9 +13,10 @@ from stylist.errors import StylistError
 from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate
 from stylist.grounding.commands import clip
-from stylist.identity.commands import user
+from stylist.identity.commands import train
 from stylist.jobs.commands import worker
 from stylist.looks.commands import style
+from stylist.people.commands import user
 from stylist.settings import DEVICES, PRESETS, Settings
 from stylist.video.commands import video
 from stylist.web.commands import serve
@@ -37,6 +38,7 @@ main_group.add_command(catalog)
 main_group.add_command(clip)
 main_group.add_command(demo)
 main_group.add_command(user)
+user.add_command(train)  # the person's records are people's; their trained likeness is identity's
 main_group.add_command(style)
 main_group.add_command(video)
 main_group.add_command(serve)

@@ -26,7 +26,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.limits import MAX_OPTIONS
-from stylist.progress import fraction_bar, progress_bar, wants_progress
+from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 
 PROMPT = "my next Halloween costume for a Harry Potter themed party"
@@ -64,11 +64,7 @@ def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: 
 
     shop = DemoShop(n_products=products, seed=0, traps=False)
     with serve(shop) as base_url:
-        with stage("crawl"), progress_bar(wants_progress(), desc="crawl demo shop", unit="page") as bar:
-            def on_crawl(done: int, known: int, found: int) -> None:
-                bar.total, bar.n = known, done
-                bar.refresh()
-
+        with stage("crawl"), progress_bars(wants_progress(), "demo shop") as on_crawl:
             with CatalogStore(run.catalog_db, run.images_dir) as store:
                 crawl_options = CrawlOptions(delay=0.0, concurrency=8)
                 report = asyncio.run(crawl_shops([base_url], store, ImageStore(run.images_dir), crawl_options, on_crawl))[0]
@@ -121,8 +117,8 @@ def _train_clip(run: Settings) -> dict:
     from stylist.grounding.index import rebuild_index
     from stylist.grounding.train import train_clip
 
-    with fraction_bar(wants_progress(), "train the fashion CLIP") as show:
-        result = train_clip(run, on_progress=lambda p: show(p.step / max(p.total_steps, 1)))
+    with progress_bars(wants_progress(), "the fashion CLIP") as show:
+        result = train_clip(run, on_progress=show)
     index = rebuild_index(run, FashionClip.load(run))
     evaluation = evaluate_clip(run)
     _say(f"fashion CLIP: held-out R@5 {result.start.r5:.2f} -> {result.best.r5:.2f}; {index.summary()}")
@@ -130,9 +126,10 @@ def _train_clip(run: Settings) -> dict:
 
 
 def _add_demo_user(run: Settings):
-    from stylist.identity.users import add_user
+    from stylist.models.presets import get_preset
+    from stylist.people.users import add_user
 
-    user = add_user(run, "Demo", sorted(PHOTOS.glob("*.jpg")))
+    user = add_user(run, "Demo", sorted(PHOTOS.glob("*.jpg")), crop_size=get_preset(run.preset).resolution)
     _say(f"demo user {user.id} from {len(user.photos)} photos")
     return user
 
@@ -140,8 +137,8 @@ def _add_demo_user(run: Settings):
 def _train_identity(run: Settings, user_id: str) -> dict:
     from stylist.identity.dreambooth import train_identity
 
-    with fraction_bar(wants_progress(), "personalise") as show:
-        result = train_identity(run, user_id, on_progress=lambda p: show(p.step / max(p.total, 1)))
+    with progress_bars(wants_progress(), "personalise") as show:
+        result = train_identity(run, user_id, on_progress=show)
     _say(f"identity: {result.steps} steps, final loss {result.final_loss:.4f}")
     return result.to_json()
 
@@ -149,7 +146,7 @@ def _train_identity(run: Settings, user_id: str) -> dict:
 def _style(run: Settings, user_id: str, prompt: str, options: int):
     from stylist.looks.pipeline import style
 
-    with fraction_bar(wants_progress(), "looks") as show:
+    with progress_bars(wants_progress(), "looks") as show:
         look = style(run, user_id, prompt, options=options, seed=0, on_progress=show)
     _say(f"look {look.look_id}: {len(look.options)} options")
     for note in look.notes:
@@ -160,7 +157,7 @@ def _style(run: Settings, user_id: str, prompt: str, options: int):
 def _spin(run: Settings, image: Path, out: Path):
     from stylist.video.spin import make_spin
 
-    with fraction_bar(wants_progress(), "spin video") as show:
+    with progress_bars(wants_progress(), "spin video") as show:
         spin = make_spin(run, image, out, on_progress=show)
     _say(f"spin: {spin.frames} frames at {spin.fps} fps, {spin.mp4} and {spin.gif}")
     return spin

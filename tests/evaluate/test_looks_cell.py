@@ -6,10 +6,10 @@ import math
 
 from stylist.evaluate.ablation import load_config, run_grid
 from stylist.evaluate.looks_cell import LooksCells
-from stylist.identity.users import list_users
+from stylist.people.users import list_users
 from stylist.settings import Settings
-from tests.identity.conftest import good_photos  # noqa: F401  (four photos of one person)
 from tests.looks.conftest import PRODUCTS, crawl
+from tests.people.conftest import good_photos  # noqa: F401  (four photos of one person)
 
 GRID = """
 seeds = [0]

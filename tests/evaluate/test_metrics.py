@@ -123,7 +123,7 @@ def test_tiny_evaluation_models_embed_and_are_not_the_ranker():
 
 
 def test_identity_similarity_finds_the_face_and_counts_images_without_one():
-    from stylist.identity.photos import crop_face, find_faces
+    from stylist.people.photos import crop_face, find_faces
 
     astronaut = Image.fromarray(data.astronaut())
     face = crop_face(astronaut, find_faces(astronaut)[0], 112)  # as intake cuts the user's crops

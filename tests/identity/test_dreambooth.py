@@ -22,33 +22,24 @@ from safetensors.torch import load_file
 from stylist.errors import StylistError
 from stylist.identity.class_images import class_image_folder, class_images
 from stylist.identity.dreambooth import (
-    LORA_WEIGHTS,
-    TrainingProgress,
     add_trainable_weights,
     dreambooth_loss,
-    identity_folder,
-    load_identity,
     make_optimizer,
     min_snr_weights,
     train_identity,
-    training_folder,
     training_loss,
     training_target,
 )
 from stylist.identity.dreambooth_config import DreamBoothConfig, default_config
 from stylist.identity.identifier import IDENTIFIER_WEIGHTS, attach_identifiers, detach_identifiers
-from stylist.identity.train_data import (
-    class_training_images,
-    encode_prompts,
-    instance_images,
-    tokenize,
-    training_data,
-)
-from stylist.identity.users import User, add_user, delete_user, get_user
+from stylist.identity.train_data import class_training_images, encode_prompts, instance_images, tokenize, training_data
+from stylist.identity.weights import LORA_WEIGHTS, identity_folder, load_identity, training_folder
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import get_preset
+from stylist.people.users import User, add_user, delete_user, get_user
+from stylist.progress import Progress
 from stylist.settings import Settings
-from tests.identity.conftest import save, variant
+from tests.people.conftest import save, variant
 
 ADA_STEPS = 30
 
@@ -60,7 +51,7 @@ def settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="module")
 def ada(settings, good_photos) -> User:
-    return add_user(settings, "Ada", good_photos)
+    return add_user(settings, "Ada", good_photos, crop_size=64)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +62,7 @@ def bob(settings, tmp_path_factory) -> User:
         save(variant((0, 0, 512, 512), 1.0, (0.8, 0.9, 1.2)), folder / "1.png"),
         save(variant((60, 0, 460, 400), 1.3, (1.2, 1.0, 0.8), mirror=True), folder / "2.png"),
         save(variant((30, 20, 500, 490), 0.9, (1.0, 0.8, 1.0)), folder / "3.png"),
-    ])
+    ], crop_size=64)
 
 
 def tiny_config(**changes) -> DreamBoothConfig:
@@ -81,7 +72,7 @@ def tiny_config(**changes) -> DreamBoothConfig:
 @pytest.fixture(scope="module")
 def ada_run(settings, ada):
     """Ada trained for 30 steps with validation images at the end; returns the result and what was reported."""
-    reported: list[TrainingProgress] = []
+    reported: list[Progress] = []
     config = tiny_config(steps=ADA_STEPS, validation_every=ADA_STEPS)
     return train_identity(settings, ada.id, config, on_progress=reported.append), reported, config
 
@@ -90,7 +81,7 @@ def ada_run(settings, ada):
 def bob_run(settings, bob, ada_run):
     """Bob trained after Ada; returns the result, what was reported, and Ada's weights file as it was before."""
     ada_weights = (ada_run[0].weights / LORA_WEIGHTS).read_bytes()
-    reported: list[TrainingProgress] = []
+    reported: list[Progress] = []
     return train_identity(settings, bob.id, tiny_config(steps=4), on_progress=reported.append), reported, ada_weights
 
 
@@ -297,10 +288,13 @@ def test_progress_is_reported_for_class_images_and_every_step(ada_run):
     drawing = [progress for progress in reported if progress.stage == "class images"]
     training = [progress for progress in reported if progress.stage == "training"]
 
-    assert drawing and drawing[-1].step == drawing[-1].total == 4
-    assert [progress.step for progress in training] == list(range(1, ADA_STEPS + 1))
-    assert all(progress.total == ADA_STEPS and progress.steps_per_second > 0 for progress in training)
+    assert drawing and drawing[-1].done == drawing[-1].total == 4
+    assert [progress.done for progress in training] == list(range(1, ADA_STEPS + 1))
+    assert all(progress.total == ADA_STEPS and progress.rate > 0 for progress in training)
     assert [progress.loss for progress in training] == result.losses
+    # One fraction for the whole run: drawing the prior first, training after, ending at 1.
+    shares = [progress.share for progress in reported]
+    assert shares == sorted(shares) and shares[-1] == 1.0 and drawing[-1].share < training[0].share
 
 
 def test_class_images_are_drawn_once_and_reused(settings, ada_run, bob_run):
@@ -342,7 +336,7 @@ def test_the_saved_identity_reproduces_the_trainers_images_in_a_fresh_pipeline(s
 
     fresh = load_image_pipeline("tiny", "cpu", cached=False)
     base = generate(fresh, config)
-    load_identity(fresh, get_user(settings, ada.id), "tiny")
+    load_identity(fresh, get_user(settings, ada.id), get_preset("tiny"))
     assert np.array_equal(generate(fresh, config), trainer)
     assert np.abs(base.astype(int) - trainer).mean() > 5  # out of 255: the identity changes the picture
 
@@ -362,7 +356,7 @@ def test_the_saved_identity_reproduces_the_trainers_images_in_a_fresh_pipeline(s
 ])
 def test_full_unet_and_text_encoder_identities_reproduce_too(tmp_path, good_photos, preset, changes, files):
     settings = Settings(data_dir=tmp_path, preset=preset, device="cpu")
-    user = add_user(settings, "Ada", good_photos)
+    user = add_user(settings, "Ada", good_photos, crop_size=64)
     config = default_config(preset).with_overrides(steps=4, validation_every=4, **changes)
     result = train_identity(settings, user.id, config)
     assert sorted(path.name for path in result.weights.iterdir()) == files
@@ -370,7 +364,7 @@ def test_full_unet_and_text_encoder_identities_reproduce_too(tmp_path, good_phot
 
     fresh = load_image_pipeline(preset, "cpu", cached=False)
     base = generate(fresh, config)
-    load_identity(fresh, user, preset)
+    load_identity(fresh, user, get_preset(preset))
     assert np.array_equal(generate(fresh, config), trainer)
     assert np.abs(base.astype(int) - trainer).mean() > 2
 
@@ -389,18 +383,18 @@ def test_two_users_weights_stay_apart(settings, ada, bob, ada_run, bob_run):
 
 def test_one_pipeline_carries_one_persons_identity(settings, ada, bob, ada_run, bob_run):
     pipeline = load_image_pipeline("tiny", "cpu", cached=False)
-    load_identity(pipeline, ada, "tiny")
-    load_identity(pipeline, ada, "tiny")  # again: nothing changes
+    load_identity(pipeline, ada, get_preset("tiny"))
+    load_identity(pipeline, ada, get_preset("tiny"))  # again: nothing changes
     with pytest.raises(ValueError, match="already carries identity-"):
-        load_identity(pipeline, bob, "tiny")
+        load_identity(pipeline, bob, get_preset("tiny"))
 
 
 def test_a_user_deleted_during_training_gets_nothing_written_back(tmp_path, good_photos):
     settings = Settings(data_dir=tmp_path, preset="tiny", device="cpu")
-    user = add_user(settings, "Eve", good_photos)
+    user = add_user(settings, "Eve", good_photos, crop_size=64)
 
-    def delete_at_step_2(progress: TrainingProgress) -> None:
-        if progress.stage == "training" and progress.step == 2:
+    def delete_at_step_2(progress: Progress) -> None:
+        if progress.stage == "training" and progress.done == 2:
             delete_user(settings, user.id)
 
     with pytest.raises(StylistError, match="deleted during training"):
@@ -411,7 +405,7 @@ def test_a_user_deleted_during_training_gets_nothing_written_back(tmp_path, good
 
 def test_a_resumed_run_matches_an_uninterrupted_one_exactly(tmp_path, good_photos):
     settings = Settings(data_dir=tmp_path, preset="tiny", device="cpu")
-    user = add_user(settings, "Ada", good_photos)
+    user = add_user(settings, "Ada", good_photos, crop_size=64)
     config = tiny_config(steps=6, checkpoint_every=3)
     whole = train_identity(settings, user.id, config)
     whole_weights = load_file(whole.weights / LORA_WEIGHTS)
@@ -419,8 +413,8 @@ def test_a_resumed_run_matches_an_uninterrupted_one_exactly(tmp_path, good_photo
     class Killed(Exception):
         pass
 
-    def kill_after_step_3(progress: TrainingProgress) -> None:
-        if progress.stage == "training" and progress.step == 3:
+    def kill_after_step_3(progress: Progress) -> None:
+        if progress.stage == "training" and progress.done == 3:
             raise Killed
 
     with pytest.raises(Killed):
@@ -458,7 +452,7 @@ def stylist(data_dir: Path, *args: str, **environment: str) -> subprocess.Comple
 
 
 def test_the_command_trains_a_user_and_answers_in_json(settings, good_photos):
-    cy = add_user(settings, "Cy", good_photos)
+    cy = add_user(settings, "Cy", good_photos, crop_size=64)
     result = stylist(settings.data_dir, "user", "train", cy.id, "--steps", "2", "--rank", "2", "--identifier-lr",
                      "0.01", "--json")
 

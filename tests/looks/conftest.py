@@ -12,11 +12,11 @@ from PIL import Image
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct
 from stylist.catalog.store import CatalogStore
-from stylist.identity.users import add_user
 from stylist.looks.outfits import Candidate
+from stylist.people.users import add_user
 from stylist.settings import Settings
-from tests.identity.conftest import save, variant
 from tests.models.conftest import offline  # noqa: F401  (a machine without model weights)
+from tests.people.conftest import save, variant
 
 # (sku, designer, title, category, colour, price, RGB); the last two are the traps.
 PRODUCTS = [
@@ -125,4 +125,4 @@ def photos(tmp_path_factory):
 
 @pytest.fixture
 def user(catalog, photos):
-    return add_user(catalog.settings, "Ada", photos)
+    return add_user(catalog.settings, "Ada", photos, crop_size=64)

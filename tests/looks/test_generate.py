@@ -11,6 +11,8 @@ from stylist.grounding.fashion_clip import FashionClip
 from stylist.looks import generate as gen
 from stylist.looks.guidance import ClipGuidance, FashionClipPixels
 from stylist.looks.pipeline import style
+from stylist.looks.recipe import Recipe
+from stylist.models.presets import get_preset
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
 PROMPT = "a photo of a person, a red silk dress for a summer party"
@@ -22,14 +24,14 @@ def pixels(images) -> torch.Tensor:
 
 
 def test_clip_guidance_raises_the_clip_score_over_the_same_seeds(catalog, user):
-    models = gen.look_models(catalog.settings)
+    models = gen.look_models(get_preset("tiny"), "cpu")
     identity = gen.use_identity(models, user)
     guidance = ClipGuidance(FashionClipPixels(FashionClip.load(catalog.settings)), scale=0.5)
     outfits = [gen.OutfitPrompt(PROMPT, ())]
     seeds = [[1, 2, 3]]
 
     def draw(with_guidance):
-        found = gen.generate(models, identity, outfits, seeds, steps=2, guidance=with_guidance)
+        found = gen.generate(models, identity, outfits, seeds, Recipe(steps=2), guidance=with_guidance)
         images = [candidate.image for candidate in found[0]]
         with torch.no_grad():
             return images, guidance.scores(pixels(images), [PROMPT] * len(images))
@@ -45,20 +47,20 @@ def test_clip_guidance_raises_the_clip_score_over_the_same_seeds(catalog, user):
 
 
 def test_models_stay_loaded_between_looks(catalog, user):
-    options = {"options": 1, "candidates": 1, "steps": 1, "retriever": WordRetriever(), "scorer": MeanColourScorer()}
-    style(catalog.settings, user.id, "a coat", **options)
-    models = gen.look_models(catalog.settings)
+    options = {"options": 1, "retriever": WordRetriever(), "scorer": MeanColourScorer()}
+    style(catalog.settings, user.id, "a coat", recipe=Recipe(candidates=1, steps=1), **options)
+    models = gen.look_models(get_preset("tiny"), "cpu")
     pipeline = models.pipeline
-    style(catalog.settings, user.id, "a dress", fast=True, **options)
-    assert gen.look_models(catalog.settings) is models and models.pipeline is pipeline
+    style(catalog.settings, user.id, "a dress", recipe=Recipe(fast=True, candidates=1, steps=1), **options)
+    assert gen.look_models(get_preset("tiny"), "cpu") is models and models.pipeline is pipeline
     # Fast mode swapped the sampler for its call only.
     assert pipeline.scheduler is models.sampler
 
 
 def test_fast_mode_draws_one_candidate_with_a_few_step_sampler(catalog, user):
     seen = []
-    look = style(catalog.settings, user.id, "a coat", options=1, seed=3, fast=True, retriever=WordRetriever(),
-                 scorer=MeanColourScorer(), on_progress=lambda fraction, stage: seen.append((fraction, stage)))
+    look = style(catalog.settings, user.id, "a coat", options=1, seed=3, recipe=Recipe(fast=True), retriever=WordRetriever(),
+                 scorer=MeanColourScorer(), on_progress=lambda progress: seen.append((progress.fraction, progress.stage)))
     assert all(len(option.candidates) == 1 for option in look.options)
     assert look.settings["fast"] is True
     generate_steps = [fraction for fraction, stage in seen if stage == "generate"]

@@ -10,14 +10,16 @@ from PIL import Image
 
 from stylist.identity.dreambooth import train_identity
 from stylist.identity.dreambooth_config import default_config
-from stylist.identity.users import add_user
 from stylist.looks import generate as gen
 from stylist.looks.pipeline import style
+from stylist.looks.recipe import Recipe
+from stylist.models.presets import get_preset
+from stylist.people.users import add_user
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
 
 def look(catalog, user, seed=5):
-    made = style(catalog.settings, user.id, "a coat", options=1, candidates=1, steps=2, seed=seed,
+    made = style(catalog.settings, user.id, "a coat", options=1, recipe=Recipe(candidates=1, steps=2), seed=seed,
                  retriever=WordRetriever(), scorer=MeanColourScorer())
     return made, np.asarray(Image.open(made.options[0].image))
 
@@ -26,8 +28,8 @@ def test_a_trained_identity_replaces_the_face_adapter_and_users_do_not_mix(catal
     config = default_config("tiny").with_overrides(steps=2, prior_preservation=False, checkpoint_every=0,
                                                    validation_every=0)
     train_identity(catalog.settings, user.id, config)
-    other = add_user(catalog.settings, "Bob", photos)
-    models = gen.look_models(catalog.settings)
+    other = add_user(catalog.settings, "Bob", photos, crop_size=64)
+    models = gen.look_models(get_preset("tiny"), "cpu")
 
     bob_before, bob_image = look(catalog, other)
     assert bob_before.settings["identity"] == "face adapter" and models.identity is None
@@ -50,7 +52,7 @@ def test_a_fully_fine_tuned_unet_is_never_left_behind_for_the_next_user(catalog,
     config = default_config("tiny-sd").with_overrides(steps=2, prior_preservation=False, checkpoint_every=0,
                                                       validation_every=0)
     train_identity(settings, user.id, config)
-    other = add_user(settings, "Bob", photos)
+    other = add_user(settings, "Bob", photos, crop_size=64)
     tiny_sd = replace(catalog, settings=settings)
 
     _, bob_image = look(tiny_sd, other)

@@ -9,16 +9,17 @@ from PIL import Image
 from stylist.errors import StylistError
 from stylist.looks.pipeline import style
 from stylist.looks.rank import PROMPT_WEIGHT
-from stylist.looks.store import get_look
+from stylist.looks.recipe import Recipe
+from stylist.people.looks import get_look
 from tests.looks.conftest import GONE, PRODUCTS, SOLD_OUT, EmptyRetriever, MeanColourScorer, WordRetriever, crawl
 
 STEPS = 2
 
 
-def make(catalog, user, prompt="an autumn city look", user_id=None, **options):
-    options = {"options": 2, "candidates": 1, "seed": 7, "steps": STEPS, "retriever": WordRetriever(), "scorer": MeanColourScorer(),
-               **options}
-    return style(catalog.settings, user_id or user.id, prompt, **options)
+def make(catalog, user, prompt="an autumn city look", user_id=None, candidates=1, **options):
+    options = {"options": 2, "seed": 7, "retriever": WordRetriever(), "scorer": MeanColourScorer(), **options}
+    return style(catalog.settings, user_id or user.id, prompt, recipe=Recipe(candidates=candidates, steps=STEPS),
+                 **options)
 
 
 def test_a_look_end_to_end(catalog, user):

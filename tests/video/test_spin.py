@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from stylist.errors import StylistError
+from stylist.progress import Progress
 from stylist.settings import Settings
 from stylist.video import backends
 from stylist.video.spin import Spin, make_spin
@@ -20,9 +21,10 @@ def settings(tmp_path) -> Settings:
 
 
 def test_a_short_spin_on_tiny(settings, tmp_path, astronaut_png):
-    progress: list[float] = []
+    reported: list[Progress] = []
     spin = make_spin(settings, astronaut_png, tmp_path / "out" / "spin.mp4", seconds=1, fps=4,
-                     poses_out=tmp_path / "poses", on_progress=progress.append)
+                     poses_out=tmp_path / "poses", on_progress=reported.append)
+    progress = [each.fraction for each in reported]
 
     assert isinstance(spin, Spin) and spin.backend == "wan-vace"
     assert spin.mp4 == (tmp_path / "out" / "spin.mp4").resolve() and spin.gif == spin.mp4.with_suffix(".gif")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
-import sys
 import threading
-import types
+from functools import partial
 
 import pytest
 
@@ -15,12 +14,13 @@ from stylist.catalog.crawl import CrawlOptions, crawl_shops
 from stylist.catalog.demo_shop import DemoShop, serve
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.jobs import handlers
 from stylist.jobs.handlers import HANDLERS
-from stylist.jobs.queue import open_queue
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, open_queue
 from stylist.jobs.worker import Worker
 from stylist.settings import Settings
-from tests.identity.conftest import variant
 from tests.jobs import handlers as test_handlers
+from tests.people.conftest import variant
 from tests.web import fake_pipelines
 
 
@@ -69,18 +69,17 @@ def queue(settings):
     opened.close()
 
 
-@pytest.fixture
-def worker(settings, queue, monkeypatch):
-    """A worker thread running the real handlers, over quick stand-in pipelines (and training)."""
-    import stylist.video.spin
+# The real handlers over quick stand-in pipelines, through the handlers' own seam: the real pipelines load
+# torch and the whole model stack, seconds that API tests do not need (tests/jobs runs the real ones).
+STAND_INS = {**HANDLERS, **test_handlers.HANDLERS, TRAIN: fast_train,
+             LOOKS: partial(handlers.looks, make_look=fake_pipelines.style),
+             VIDEO: partial(handlers.video, make_spin=fake_pipelines.make_spin)}
 
-    # A module of its own rather than a patched attribute: importing the real pipeline loads torch and the
-    # whole model stack, seconds that API tests do not need.
-    pipeline = types.ModuleType("stylist.looks.pipeline")
-    pipeline.style = fake_pipelines.style
-    monkeypatch.setitem(sys.modules, "stylist.looks.pipeline", pipeline)
-    monkeypatch.setattr(stylist.video.spin, "make_spin", fake_pipelines.make_spin)
-    runner = Worker(settings, queue, {**HANDLERS, **test_handlers.HANDLERS, "train": fast_train}, name="test", lease=5, poll=0.02)
+
+@pytest.fixture
+def worker(settings, queue):
+    """A worker thread running the real handlers, over quick stand-in pipelines (and training)."""
+    runner = Worker(settings, queue, STAND_INS, name="test", lease=5, poll=0.02)
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
     yield runner

@@ -1,8 +1,8 @@
 """Quick stand-ins for the looks and video pipelines, so that API tests take seconds, not minutes.
 
 `style` and `make_spin` have the pipelines' interfaces and write real files: flat-colour option images
-with purchasable products, stored through the real looks store, and an H.264 MP4 with its GIF. API tests
-put them in place of the real pipelines; the browser test runs the real ones.
+with purchasable products listed as the real pipeline lists them, stored through the real look records, and
+an H.264 MP4 with its GIF. API tests hand them to the job handlers; the browser test runs the real ones.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
-from stylist.looks.store import Look, Option, save_look
+from stylist.people.looks import Look, Option, product_entry, save_look
+from stylist.progress import Progress
 from stylist.records import new_id, utc_now
 from stylist.video.spin import Spin
 
 
-def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, fast=False, on_progress=None):
+def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, recipe=None, on_progress=None):
     """A look in seconds: flat-colour option images, each with two purchasable products."""
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget)]
@@ -25,13 +26,11 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
     made, images = [], []
     for number in range(1, options + 1):
         if on_progress:
-            on_progress((number - 1) / options, f"option {number} of {options}")
+            on_progress(Progress("option", number - 1, options, fraction=(number - 1) / options))
         chosen = products[number - 1::options][:2] or products[:1]
         images.append(Image.new("RGB", (64, 64), (40 * number % 255, 120, 200)))
         made.append(Option(id=f"{look_id}-{number}", image=Path(), score=round(1.0 - number / 10, 3), seed=number,
-                           products=[{"id": p.id, "designer": p.designer, "title": p.title, "price": p.price,
-                                      "currency": p.currency, "url": p.url, "image": str(p.images[0])}
-                                     for p in chosen]))
+                           products=[product_entry(product) for product in chosen]))
     look = Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
                 created_at=utc_now(), notes=[])
     return save_look(settings, look, images)
@@ -51,7 +50,7 @@ def make_spin(settings, image, out, *, seconds=3, fps=8, backend=None, poses_out
         for number, frame in enumerate(frames):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             if on_progress:
-                on_progress((number + 1) / len(frames))
+                on_progress(Progress("spin", number + 1, len(frames)))
         container.mux(stream.encode())
     gif = out.with_suffix(".gif")
     Image.fromarray(frames[0]).save(gif, save_all=True, append_images=[Image.fromarray(f) for f in frames[1:]],

@@ -16,7 +16,7 @@ from stylist.errors import StylistError
 from stylist.jobs.queue import FINAL_STATES
 from stylist.web import media
 from tests.conftest import image_bytes, png_bomb
-from tests.identity.conftest import ASTRONAUT
+from tests.people.conftest import ASTRONAUT
 from tests.web.conftest import add_user, create, jpeg
 
 

@@ -19,7 +19,7 @@ from PIL import Image
 from stylist.catalog.store import CatalogStore
 from stylist.jobs.handlers import load_handlers
 from stylist.jobs.worker import Worker
-from tests.identity.conftest import ASTRONAUT
+from tests.people.conftest import ASTRONAUT
 from tests.web.conftest import create, jpeg
 
 CHROMIUM = os.environ.get("STYLIST_CHROMIUM", "/usr/bin/chromium")

@@ -14,7 +14,7 @@ from stylist.catalog.shops import ADAPTERS
 from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import shop_url
 from stylist.errors import StylistError
-from stylist.progress import progress_bar, wants_progress
+from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 
 
@@ -68,13 +68,7 @@ def _run_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_jso
     with open_store(settings) as store:
         images = ImageStore(settings.images_dir)
         for url, options in jobs:
-            with progress_bar(wants_progress(as_json), desc=url, unit="page") as bar:
-                def on_progress(done: int, known: int, products: int) -> None:
-                    bar.total = known
-                    bar.n = done
-                    bar.set_postfix(products=products, refresh=False)
-                    bar.refresh()
-
+            with progress_bars(wants_progress(as_json), url) as on_progress:
                 try:
                     report: CrawlReport = asyncio.run(crawl_shops([url], store, images, options, on_progress))[0]
                 except StylistError as exc:  # this shop cannot be crawled now; the others still can

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import fcntl
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from protego import Protego
 
 from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, Response, user_agent
 from stylist.catalog.images import ImageStore, StoredImage
-from stylist.catalog.models import Extraction, ExtractedProduct, Page
+from stylist.catalog.models import ExtractedProduct, Extraction, Page
 from stylist.catalog.render import Renderer
 from stylist.catalog.shops import detect_adapter, make_adapter
 from stylist.catalog.shops.base import Adapter
@@ -28,6 +28,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import canonical, host_of, in_scope, page_links, shop_url
 from stylist.errors import StylistError
 from stylist.imaging import ImageRejected, is_near_duplicate
+from stylist.progress import Progress, ProgressCallback, ignore
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json", "application/ld+json", "text/json")
@@ -97,9 +98,6 @@ class CrawlReport:
         return data
 
 
-ProgressCallback = Callable[[int, int, int], None]  # (pages done, pages known, products seen)
-
-
 def tolerated_failures(attempted: int) -> int:
     """How many pages may stay unanswered in a complete crawl: a few, never a large share."""
     return max(min(3, attempted // 4), attempted // 20)
@@ -120,7 +118,7 @@ class ShopCrawl:
         self.store = store
         self.images = images
         self.options = options
-        self.on_progress = on_progress or (lambda done, known, products: None)
+        self.on_progress = on_progress or ignore
         self.report = CrawlReport(shop=self.host, url=self.root_url)
         self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.seen_urls: set[str] = set()
@@ -272,7 +270,8 @@ class ShopCrawl:
                 await self._visit(url, kind)
             finally:
                 self.queue.task_done()
-                self.on_progress(self.report.pages, self.known, len(self.seen_skus))
+                self.on_progress(Progress("crawl", self.report.pages, self.known, unit="page",
+                                          details={"products": len(self.seen_skus)}))
 
     async def _visit(self, url: str, kind: str) -> None:
         limit = self.options.max_pages

@@ -29,7 +29,7 @@ evaluate.add_command(microworld)
 @click.pass_obj
 def preferences(settings: Settings, as_json: bool) -> None:
     """What people picked and rated (1–5) in the web app, and how often they agreed with the ranking."""
-    from stylist.web.accounts import summarise_preferences
+    from stylist.people.choices import summarise_preferences
 
     summary = summarise_preferences(settings)
     if as_json:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from stylist.errors import StylistError
 from stylist.evaluate.ablation import Cell
 from stylist.evaluate.metrics import (
     Costs,
@@ -27,7 +28,6 @@ from stylist.evaluate.metrics import (
     sface_embedder,
     subject_fidelity,
 )
-from stylist.errors import StylistError
 from stylist.settings import Settings
 
 # The CLIP-guidance scale of the "guidance" mode: strong enough to move a 30-step sample.
@@ -51,19 +51,20 @@ class LooksCells:
 
     def __call__(self, cell: Cell) -> dict[str, float]:
         from stylist.looks.pipeline import style
+        from stylist.looks.recipe import Recipe
 
         settings = Settings(self.data_dir, preset=cell.system.preset, device=self.device)
         user_id = self._personalised_user(settings, cell)
         costs = Costs()
         with costs.measure("look"):
-            look = style(settings, user_id, cell.prompt, options=self.options, seed=cell.seed, steps=self.steps,
-                         candidates=1 if cell.clip == "none" else None,
-                         clip_guidance=GUIDANCE_SCALE if cell.clip == "guidance" else 0.0)
+            recipe = Recipe(steps=self.steps, candidates=1 if cell.clip == "none" else None,
+                            clip_guidance=GUIDANCE_SCALE if cell.clip == "guidance" else 0.0)
+            look = style(settings, user_id, cell.prompt, options=self.options, seed=cell.seed, recipe=recipe)
         return self._measure(settings, cell, look, user_id, costs.stages["look"])
 
     def close(self) -> None:
         """Delete the users the grid made: their photos and weights were only needed to measure."""
-        from stylist.identity.users import delete_user
+        from stylist.people.users import delete_user
 
         for user_id in self.users.values():
             try:
@@ -73,7 +74,8 @@ class LooksCells:
         self.users_file.unlink(missing_ok=True)
 
     def _personalised_user(self, settings: Settings, cell: Cell) -> str:
-        from stylist.identity.users import add_user, get_user
+        from stylist.models.presets import get_preset
+        from stylist.people.users import add_user, get_user
 
         key = f"{cell.system.name}|{cell.user}|{cell.setting}={cell.value}"
         if key in self.users:
@@ -83,13 +85,13 @@ class LooksCells:
                 pass  # deleted since: personalise again
 
         photos = sorted(path for path in Path(cell.user).iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
-        user = add_user(settings, f"{Path(cell.user).name} · {cell.system.name}", photos)
+        preset = get_preset(settings.preset)
+        user = add_user(settings, f"{Path(cell.user).name} · {cell.system.name}", photos, crop_size=preset.resolution)
         if cell.system.identity != "face-adapter":
             from stylist.identity.dreambooth import train_identity
             from stylist.identity.dreambooth_config import default_config
-            from stylist.models.presets import get_preset
 
-            config = default_config(get_preset(settings.preset))
+            config = default_config(preset)
             config = replace(config, unet="full" if cell.system.identity == "dreambooth" else "lora")
             if self.train_steps:
                 config = replace(config, steps=self.train_steps)
@@ -102,7 +104,7 @@ class LooksCells:
         return user.id
 
     def _measure(self, settings: Settings, cell: Cell, look, user_id: str, cost: dict) -> dict[str, float]:
-        from stylist.identity.users import get_user
+        from stylist.people.users import get_user
 
         clip, dino = self._metric_models(settings.preset)
         images = [Image.open(option.image).convert("RGB") for option in look.options]

@@ -232,7 +232,7 @@ def identity_similarity(embed_faces: ImageEmbedder, generated: Sequence[Image.Im
     Faces are found with the same detector as photo intake and cut square; an image without a face counts
     in `faces_found` rather than as a zero similarity, so the two failures stay apart.
     """
-    from stylist.identity.photos import crop_face, find_faces
+    from stylist.people.photos import crop_face, find_faces
 
     crops = []
     for image in generated:

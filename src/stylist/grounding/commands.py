@@ -40,21 +40,15 @@ def train(settings: Settings, epochs, batch_size, learning_rate, adapter_learnin
     """Fine-tune the fashion CLIP on the purchasable catalog, then rebuild the product index."""
     from stylist.grounding.fashion_clip import FashionClip
     from stylist.grounding.index import rebuild_index
-    from stylist.grounding.train import TrainingProgress, default_config, train_clip
-    from stylist.progress import progress_bar, wants_progress
+    from stylist.grounding.train import default_config, train_clip
+    from stylist.progress import progress_bars, wants_progress
 
     config = default_config(settings.preset).with_overrides(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         adapter_learning_rate=adapter_learning_rate, unfreeze=unfreeze, loss="siglip" if siglip else None,
         patience=patience, held_out=held_out, seed=seed,
     )
-    with progress_bar(wants_progress(as_json), desc="training the CLIP", unit="step") as bar:
-        def show(progress: TrainingProgress) -> None:
-            bar.total = progress.total_steps
-            bar.update(progress.step - bar.n)
-            if progress.held_out_r5 is not None:
-                bar.set_postfix(loss=f"{progress.loss or 0:.3f}", held_out_r5=f"{progress.held_out_r5:.2f}")
-
+    with progress_bars(wants_progress(as_json), "the fashion CLIP") as show:
         result = train_clip(settings, config, resume=resume, on_progress=show)
     index = rebuild_index(settings, FashionClip.load(settings))
     if as_json:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from stylist.grounding.evaluate import Retrieval, retrieval
 from stylist.grounding.fashion_clip import ClipConfig, FashionClip, catalog_image, model_dir
 from stylist.models.device import resolve_device
 from stylist.models.presets import Preset, get_preset
+from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.settings import Settings
 
 MAX_LOGIT_SCALE = math.log(100)  # CLIP's clamp: a temperature below 0.01 makes the loss unstable
@@ -73,19 +73,6 @@ def default_config(preset: Preset | str) -> TrainConfig:
                        patience=3)
 
 
-@dataclass(frozen=True)
-class TrainingProgress:
-    epoch: int
-    epochs: int
-    step: int
-    total_steps: int
-    loss: float | None = None
-    held_out_r5: float | None = None  # set at the end of an epoch
-
-
-ProgressCallback = Callable[[TrainingProgress], None]
-
-
 @dataclass
 class TrainingResult:
     preset: str
@@ -118,7 +105,7 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
     config = config or default_config(preset)
     if config.loss not in ("clip", "siglip"):
         raise StylistError(f"unknown loss {config.loss!r}: choose clip or siglip")
-    report = on_progress or (lambda progress: None)
+    report = on_progress or ignore
     device = resolve_device(settings.device)
     folder = model_dir(settings)
     run = folder / "training"
@@ -194,8 +181,8 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
             with torch.no_grad():
                 model.logit_scale.clamp_(max=MAX_LOGIT_SCALE)
             state["losses"].append(loss.item())
-            report(TrainingProgress(epoch, config.epochs, (epoch - 1) * steps_per_epoch + step + 1, total_steps,
-                                    loss.item()))
+            report(Progress("training", (epoch - 1) * steps_per_epoch + step + 1, total_steps, loss=loss.item(),
+                            details={"epoch": epoch}))
         scores, key = score()
         state["epoch"] = epoch
         if key > tuple(state["best_key"]):
@@ -205,8 +192,10 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
         else:
             state["bad_epochs"] += 1
         _write_checkpoint(run, model, optimizer, scheduler, state, config, train)
-        report(TrainingProgress(epoch, config.epochs, epoch * steps_per_epoch, total_steps,
-                                state["losses"][-1] if state["losses"] else None, scores.r5))
+        # The epoch's end: its held-out score, which decides the best epoch and early stopping.
+        report(Progress("training", epoch * steps_per_epoch, total_steps,
+                        loss=state["losses"][-1] if state["losses"] else None,
+                        details={"epoch": epoch, "held_out_r5": round(scores.r5, 4)}))
 
     # Output: the best epoch, with what it was trained on; the checkpoints go.
     model.load_state_dict(load_file(str(run / "best.safetensors")))

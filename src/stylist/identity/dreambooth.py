@@ -1,4 +1,4 @@
-"""DreamBooth on one user's face: the trainer behind `stylist user train`, and `load_identity` to use what it made.
+"""DreamBooth on one user's face: the trainer behind `stylist user train` (weights.py saves and loads what it makes).
 
 SDXL learns a LoRA on the UNet's attention projections (and, when asked, on both text encoders); SD 1.x
 fine-tunes the whole UNet as the DreamBooth paper does, or a LoRA. Every step denoises the user's photos
@@ -22,12 +22,9 @@ the batch grows with the number of GPUs; only the first process writes weights a
 
 from __future__ import annotations
 
-import json
 import random
-import secrets
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -42,15 +39,12 @@ from diffusers import DDPMScheduler, DiffusionPipeline, SchedulerMixin
 from diffusers.models.attention_processor import AttnProcessor
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import cast_training_params, compute_snr, free_memory
-from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_peft
-from peft import LoraConfig, inject_adapter_in_model, set_peft_model_state_dict
-from peft.utils import get_peft_model_state_dict
-from safetensors.torch import load_file
+from peft import inject_adapter_in_model
 
 from stylist.errors import StylistError
 from stylist.identity.class_images import class_images
 from stylist.identity.dreambooth_config import DreamBoothConfig, default_config
-from stylist.identity.identifier import attach_identifiers, identifier_parameters, load_identifiers, save_identifiers
+from stylist.identity.identifier import attach_identifiers, identifier_parameters
 from stylist.identity.train_data import (
     Batch,
     Prompts,
@@ -60,38 +54,32 @@ from stylist.identity.train_data import (
     tokenize,
     training_data,
 )
-from stylist.identity.users import User, get_user, make_user_folder
+from stylist.identity.weights import (
+    TEXT_ENCODERS,
+    TEXT_LORA_TARGETS,
+    UNET_LORA_TARGETS,
+    identity_folder,
+    lora_config,
+    save_identity,
+    training_folder,
+)
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
-from stylist.models.presets import Preset, get_preset
+from stylist.models.presets import get_preset
+from stylist.people.users import User, get_user, make_user_folder
+from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import utc_now
 from stylist.settings import Settings
 
-# The attention projections of every UNet transformer block (self- and cross-attention), as diffusers'
-# train_dreambooth_lora_sdxl.py targets them, and the same projections in the CLIP text encoders.
-UNET_LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
-TEXT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
-TEXT_ENCODERS = ("text_encoder", "text_encoder_2")
 WEIGHT_DTYPES = {"no": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-LORA_WEIGHTS = "pytorch_lora_weights.safetensors"  # the file name `load_lora_weights` looks for
 # Settings that may differ between a checkpoint and the run resuming it: they change when and how things
 # are reported or how much memory a step takes, not what the weights become.
 RESUMABLE_CHANGES = {"steps", "checkpoint_every", "validation_every", "validation_images",
                      "validation_inference_steps", "gradient_checkpointing"}
 # The final loss is averaged over this many steps: one step's loss swings with its random timestep.
 FINAL_LOSS_STEPS = 10
-
-
-@dataclass(frozen=True)
-class TrainingProgress:
-    stage: str  # "class images" while the prior is drawn, then "training"
-    step: int
-    total: int
-    loss: float | None = None
-    steps_per_second: float | None = None
-
-
-ProgressCallback = Callable[[TrainingProgress], None]
+# Of a run's progress, the share spent drawing the class images (when the prior is drawn); training is the rest.
+CLASS_IMAGES_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -114,14 +102,6 @@ class Loss:
     total: torch.Tensor
     instance: torch.Tensor
     prior: torch.Tensor | None  # None without class rows in the batch
-
-
-def identity_folder(user: User, preset: Preset) -> Path:
-    return user.folder / "identity" / preset.name
-
-
-def training_folder(user: User, preset: Preset) -> Path:
-    return user.folder / "training" / preset.name
 
 
 def train_identity(
@@ -152,7 +132,7 @@ def train_identity(
     # Seeds python, numpy and torch alike on every process: peft draws the LoRA's first weights from torch's
     # global generator. Each process's batches come from its own generator, below.
     set_seed(config.seed)
-    report = on_progress if on_progress and main else (lambda progress: None)
+    report = on_progress if on_progress and main else ignore
 
     # Model: a private copy of the base model, its frozen weights in the precision they train in.
     pipeline = load_image_pipeline(preset, device, WEIGHT_DTYPES[precision], cached=False)
@@ -167,10 +147,13 @@ def train_identity(
 
     # Data: class images from the base model (cached on disk for every user), latents, prompts.
     class_files = []
+    drawing_share = CLASS_IMAGES_SHARE if config.prior_preservation else 0.0
     if config.prior_preservation:
+        def drawn(done: int, total: int) -> None:
+            report(Progress("class images", done, total, unit="image", fraction=drawing_share * done / max(total, 1)))
+
         with accelerator.main_process_first():
-            class_files = class_images(pipeline, preset, config, settings.data_dir,
-                                       lambda done, total: report(TrainingProgress("class images", done, total)))
+            class_files = class_images(pipeline, preset, config, settings.data_dir, drawn)
     data = training_data(pipeline, instance_images(user, config.resolution),
                          class_training_images(class_files, config.resolution), config.resolution,
                          config.cache_latents, sdxl, device)
@@ -246,8 +229,9 @@ def train_identity(
         if main and config.validation_every and (step % config.validation_every == 0 or step == config.steps):
             make_user_folder(user.folder, "training", preset.name, "validation")
             save_validation_images(pipeline, trained, validation_inputs, config, run / "validation", step, accelerator)
-        report(TrainingProgress("training", step, config.steps, losses[-1],
-                                (step - first_step) / (time.perf_counter() - loop_started)))
+        report(Progress("training", step, config.steps, loss=losses[-1],
+                        rate=(step - first_step) / (time.perf_counter() - loop_started),
+                        fraction=drawing_share + (1 - drawing_share) * step / config.steps))
 
     # Output.
     final_loss = float(np.mean(losses[-FINAL_LOSS_STEPS:]))
@@ -315,11 +299,6 @@ def add_trainable_weights(pipeline: DiffusionPipeline, config: DreamBoothConfig)
 
 def trainable_parameters(trained: dict[str, torch.nn.Module]) -> list[torch.nn.Parameter]:
     return [parameter for module in trained.values() for parameter in module.parameters() if parameter.requires_grad]
-
-
-def lora_config(rank: int, targets: list[str]) -> LoraConfig:
-    # Alpha equal to the rank applies the LoRA at scale 1; B starts at zero, so training starts from the base model.
-    return LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=targets)
 
 
 def enable_gradient_checkpointing(trained: dict[str, torch.nn.Module]) -> None:
@@ -496,88 +475,3 @@ def load_checkpoint(folder: Path, config: DreamBoothConfig, trained: dict[str, t
         torch.cuda.set_rng_state_all(rng["cuda"])
     generator.set_state(rng["generator"])
     return state["step"], state["losses"]
-
-
-def save_identity(pipeline: DiffusionPipeline, trained: dict[str, torch.nn.Module], config: DreamBoothConfig,
-                  record: dict[str, Any], folder: Path) -> None:
-    """Write the trained weights and identity.json, replacing the user's previous identity for the preset whole.
-
-    LoRA weights go through the pipeline class's `save_lora_weights`, converted to diffusers' key names as
-    diffusers' own training scripts do, so `pipeline.load_lora_weights(folder)` reads them as it reads any
-    published LoRA. A fully fine-tuned UNet is saved as a diffusers model folder in safetensors.
-    """
-    staging = folder.with_name(f".{folder.name}-{secrets.token_hex(4)}")
-    staging.mkdir()  # not its parents: a deleted user's folder must not come back
-    lora_layers = {}
-    for name, module in trained.items():
-        if name == "unet" and config.unet == "full":
-            module.save_pretrained(staging / "unet")
-        elif name == "unet" or config.train_text_encoder:  # an encoder may train only its identifier vector
-            lora_layers[f"{name}_lora_layers"] = convert_state_dict_to_diffusers(get_peft_model_state_dict(module))
-            # The LoRA's rank and alpha, so that it loads at the scale it was trained at.
-            lora_layers[f"{name}_lora_adapter_metadata"] = module.peft_config["default"].to_dict()
-    if lora_layers:
-        type(pipeline).save_lora_weights(staging, weight_name=LORA_WEIGHTS, **lora_layers)
-    record = {**record, "lora_weights": LORA_WEIGHTS if lora_layers else None,
-              "identifier_weights": save_identifiers(pipeline, staging)}
-    (staging / "identity.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    # The old identity is renamed away and the new one renamed in: readers see one or the other, whole.
-    old = folder.with_name(f".{folder.name}-old-{secrets.token_hex(4)}")
-    if folder.exists():
-        folder.rename(old)
-    staging.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def load_identity(pipeline: DiffusionPipeline, user: User, preset: Preset | str) -> None:
-    """Apply what `train_identity` made for `user` and `preset` to `pipeline`, a fresh copy of the preset's model.
-
-    LoRA weights become an adapter named after the user (loading it again is a no-op). A fine-tuned UNet
-    overwrites the pipeline's UNet weights, so the pipeline must not be shared
-    (`load_image_pipeline(..., cached=False)`). A pipeline carries one person: loading a second person's
-    identity raises. Load the identity before attaching a face adapter, which changes the UNet's attention.
-    """
-    preset = get_preset(preset) if isinstance(preset, str) else preset
-    folder = identity_folder(user, preset)
-    try:
-        record = json.loads((folder / "identity.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StylistError(f"user {user.id} has no identity trained for the {preset.name} preset: run "
-                           f"`stylist --preset {preset.name} user train {user.id}`") from None
-    adapter = f"identity-{user.id}"
-    loaded = {name for names in pipeline.get_list_adapters().values() for name in names}
-    if adapter in loaded:
-        return  # loaded before, and the only identity this pipeline carries (see below)
-    others = sorted(name for name in loaded if name.startswith("identity-"))
-    if others or getattr(pipeline, "_stylist_full_identity", None):
-        # Adapters stay loaded side by side and a fine-tuned UNet cannot be taken back out, so a second
-        # person's identity would mix with the first: every person gets a pipeline of their own.
-        raise ValueError(f"this pipeline already carries {(others or [pipeline._stylist_full_identity])[0]}; "
-                         "load each user's identity into a fresh pipeline")
-    if record["unet"] == "full":
-        if getattr(pipeline, "_stylist_full_identity", None) == adapter:
-            return
-        try:
-            unet_weights = load_file(folder / "unet" / "diffusion_pytorch_model.safetensors", device=str(pipeline.device))
-        except FileNotFoundError:
-            raise StylistError(f"the identity of user {user.id} in {folder} is incomplete: train it again") from None
-        pipeline.unet.load_state_dict(unet_weights)  # strict: every UNet weight must be in the file
-        pipeline._stylist_full_identity = adapter
-    if record.get("identifier_weights"):  # identities trained before pivotal tuning have no such entry
-        load_identifiers(pipeline, folder / record["identifier_weights"], record["config"]["identifier"])
-    if not record["lora_weights"]:
-        return
-    weights = load_file(folder / record["lora_weights"])
-    text_lora = lora_config(record["config"]["rank"], TEXT_LORA_TARGETS)
-    for name in TEXT_ENCODERS:
-        prefix = f"{name}."
-        encoder_weights = {key.removeprefix(prefix): value for key, value in weights.items() if key.startswith(prefix)}
-        if encoder_weights:
-            # Through peft itself, as diffusers' training scripts restore text-encoder LoRA: the pipeline's
-            # `load_lora_weights` goes through transformers, which refuses peft < 0.22 (unreleased).
-            encoder = getattr(pipeline, name)
-            inject_adapter_in_model(text_lora, encoder, adapter_name=adapter)
-            set_peft_model_state_dict(encoder, convert_state_dict_to_peft(encoder_weights), adapter_name=adapter)
-    unet_weights = {key: value for key, value in weights.items() if key.startswith("unet.")}
-    if unet_weights:
-        pipeline.load_lora_weights(unet_weights, adapter_name=adapter)

@@ -15,8 +15,8 @@ import torch
 from diffusers import AutoencoderKL, DiffusionPipeline
 from PIL import Image
 
-from stylist.identity.photos import crop_box
-from stylist.identity.users import User, face_crops
+from stylist.people.photos import crop_box
+from stylist.people.users import User, face_crops
 
 # Images per VAE call while caching: 200 class images at 1024×1024 in one call would not fit a GPU.
 ENCODE_BATCH = 4

@@ -3,13 +3,16 @@
 The pipelines are imported inside the handlers, so only the worker ever loads torch; a worker keeps them
 (and the models they cache) loaded from one job to the next. Results hold paths relative to the data
 dir, never absolute ones, and the web app turns them into signed URLs.
+
+`looks` and `video` take the pipeline they call as a keyword (`make_look`, `make_spin`), None meaning the
+real one: tests put a quick stand-in in the worker's handler table with functools.partial.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,39 +21,33 @@ from stylist.jobs.worker import Handler, JobContext
 
 # Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
 EXTRA_HANDLERS_ENV = "STYLIST_JOB_HANDLERS"
-# Training reports drawing class images, then its steps; drawing is the shorter part.
-CLASS_IMAGES_SHARE = 0.2
 
 
 def train(ctx: JobContext) -> dict[str, Any]:
-    from stylist.identity.dreambooth import TrainingProgress, train_identity
+    from stylist.identity.dreambooth import train_identity
     from stylist.identity.dreambooth_config import default_config
 
     config = default_config(ctx.settings.preset).with_overrides(steps=ctx.job.params.get("steps"))
-
-    def on_progress(progress: TrainingProgress) -> None:
-        done = progress.step / max(progress.total, 1)
-        share = (CLASS_IMAGES_SHARE * done if progress.stage == "class images"
-                 else CLASS_IMAGES_SHARE + (1 - CLASS_IMAGES_SHARE) * done)
-        ctx.progress(share, f"{progress.stage}: {progress.step} of {progress.total}")
-
-    result = train_identity(ctx.settings, ctx.job.user_id, config, on_progress=on_progress)
+    result = train_identity(ctx.settings, ctx.job.user_id, config, on_progress=ctx.on_progress)
     return {"preset": result.preset, "steps": result.steps, "final_loss": result.final_loss, "seconds": result.seconds}
 
 
-def looks(ctx: JobContext) -> dict[str, Any]:
-    from stylist.looks.pipeline import style
+def looks(ctx: JobContext, *, make_look: Callable[..., Any] | None = None) -> dict[str, Any]:
+    if make_look is None:
+        from stylist.looks.pipeline import style as make_look
 
     params = ctx.job.params
-    look = style(ctx.settings, ctx.job.user_id, params["prompt"], options=params["options"], budget=params.get("budget"),
-                 seed=params.get("seed"), on_progress=ctx.progress)
+    look = make_look(ctx.settings, ctx.job.user_id, params["prompt"], options=params["options"],
+                     budget=params.get("budget"), seed=params.get("seed"), on_progress=ctx.on_progress)
     return {"look_id": look.look_id}
 
 
-def video(ctx: JobContext) -> dict[str, Any]:
-    from stylist.identity.users import get_user
-    from stylist.looks.store import find_option
-    from stylist.video.spin import make_spin
+def video(ctx: JobContext, *, make_spin: Callable[..., Any] | None = None) -> dict[str, Any]:
+    from stylist.people.looks import find_option
+    from stylist.people.users import get_user
+
+    if make_spin is None:
+        from stylist.video.spin import make_spin
 
     params = ctx.job.params
     _, option = find_option(ctx.settings, ctx.job.user_id, params["option_id"])
@@ -60,7 +57,7 @@ def video(ctx: JobContext) -> dict[str, Any]:
     folder = videos / ctx.job.id
     folder.mkdir(exist_ok=True)
     spin = make_spin(ctx.settings, Path(option.image), folder / "spin.mp4", seconds=params["seconds"],
-                     fps=params["fps"], on_progress=lambda fraction: ctx.progress(fraction, "making the spin"))
+                     fps=params["fps"], on_progress=ctx.on_progress)
     return {"video": _relative(ctx, spin.mp4), "gif": _relative(ctx, spin.gif), "seconds": spin.seconds,
             "fps": spin.fps, "frames": spin.frames, "backend": spin.backend}
 

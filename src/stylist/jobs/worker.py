@@ -19,6 +19,7 @@ from typing import Any
 
 from stylist.errors import StylistError
 from stylist.jobs.queue import CANCELED, DEFAULT_LEASE_SECONDS, FAILED, SUCCEEDED, Job, JobLost, JobQueue
+from stylist.progress import Progress
 from stylist.settings import Settings
 
 log = logging.getLogger("stylist.worker")
@@ -39,6 +40,11 @@ class JobContext:
     settings: Settings
     job: Job
     progress: Callable[[float, str], None]
+
+    def on_progress(self, progress: Progress) -> None:
+        """The `on_progress` to hand a pipeline: its Progress becomes the job's fraction and message."""
+        if progress.share is not None:
+            self.progress(progress.share, progress.message)
 
 
 Handler = Callable[[JobContext], dict[str, Any]]

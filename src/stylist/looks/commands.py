@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from stylist.limits import MAX_OPTIONS
+from stylist.looks.recipe import Recipe
 from stylist.settings import Settings
 
 
@@ -35,18 +36,21 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
           out_dir: str | None, as_json: bool, fast: bool, candidates: int | None, steps: int | None,
           clip_guidance: float, product_scale: float | None, face_scale: float | None) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
-    from stylist.identity.users import get_user
+    from stylist.people.users import get_user
 
     # Before torch is imported: an unknown user is answered at once.
     get_user(settings, user_id)
 
-    from stylist.looks.pipeline import style as make_look
-    from stylist.progress import fraction_bar, wants_progress
+    recipe = Recipe(fast=fast, candidates=candidates, steps=steps, clip_guidance=clip_guidance,
+                    **{name: value for name, value in (("product_scale", product_scale), ("face_scale", face_scale))
+                       if value is not None})
 
-    with fraction_bar(wants_progress(as_json), "style") as show:
+    from stylist.looks.pipeline import style as make_look
+    from stylist.progress import progress_bars, wants_progress
+
+    with progress_bars(wants_progress(as_json), "style") as show:
         look = make_look(settings, user_id, prompt, options=options, budget=budget, seed=seed,
-                         out=Path(out_dir) if out_dir else None, fast=fast, on_progress=show, candidates=candidates,
-                         steps=steps, clip_guidance=clip_guidance, product_scale=product_scale, face_scale=face_scale)
+                         out=Path(out_dir) if out_dir else None, recipe=recipe, on_progress=show)
     if as_json:
         click.echo(json.dumps(look.to_json(), ensure_ascii=False))
         return

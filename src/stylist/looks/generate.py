@@ -23,20 +23,17 @@ from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler, LCMSchedul
 from PIL import Image
 
 from stylist.catalog.store import StoredProduct
-from stylist.identity.dreambooth import identity_folder, load_identity
 from stylist.identity.identifier import detach_identifiers
-from stylist.identity.users import User
+from stylist.identity.weights import identity_folder, load_identity
 from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
 from stylist.looks.guidance import ClipGuidance
+from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.face_adapter import DEFAULT_SCALE, attach_ip_adapters
+from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import Weights, load_image_pipeline, model_folder
-from stylist.models.presets import Preset, get_preset
-from stylist.settings import Settings
+from stylist.models.presets import Preset
+from stylist.people.users import User
 
-# How strongly the product board steers the picture. The "plus" adapter at 0.5 keeps colours and shapes of
-# the garments while the text still decides pose and scene; higher pastes the board's layout in.
-DEFAULT_PRODUCT_SCALE = 0.5
 DEFAULT_STEPS = 30
 DEFAULT_GUIDANCE = 5.0
 # The fast first look: LCM-LoRA's recipe (4 steps, no classifier-free guidance) where the preset has one,
@@ -87,10 +84,10 @@ _MODELS: dict[tuple, LookModels] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def look_models(settings: Settings) -> LookModels:
-    """The process's looks models for the settings' preset and device, built on first use."""
-    device = resolve_device(settings.device)
-    key = (settings.preset, str(device), default_dtype(device))
+def look_models(preset: Preset, device: str) -> LookModels:
+    """The process's looks models for `preset` on `device` ("auto", "cpu", "cuda"), built on first use."""
+    resolved = resolve_device(device)
+    key = (preset, str(resolved), default_dtype(resolved))
     with _MODELS_LOCK:
         if key not in _MODELS:
             _MODELS[key] = _build(key)
@@ -98,8 +95,7 @@ def look_models(settings: Settings) -> LookModels:
 
 
 def _build(key: tuple) -> LookModels:
-    preset_name, device, dtype = key
-    preset = get_preset(preset_name)
+    preset, device, dtype = key
     # A private copy: adapters and LoRA change the UNet, which other users of the cached pipeline must not see.
     pipeline = load_image_pipeline(preset, device, dtype, cached=False)
     attach_ip_adapters(pipeline, preset, [preset.face_adapter, preset.product_adapter])
@@ -189,13 +185,9 @@ def generate(
     identity: Identity,
     outfits: Sequence[OutfitPrompt],
     seeds: Sequence[Sequence[int]],
+    recipe: Recipe = Recipe(),
     *,
-    steps: int | None = None,
-    fast: bool = False,
-    face_scale: float = DEFAULT_SCALE,
-    product_scale: float = DEFAULT_PRODUCT_SCALE,
     guidance: ClipGuidance | None = None,
-    guidance_scale: float | None = None,
     batch_size: int = 8,
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[list[Candidate]]:
@@ -203,17 +195,17 @@ def generate(
 
     Every candidate's noise comes from a CPU generator of its own seed, so a seed gives the same image
     whichever batch it is drawn in and on every device. `on_step(done, total)` reports denoising steps.
-    `steps` and `guidance_scale` (classifier-free) default to the normal or the fast recipe.
+    The recipe's steps and classifier-free guidance default to the normal or the fast sampler's.
     """
     rows = [(index, seed) for index, outfit_seeds in enumerate(seeds) for seed in outfit_seeds]
     with models.lock:
-        recipe = use_sampler(models, fast)
-        steps = steps or recipe["steps"]
-        guidance_scale = recipe["guidance"] if guidance_scale is None else guidance_scale
+        sampler = use_sampler(models, recipe.fast)
+        steps = recipe.steps or sampler["steps"]
+        guidance_scale = sampler["guidance"] if recipe.guidance_scale is None else recipe.guidance_scale
         pipeline = models.pipeline
         do_cfg = guidance_scale > 1 and getattr(pipeline.unet.config, "time_cond_proj_dim", None) is None
-        pipeline.set_ip_adapter_scale([0.0 if identity.trained else face_scale,
-                                       product_scale if any(outfit.products for outfit in outfits) else 0.0])
+        pipeline.set_ip_adapter_scale([0.0 if identity.trained else recipe.face_scale,
+                                       recipe.product_scale if any(outfit.products for outfit in outfits) else 0.0])
         embeds = [_image_embeds(pipeline, identity.face, outfit.products, do_cfg) for outfit in outfits]
         images: list[Image.Image] = []
         batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]

@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from stylist.errors import StylistError
-from stylist.identity.users import get_user
 from stylist.limits import MAX_OPTIONS
 from stylist.looks.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits
 from stylist.looks.rank import Scorer, best_candidate
+from stylist.looks.recipe import Recipe
 from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
-from stylist.looks.store import Look, Option, copy_images, save_look
+from stylist.models.presets import get_preset
+from stylist.people.looks import Look, Option, copy_images, product_entry, save_look
+from stylist.people.users import get_user
+from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import new_id, utc_now
 from stylist.settings import Settings
 
-DEFAULT_CANDIDATES = 2  # per outfit; the fast first look draws one
 # Products retrieved per option: enough for each option to find fresh products in every slot.
 RETRIEVED_PER_OPTION = 12
 # Fractions of the progress bar each stage ends at; generation takes nearly all the time.
@@ -42,13 +43,8 @@ def style(
     budget: float | None = None,
     seed: int | None = None,
     out: Path | None = None,
-    fast: bool = False,
-    on_progress: Callable[[float, str], None] | None = None,
-    candidates: int | None = None,
-    steps: int | None = None,
-    clip_guidance: float = 0.0,
-    product_scale: float | None = None,
-    face_scale: float | None = None,
+    recipe: Recipe = Recipe(),
+    on_progress: ProgressCallback | None = None,
     retriever: Retriever | None = None,
     scorer: Scorer | None = None,
     pixel_scorer: PixelScorer | None = None,
@@ -56,13 +52,14 @@ def style(
     """Make, store and return a look of `options` options for `user_id` as `prompt` describes.
 
     `budget` (or a phrase in the prompt such as "under €300") caps each option's total price. `seed` makes
-    the look reproducible: the same seed, catalog and models give the same look. `fast` is the instant
-    first look (LCM-LoRA or a few-step sampler, one candidate per option). `clip_guidance` > 0 steers
-    sampling with the fashion CLIP's gradient (see guidance.py). Unknown users raise StylistError.
+    the look reproducible: the same seed, catalog and models give the same look. `recipe` says how the
+    pictures are drawn (steps, candidates, adapter scales, CLIP guidance, the fast first look; see
+    recipe.py). Unknown users raise StylistError.
     """
     from stylist.looks import generate as gen
 
-    report = on_progress or (lambda fraction, message: None)
+    preset = get_preset(settings.preset)  # resolved once for the whole look
+    report = on_progress or ignore
     timings: dict[str, float] = {}
     started = clock = time.perf_counter()
 
@@ -71,7 +68,7 @@ def style(
         now = time.perf_counter()
         timings[stage] = round(now - clock, 4)
         clock = now
-        report(_PROGRESS[stage], stage)
+        report(Progress(stage, 0, None, fraction=_PROGRESS[stage]))
 
     user = get_user(settings, user_id)
     scene = prompt.strip()
@@ -81,9 +78,7 @@ def style(
         raise StylistError(f"a look has 1 to {MAX_OPTIONS} options, not {options}")
     if budget is not None and budget <= 0:
         raise StylistError(f"the budget must be a positive amount, not {budget:g}")
-    candidates = candidates or (1 if fast else DEFAULT_CANDIDATES)
-    if candidates < 1 or (steps is not None and steps < 1):
-        raise StylistError("candidates and steps must be at least 1")
+    candidates = recipe.candidates_per_option
     stated, scene = parse_budget(scene)
     scene = scene or prompt.strip()
     cap = Budget(budget, stated.currency if stated else None) if budget is not None else stated
@@ -114,20 +109,18 @@ def style(
     seeds = [[int(each) for each in drawn_seeds[number * candidates:(number + 1) * candidates]]
              for number in range(options)]
     guidance = None
-    if clip_guidance > 0:
-        guidance = ClipGuidance(pixel_scorer or _default_pixel_scorer(settings), clip_guidance)
-    models = gen.look_models(settings)
+    if recipe.clip_guidance > 0:
+        guidance = ClipGuidance(pixel_scorer or _default_pixel_scorer(settings), recipe.clip_guidance)
+    models = gen.look_models(preset, settings.device)
     with models.lock:
         identity = gen.use_identity(models, user)
         lap("load")
         texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products)
                  for outfit in plan]
         drawn = gen.generate(
-            models, identity, texts, seeds, steps=steps, fast=fast, guidance=guidance,
-            face_scale=gen.DEFAULT_SCALE if face_scale is None else face_scale,
-            product_scale=gen.DEFAULT_PRODUCT_SCALE if product_scale is None else product_scale,
+            models, identity, texts, seeds, recipe, guidance=guidance,
             on_step=lambda done, total: report(
-                _PROGRESS["load"] + (_PROGRESS["generate"] - _PROGRESS["load"]) * done / total, "generate"),
+                Progress("generate", done, total, fraction=_between("load", "generate", done / total))),
         )
     lap("generate")
 
@@ -148,7 +141,7 @@ def style(
     for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1):
         chosen.append(Option(
             id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6), seed=option[ranked.index].seed,
-            products=[_product(product) for product in outfit.products if product.id in available],
+            products=[product_entry(product) for product in outfit.products if product.id in available],
             candidates=[{"seed": each.seed, "score": round(score, 6)}
                         for each, score in zip(option, ranked.scores, strict=True)],
         ))
@@ -156,8 +149,7 @@ def style(
         look_id=look_id, user_id=user.id, prompt=prompt, options=chosen, timings=timings, notes=notes,
         created_at=utc_now(),
         settings={"preset": settings.preset, "budget": cap.amount if cap else None,
-                  "currency": cap.currency if cap else None, "seed": base_seed, "candidates": candidates,
-                  "steps": steps, "fast": fast, "clip_guidance": clip_guidance,
+                  "currency": cap.currency if cap else None, "seed": base_seed, **recipe.to_json(),
                   "identity": "dreambooth" if identity.trained else "face adapter"},
     )
     lap("look")
@@ -166,6 +158,11 @@ def style(
     if out is not None:
         copy_images(look, Path(out))
     return look
+
+
+def _between(start: str, end: str, share: float) -> float:
+    """The run's fraction `share` of the way from the end of stage `start` to the end of stage `end`."""
+    return _PROGRESS[start] + (_PROGRESS[end] - _PROGRESS[start]) * share
 
 
 def _generation_prompt(subject: str, scene: str, outfit: Outfit) -> str:
@@ -181,11 +178,6 @@ def _describe(product) -> str:
     if product.color and product.color.lower() not in words.lower():
         words = f"{words} in {product.color.lower()}"
     return words
-
-
-def _product(product) -> dict:
-    return {"id": product.id, "designer": product.designer, "title": product.title, "price": product.price,
-            "currency": product.currency, "url": product.url, "image": str(product.images[0])}
 
 
 def _money(budget: Budget) -> str:

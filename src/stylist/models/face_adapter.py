@@ -19,12 +19,8 @@ from transformers import CLIPVisionModelWithProjection
 
 from stylist.errors import StylistError
 from stylist.models.loading import Weights, load_component, model_folder
-from stylist.models.presets import FaceAdapter, Preset
+from stylist.models.presets import FACE_ADAPTER_SCALE, FaceAdapter, Preset
 from stylist.models.tiny import write_face_adapter
-
-# How strongly the face steers the image against the text. IP-Adapter's and diffusers' examples use 0.5-0.6
-# when a prompt should still decide clothes and scene; higher copies the reference photo's framing and light.
-DEFAULT_SCALE = 0.6
 
 
 def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
@@ -94,7 +90,7 @@ def instant_look(
     face_image: Image.Image,
     prompt: str,
     *,
-    scale: float = DEFAULT_SCALE,
+    scale: float = FACE_ADAPTER_SCALE,
     seed: int = 0,
     steps: int = 30,
 ) -> Image.Image:

@@ -22,6 +22,11 @@ from dataclasses import dataclass
 from stylist.errors import StylistError
 from stylist.settings import PRESETS as PUBLIC_PRESETS
 
+# How strongly the face adapter steers the image against the text. IP-Adapter's and diffusers' examples use
+# 0.5-0.6 when a prompt should still decide clothes and scene; higher copies the reference photo's framing
+# and light.
+FACE_ADAPTER_SCALE = 0.6
+
 
 @dataclass(frozen=True)
 class FaceAdapter:

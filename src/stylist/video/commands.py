@@ -54,11 +54,11 @@ def video() -> None:
 def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, poses_out: str | None,
          backend: str | None, seed: int, adapter: str | None, as_json: bool) -> None:
     """Make a spin of the person in IMAGE: OUT (H.264 MP4) and OUT with .gif."""
-    from stylist.progress import fraction_bar, wants_progress
+    from stylist.progress import progress_bars, wants_progress
     from stylist.video.spin import make_spin
 
     start = time.perf_counter()
-    with fraction_bar(wants_progress(as_json), "spin") as show:
+    with progress_bars(wants_progress(as_json), "spin") as show:
         made = make_spin(settings, Path(image), Path(out), seconds=seconds, fps=fps, backend=backend,
                          poses_out=Path(poses_out) if poses_out else None, seed=seed, on_progress=show,
                          adapter=Path(adapter) if adapter else None)
@@ -89,7 +89,7 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
     """Fine-tune the video model's attention (LoRA) on the video–text pairs in DATA_DIR (metadata.jsonl)."""
     from dataclasses import replace
 
-    from stylist.progress import progress_bar, wants_progress
+    from stylist.progress import progress_bars, wants_progress
     from stylist.video.pairs import read_pairs
 
     read_pairs(Path(data_dir))  # a folder without pairs is answered before torch is imported
@@ -99,11 +99,7 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
     config = default_config(settings)
     changes = {"steps": steps, "rank": rank, "learning_rate": learning_rate, "frames": frames}
     config = replace(config, seed=seed, **{key: value for key, value in changes.items() if value is not None})
-    with progress_bar(wants_progress(as_json), "fine-tune", "step", total=config.steps) as bar:
-        def show(step: int, total: int, loss: float) -> None:
-            bar.update(step - bar.n)
-            bar.set_postfix(loss=f"{loss:.4f}")
-
+    with progress_bars(wants_progress(as_json), "video finetune") as show:
         result = run(settings, Path(data_dir), backend=backend, config=config, out=Path(out) if out else None,
                      on_progress=show)
     if as_json:

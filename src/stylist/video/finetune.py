@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from diffusers import DDPMScheduler
 from PIL import Image, ImageOps
 
 from stylist.errors import StylistError
+from stylist.progress import Progress, ProgressCallback
 from stylist.settings import Settings
 from stylist.video import adapters, backend_name
 from stylist.video.backends import VideoBackend, load_backend
@@ -80,8 +80,8 @@ def default_config(settings: Settings) -> FinetuneConfig:
 
 
 def finetune(settings: Settings, data_dir: Path, *, backend: str | None = None, config: FinetuneConfig | None = None,
-             out: Path | None = None, on_progress: Callable[[int, int, float], None] | None = None) -> FinetuneResult:
-    """Train the adapter on the pairs in `data_dir` and save it; `on_progress(step, steps, loss)` after each step."""
+             out: Path | None = None, on_progress: ProgressCallback | None = None) -> FinetuneResult:
+    """Train the adapter on the pairs in `data_dir` and save it, reporting each step's loss to `on_progress`."""
     name = backend_name(settings, backend)
     config = config or default_config(settings)
     pairs = read_pairs(Path(data_dir))
@@ -146,7 +146,7 @@ class Trainer:
         eval_generator = torch.Generator("cpu").manual_seed(config.seed + 1)
         self.eval_draws = [self._draw(eval_generator) for _ in range(config.eval_draws)]
 
-    def train(self, on_progress: Callable[[int, int, float], None] | None) -> None:
+    def train(self, on_progress: ProgressCallback | None) -> None:
         model = self.backend.model
         model.train()
         if self.device.type == "cuda":
@@ -161,7 +161,7 @@ class Trainer:
             if not math.isfinite(loss.item()):
                 raise RuntimeError(f"the fine-tune's loss became {loss.item()} at step {step}")
             if on_progress is not None:
-                on_progress(step, self.config.steps, loss.item())
+                on_progress(Progress("training", step, self.config.steps, loss=loss.item()))
         model.eval()
 
     @torch.no_grad()

@@ -140,7 +140,7 @@ def fit_to_person(image: Image.Image, frame: tuple[int, int]) -> Placement:
     The largest face sets the scale and where the head is; without one the person is assumed centred and
     standing in the frame.
     """
-    from stylist.identity.photos import find_faces  # OpenCV only when a spin is made
+    from stylist.people.photos import find_faces  # OpenCV only when a spin is made
 
     width, height = frame
     fit = min(width / image.width, height / image.height)

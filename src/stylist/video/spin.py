@@ -8,7 +8,6 @@ calls in one process (video/backends.py caches them).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.imaging import MAX_BYTES, ImageRejected, load_image
+from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.settings import Settings
 from stylist.video import backend_name
@@ -76,7 +76,7 @@ def make_spin(
     backend: str | None = None,
     poses_out: Path | None = None,
     seed: int = 0,
-    on_progress: Callable[[float], None] | None = None,
+    on_progress: ProgressCallback | None = None,
     prompt: str | None = None,
     adapter: Path | None = None,
 ) -> Spin:
@@ -117,17 +117,17 @@ def make_spin(
     steps = recipe.steps * len(plan_windows(total, recipe.max_frames, recipe.overlap, model.window_frames))
     done = 0
 
+    report = on_progress or ignore
+
     def on_step() -> None:
         nonlocal done
         done += 1
-        if on_progress is not None:
-            on_progress(min(0.99, done / steps))  # the last percent is the encoding
+        report(Progress("spin", done, steps, fraction=min(0.99, done / steps)))  # the last percent is the encoding
 
     with model.lock:
         model.use_adapter(adapter)
         frames = make_frames(model, look, pose_image, total, prompt=prompt or PROMPT, seed=seed, on_step=on_step)
     mp4 = write_mp4(frames, out, fps)
     gif = write_gif(frames, out.with_suffix(".gif"), fps)
-    if on_progress is not None:
-        on_progress(1.0)
+    report(Progress("encode", 0, None, fraction=1.0))
     return Spin(mp4=Path(os.path.abspath(mp4)), gif=Path(os.path.abspath(gif)), seconds=float(seconds), fps=int(fps), frames=total, backend=name)

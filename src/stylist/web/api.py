@@ -17,11 +17,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
-from stylist.identity.photos import PhotosRefused
-from stylist.identity.users import add_user, delete_user, get_user
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs
 from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
-from stylist.looks.store import find_option, get_look, list_looks
+from stylist.models.presets import get_preset
+from stylist.people.choices import record_choice
+from stylist.people.forget import forget_user
+from stylist.people.looks import find_option, get_look, list_looks
+from stylist.people.photos import PhotosRefused
+from stylist.people.users import add_user, delete_user, get_user
 from stylist.records import is_id
 from stylist.settings import Settings
 from stylist.web import accounts
@@ -158,7 +161,8 @@ def create_user():
     except UploadRefused as exc:
         raise ApiError(exc.status, str(exc)) from exc
     try:
-        user = add_user(settings(), request.form.get("name", ""), uploads)
+        user = add_user(settings(), request.form.get("name", ""), uploads,
+                        crop_size=get_preset(settings().preset).resolution)
     except PhotosRefused as exc:
         raise ApiError(400, str(exc), rejected=[{"name": r.name, "reason": r.reason} for r in exc.rejected]) from exc
     except StylistError as exc:
@@ -188,10 +192,7 @@ def show_user(user_id: str):
 @needs_token
 def remove_user(user_id: str):
     own_user(user_id)
-    # Jobs first, so a worker still running one loses its claim and stops; then files and rows (the
-    # token and the choices go with the user's row).
-    queue().delete_user(user_id)
-    delete_user(settings(), user_id)
+    forget_user(settings(), user_id, queue())
     return "", 204
 
 
@@ -311,9 +312,8 @@ def show_look(look_id: str):
 def select_option(option_id: str):
     found = own_option(option_id)
     rating = integer(json_body(), "rating", None, 1, 5)
-    accounts.record_choice(settings(), g.user_id, found.look.look_id, found.option.id, rank=found.rank,
-                           options=len(found.look.options), score=found.option.score, prompt=found.look.prompt,
-                           rating=rating)
+    record_choice(settings(), g.user_id, found.look.look_id, found.option.id, rank=found.rank,
+                  options=len(found.look.options), score=found.option.score, prompt=found.look.prompt, rating=rating)
     return jsonify({"option_id": found.option.id, "look_id": found.look.look_id, "rating": rating})
 
 

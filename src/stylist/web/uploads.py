@@ -1,6 +1,6 @@
 """What an upload must be before photo intake sees it: few enough files, each small enough and an image by content.
 
-Intake (identity.photos) then decodes each photo through `load_image`, re-encodes it without metadata under
+Intake (people.photos) then decodes each photo through `load_image`, re-encodes it without metadata under
 a server-made name, and refuses photos without a usable face. This module only sorts what is wrong with the
 request itself into the HTTP answers the API promises: 400 (how many), 413 (too large), 415 (not an image).
 """
@@ -13,8 +13,8 @@ import warnings
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from stylist.identity.photos import MAX_PHOTOS, MIN_PHOTOS, Upload
 from stylist.imaging import PHOTO_FORMATS
+from stylist.people.photos import MAX_PHOTOS, MIN_PHOTOS, Upload
 
 
 class UploadRefused(Exception):

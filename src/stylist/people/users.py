@@ -27,14 +27,15 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.identity.photos import Box, IntakeResult, PhotoSource, crop_face, intake_photos
 from stylist.imaging import load_image
-from stylist.models.presets import get_preset
+from stylist.people.photos import Box, IntakeResult, PhotoSource, crop_face, intake_photos
 from stylist.records import is_id, new_id, utc_now
 from stylist.settings import Settings
 
 MAX_NAME_LENGTH = 100
 _SCHEMA = "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)"
+# (data dir, schema) pairs whose tables exist in users.db, in this process.
+_schemas_ready: set[tuple[Path, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,15 @@ class User:
         return _crop_paths(self, self.crop_size)
 
 
-def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], crop_size: int | None = None) -> User:
-    """Take in the person's photos and store them as a new user, or raise StylistError and store nothing."""
+def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, crop_size: int) -> User:
+    """Take in the person's photos and store them as a new user, or raise StylistError and store nothing.
+
+    Crops are cut at `crop_size`, the side the preset's image model trains on (`Preset.resolution`), which
+    the caller knows; `face_crops` cuts other sizes later.
+    """
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
         raise StylistError(f"a user's name must be 1 to {MAX_NAME_LENGTH} printable characters")
-    # Crops are cut at the size the preset's image model trains on; face_crops cuts other sizes later.
-    crop_size = crop_size or get_preset(settings.preset).resolution
     intake = intake_photos(photos, crop_size)
     user_id = new_id()
     root = _users_dir(settings)
@@ -219,13 +222,18 @@ def _load(folder: Path) -> User:
 
 
 @contextmanager
-def users_db(settings: Settings) -> Iterator[sqlite3.Connection]:
+def users_db(settings: Settings, schema: str = "") -> Iterator[sqlite3.Connection]:
     """A connection to users.db with foreign keys on: the user registry, and beside it the web app's tokens
-    and recorded choices, whose rows go with their user's. Callers create their own tables."""
+    and the recorded choices, whose rows go with their user's. Callers pass the tables they keep as
+    `schema`, created once per process and data dir (every API request opens this to check a token)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(settings.data_dir / "users.db", timeout=30, isolation_level=None)
     try:
         db.execute("PRAGMA foreign_keys = ON")
+        if schema and (settings.data_dir, schema) not in _schemas_ready:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(schema)
+            _schemas_ready.add((settings.data_dir, schema))
         yield db
     finally:
         db.close()

@@ -9,16 +9,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from stylist.identity.photos import (
-    Box,
-    PhotosRefused,
-    Rejection,
-    Upload,
-    crop_box,
-    find_faces,
-    intake_photos,
-)
-from tests.identity.conftest import BAD_PHOTOS, SIDEWAYS_UPRIGHT, save, variant
+from stylist.people.photos import Box, PhotosRefused, Rejection, Upload, crop_box, find_faces, intake_photos
+from tests.people.conftest import BAD_PHOTOS, SIDEWAYS_UPRIGHT, save, variant
 
 
 def test_good_photos_are_accepted_upright_and_cropped(good_photos):

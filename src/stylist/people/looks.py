@@ -17,9 +17,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import write_atomic
-from stylist.identity.users import make_user_folder
+from stylist.people.users import make_user_folder
 from stylist.records import is_id
 from stylist.settings import Settings
 
@@ -59,6 +60,12 @@ class Look:
         return {"look_id": self.look_id, "prompt": self.prompt, "options": [option.to_json() for option in self.options],
                 "timings": self.timings, "user_id": self.user_id, "created_at": self.created_at, "notes": self.notes,
                 "settings": self.settings}
+
+
+def product_entry(product: StoredProduct) -> dict:
+    """How an option lists a catalog product: PRODUCT_FIELDS, the Buy link and its first normalised image."""
+    return {"id": product.id, "designer": product.designer, "title": product.title, "price": product.price,
+            "currency": product.currency, "url": product.url, "image": str(product.images[0])}
 
 
 def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:

@@ -6,9 +6,10 @@ import pytest
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.identity.users import add_user, delete_user
-from stylist.looks.store import Look, Option, copy_images, find_option, get_look, list_looks, save_look
+from stylist.people.looks import Look, Option, copy_images, find_option, get_look, list_looks, save_look
+from stylist.people.users import add_user, delete_user
 from stylist.records import new_id
+from tests.looks.conftest import catalog, photos, user  # noqa: F401  (a small crawled catalog and a user)
 
 
 def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
@@ -24,7 +25,7 @@ def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
     return save_look(catalog.settings, look, [Image.new("RGB", (8, 8), (n * 50, 0, 0)) for n in (1, 2)])
 
 
-def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):
+def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):  # noqa: F811
     look = a_look(catalog, user)
     assert get_look(catalog.settings, user.id, look.look_id) == look
     assert look.options[0].image == user.folder / "looks" / look.look_id / f"{look.look_id}-1.png"
@@ -36,7 +37,7 @@ def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):
     assert Image.open(copied[1]).getpixel((0, 0)) == (100, 0, 0)
 
 
-def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):
+def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):  # noqa: F811
     later = a_look(catalog, user, "2026-11-26T11:00:00+00:00")
     earlier = a_look(catalog, user, "2026-11-26T09:00:00+00:00")
     assert [each.look_id for each in list_looks(catalog.settings, user.id)] == [earlier.look_id, later.look_id]
@@ -47,7 +48,7 @@ def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):
         get_look(catalog.settings, user.id, later.look_id)
 
 
-def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):
+def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):  # noqa: F811
     look = a_look(catalog, user)
     with pytest.raises(StylistError, match="not a look id"):
         get_look(catalog.settings, user.id, "../../etc")
@@ -59,9 +60,9 @@ def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):
         find_option(catalog.settings, user.id, "0123456789abcdef-1")
 
 
-def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):
+def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):  # noqa: F811
     look = a_look(catalog, user)
-    other = add_user(catalog.settings, "Grace", photos)
+    other = add_user(catalog.settings, "Grace", photos, crop_size=64)
     with pytest.raises(StylistError, match=f"no look {look.look_id}"):
         get_look(catalog.settings, other.id, look.look_id)
     with pytest.raises(StylistError, match=f"no look {look.look_id}"):

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.identity import users
-from stylist.identity.photos import PhotosRefused
-from stylist.identity.users import add_user, delete_user, face_crops, get_user, list_users
+from stylist.people import users
+from stylist.people.photos import PhotosRefused
+from stylist.people.users import add_user, delete_user, face_crops, get_user, list_users
 from stylist.settings import Settings
-from tests.identity.conftest import SIDEWAYS_UPRIGHT
+from tests.people.conftest import SIDEWAYS_UPRIGHT
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def everything_under(settings: Settings) -> list[Path]:
 
 
 def test_a_new_user_is_stored_upright_without_metadata_with_crops_at_the_preset_size(settings, good_photos):
-    user = add_user(settings, "  Ada  ", good_photos)
+    user = add_user(settings, "  Ada  ", good_photos, crop_size=512)
 
     assert len(user.id) == 16 and user.name == "Ada" and user.folder == settings.data_dir / "users" / user.id
     assert user.crop_size == 512 and user.warnings == ()
@@ -68,8 +68,8 @@ def test_crops_at_another_size_are_cut_from_the_stored_photos(settings, good_pho
 
 
 def test_two_users_have_their_own_folders(settings, good_photos):
-    first = add_user(settings, "Ada", good_photos[:3])
-    second = add_user(settings, "Grace", good_photos[1:])
+    first = add_user(settings, "Ada", good_photos[:3], crop_size=512)
+    second = add_user(settings, "Grace", good_photos[1:], crop_size=512)
 
     assert first.id != second.id and first.folder != second.folder
     assert [user.name for user in list_users(settings)] == ["Ada", "Grace"]
@@ -77,7 +77,7 @@ def test_two_users_have_their_own_folders(settings, good_photos):
 
 def test_a_refused_request_stores_nothing(settings, good_photos, bad_photos):
     with pytest.raises(PhotosRefused):
-        add_user(settings, "Ada", [*good_photos[:2], bad_photos / "coffee.jpg", bad_photos / "notes.jpg"])
+        add_user(settings, "Ada", [*good_photos[:2], bad_photos / "coffee.jpg", bad_photos / "notes.jpg"], crop_size=512)
     assert list_users(settings) == [] and not (settings.data_dir / "users").exists()
 
 
@@ -87,19 +87,19 @@ def test_a_failure_while_storing_leaves_nothing_behind(settings, good_photos, mo
 
     monkeypatch.setattr(users, "_write_user", broken)
     with pytest.raises(OSError, match="disk full"):
-        add_user(settings, "Ada", good_photos)
+        add_user(settings, "Ada", good_photos, crop_size=512)
     assert list_users(settings) == [] and everything_under(settings) == []
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "two\nlines"])
 def test_a_bad_name_is_refused(settings, good_photos, name):
     with pytest.raises(StylistError, match="name must be 1 to 100 printable characters"):
-        add_user(settings, name, good_photos)
+        add_user(settings, name, good_photos, crop_size=512)
 
 
 def test_delete_removes_every_trace(settings, good_photos):
-    kept = add_user(settings, "Grace", good_photos[:3])
-    user = add_user(settings, "Ada", good_photos)
+    kept = add_user(settings, "Grace", good_photos[:3], crop_size=512)
+    user = add_user(settings, "Ada", good_photos, crop_size=512)
     face_crops(user, 64)
     (user.folder / "weights").mkdir()
     (user.folder / "weights" / "lora.safetensors").write_bytes(b"weights")
@@ -115,7 +115,7 @@ def test_delete_removes_every_trace(settings, good_photos):
 
 
 def test_a_folder_left_without_its_row_is_deleted_too(settings, good_photos):
-    user = add_user(settings, "Ada", good_photos)
+    user = add_user(settings, "Ada", good_photos, crop_size=512)
     with sqlite3.connect(settings.data_dir / "users.db") as db:
         db.execute("DELETE FROM users")
 
@@ -135,7 +135,7 @@ def test_ids_that_are_not_ours_never_reach_a_path(settings, user_id):
 
 def test_what_a_crash_left_behind_is_swept_away(settings, good_photos):
     root = settings.data_dir / "users"
-    first = add_user(settings, "Ada", good_photos)
+    first = add_user(settings, "Ada", good_photos, crop_size=512)
     interrupted_delete = root / f".deleting-{first.id}-0000"
     interrupted_delete.mkdir()
     (interrupted_delete / "1.jpg").write_bytes(b"a photo")
@@ -144,7 +144,7 @@ def test_what_a_crash_left_behind_is_swept_away(settings, good_photos):
     os.utime(old_add, (0, 0))  # an add that died long ago
     new_add = root / ".adding-now"
     new_add.mkdir()  # may be another process adding right now
-    add_user(settings, "Bob", good_photos)
+    add_user(settings, "Bob", good_photos, crop_size=512)
     assert not interrupted_delete.exists() and not old_add.exists()
     assert new_add.exists()
 
