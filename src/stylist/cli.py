@@ -14,7 +14,7 @@ from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate
 from stylist.grounding.commands import clip
 from stylist.identity.commands import train
-from stylist.jobs.commands import worker
+from stylist.worker.commands import worker
 from stylist.looks.commands import style
 from stylist.people.commands import user
 from stylist.settings import DEVICES, PRESETS, Settings

@@ -128,7 +128,7 @@ def test_each_preset_gets_its_literature_recipe_and_bad_settings_are_refused():
 
 
 def test_sdxl_trains_only_unet_lora_and_text_encoders_only_when_asked():
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     trained = add_trainable_weights(pipeline, tiny_config())
 
     assert list(trained) == ["unet"]
@@ -140,7 +140,7 @@ def test_sdxl_trains_only_unet_lora_and_text_encoders_only_when_asked():
     for frozen in (pipeline.vae, pipeline.text_encoder, pipeline.text_encoder_2):
         assert trainable(frozen) == {}
 
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     trained = add_trainable_weights(pipeline, tiny_config(train_text_encoder=True))
     assert list(trained) == ["unet", "text_encoder", "text_encoder_2"]
     for encoder in (pipeline.text_encoder, pipeline.text_encoder_2):
@@ -151,7 +151,7 @@ def test_sdxl_trains_only_unet_lora_and_text_encoders_only_when_asked():
 
 
 def test_pivotal_tuning_trains_the_identifiers_own_vector_and_detaching_gives_the_encoders_back():
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     encoders = (pipeline.text_encoder, pipeline.text_encoder_2)
     ids = {prompt: pipeline.tokenizer([prompt], return_tensors="pt").input_ids
            for prompt in ("a photo of sks person", "a photo of a person")}
@@ -185,7 +185,7 @@ def test_pivotal_tuning_trains_the_identifiers_own_vector_and_detaching_gives_th
 def test_sd_dreambooth_trains_the_whole_unet_in_fp32_and_nothing_else():
     config = default_config("tiny-sd")
     assert config.unet == "full"
-    pipeline = load_image_pipeline("tiny-sd", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny-sd"), "cpu", cached=False)
     add_trainable_weights(pipeline, config)
 
     assert all(parameter.requires_grad and parameter.dtype == torch.float32 for parameter in pipeline.unet.parameters())
@@ -334,14 +334,14 @@ def test_the_saved_identity_reproduces_the_trainers_images_in_a_fresh_pipeline(s
     assert record["steps"] == ADA_STEPS and record["final_loss"] == result.final_loss and record["unet"] == "lora"
     trainer = validation_images(settings, ada, "tiny", ADA_STEPS, config.validation_images)
 
-    fresh = load_image_pipeline("tiny", "cpu", cached=False)
+    fresh = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     base = generate(fresh, config)
     load_identity(fresh, get_user(settings, ada.id), get_preset("tiny"))
     assert np.array_equal(generate(fresh, config), trainer)
     assert np.abs(base.astype(int) - trainer).mean() > 5  # out of 255: the identity changes the picture
 
     # The file is a plain diffusers LoRA: load_lora_weights reads the folder as it reads any published LoRA.
-    plain = load_image_pipeline("tiny", "cpu", cached=False)
+    plain = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     plain.load_lora_weights(result.weights)
     assert np.array_equal(generate(plain, config), trainer)
 
@@ -362,7 +362,7 @@ def test_full_unet_and_text_encoder_identities_reproduce_too(tmp_path, good_phot
     assert sorted(path.name for path in result.weights.iterdir()) == files
     trainer = validation_images(settings, user, preset, 4, config.validation_images)
 
-    fresh = load_image_pipeline(preset, "cpu", cached=False)
+    fresh = load_image_pipeline(get_preset(preset), "cpu", cached=False)
     base = generate(fresh, config)
     load_identity(fresh, user, get_preset(preset))
     assert np.array_equal(generate(fresh, config), trainer)
@@ -382,7 +382,7 @@ def test_two_users_weights_stay_apart(settings, ada, bob, ada_run, bob_run):
 
 
 def test_one_pipeline_carries_one_persons_identity(settings, ada, bob, ada_run, bob_run):
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     load_identity(pipeline, ada, get_preset("tiny"))
     load_identity(pipeline, ada, get_preset("tiny"))  # again: nothing changes
     with pytest.raises(ValueError, match="already carries identity-"):

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from stylist.errors import StylistError
-from stylist.jobs.worker import JobContext
+from stylist.worker.loop import JobContext
 
 
 def _log(ctx: JobContext, event: str) -> None:

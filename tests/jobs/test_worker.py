@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from stylist.jobs.handlers import HANDLERS, load_handlers
+from stylist.worker.handlers import HANDLERS, load_handlers
 from stylist.jobs.queue import CANCELED, FAILED, JOB_KINDS, RUNNING, SUCCEEDED
-from stylist.jobs.worker import Worker
+from stylist.worker.loop import Worker
 from tests.jobs import handlers as test_handlers
 from tests.jobs.handlers import wait_for
 
@@ -86,7 +86,7 @@ def test_a_job_of_a_kind_the_worker_has_no_handler_for_fails_with_the_reason(set
 
 def test_a_worker_waits_out_a_queue_that_cannot_be_reached(settings, queue, monkeypatch):
     runner = Worker(settings, queue, test_handlers.HANDLERS, name="patient", poll=0.01)
-    monkeypatch.setattr("stylist.jobs.worker.RETRY_CLAIM_SECONDS", 0.01)
+    monkeypatch.setattr("stylist.worker.loop.RETRY_CLAIM_SECONDS", 0.01)
     real_claim, failures = queue.claim, []
 
     def flaky_claim(*args, **kwargs):

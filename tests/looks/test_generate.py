@@ -85,7 +85,7 @@ def test_fast_mode_of_a_real_preset_without_its_lcm_lora_fails_in_one_sentence(o
     from stylist.models.loading import load_image_pipeline
     from stylist.models.presets import get_preset
 
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     models = gen.LookModels(("sdxl", "cpu", torch.float32), get_preset("sdxl"), pipeline, pipeline.scheduler)
     with pytest.raises(StylistError, match="the sdxl preset needs latent-consistency/lcm-lora-sdxl"):
         gen.use_sampler(models, fast=True)

@@ -28,7 +28,7 @@ def look(pipeline, face) -> np.ndarray:
 
 @pytest.mark.parametrize("preset", ["tiny", "tiny-sd"])
 def test_the_face_steers_the_image(preset, faces):
-    pipeline = load_image_pipeline(preset, "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset(preset), "cpu", cached=False)
     base = plain(pipeline)
     attach_face_adapter(pipeline, get_preset(preset))
     attach_face_adapter(pipeline, get_preset(preset))
@@ -47,7 +47,7 @@ def test_the_face_steers_the_image(preset, faces):
 
 
 def test_the_tiny_checkpoint_uses_ip_adapters_own_key_names(tmp_path):
-    pipeline = load_image_pipeline("tiny", "cpu")
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu")
     write_face_adapter(pipeline.unet, SDXL_FACE_ADAPTER, tmp_path)
     weights = load_file(tmp_path / "sdxl_models" / "ip-adapter-plus-face_sdxl_vit-h.safetensors")
     cross_attentions = sum(name.endswith("attn2.processor") for name in pipeline.unet.attn_processors)
@@ -61,7 +61,7 @@ def test_the_tiny_checkpoint_uses_ip_adapters_own_key_names(tmp_path):
 
 
 def test_the_real_adapter_without_weights_fails_in_one_sentence(offline):
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     with pytest.raises(StylistError) as error:
         attach_face_adapter(pipeline, get_preset("sdxl"))
     assert str(error.value) == (
@@ -76,7 +76,7 @@ def test_the_real_adapter_without_weights_fails_in_one_sentence(offline):
 def test_a_local_copy_loads_through_the_real_path_and_must_be_complete(offline, faces):
     # An adapter shaped for the tiny UNet, laid out as h94/IP-Adapter in $STYLIST_MODELS_DIR.
     copy = offline / "h94" / "IP-Adapter"
-    pipeline = load_image_pipeline("tiny", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     write_face_adapter(pipeline.unet, SDXL_FACE_ADAPTER, copy)
     attach_face_adapter(pipeline, get_preset("sdxl"))
     assert look(pipeline, faces[0]).shape == (64, 64, 3)
@@ -85,11 +85,11 @@ def test_a_local_copy_loads_through_the_real_path_and_must_be_complete(offline, 
     weights = load_file(weights_file)
     del weights["ip_adapter.1.to_v_ip.weight"]
     save_file(weights, weights_file)
-    fresh = load_image_pipeline("tiny", "cpu", cached=False)
+    fresh = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     with pytest.raises(StylistError, match=r"^the copy of h94/IP-Adapter in .* has an incomplete ip-adapter-plus-face"):
         attach_face_adapter(fresh, get_preset("sdxl"))
 
 
 def test_instant_look_needs_the_adapter(faces):
     with pytest.raises(ValueError, match="attach_face_adapter"):
-        instant_look(load_image_pipeline("tiny", "cpu"), faces[0], PROMPT)
+        instant_look(load_image_pipeline(get_preset("tiny"), "cpu"), faces[0], PROMPT)

@@ -11,8 +11,8 @@ from safetensors.torch import load_file, save_file
 
 from stylist.errors import StylistError
 from stylist.models.loading import load_image_pipeline
+from stylist.models.presets import get_preset
 from stylist.models.tiny import tiny_pipeline
-from stylist.settings import Settings
 
 SDXL_REPO = "stabilityai/stable-diffusion-xl-base-1.0"
 
@@ -25,12 +25,12 @@ def saved_tiny(tmp_path_factory):
     return folder
 
 
-def test_tiny_is_built_once_per_process(tmp_path):
-    pipeline = load_image_pipeline("tiny", "cpu")
+def test_tiny_is_built_once_per_process():
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu")
     assert isinstance(pipeline, StableDiffusionXLPipeline)
-    assert load_image_pipeline(Settings(data_dir=tmp_path, preset="tiny", device="cpu")) is pipeline
-    assert load_image_pipeline("tiny", "cpu", cached=False) is not pipeline
-    assert isinstance(load_image_pipeline("tiny-sd", "cpu"), StableDiffusionPipeline)
+    assert load_image_pipeline(get_preset("tiny"), "cpu") is pipeline
+    assert load_image_pipeline(get_preset("tiny"), "cpu", cached=False) is not pipeline
+    assert isinstance(load_image_pipeline(get_preset("tiny-sd"), "cpu"), StableDiffusionPipeline)
 
 
 SDXL_WEIGHTS = ("'unet/diffusion_pytorch_model.safetensors' 'vae/diffusion_pytorch_model.safetensors' "
@@ -44,7 +44,7 @@ SD_WEIGHTS = ("'unet/diffusion_pytorch_model.safetensors' 'vae/diffusion_pytorch
 ])
 def test_real_presets_without_weights_fail_in_one_sentence(offline, preset, repo, weights):
     with pytest.raises(StylistError) as error:
-        load_image_pipeline(preset, "cpu")
+        load_image_pipeline(get_preset(preset), "cpu")
     # Only the files the loader reads: not the safety checker, fp16 copies or SDXL's second VAE.
     assert str(error.value) == (
         f"the {preset} preset needs {repo}: download it with `hf download {repo} --include 'model_index.json' "
@@ -56,18 +56,18 @@ def test_real_presets_without_weights_fail_in_one_sentence(offline, preset, repo
 def test_a_variable_pointing_nowhere_is_refused(offline, monkeypatch, tmp_path):
     monkeypatch.setenv("STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0", str(tmp_path / "nowhere"))
     with pytest.raises(StylistError, match="^STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0 points to .*nowh"):
-        load_image_pipeline("sdxl", "cpu")
+        load_image_pipeline(get_preset("sdxl"), "cpu")
 
 
 def test_a_complete_local_copy_loads_through_the_real_preset_path(offline, saved_tiny, monkeypatch):
     shutil.copytree(saved_tiny, offline / SDXL_REPO)
-    pipeline = load_image_pipeline("sdxl", "cpu", cached=False)
+    pipeline = load_image_pipeline(get_preset("sdxl"), "cpu", cached=False)
     assert isinstance(pipeline, StableDiffusionXLPipeline)
     assert torch.equal(pipeline.unet.conv_in.weight, tiny_pipeline("sdxl").unet.conv_in.weight)
     # A folder named by the model's own variable wins over STYLIST_MODELS_DIR.
     monkeypatch.setenv("STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0", str(saved_tiny))
     shutil.rmtree(offline / SDXL_REPO)
-    assert isinstance(load_image_pipeline("sdxl", "cpu", cached=False), StableDiffusionXLPipeline)
+    assert isinstance(load_image_pipeline(get_preset("sdxl"), "cpu", cached=False), StableDiffusionXLPipeline)
 
 
 def test_offline_the_hugging_face_cache_is_used(offline, saved_tiny, tmp_path):
@@ -77,7 +77,7 @@ def test_offline_the_hugging_face_cache_is_used(offline, saved_tiny, tmp_path):
     shutil.copytree(saved_tiny, cache / "snapshots" / commit)
     (cache / "refs").mkdir()
     (cache / "refs" / "main").write_text(commit)
-    assert isinstance(load_image_pipeline("sdxl", "cpu", cached=False), StableDiffusionXLPipeline)
+    assert isinstance(load_image_pipeline(get_preset("sdxl"), "cpu", cached=False), StableDiffusionXLPipeline)
 
 
 @pytest.mark.parametrize(("component", "file"), [("unet", "diffusion_pytorch_model.safetensors"),
@@ -91,11 +91,11 @@ def test_a_checkpoint_missing_a_weight_is_refused(offline, saved_tiny, component
     save_file(weights, copy / component / file, metadata={"format": "pt"})
     expected = rf"^the copy of {SDXL_REPO} in .* is incomplete \({component} lacks 1 weights, such as {removed}\): "
     with pytest.raises(StylistError, match=expected):
-        load_image_pipeline("sdxl", "cpu", cached=False)
+        load_image_pipeline(get_preset("sdxl"), "cpu", cached=False)
 
 
 def test_a_checkpoint_missing_a_component_is_refused(offline, saved_tiny):
     copy = offline / SDXL_REPO
     shutil.copytree(saved_tiny, copy, ignore=shutil.ignore_patterns("vae"))
     with pytest.raises(StylistError, match=rf"^the copy of {SDXL_REPO} in .* has no loadable vae: download it"):
-        load_image_pipeline("sdxl", "cpu", cached=False)
+        load_image_pipeline(get_preset("sdxl"), "cpu", cached=False)

@@ -14,10 +14,10 @@ from stylist.catalog.crawl import CrawlOptions, crawl_shops
 from stylist.catalog.demo_shop import DemoShop, serve
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
-from stylist.jobs import handlers
-from stylist.jobs.handlers import HANDLERS
+from stylist.worker import handlers
+from stylist.worker.handlers import HANDLERS
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, open_queue
-from stylist.jobs.worker import Worker
+from stylist.worker.loop import Worker
 from stylist.settings import Settings
 from tests.jobs import handlers as test_handlers
 from tests.people.conftest import variant

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
-from stylist.jobs.handlers import load_handlers
-from stylist.jobs.worker import Worker
+from stylist.worker.handlers import load_handlers
+from stylist.worker.loop import Worker
 from tests.people.conftest import ASTRONAUT
 from tests.web.conftest import create, jpeg
 

@@ -1,1 +1,2 @@
-"""Long work (training, looks, spins) runs as jobs: a queue the web app writes and workers that keep models loaded."""
+"""The job queue: long work (training, looks, spins) waits here as jobs, in SQLite or Redis, for a worker
+(stylist.worker) to run. The web app and the CLI put jobs in and read them; they never run one."""

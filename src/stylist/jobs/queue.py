@@ -17,7 +17,7 @@ from stylist.errors import StylistError
 from stylist.settings import Settings
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
-# The kinds of job the app queues; jobs/handlers.py has a handler for each. A queue refuses any other kind
+# The kinds of job the app queues; worker/handlers.py has a handler for each. A queue refuses any other kind
 # at once, since no worker would ever claim it and it would stay queued for ever.
 TRAIN, LOOKS, VIDEO = "train", "looks", "video"
 JOB_KINDS = frozenset({TRAIN, LOOKS, VIDEO})

@@ -36,9 +36,8 @@ from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokeniz
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.presets import Preset, get_preset
+from stylist.models.presets import Preset
 from stylist.models.tiny import tiny_pipeline
-from stylist.settings import Settings
 
 # Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
 # The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.
@@ -91,7 +90,7 @@ _LOCK = threading.Lock()
 
 
 def load_image_pipeline(
-    source: Settings | Preset | str,
+    preset: Preset,
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
     *,
@@ -99,14 +98,10 @@ def load_image_pipeline(
 ) -> DiffusionPipeline:
     """The preset's text-to-image pipeline on `device` in `dtype` (both default to what suits the machine).
 
-    `source` is the run's settings (their preset and device), a preset or a preset name. A cached
-    pipeline is shared with every other caller in the process: pass `cached=False` for a private copy
-    that may be changed, such as the one a trainer adds LoRA layers to.
+    The run resolves its preset once (`get_preset(settings.preset)`) and hands it down. A cached pipeline
+    is shared with every other caller in the process: pass `cached=False` for a private copy that may be
+    changed, such as the one a trainer adds LoRA layers to.
     """
-    if isinstance(source, Settings):
-        preset, device = get_preset(source.preset), device or source.device
-    else:
-        preset = get_preset(source) if isinstance(source, str) else source
     device = resolve_device(device or "auto")
     dtype = dtype or default_dtype(device)
     if not cached:

@@ -20,9 +20,9 @@ from stylist.settings import Settings
 @click.pass_obj
 def worker(settings: Settings, queue_url: str | None, lease: float, handlers: str | None) -> None:
     """Run training, looks and video jobs from the queue, keeping models loaded between jobs."""
-    from stylist.jobs.handlers import load_handlers
+    from stylist.worker.handlers import load_handlers
     from stylist.jobs.queue import open_queue
-    from stylist.jobs.worker import Worker
+    from stylist.worker.loop import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     queue = open_queue(settings, queue_url)

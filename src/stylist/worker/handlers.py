@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO
-from stylist.jobs.worker import Handler, JobContext
+from stylist.worker.loop import Handler, JobContext
 
 # Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
 EXTRA_HANDLERS_ENV = "STYLIST_JOB_HANDLERS"

@@ -1,0 +1,58 @@
+"""The import rules of DESIGN.md hold, as pyproject.toml's import-linter contracts say them, and a break is caught."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(source_root: Path) -> subprocess.CompletedProcess:
+    """lint-imports over the stylist package found first on `source_root`, with the project's contracts."""
+    env = {**os.environ, "PYTHONPATH": str(source_root)}
+    return subprocess.run([str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+                          cwd=source_root, env=env, capture_output=True, text=True, timeout=240)
+
+
+def test_the_import_contracts_are_kept():
+    result = lint_imports(ROOT / "src")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BROKEN" not in result.stdout and "0 broken" in result.stdout
+
+
+def test_a_model_import_in_the_web_app_breaks_the_contract(tmp_path):
+    shutil.copytree(ROOT / "src" / "stylist", tmp_path / "stylist", ignore=shutil.ignore_patterns("__pycache__"))
+    views = tmp_path / "stylist" / "web" / "views.py"
+    views.write_text(views.read_text() + "\nfrom stylist.looks import generate  # a deliberately wrong import\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "the web process loads no model" in result.stdout and "BROKEN" in result.stdout
+    assert "stylist.web.views -> stylist.looks.generate" in result.stdout
+
+
+def test_a_cycle_between_packages_breaks_the_contract(tmp_path):
+    shutil.copytree(ROOT / "src" / "stylist", tmp_path / "stylist", ignore=shutil.ignore_patterns("__pycache__"))
+    records = tmp_path / "stylist" / "people" / "forget.py"
+    records.write_text(records.read_text() + "\nfrom stylist.worker import handlers  # a deliberately wrong import\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0 and "no cycles between the packages of stylist BROKEN" in result.stdout
+
+
+def test_the_web_app_imports_no_model_code_in_a_fresh_interpreter():
+    code = (
+        "import sys, stylist.web.app\n"
+        "heavy = ('torch', 'diffusers', 'transformers', 'open_clip', 'stylist.identity', 'stylist.looks',\n"
+        "         'stylist.video', 'stylist.grounding', 'stylist.worker')\n"
+        "loaded = [name for name in sys.modules if name.split('.')[0] in heavy or name.startswith(heavy)]\n"
+        "loaded += [name for name in sys.modules if name.startswith('stylist.models.')\n"
+        "           and name != 'stylist.models.presets']\n"
+        "print(sorted(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
