@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
-from stylist.catalog.demo_shop import make_catalogue, render_image
+from stylist.demo.shop import make_catalogue, render_image
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 
@@ -91,7 +91,7 @@ def normalise_images(count: int) -> dict:
 
 @contextlib.contextmanager
 def shop_process(products: int, latency: float) -> Iterator[str]:
-    command = [sys.executable, "-m", "stylist.catalog.demo_shop", "--port", "0", "--products", str(products),
+    command = [sys.executable, "-m", "stylist.demo.shop", "--port", "0", "--products", str(products),
                "--no-traps", "--latency", str(latency)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def crawl_demo_shop(data: Path, products: int) -> None:
     from stylist.catalog.crawl import CrawlOptions, crawl_shops
-    from stylist.catalog.demo_shop import DemoShop, serve
+    from stylist.demo.shop import DemoShop, serve
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
-from stylist.catalog.demo_shop import DemoShop, serve
+from stylist.demo.shop import DemoShop, serve
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 

@@ -12,7 +12,7 @@ import types
 import pytest
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
-from stylist.catalog.demo_shop import DemoShop, serve
+from stylist.demo.shop import DemoShop, serve
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.jobs.handlers import HANDLERS

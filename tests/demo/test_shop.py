@@ -19,7 +19,7 @@ import httpx
 import pytest
 from PIL import Image, ImageOps
 
-from stylist.catalog.demo_shop import (
+from stylist.demo.shop import (
     CATEGORIES,
     PAGE_FORMATS,
     PATTERNS,
@@ -287,7 +287,7 @@ def test_image_bytes_are_the_same_on_every_day_and_run(shop, client):
     shop.day = 2
     assert [hashlib.sha256(client.get(url).content).hexdigest() for url in urls] == day_one
     script = (
-        "import hashlib; from stylist.catalog.demo_shop import make_catalogue, render_image\n"
+        "import hashlib; from stylist.demo.shop import make_catalogue, render_image\n"
         "p = make_catalogue(21, 0)[20]\n"
         "print(' '.join(hashlib.sha256(render_image(p, s)).hexdigest() for s in p.images))"
     )
@@ -397,7 +397,7 @@ def test_shopify_store(client):
 
 def test_command_line_serves_until_stopped():
     process = subprocess.Popen(
-        [sys.executable, "-m", "stylist.catalog.demo_shop", "--port", "0", "--products", "30", "--no-traps"],
+        [sys.executable, "-m", "stylist.demo.shop", "--port", "0", "--products", "30", "--no-traps"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
-from stylist.catalog.demo_shop import DemoShop, serve
+from stylist.demo.shop import DemoShop, serve
 from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
@@ -30,7 +30,7 @@ from stylist.progress import fraction_bar, progress_bar, wants_progress
 from stylist.settings import Settings
 
 PROMPT = "my next Halloween costume for a Harry Potter themed party"
-PHOTOS = Path(__file__).parent / "demo_photos"
+PHOTOS = Path(__file__).resolve().parents[1] / "demo_photos"
 # Written into the demo's data folder when it makes it: only a folder holding it is ever deleted by a demo.
 MARKER = ".stylist-demo"
 

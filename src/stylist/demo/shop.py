@@ -1337,7 +1337,7 @@ def serve(shop: DemoShop, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m stylist.catalog.demo_shop", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stylist.demo.shop", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8123, help="0 picks a free port")
     parser.add_argument("--products", type=int, default=60)
