@@ -124,9 +124,9 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
     from skimage import data
 
     from stylist.catalog.crawl import CrawlOptions, crawl_shops
-    from stylist.demo.shop import DemoShop, serve
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
+    from stylist.demo.shop import DemoShop, serve
     from stylist.identity.users import add_user
     from stylist.looks.pipeline import style
 

@@ -12,9 +12,9 @@ import types
 import pytest
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
-from stylist.demo.shop import DemoShop, serve
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.demo.shop import DemoShop, serve
 from stylist.jobs.handlers import HANDLERS
 from stylist.jobs.queue import open_queue
 from stylist.jobs.worker import Worker
