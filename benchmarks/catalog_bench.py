@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
-from stylist.catalog.demo_shop import make_catalogue, render_image
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.demo.catalogue import make_catalogue
+from stylist.demo.drawing import render_image
 
 
 def machine() -> dict:
@@ -91,7 +92,7 @@ def normalise_images(count: int) -> dict:
 
 @contextlib.contextmanager
 def shop_process(products: int, latency: float) -> Iterator[str]:
-    command = [sys.executable, "-m", "stylist.catalog.demo_shop", "--port", "0", "--products", str(products),
+    command = [sys.executable, "-m", "stylist", "demo", "shop", "--port", "0", "--products", str(products),
                "--no-traps", "--latency", str(latency)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

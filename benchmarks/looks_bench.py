@@ -125,9 +125,9 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
     from skimage import data
 
     from stylist.catalog.crawl import CrawlOptions, crawl_shops
-    from stylist.catalog.demo_shop import DemoShop, serve
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
+    from stylist.demo.shop import DemoShop, serve
     from stylist.looks.pipeline import style
     from stylist.people.users import add_user
 

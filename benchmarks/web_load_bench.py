@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def crawl_demo_shop(data: Path, products: int) -> None:
     from stylist.catalog.crawl import CrawlOptions, crawl_shops
-    from stylist.catalog.demo_shop import DemoShop, serve
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
+    from stylist.demo.shop import DemoShop, serve
 
     with serve(DemoShop(n_products=products, seed=0, traps=False)) as url, \
             CatalogStore(data / "catalog.db", data / "images") as store:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from stylist.catalog.commands import catalog
-from stylist.demo import demo
+from stylist.demo.commands import demo
 from stylist.errors import StylistError
 from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate

@@ -12,7 +12,7 @@ import time
 import pytest
 from PIL import Image
 
-from stylist.catalog.demo_shop import DemoShop, serve
+from stylist.demo.shop import DemoShop, serve
 
 CONTRACT_KEYS = {"id", "shop", "sku", "url", "designer", "title", "description", "price", "currency", "available",
                  "images", "first_seen", "last_seen"}

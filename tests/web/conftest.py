@@ -11,12 +11,12 @@ from functools import partial
 import pytest
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
-from stylist.catalog.demo_shop import DemoShop, serve
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.demo.shop import DemoShop, serve
+from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, open_queue
 from stylist.worker import handlers
 from stylist.worker.handlers import HANDLERS
-from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, open_queue
 from stylist.worker.loop import Worker
 from stylist.settings import Settings
 from tests.jobs import handlers as test_handlers

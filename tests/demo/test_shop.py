@@ -19,15 +19,9 @@ import httpx
 import pytest
 from PIL import Image, ImageOps
 
-from stylist.catalog.demo_shop import (
-    CATEGORIES,
-    PAGE_FORMATS,
-    PATTERNS,
-    DemoShop,
-    make_catalogue,
-    render_image,
-    serve,
-)
+from stylist.demo.catalogue import CATEGORIES, PAGE_FORMATS, PATTERNS, make_catalogue
+from stylist.demo.drawing import render_image
+from stylist.demo.shop import DemoShop, serve
 
 
 @pytest.fixture
@@ -287,7 +281,8 @@ def test_image_bytes_are_the_same_on_every_day_and_run(shop, client):
     shop.day = 2
     assert [hashlib.sha256(client.get(url).content).hexdigest() for url in urls] == day_one
     script = (
-        "import hashlib; from stylist.catalog.demo_shop import make_catalogue, render_image\n"
+        "import hashlib; from stylist.demo.catalogue import make_catalogue\n"
+        "from stylist.demo.drawing import render_image\n"
         "p = make_catalogue(21, 0)[20]\n"
         "print(' '.join(hashlib.sha256(render_image(p, s)).hexdigest() for s in p.images))"
     )
@@ -393,17 +388,3 @@ def test_shopify_store(client):
         assert day_two == set(shop.expected(2))
         for sku in set(expected) - day_two:
             assert client.get(expected[sku].canonical_url).status_code == 404
-
-
-def test_command_line_serves_until_stopped():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stylist.catalog.demo_shop", "--port", "0", "--products", "30", "--no-traps"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().split()[0]
-        assert httpx.get(f"{url}/c/all", timeout=10).status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

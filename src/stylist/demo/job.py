@@ -1,4 +1,4 @@
-"""`stylist demo`: the main job end to end, offline, written up as one page.
+"""The demo job behind `stylist demo`: the main job end to end, offline, written up as one page.
 
 An offline demo shop on 127.0.0.1 is crawled, the fashion CLIP trained on it, a demo person added from the
 bundled photos and personalised, a prompt styled into looks, and the favourite turned into a spin video.
@@ -16,35 +16,34 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
-from stylist.catalog.demo_shop import DemoShop, serve
 from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.demo.shop import DemoShop, serve
 from stylist.errors import StylistError
-from stylist.limits import MAX_OPTIONS
 from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 
 PROMPT = "my next Halloween costume for a Harry Potter themed party"
-PHOTOS = Path(__file__).parent / "demo_photos"
+PHOTOS = Path(__file__).resolve().parents[1] / "demo_photos"
 # Written into the demo's data folder when it makes it: only a folder holding it is ever deleted by a demo.
 MARKER = ".stylist-demo"
 
 
-@click.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="demo-out", show_default=True,
-              help="Where the demo writes its data, dataset, looks, video and index.html.")
-@click.option("--products", type=click.IntRange(min=8, max=2000), default=48, show_default=True,
-              help="Size of the offline demo shop.")
-@click.option("--prompt", default=PROMPT, show_default=True, help="What the demo person asks for.")
-@click.option("--options", type=click.IntRange(min=1, max=MAX_OPTIONS), default=4, show_default=True, help="Looks to make.")
-@click.pass_obj
-def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: int) -> None:
-    """Run the main job end to end on an offline demo shop and write OUT/index.html."""
+class DemoRun(NamedTuple):
+    index: Path  # OUT/index.html
+    seconds: float  # all stages together
+
+
+def run_demo(settings: Settings, out_dir: str | Path, products: int, prompt: str, options: int) -> DemoRun:
+    """Run the main job end to end on an offline demo shop of `products` products, making `options` looks
+    for `prompt`, and write `out_dir`/index.html. An error that refuses `out_dir` names it as `--out`.
+    """
     out = Path(out_dir).resolve()
     # The demo keeps its own data, so a throw-away 127.0.0.1 shop never enters the user's `catalog refresh`.
     data_dir = out / "data"
@@ -90,8 +89,7 @@ def demo(settings: Settings, out_dir: str, products: int, prompt: str, options: 
     with stage("video"):
         spin = _spin(run, favourite.image, out / "spin.mp4")
     page["spin"], page["favourite"] = spin, favourite
-    written = write_index(out, page, timings)
-    click.echo(f"demo written to {written} in {sum(timings.values()):.0f} s")
+    return DemoRun(write_index(out, page, timings), sum(timings.values()))
 
 
 def _say(line: str) -> None:
