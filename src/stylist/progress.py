@@ -58,8 +58,8 @@ def wants_progress(json_output: bool = False) -> bool:
     return not json_output and sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def progress_bar(enabled: bool, desc: str, unit: str, total: int | None = None) -> tqdm:
-    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False)
+def _bar(desc: str, unit: str) -> tqdm:
+    return tqdm(desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
 @contextmanager
@@ -75,7 +75,7 @@ def progress_bars(enabled: bool, desc: str = "") -> Iterator[ProgressCallback]:
             for bar in bars.values():
                 bar.close()
             bars.clear()
-            bars[label, unit] = progress_bar(True, label, unit)
+            bars[label, unit] = _bar(label, unit)
         return bars[label, unit]
 
     def on_progress(progress: Progress) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from scipy import stats
 
 from stylist.errors import StylistError
+from stylist.progress import Progress, ProgressCallback
 
 CLIP_MODES = ("none", "rank", "guidance")
 IDENTITIES = ("dreambooth", "lora", "face-adapter")
@@ -131,8 +132,10 @@ RunCell = Callable[[Cell], dict[str, float]]
 
 
 def run_grid(config: AblationConfig, out_dir: Path, run_cell: RunCell,
-             on_cell: Callable[[int, int, Cell], None] | None = None) -> list[dict[str, Any]]:
-    """Measure every cell not measured yet into out_dir/results.jsonl; returns every result, old and new."""
+             on_progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+    """Measure every cell not measured yet into out_dir/results.jsonl; returns every result, old and new.
+
+    `on_progress` hears of each cell as it starts, with the system and CLIP mode it measures."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _drop_partial_line(out_dir / RESULTS)
     results = list(read_results(out_dir))
@@ -140,8 +143,9 @@ def run_grid(config: AblationConfig, out_dir: Path, run_cell: RunCell,
     todo = [cell for cell in cells(config) if cell.key not in done]
     with (out_dir / RESULTS).open("a", encoding="utf-8") as log:
         for index, cell in enumerate(todo):
-            if on_cell:
-                on_cell(index, len(todo), cell)
+            if on_progress:
+                on_progress(Progress("cells", index, len(todo), unit="cell",
+                                     details={"system": cell.system.name, "clip": cell.clip}))
             result = {"key": cell.key, **_cell_json(cell), "metrics": run_cell(cell)}
             log.write(json.dumps(result) + "\n")
             log.flush()  # a kill after this line loses nothing measured

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from stylist.progress import progress_bar, wants_progress
+from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -41,12 +41,8 @@ def looks(settings: Settings, out_dir: Path, config_path: Path | None, train_ste
     runner = LooksCells(settings.data_dir, out_dir, device=settings.device, options=config.options,
                         steps=config.steps, train_steps=train_steps)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with progress_bar(wants_progress(as_json), desc="ablation", unit="cell") as bar:
-        def on_cell(index: int, total: int, cell) -> None:
-            bar.total, bar.n = total, index
-            bar.set_postfix_str(f"{cell.system.name} · {cell.clip}", refresh=True)
-
-        results = run_grid(config, out_dir, runner, on_cell)
+    with progress_bars(wants_progress(as_json), "ablation") as on_progress:
+        results = run_grid(config, out_dir, runner, on_progress)
     if not keep_users:
         runner.close()
     report = write_report(out_dir, results, title=f"Ablation ({(config_path or CONFIGS / default).name})")
