@@ -38,11 +38,10 @@ from PIL import Image
 from stylist.evaluate.bench.measure import machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.imaging import load_image
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.face_adapter import attach_face_adapter
 from stylist.models.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, ImageModelConfigs
 from stylist.settings import DEVICES
-from stylist.video.backends import RECIPES, TINY_LOOK_ADAPTER, AnimateDiffBackend, VideoBackend, WanVACEBackend
+from stylist.video.backends import RECIPES, AnimateDiffBackend, VideoBackend, WanVACEBackend, attach_look_adapter
 from stylist.video.encode import write_gif, write_mp4
 from stylist.video.poses import fit_to_person, render, spin_poses
 from stylist.video.tiny import (
@@ -108,7 +107,7 @@ def build(backend: str, preset: str, device: torch.device, dtype: torch.dtype) -
         return WanVACEBackend(pipeline, recipe, tiny_preset)
     pipeline = build_animatediff(configs, device=device)
     pipeline.to(dtype=dtype)
-    attach_face_adapter(pipeline, replace(tiny_preset, face_adapter=TINY_LOOK_ADAPTER))
+    attach_look_adapter(pipeline, tiny_preset)
     return AnimateDiffBackend(pipeline, recipe, tiny_preset)
 
 
