@@ -19,8 +19,8 @@ vectors, as text queries sit near the products they describe: with uniformly ran
 every neighbour is almost as far as any other, and no approximate index (nor the notion of a nearest
 product) means anything. Everything runs on a shared machine: the numbers are noisy.
 
-CLIP: images/s and texts/s of the preset's fashion CLIP architecture with random weights (the time depends
-on shapes, not values), bf16 autocast on a GPU, fp32 on the CPU.
+CLIP (`--clip-preset`): images/s and texts/s of the preset's fashion CLIP architecture with random weights,
+measured by `stylist.evaluate.bench.clip`, which `stylist bench gpu` runs too.
 """
 
 from __future__ import annotations
@@ -162,38 +162,6 @@ def _best(result: dict[str, Any]) -> dict[str, Any] | None:
     return min(options, key=lambda row: row["p99_ms"]) if options else None
 
 
-def bench_clip(preset_name: str, device_name: str, batch: int, batches: int) -> dict[str, Any]:
-    import torch
-
-    from stylist.grounding.fashion_clip import ClipConfig, FashionClip
-    from stylist.models.device import resolve_device
-    from stylist.models.presets import get_preset
-
-    preset = get_preset(preset_name)
-    device = resolve_device(device_name)
-    model = FashionClip(ClipConfig(preset.clip_model, None, 0)).to(device).eval()  # random weights: no download
-    size = model.image_size
-    pixels = torch.randn(batch, 3, size, size, device=device)
-    tokens = model.tokenizer(["a red striped cotton dress by Maison Nord, midi length"] * batch).to(device)
-
-    def rate(encode, inputs) -> float:
-        with torch.no_grad(), model._autocast():
-            encode(inputs)  # warm-up
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            for _ in range(batches):
-                encode(inputs)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-        return round(batch * batches / (time.perf_counter() - start), 1)
-
-    return {"preset": preset.name, "model": preset.clip_model, "device": str(device), "image_size": size,
-            "batch": batch, "images_per_s": rate(model.encode_pixels, pixels),
-            "texts_per_s": rate(model.encode_tokens, tokens),
-            "parameters": sum(parameter.numel() for parameter in model.parameters())}
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
@@ -220,7 +188,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args.out.write_text(json.dumps(results, indent=2) + "\n")  # each size as it lands: 1M takes a while
     if args.clip_preset:
         print(f"embedding with the {args.clip_preset} CLIP ...", file=sys.stderr)
-        results["clip"] = bench_clip(args.clip_preset, args.device, args.clip_batch, args.clip_batches)
+        from stylist.evaluate.bench import clip
+
+        results["clip"] = clip.run(preset=args.clip_preset, device=args.device, batch=args.clip_batch,
+                                   batches=args.clip_batches)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

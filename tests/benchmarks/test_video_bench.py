@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import torch
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "video_bench.py"
+from stylist.evaluate.bench import video
 
 
 def test_tiny_run_writes_the_numbers(tmp_path):
-    spec = importlib.util.spec_from_file_location("video_bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     out = tmp_path / "video.json"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models on a shared CPU: see tests/video/conftest.py
     try:
-        bench.main(["--preset", "tiny", "--device", "cpu", "--out", str(out)])
+        video.main(["--preset", "tiny", "--device", "cpu", "--out", str(out)])
     finally:
         torch.set_num_threads(threads)
 
     results = json.loads(out.read_text())
     assert results["machine"]["torch"] and results["machine"]["av"] and results["machine"]["gpu"] is None
     assert results["settings"]["preset"] == "tiny" and results["targets"] == {"seconds_per_spin": 30, "peak_gib": 24}
+    assert results["settings"]["backends"] == ["wan-vace", "animatediff"] and results["settings"]["steps"] is None
     spins = {spin["backend"]: spin for spin in results["spins"]}
     assert set(spins) == {"wan-vace", "animatediff"}
     for spin in spins.values():

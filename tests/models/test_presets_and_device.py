@@ -27,6 +27,25 @@ def test_every_public_preset_and_its_baseline():
     assert not any(get_preset(name).random_weights for name in PRESETS if name != "tiny")
 
 
+def test_every_preset_names_its_video_models():
+    sdxl, sd14, tiny = get_preset("sdxl"), get_preset("sd14"), get_preset("tiny")
+    assert (sdxl.video.backend, sd14.video.backend, tiny.video.backend) == ("wan-vace", "animatediff", "wan-vace")
+    assert get_preset(tiny.baseline).video.backend == "animatediff"
+    assert sdxl.video.wan_vace == "Wan-AI/Wan2.1-VACE-1.3B-diffusers"
+    assert sd14.video.animatediff_base == "stable-diffusion-v1-5/stable-diffusion-v1-5"
+    assert sd14.video.motion_adapter == "guoyww/animatediff-motion-adapter-v1-5-2"
+    assert sd14.video.pose_controlnet == "lllyasviel/control_v11p_sd15_openpose"
+    assert (sd14.video.look_adapter.repo, sd14.video.look_adapter.weight_name) == (
+        "h94/IP-Adapter", "ip-adapter-plus_sd15.safetensors")
+    # A repository of None means built in code, which only the presets that may run on random weights do.
+    for name in (*PRESETS, tiny.baseline):
+        preset = get_preset(name)
+        video = preset.video
+        repos = (video.wan_vace, video.animatediff_base, video.motion_adapter, video.pose_controlnet,
+                 video.look_adapter.repo)
+        assert all(repo is None for repo in repos) if preset.random_weights else all(repos), name
+
+
 def test_unknown_preset_is_one_sentence():
     with pytest.raises(StylistError, match=r"^unknown preset 'sd3': choose one of tiny, sd14, sdxl$"):
         get_preset("sd3")

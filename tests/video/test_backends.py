@@ -9,22 +9,20 @@ from diffusers.models.embeddings import MultiIPAdapterImageProjection
 
 from stylist.errors import StylistError
 from stylist.models.loading import model_variable
+from stylist.models.presets import get_preset
 from stylist.models.tiny import TINY_SD, build_pipeline, write_face_adapter
 from stylist.settings import Settings
-from stylist.video.backends import (
-    LOOK_ADAPTER,
-    MOTION_ADAPTER,
-    OPENPOSE_CONTROLNET,
-    SD15,
-    WAN_VACE,
-    load_backend,
-)
+from stylist.video.backends import load_backend
 from stylist.video.poses import Placement, render, spin_poses
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, build_animatediff, build_wan_vace
 
+VIDEO = get_preset("sdxl").video  # the real presets' video models
 
-def tiny(tmp_path, preset="tiny") -> Settings:
-    return Settings(data_dir=tmp_path / "data", preset=preset, device="cpu")
+
+def load(tmp_path, name=None, preset="tiny", **options):
+    """The backend as a spin loads it: the run's settings and its resolved preset."""
+    settings = Settings(data_dir=tmp_path / "data", preset=preset, device="cpu")
+    return load_backend(settings, get_preset(preset), name, **options)
 
 
 def pose_frames(count: int, size: tuple[int, int]):
@@ -34,8 +32,8 @@ def pose_frames(count: int, size: tuple[int, int]):
 
 @pytest.mark.parametrize(("name", "frames"), [("wan-vace", 5), ("animatediff", 8)])
 def test_each_backend_runs_on_tiny(tmp_path, astronaut, name, frames):
-    backend = load_backend(tiny(tmp_path), name)
-    assert backend.name == name and load_backend(tiny(tmp_path), name) is backend  # loaded once per process
+    backend = load(tmp_path, name)
+    assert backend.name == name and load(tmp_path, name) is backend  # loaded once per process
     poses = pose_frames(frames, backend.recipe.size)
 
     def run(seed):
@@ -49,25 +47,25 @@ def test_each_backend_runs_on_tiny(tmp_path, astronaut, name, frames):
 
 
 def test_the_preset_picks_the_backend(tmp_path):
-    assert load_backend(tiny(tmp_path)).name == "wan-vace"  # tiny is SDXL-shaped, like sdxl
+    assert load(tmp_path).name == "wan-vace"  # tiny is SDXL-shaped, like sdxl
     with pytest.raises(StylistError, match="unknown video backend 'svd'"):
-        load_backend(tiny(tmp_path), "svd")
+        load(tmp_path, "svd")
 
 
 def test_the_animatediff_backend_has_its_parts(tmp_path):
-    pipeline = load_backend(tiny(tmp_path), "animatediff").pipeline
+    pipeline = load(tmp_path, "animatediff").pipeline
     assert isinstance(pipeline.unet, UNetMotionModel) and isinstance(pipeline.controlnet, ControlNetModel)
     assert isinstance(pipeline.unet.encoder_hid_proj, MultiIPAdapterImageProjection)  # the look's IP-Adapter
 
 
 @pytest.mark.parametrize(("preset", "name", "repo"), [
-    ("sdxl", "wan-vace", WAN_VACE.repo),
-    ("sd14", "animatediff", SD15.repo),
-    ("sd14", "wan-vace", WAN_VACE.repo),
+    ("sdxl", "wan-vace", VIDEO.wan_vace),
+    ("sd14", "animatediff", VIDEO.animatediff_base),
+    ("sd14", "wan-vace", VIDEO.wan_vace),
 ])
 def test_a_real_backend_without_weights_says_which_model_is_missing(tmp_path, offline, preset, name, repo):
     with pytest.raises(StylistError) as error:
-        load_backend(tiny(tmp_path, preset), name, cached=False)
+        load(tmp_path, name, preset, cached=False)
     message = str(error.value)
     assert message.startswith(f"the {preset} preset needs {repo}: download it with `hf download {repo} --include")
     assert f"$STYLIST_MODELS_DIR/{repo}" in message and "\n" not in message
@@ -81,29 +79,29 @@ def local_copies(tmp_path, offline, monkeypatch):
         monkeypatch.setenv(model_variable(repo), str(folder))
         return folder
 
-    build_wan_vace(TINY_WAN).save_pretrained(place(WAN_VACE.repo))
+    build_wan_vace(TINY_WAN).save_pretrained(place(VIDEO.wan_vace))
     # An SD 1.5 repository holds the image UNet; the motion adapter, ControlNet and look adapter fit it.
-    image, sd = build_pipeline(TINY_SD), place(SD15.repo)
+    image, sd = build_pipeline(TINY_SD), place(VIDEO.animatediff_base)
     for part in ("unet", "vae", "text_encoder", "tokenizer"):
         getattr(image, part).save_pretrained(sd / part)
     animatediff = build_animatediff(TINY_ANIMATEDIFF)
-    animatediff.motion_adapter.save_pretrained(place(MOTION_ADAPTER.repo))
-    animatediff.controlnet.save_pretrained(place(OPENPOSE_CONTROLNET.repo))
-    write_face_adapter(image.unet, LOOK_ADAPTER, place(LOOK_ADAPTER.repo))
+    animatediff.motion_adapter.save_pretrained(place(VIDEO.motion_adapter))
+    animatediff.controlnet.save_pretrained(place(VIDEO.pose_controlnet))
+    write_face_adapter(image.unet, VIDEO.look_adapter, place(VIDEO.look_adapter.repo))
     return tmp_path / "copies"
 
 
 def test_real_backends_load_from_local_copies(tmp_path, local_copies):
-    wan = load_backend(tiny(tmp_path, "sdxl"), "wan-vace", cached=False)
+    wan = load(tmp_path, "wan-vace", "sdxl", cached=False)
     assert isinstance(wan.model, WanVACETransformer3DModel) and wan.recipe.size == (512, 768)
     assert wan.pipeline.vae.dtype.is_floating_point
-    animatediff = load_backend(tiny(tmp_path, "sd14"), "animatediff", cached=False)
+    animatediff = load(tmp_path, "animatediff", "sd14", cached=False)
     assert isinstance(animatediff.model, UNetMotionModel) and animatediff.recipe.max_frames == 16
     assert isinstance(animatediff.pipeline.motion_adapter, MotionAdapter)
     assert isinstance(animatediff.model.encoder_hid_proj, MultiIPAdapterImageProjection)
 
 
 def test_an_incomplete_local_copy_is_refused(tmp_path, local_copies):
-    (local_copies / MOTION_ADAPTER.repo / "diffusion_pytorch_model.safetensors").unlink()
-    with pytest.raises(StylistError, match=f"the copy of {MOTION_ADAPTER.repo} in .* has no loadable"):
-        load_backend(tiny(tmp_path, "sd14"), "animatediff", cached=False)
+    (local_copies / VIDEO.motion_adapter / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(StylistError, match=f"the copy of {VIDEO.motion_adapter} in .* has no loadable"):
+        load(tmp_path, "animatediff", "sd14", cached=False)

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from stylist.models.presets import get_preset
 from stylist.settings import Settings
 from stylist.video.backends import load_backend
 from stylist.video.poses import Placement, render, spin_poses
@@ -48,7 +49,8 @@ def test_a_window_longer_than_the_model_allows_is_refused():
 
 
 def test_tiny_wan_makes_a_long_clip_in_windows_that_continue_from_kept_frames(tmp_path, astronaut):
-    backend = load_backend(Settings(data_dir=tmp_path, preset="tiny", device="cpu"), "wan-vace", cached=False)
+    backend = load_backend(Settings(data_dir=tmp_path, preset="tiny", device="cpu"), get_preset("tiny"), "wan-vace",
+                           cached=False)
     backend.recipe = replace(backend.recipe, max_frames=9)  # a small frame limit, so 12 frames take two windows
     size = backend.recipe.size
     pose = spin_poses(12, Placement(scale=24.0, ground_x=16.0, ground_y=46.0))

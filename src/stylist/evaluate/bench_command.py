@@ -1,4 +1,4 @@
-"""`stylist bench gpu`: every full-size benchmark in one process, into one JSON (see evaluate/bench.py)."""
+"""`stylist bench gpu`: every full-size benchmark in one process, into one JSON (see evaluate/bench/)."""
 
 from __future__ import annotations
 

@@ -13,11 +13,18 @@ Licences of the weights the real presets name, as their Hugging Face model cards
   them the products' pictures.
 - latent-consistency/lcm-lora-sdxl and lcm-lora-sdv1-5 (the fast first look): OpenRAIL++-M.
 - OpenCLIP ViT-B-32 `laion2b_s34b_b79k`: MIT.
+- Wan-AI/Wan2.1-VACE-1.3B-diffusers (the spin's video model): Apache-2.0.
+- guoyww/animatediff-motion-adapter-v1-5-2 (the baseline's motion adapter): Apache-2.0.
+- lllyasviel/control_v11p_sd15_openpose: OpenRAIL (CreativeML OpenRAIL-M terms, as SD 1.5).
+- stable-diffusion-v1-5/stable-diffusion-v1-5 (the image model AnimateDiff animates): CreativeML OpenRAIL-M
+  (commercial use allowed, with the licence's use restrictions passed on).
+- h94/IP-Adapter `ip-adapter-plus_sd15.safetensors` (the look's reference in AnimateDiff spins) and its
+  ViT-H image encoder: Apache-2.0, as above.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stylist.errors import StylistError
 from stylist.settings import PRESETS as PUBLIC_PRESETS
@@ -30,7 +37,8 @@ FACE_ADAPTER_SCALE = 0.6
 
 @dataclass(frozen=True)
 class FaceAdapter:
-    """IP-Adapter weights ("plus-face" for the face, "plus" for products), laid out as in h94/IP-Adapter.
+    """IP-Adapter weights ("plus-face" for the face, "plus" for products and a spin's look), laid out as in
+    h94/IP-Adapter.
 
     `repo` is None for the tiny presets, whose adapter is built in code and written in the same layout,
     so that both go through diffusers' `load_ip_adapter` with the same arguments.
@@ -50,6 +58,25 @@ class FaceAdapter:
 
 
 @dataclass(frozen=True)
+class VideoModels:
+    """The spin's video models (video/backends.py loads them). A repository of None means the model is built
+    in code from seeded configs (video/tiny.py), as the tiny presets do."""
+
+    # Default backend: "wan-vace" (modern) or "animatediff" (baseline).
+    backend: str
+    # Hub id of Wan VACE in diffusers' layout (transformer, VAE, UMT5 text encoder, tokenizer, scheduler).
+    wan_vace: str | None
+    # AnimateDiff: the SD 1.x image model it animates, its motion adapter and the OpenPose ControlNet, each a
+    # hub id in diffusers' layout.
+    animatediff_base: str | None
+    motion_adapter: str | None
+    pose_controlnet: str | None
+    # The IP-Adapter that carries the look into AnimateDiff's frames: the general "plus" adapter, not the face
+    # one, so that the whole look (garments, colours) comes through.
+    look_adapter: FaceAdapter
+
+
+@dataclass(frozen=True)
 class Preset:
     """Every model one run uses, by name, so the CLI, the worker, tests and benchmarks agree on them."""
 
@@ -64,8 +91,7 @@ class Preset:
     clip_model: str
     clip_pretrained: str | None
     face_adapter: FaceAdapter
-    # Default video backend: "wan-vace" or "animatediff".
-    video_backend: str
+    video: VideoModels
     # The SD 1.x-shaped sibling that ablations compare against; None for the baselines themselves.
     baseline: str | None
     # IP-Adapter "plus" on whole images, which looks condition on the products' own pictures with. It shares
@@ -118,6 +144,25 @@ TINY_PRODUCT_ADAPTER = FaceAdapter(
     image_encoder_folder="models/image_encoder",
 )
 
+# Every real preset spins with the same video models. The look adapter is the SD 1.5 "plus" adapter that
+# sd14's looks condition on products with.
+VIDEO_MODELS = VideoModels(
+    backend="wan-vace",
+    wan_vace="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+    animatediff_base="stable-diffusion-v1-5/stable-diffusion-v1-5",
+    motion_adapter="guoyww/animatediff-motion-adapter-v1-5-2",
+    pose_controlnet="lllyasviel/control_v11p_sd15_openpose",
+    look_adapter=SD_PRODUCT_ADAPTER,
+)
+TINY_VIDEO_MODELS = VideoModels(
+    backend="wan-vace",
+    wan_vace=None,
+    animatediff_base=None,
+    motion_adapter=None,
+    pose_controlnet=None,
+    look_adapter=TINY_PRODUCT_ADAPTER,
+)
+
 # Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
 TINY_CLIP_MODEL = "stylist-tiny-ViT"
 
@@ -135,7 +180,7 @@ _PRESETS = {
             clip_model="ViT-B-32",
             clip_pretrained="laion2b_s34b_b79k",
             face_adapter=SDXL_FACE_ADAPTER,
-            video_backend="wan-vace",
+            video=VIDEO_MODELS,
             baseline="sd14",
             product_adapter=SDXL_PRODUCT_ADAPTER,
             fast_lora="latent-consistency/lcm-lora-sdxl",
@@ -148,7 +193,7 @@ _PRESETS = {
             clip_model="ViT-B-32",
             clip_pretrained="laion2b_s34b_b79k",
             face_adapter=SD_FACE_ADAPTER,
-            video_backend="animatediff",
+            video=replace(VIDEO_MODELS, backend="animatediff"),
             baseline=None,
             product_adapter=SD_PRODUCT_ADAPTER,
             fast_lora="latent-consistency/lcm-lora-sdv1-5",
@@ -161,7 +206,7 @@ _PRESETS = {
             clip_model=TINY_CLIP_MODEL,
             clip_pretrained=None,
             face_adapter=TINY_FACE_ADAPTER,
-            video_backend="wan-vace",
+            video=TINY_VIDEO_MODELS,
             baseline="tiny-sd",
             product_adapter=TINY_PRODUCT_ADAPTER,
             fast_lora=None,
@@ -174,7 +219,7 @@ _PRESETS = {
             clip_model=TINY_CLIP_MODEL,
             clip_pretrained=None,
             face_adapter=TINY_FACE_ADAPTER,
-            video_backend="animatediff",
+            video=replace(TINY_VIDEO_MODELS, backend="animatediff"),
             baseline=None,
             product_adapter=TINY_PRODUCT_ADAPTER,
             fast_lora=None,

@@ -7,15 +7,14 @@ arguments are checked before torch is imported.
 from __future__ import annotations
 
 from stylist.errors import StylistError
-from stylist.models.presets import get_preset
-from stylist.settings import Settings
+from stylist.models.presets import Preset
 
 BACKENDS = ("wan-vace", "animatediff")
 
 
-def backend_name(settings: Settings, name: str | None) -> str:
+def backend_name(preset: Preset, name: str | None) -> str:
     """The backend asked for, or the preset's default; an unknown one is the user's error."""
-    name = name or get_preset(settings.preset).video_backend
+    name = name or preset.video.backend
     if name not in BACKENDS:
         raise StylistError(f"unknown video backend {name!r}: choose one of {', '.join(BACKENDS)}")
     return name

@@ -6,14 +6,9 @@
 - `animatediff` (baseline): AnimateDiff on SD 1.5 with ControlNet-OpenPose through diffusers'
   `AnimateDiffControlNetPipeline`; the look is an IP-Adapter "plus" reference.
 
-Both exist as `tiny` miniatures (video/tiny.py) and load real weights through models/loading.py, which fails
-with one sentence naming the missing model. Licences, as the model cards state them:
-- Wan-AI/Wan2.1-VACE-1.3B-diffusers: Apache-2.0.
-- guoyww/animatediff-motion-adapter-v1-5-2: Apache-2.0.
-- lllyasviel/control_v11p_sd15_openpose: OpenRAIL (CreativeML OpenRAIL-M terms, as SD 1.5).
-- stable-diffusion-v1-5/stable-diffusion-v1-5: CreativeML OpenRAIL-M (commercial use allowed, with the
-  licence's use restrictions passed on).
-- h94/IP-Adapter `ip-adapter-plus_sd15.safetensors` and its ViT-H image encoder: Apache-2.0.
+The preset names the models (`Preset.video`; their licences are in models/presets.py). Both exist as
+`tiny` miniatures (video/tiny.py) and load real weights through models/loading.py, which fails with one
+sentence naming the missing model.
 """
 
 from __future__ import annotations
@@ -21,7 +16,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +34,11 @@ from diffusers import (
 from PIL import Image
 from transformers import AutoTokenizer, CLIPTextModel, CLIPTokenizer, UMT5EncoderModel
 
-from stylist.errors import StylistError
 from stylist.imaging import pad_to_square
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.face_adapter import attach_face_adapter
+from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import Weights, load_component, model_folder, pipeline_files
-from stylist.models.presets import FaceAdapter, Preset, get_preset
+from stylist.models.presets import Preset
 from stylist.settings import Settings
 from stylist.video import adapters, backend_name
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline, build_animatediff, build_wan_vace
@@ -52,20 +46,16 @@ from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline,
 PROMPT = "a full-body photo of a person turning around on the spot, studio light, plain background"
 NEGATIVE_PROMPT = "blurry, distorted body, extra limbs, deformed hands, low quality, text, watermark"
 
-WAN_VACE = Weights("Wan-AI/Wan2.1-VACE-1.3B-diffusers", (
+# The files read of each repository the preset names (glob patterns): the models' own weights, not the fp16,
+# ONNX or .bin copies beside them.
+WAN_VACE_FILES = (
     "model_index.json", "*/*.json", "tokenizer/*", "transformer/*.safetensors", "vae/*.safetensors",
     "text_encoder/*.safetensors",
-))
+)
 SD15_PARTS = {"unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
               "tokenizer": CLIPTokenizer}
-SD15 = Weights("stable-diffusion-v1-5/stable-diffusion-v1-5", pipeline_files(SD15_PARTS))
-# Both repositories hold one model at their root.
-MOTION_ADAPTER = Weights("guoyww/animatediff-motion-adapter-v1-5-2", ("config.json", "diffusion_pytorch_model.safetensors"))
-OPENPOSE_CONTROLNET = Weights("lllyasviel/control_v11p_sd15_openpose", MOTION_ADAPTER.files)
-# The general "plus" adapter, not the face one: it carries the whole look (garments, colours) into the frames.
-LOOK_ADAPTER = FaceAdapter(repo="h94/IP-Adapter", subfolder="models", weight_name="ip-adapter-plus_sd15.safetensors",
-                           image_encoder_folder="models/image_encoder")
-TINY_LOOK_ADAPTER = replace(LOOK_ADAPTER, repo=None, weight_name="ip-adapter-plus_tiny.safetensors")
+# The motion adapter and ControlNet repositories hold one model at their root.
+ROOT_MODEL_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
 # How strongly the look steers AnimateDiff's frames against the prompt; IP-Adapter's examples use 0.5–0.8.
 LOOK_SCALE = 0.7
 
@@ -204,11 +194,10 @@ _LOADED: dict[tuple[str, str, str, torch.dtype], VideoBackend] = {}
 _LOCK = threading.Lock()
 
 
-def load_backend(settings: Settings, name: str | None = None, *, cached: bool = True) -> VideoBackend:
+def load_backend(settings: Settings, preset: Preset, name: str | None = None, *, cached: bool = True) -> VideoBackend:
     """The preset's video backend (or `name`) on the settings' device. `cached=False` gives a private copy,
     as a trainer needs; the cached one is shared by every spin in the process."""
-    name = backend_name(settings, name)
-    preset = get_preset(settings.preset)
+    name = backend_name(preset, name)
     device = resolve_device(settings.device)
     dtype = default_dtype(device)
     if not cached:
@@ -233,29 +222,36 @@ def _build(name: str, preset: Preset, device: torch.device, dtype: torch.dtype) 
         if preset.random_weights and dtype != torch.float32:
             pipeline.to(dtype=dtype)
         pipeline.to(device)
-        look = TINY_LOOK_ADAPTER if preset.random_weights else LOOK_ADAPTER
-        attach_face_adapter(pipeline, replace(preset, face_adapter=look))
+        attach_look_adapter(pipeline, preset)
         backend = AnimateDiffBackend(pipeline, recipe, preset)
     return backend
+
+
+def attach_look_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
+    """The preset's look adapter on AnimateDiff's UNet, with its image encoder."""
+    attach_ip_adapters(pipeline, preset, [preset.video.look_adapter])
 
 
 def _load_wan(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
     from diffusers import WanVACEPipeline
 
-    folder = model_folder(WAN_VACE, preset)
+    wan = Weights(preset.video.wan_vace, WAN_VACE_FILES)
+    folder = model_folder(wan, preset)
     parts = {"transformer": WanVACETransformer3DModel, "vae": AutoencoderKLWan, "text_encoder": UMT5EncoderModel,
              "tokenizer": AutoTokenizer, "scheduler": UniPCMultistepScheduler}
     # Wan's VAE stays in float32, as Wan's own examples run it: its decoder loses detail in half precision.
-    components = {name: load_component(part, folder, name, WAN_VACE, torch.float32 if name == "vae" else dtype)
+    components = {name: load_component(part, folder, name, wan, torch.float32 if name == "vae" else dtype)
                   for name, part in parts.items()}
     return WanVACEPipeline(**components)
 
 
 def _load_animatediff(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
-    sd = model_folder(SD15, preset)
-    parts = {name: load_component(part, sd, name, SD15, dtype) for name, part in SD15_PARTS.items()}
-    motion = load_component(MotionAdapter, model_folder(MOTION_ADAPTER, preset), "", MOTION_ADAPTER, dtype)
-    controlnet = load_component(ControlNetModel, model_folder(OPENPOSE_CONTROLNET, preset), "",
-                                OPENPOSE_CONTROLNET, dtype)
+    base = Weights(preset.video.animatediff_base, pipeline_files(SD15_PARTS))
+    sd = model_folder(base, preset)
+    parts = {name: load_component(part, sd, name, base, dtype) for name, part in SD15_PARTS.items()}
+    motion_adapter = Weights(preset.video.motion_adapter, ROOT_MODEL_FILES)
+    motion = load_component(MotionAdapter, model_folder(motion_adapter, preset), "", motion_adapter, dtype)
+    pose = Weights(preset.video.pose_controlnet, ROOT_MODEL_FILES)
+    controlnet = load_component(ControlNetModel, model_folder(pose, preset), "", pose, dtype)
     return animatediff_pipeline(parts["vae"], parts["text_encoder"], parts["tokenizer"], parts["unet"], motion,
                                 controlnet)

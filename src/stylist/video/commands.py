@@ -94,9 +94,10 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
 
     read_pairs(Path(data_dir))  # a folder without pairs is answered before torch is imported
 
+    from stylist.models.presets import get_preset
     from stylist.video.finetune import default_config, finetune as run
 
-    config = default_config(settings)
+    config = default_config(get_preset(settings.preset))
     changes = {"steps": steps, "rank": rank, "learning_rate": learning_rate, "frames": frames}
     config = replace(config, seed=seed, **{key: value for key, value in changes.items() if value is not None})
     with progress_bars(wants_progress(as_json), "video finetune") as show:

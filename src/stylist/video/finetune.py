@@ -26,6 +26,7 @@ from diffusers import DDPMScheduler
 from PIL import Image, ImageOps
 
 from stylist.errors import StylistError
+from stylist.models.presets import Preset, get_preset
 from stylist.progress import Progress, ProgressCallback
 from stylist.settings import Settings
 from stylist.video import adapters, backend_name
@@ -73,20 +74,19 @@ class FinetuneResult:
                 "trainable_parameters": self.trainable_parameters, "adapter": str(self.adapter)}
 
 
-def default_config(settings: Settings) -> FinetuneConfig:
-    from stylist.models.presets import get_preset
-
-    return DEFAULTS[get_preset(settings.preset).random_weights]
+def default_config(preset: Preset) -> FinetuneConfig:
+    return DEFAULTS[preset.random_weights]
 
 
 def finetune(settings: Settings, data_dir: Path, *, backend: str | None = None, config: FinetuneConfig | None = None,
              out: Path | None = None, on_progress: ProgressCallback | None = None) -> FinetuneResult:
     """Train the adapter on the pairs in `data_dir` and save it, reporting each step's loss to `on_progress`."""
-    name = backend_name(settings, backend)
-    config = config or default_config(settings)
+    preset = get_preset(settings.preset)
+    name = backend_name(preset, backend)
+    config = config or default_config(preset)
     pairs = read_pairs(Path(data_dir))
     start = time.perf_counter()
-    model = load_backend(settings, name, cached=False)  # a private copy: LoRA layers must not reach live spins
+    model = load_backend(settings, preset, name, cached=False)  # a private copy: LoRA layers must not reach live spins
     frames = model.window_frames(config.frames)
     clips = [(pair, clip) for pair in pairs if (clip := load_clip(pair.path, frames, model.recipe.size)) is not None]
     if not clips:

@@ -17,6 +17,7 @@ from stylist.errors import StylistError
 from stylist.imaging import MAX_BYTES, ImageRejected, load_image
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
+from stylist.models.presets import get_preset
 from stylist.settings import Settings
 from stylist.video import backend_name
 
@@ -90,7 +91,8 @@ def make_spin(
         raise StylistError(f"the spin is written as MP4: give --out a name ending in .mp4, not {out.name!r}")
     total = spin_frames(seconds, fps)
     look = open_look(image)
-    name = backend_name(settings, backend)
+    preset = get_preset(settings.preset)
+    name = backend_name(preset, backend)
     # Torch and the models only once the request is known to be good: a bad one is answered at once.
     from stylist.video import adapters
     from stylist.video.backends import PROMPT, load_backend
@@ -100,7 +102,7 @@ def make_spin(
 
     if adapter is None and adapters.default_adapter_folder(settings, name).is_dir():
         adapter = adapters.default_adapter_folder(settings, name)
-    model = load_backend(settings, name)
+    model = load_backend(settings, preset, name)
     size = model.recipe.size
     pose = spin_poses(total, fit_to_person(look, size))
     pose_frames: dict[int, Image.Image] = {}

@@ -1,0 +1,199 @@
+"""Looks benchmark: seconds and peak memory of generating looks on the full-size SDXL architecture, and the
+time of every stage of `stylist style` on tiny.
+
+    .venv/bin/python benchmarks/looks_bench.py --out benchmarks/results/looks-<machine>.json          # GPU
+    .venv/bin/python benchmarks/looks_bench.py --preset tiny --device cpu --steps 2 --out x.json      # its CPU test
+    .venv/bin/python benchmarks/looks_bench.py --stages --out benchmarks/results/looks-stages-<machine>.json
+
+`stylist bench gpu` calls `run` below; `main` is the command line of benchmarks/looks_bench.py.
+
+Generation (`--preset sdxl`, the default) builds SDXL's UNet, VAE and text encoders from their configs
+(the identity benchmark's) with random weights, and attaches the face and product IP-Adapters as looks do
+(random too; their image encoder is the tiny ViT, so the ViT-H encoding of two images per look, about
+10 ms on an H100, is left out). Time and memory depend on shapes, not values, so nothing is downloaded.
+It measures, through `stylist.looks.generate`, as `stylist style` runs it:
+- 4 looks (one candidate each) at 1024x1024 in 30 steps with classifier-free guidance, in one batch;
+  with and without `torch.compile` of the UNet;
+- a fast first look: one image in 4 steps without classifier-free guidance, the LCM-LoRA recipe (a LoRA
+  fused or not costs about the same, so the random model stands for the distilled one).
+Peak memory is `torch.cuda.max_memory_allocated` over the measured call, weights included.
+
+`--stages` runs `stylist.looks.pipeline.style` end to end on tiny (an offline demo shop crawled, a user cut
+from scikit-image's astronaut photo, the real fashion CLIP and index) and reports each stage's seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import peft
+import torch
+from PIL import Image
+
+from stylist.catalog.store import StoredProduct
+from stylist.evaluate.bench.identity import SDXL
+from stylist.evaluate.bench.measure import machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.looks import generate as gen
+from stylist.looks.recipe import Recipe
+from stylist.models.device import default_dtype, resolve_device
+from stylist.models.face_adapter import attach_ip_adapters
+from stylist.models.presets import get_preset
+from stylist.models.tiny import TINY_SDXL, build_pipeline
+from stylist.settings import DEVICES, Settings
+
+CONFIGS = {"sdxl": SDXL, "tiny": TINY_SDXL}
+# The issue's targets on one H100.
+TARGETS = {"four_looks_s": 5.0, "fast_look_s": 1.0}
+PROMPT = "a photo of a person, a Harry Potter themed Halloween party, wearing {items}"
+COLOURS = [(190, 30, 40), (32, 45, 92), (193, 154, 107), (34, 94, 56)]
+
+
+def make_products(folder: Path) -> list[StoredProduct]:
+    """Four products with a picture each, as the catalog stores them, for the product adapter's boards."""
+    found = []
+    for number, colour in enumerate(COLOURS, start=1):
+        path = folder / f"{number}.jpg"
+        Image.new("RGB", (512, 512), colour).save(path)
+        found.append(StoredProduct(id=number, shop="bench", sku=str(number), url=f"https://bench/{number}",
+                                   designer="Designer", title=f"Garment {number}", description="", category="coat",
+                                   color="", price=100.0, currency="EUR", available=True, first_seen="",
+                                   last_seen="", images=[path]))
+    return found
+
+
+def timed(device: torch.device, call) -> tuple[float, float | None]:
+    reset_peak(device)
+    synchronize(device)
+    start = time.perf_counter()
+    call()
+    synchronize(device)
+    return round(time.perf_counter() - start, 3), peak_gib(device)
+
+
+def generation(preset: str, device: torch.device, steps: int, fast_steps: int, options: int,
+               compile: str) -> dict[str, Any]:
+    dtype = default_dtype(device)
+    print(f"building {preset} with random weights on {device} ...", file=sys.stderr)
+    pipeline = build_pipeline(CONFIGS[preset], device=device)
+    if dtype != torch.float32:
+        pipeline.to(dtype=dtype)
+    pipeline.set_progress_bar_config(disable=True)
+    # The tiny preset's adapters are written at random, shaped for whichever UNet they are given.
+    tiny = get_preset("tiny")
+    attach_ip_adapters(pipeline, tiny, [tiny.face_adapter, tiny.product_adapter])
+    models = gen.LookModels((preset, str(device), dtype), tiny, pipeline, pipeline.scheduler)
+    face = Image.new("RGB", (512, 512), (200, 160, 140))
+    identity = gen.Identity("a person", face, trained=False)
+    with tempfile.TemporaryDirectory() as folder:
+        catalog = make_products(Path(folder))
+        outfits = [gen.OutfitPrompt(PROMPT.format(items=", ".join(p.title for p in catalog[i:i + 2])),
+                                    tuple(catalog[i:i + 2])) for i in range(options)]
+        seeds = [[number] for number in range(options)]
+
+        def looks() -> None:
+            gen.generate(models, identity, outfits, seeds, Recipe(steps=steps), batch_size=options)
+
+        def fast_look() -> None:
+            gen.generate(models, identity, outfits[:1], [[0]], Recipe(steps=fast_steps, guidance_scale=1.0))
+
+        resolution = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+        results: dict[str, Any] = {"resolution": resolution, "looks": []}
+        for compiled in (False, True) if compile == "both" else (False,):
+            if compiled:
+                pipeline.unet = torch.compile(pipeline.unet, fullgraph=False)
+            print(f"4 looks in {steps} steps, torch.compile {compiled} (warm-up first) ...", file=sys.stderr)
+            warm_up, _ = timed(device, looks)
+            seconds, peak = timed(device, looks)
+            fast_seconds, fast_peak = timed(device, fast_look)
+            fast_seconds, fast_peak = timed(device, fast_look)  # the first ran at a new batch size
+            results["looks"].append({
+                "torch_compile": compiled, "options": options, "steps": steps, "seconds": seconds,
+                "seconds_per_look": round(seconds / options, 3), "peak_gib": peak, "first_call_s": warm_up,
+                "fast_look": {"steps": fast_steps, "seconds": fast_seconds, "peak_gib": fast_peak},
+            })
+    return results
+
+
+def stage_timings(device: str, steps: int, options: int, products: int, repeats: int) -> dict[str, Any]:
+    """`style` end to end on tiny, on the CPU: each stage's median seconds over `repeats` looks after one warm-up."""
+    from skimage import data
+
+    from stylist.catalog.crawl import CrawlOptions, crawl_shops
+    from stylist.catalog.images import ImageStore
+    from stylist.catalog.store import CatalogStore
+    from stylist.demo.shop import DemoShop, serve
+    from stylist.looks.pipeline import style
+    from stylist.people.users import add_user
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder) / "data", preset="tiny", device=device)
+        with serve(DemoShop(n_products=products, seed=0, traps=False)) as url, \
+                CatalogStore(settings.catalog_db, settings.images_dir) as store:
+            asyncio.run(crawl_shops([url], store, ImageStore(settings.images_dir), CrawlOptions(delay=0)))
+        astronaut = Image.fromarray(data.astronaut())
+        photos = []
+        for number, box in enumerate([(0, 0, 480, 480), (20, 0, 500, 470), (10, 10, 490, 490)]):
+            photos.append(Path(folder) / f"{number}.png")
+            astronaut.crop(box).save(photos[-1])
+        user = add_user(settings, "Bench", photos, crop_size=get_preset(settings.preset).resolution)
+        prompt = "a dress and a coat for a Harry Potter themed party under €400"
+
+        def one_look(fast: bool) -> dict[str, float]:
+            recipe = Recipe(fast=fast, steps=None if fast else steps)
+            return style(settings, user.id, prompt, options=options, seed=0, recipe=recipe).timings
+
+        one_look(False)  # warm-up: models built, the index made
+        normal = [one_look(False) for _ in range(repeats)]
+        fast = [one_look(True) for _ in range(repeats)]
+    median = lambda runs: {stage: round(statistics.median(run[stage] for run in runs), 4) for stage in runs[0]}  # noqa: E731
+    return {"prompt": prompt, "catalog_products": products, "options": options, "repeats": repeats,
+            "steps": steps, "candidates": 2, "resolution": get_preset("tiny").resolution,
+            "look": median(normal), "fast_look": median(fast)}
+
+
+def run(*, preset: str = "sdxl", device: str = "auto", steps: int = 30, fast_steps: int = 4, options: int = 4,
+        compile: str = "both", stages: bool = False, products: int = 48, repeats: int = 3,
+        out: Path | None = None) -> dict[str, Any]:
+    """Time generation on `preset` (`compile` "both" also times a torch.compile'd UNet), or with `stages` each
+    stage of `style` end to end on tiny; write to `out` if given."""
+    if stages:
+        preset = "tiny"  # the stages run the real pipeline, which only tiny can do without weights
+    torch_device = resolve_device(device)
+    # Other processes on the machine slow a CPU run down: the load and torch's threads say how much.
+    busy = {"load_average_1m": round(os.getloadavg()[0], 2), "torch_threads": torch.get_num_threads()}
+    settings = {"preset": preset, "device": device, "steps": steps, "fast_steps": fast_steps, "options": options,
+                "compile": compile, "stages": stages, "products": products, "repeats": repeats,
+                "out": str(out) if out else None}
+    results: dict[str, Any] = {"benchmark": "looks-stages" if stages else "looks",
+                               "machine": machine(torch_device, {"peft": peft.__version__}) | busy,
+                               "settings": settings, "targets": TARGETS}
+    if stages:
+        results["stages"] = stage_timings(device, steps, options, products, repeats)
+    else:
+        results["generation"] = generation(preset, torch_device, steps, fast_steps, options, compile)
+    return save(results, out)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """benchmarks/looks_bench.py's command line: `run`'s keywords as options, its defaults unless given."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], argument_default=argparse.SUPPRESS)
+    parser.add_argument("--preset", choices=sorted(CONFIGS))
+    parser.add_argument("--device", choices=DEVICES)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--fast-steps", type=int)
+    parser.add_argument("--options", type=int)
+    parser.add_argument("--compile", choices=("both", "off"),
+                        help="also time a torch.compile'd UNet (minutes of compiling on a CPU)")
+    parser.add_argument("--stages", action="store_true", help="time each stage of `style` end to end on tiny")
+    parser.add_argument("--products", type=int, help="demo shop size for --stages")
+    parser.add_argument("--repeats", type=int, help="looks timed per mode for --stages")
+    parser.add_argument("--out", type=Path, required=True)
+    return print_results(run(**vars(parser.parse_args(argv))))
