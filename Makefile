@@ -7,8 +7,9 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: demo test bench lock system-deps clean
 
+# The main path on its tiny preset: looks from the person's and the products' photos, no training.
 demo: $(STAMP)
-	$(VENV)/bin/stylist demo --out demo-out
+	$(VENV)/bin/stylist --preset tiny-klein demo --out demo-out
 
 test: $(STAMP) $(SYSTEM_STAMP)
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)

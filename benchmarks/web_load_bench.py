@@ -146,7 +146,7 @@ def main() -> None:
             users = []
             with httpx.Client(base_url=url, timeout=60) as http:
                 for number in range(args.users):
-                    made = http.post("/api/users", data={"name": f"load {number}"},
+                    made = http.post("/api/users", data={"name": f"load {number}", "consent": "true"},
                                      files=[("photos", (name, content, "image/jpeg")) for name, content in photos()])
                     made.raise_for_status()
                     headers = {"Authorization": f"Bearer {made.json()['token']}"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from stylist.errors import StylistError
 
-PRESETS = ("tiny", "sd14", "sdxl")
+PRESETS = ("tiny", "tiny-sd", "tiny-klein", "sd14", "sdxl", "klein")
 DEVICES = ("auto", "cpu", "cuda")
 
 

@@ -10,20 +10,29 @@ import sys
 from pathlib import Path
 
 import av
+import pytest
 
 
-def test_demo_writes_the_whole_story(tmp_path):
+# The main path (tiny-klein: looks from the person's and the products' photos, no training, as `make demo`
+# runs it) and the trained-likeness path (tiny: DreamBooth first).
+@pytest.mark.parametrize(("preset", "stages"), [
+    ("tiny-klein", {"crawl", "export", "clip", "user", "looks", "video"}),
+    ("tiny", {"crawl", "export", "clip", "user", "identity", "looks", "video"}),
+])
+def test_demo_writes_the_whole_story(tmp_path, preset, stages):
     out = tmp_path / "demo-out"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(out), "--products", "24",
-                             "--options", "2"], env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run([sys.executable, "-m", "stylist", "--preset", preset, "demo", "--out", str(out),
+                             "--products", "24", "--options", "2"], env=env, capture_output=True, text=True,
+                            timeout=900)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1 and "demo written to" in result.stdout  # one line off a terminal
     page = (out / "index.html").read_text()
     summary = json.loads((out / "summary.json").read_text())
 
-    assert summary["preset"] == "tiny" and "tiny" in page  # the banner: nobody mistakes these for results
-    assert set(summary["timings"]) == {"crawl", "export", "clip", "user", "identity", "looks", "video"}
+    assert summary["preset"] == preset and f"<b>{preset}</b> preset" in page  # nobody mistakes these for results
+    assert set(summary["timings"]) == stages
+    assert (summary["identity"] is None) == (preset == "tiny-klein")
     options = summary["look"]["options"]
     assert len(options) == 2
     for option in options:
@@ -32,6 +41,9 @@ def test_demo_writes_the_whole_story(tmp_path):
             assert re.match(r"http://127\.0\.0\.1:\d+/", product["url"])
             assert f'href="{product["url"]}"' in page
     assert any(option["products"] for option in options)  # the demo shop has products for a costume prompt
+    # Each option lists the products it was drawn from, all of them among its products.
+    for option in options:
+        assert option["references"] and set(option["references"]) <= {product["id"] for product in option["products"]}
 
     spin = summary["spin"]
     assert spin["frames"] == 24 and spin["seconds"] == 3

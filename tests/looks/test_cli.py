@@ -42,3 +42,25 @@ def test_style_for_an_unknown_user_is_one_error_line(catalog):
     result = stylist(catalog.settings.data_dir, "style", "0123456789abcdef", "a dress")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip().splitlines() == ["error: no user 0123456789abcdef"]
+
+
+def test_on_tiny_klein_a_look_and_its_spin_come_right_after_user_add(catalog, photos, tmp_path):
+    def klein(*args):
+        return stylist(catalog.settings.data_dir, "--preset", "tiny-klein", *args)
+
+    added = klein("user", "add", "Ada", *map(str, photos), "--json")
+    assert added.returncode == 0, added.stderr
+    user_id = json.loads(added.stdout)["id"]
+
+    made = klein("style", user_id, "a dress and a coat for a gallery opening", "--options", "2", "--seed", "5",
+                 "--json")
+    assert made.returncode == 0, made.stderr
+    look = json.loads(made.stdout)
+    assert look["settings"]["identity"] == "reference photo"
+    for option in look["options"]:
+        assert option["references"] and set(option["references"]) <= {product["id"] for product in option["products"]}
+
+    spin = klein("video", look["options"][0]["image"], "--out", str(tmp_path / "spin.mp4"), "--seconds", "1",
+                 "--fps", "4", "--json")
+    assert spin.returncode == 0, spin.stderr
+    assert json.loads(spin.stdout)["frames"] == 4 and (tmp_path / "spin.gif").is_file()

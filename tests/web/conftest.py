@@ -107,7 +107,8 @@ def client(app):
 
 def add_user(client, photos, name="Ada"):
     """POST /api/users with the photos; (user id, headers with its token)."""
-    answer = client.post("/api/users", data={"name": name, "photos": [(io.BytesIO(data), n) for n, data in photos]},
+    files = [(io.BytesIO(data), n) for n, data in photos]
+    answer = client.post("/api/users", data={"name": name, "consent": "true", "photos": files},
                          content_type="multipart/form-data")
     assert answer.status_code == 201, answer.json
     return answer.json["id"], {"Authorization": f"Bearer {answer.json['token']}"}

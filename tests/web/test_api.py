@@ -31,7 +31,8 @@ def finished(client, job_id, headers, timeout=60):
 
 
 def upload(client, files, name="Ada"):
-    return client.post("/api/users", data={"name": name, "photos": [(io.BytesIO(data), n) for n, data in files]},
+    photos = [(io.BytesIO(data), n) for n, data in files]
+    return client.post("/api/users", data={"name": name, "consent": "true", "photos": photos},
                        content_type="multipart/form-data")
 
 

@@ -92,6 +92,9 @@ def test_the_whole_flow_in_chromium_on_a_phone_screen(live_server, settings, que
         page.set_input_files("#photos", [files[0], str(small)])
         drop_file(page, "#drop", "wall.jpg", wall)
         expect(page.locator("#previews li")).to_have_count(3)
+        page.click("#go")  # no consent yet: nothing is sent
+        expect(page.locator("#start-error")).to_contain_text("Tick the box")
+        page.check("#consent")
         page.click("#go")
         expect(page.locator("#previews li.refused")).to_have_count(2)
         expect(page.locator('#previews li[data-name="wall.jpg"] .reason')).to_contain_text("no face")

@@ -55,7 +55,7 @@ def wait_job(http: httpx.Client, job_id: str, headers: dict, timeout: float) -> 
 
 
 def add_user(http: httpx.Client, photos) -> tuple[str, dict]:
-    answer = http.post("/api/users", data={"name": "Ada"}, files=[("photos", (n, d, "image/jpeg")) for n, d in photos])
+    answer = http.post("/api/users", data={"name": "Ada", "consent": "true"}, files=[("photos", (n, d, "image/jpeg")) for n, d in photos])
     assert answer.status_code == 201, answer.text
     return answer.json()["id"], {"Authorization": f"Bearer {answer.json()['token']}"}
 
@@ -116,7 +116,7 @@ def test_the_web_process_never_imports_torch(settings, photos, tmp_path):
         assert client.get("/api/health").status_code == 200
         assert client.get("/api/catalog").status_code == 200
         photos = {photos!r}
-        answer = client.post("/api/users", data={{"name": "Ada", "photos": [(io.BytesIO(d), n) for n, d in photos]}})
+        answer = client.post("/api/users", data={{"name": "Ada", "consent": "true", "photos": [(io.BytesIO(d), n) for n, d in photos]}})
         headers = {{"Authorization": "Bearer " + answer.json["token"]}}
         user = answer.json["id"]
         assert client.post(f"/api/users/{{user}}/train", headers=headers).status_code == 202

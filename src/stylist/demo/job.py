@@ -26,6 +26,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.demo.shop import DemoShop, serve
 from stylist.errors import StylistError
+from stylist.models.presets import Preset, get_preset
 from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 
@@ -76,12 +77,16 @@ def run_demo(settings: Settings, out_dir: str | Path, products: int, prompt: str
         # The Buy links point at the demo shop, which lives only while the demo runs: say so on the page.
         page["shop"] = base_url
 
+    preset = get_preset(run.preset)  # resolved once for the whole demo
     with stage("clip"):
         page["clip"] = _train_clip(run)
     with stage("user"):
-        user = _add_demo_user(run)
-    with stage("identity"):
-        page["identity"] = _train_identity(run, user.id)
+        user = _add_demo_user(run, preset)
+    if preset.edits_references:
+        page["identity"] = None  # klein draws from the person's photo: nothing to train
+    else:
+        with stage("identity"):
+            page["identity"] = _train_identity(run, user.id)
     with stage("looks"):
         look = _style(run, user.id, prompt, options)
     page["look"] = look
@@ -123,11 +128,10 @@ def _train_clip(run: Settings) -> dict:
     return {"training": result.to_json(), "evaluation": evaluation}
 
 
-def _add_demo_user(run: Settings):
-    from stylist.models.presets import get_preset
+def _add_demo_user(run: Settings, preset: Preset):
     from stylist.people.users import add_user
 
-    user = add_user(run, "Demo", sorted(PHOTOS.glob("*.jpg")), crop_size=get_preset(run.preset).resolution)
+    user = add_user(run, "Demo", sorted(PHOTOS.glob("*.jpg")), crop_size=preset.resolution)
     _say(f"demo user {user.id} from {len(user.photos)} photos")
     return user
 
@@ -175,8 +179,10 @@ def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
             f'<a href="{html.escape(p["url"])}" rel="noopener" target="_blank">Buy</a></li>'
             for p in option.products
         ) or "<li>No catalog product matched this option: it follows the prompt alone.</li>"
+        drawn = (f" · drawn from {len(option.references)} product photo(s)" if option.references else "")
         cards.append(f'<article><img src="{rel(option.image)}" alt="look {number}" class=look>'
-                     f"<p>Option {number} · score {option.score:.3f} · seed {option.seed}</p><ul>{items}</ul></article>")
+                     f"<p>Option {number} · score {option.score:.3f} · seed {option.seed}{drawn}</p><ul>{items}</ul>"
+                     "</article>")
     notes = "".join(f"<p class=note>{html.escape(note)}</p>" for note in look.notes)
     rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{seconds:.1f} s</td></tr>" for name, seconds in timings.items())
     rows += f"<tr><th>total</th><th>{sum(timings.values()):.1f} s</th></tr>"
@@ -185,9 +191,11 @@ def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
                                         for k in ("r1", "r5", "r10", "mrr")) + "</tr>"
         for name in ("base", "finetuned") if clip.get(name)
     )
-    banner = ("<p class=banner>These pictures come from the <b>tiny</b> preset: small models with random weights "
-              "that exercise every step of the pipeline. They are not results; run <code>stylist --preset sdxl "
-              "demo</code> on a GPU for real looks.</p>") if page["preset"].startswith("tiny") else ""
+    real = "klein" if page["preset"] == "tiny-klein" else "sdxl"
+    banner = (f"<p class=banner>These pictures come from the <b>{html.escape(page['preset'])}</b> preset: small "
+              "models with random weights that exercise every step of the pipeline. They are not results; run "
+              f"<code>stylist --preset {real} demo</code> on a GPU for real looks.</p>"
+              ) if page["preset"].startswith("tiny") else ""
     document = out / "index.html"
     document.write_text(
         "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -108,20 +109,29 @@ def style(
     drawn_seeds = np.random.SeedSequence(base_seed).generate_state(options * candidates, dtype=np.uint32) >> 1
     seeds = [[int(each) for each in drawn_seeds[number * candidates:(number + 1) * candidates]]
              for number in range(options)]
-    guidance = None
-    if recipe.clip_guidance > 0:
-        guidance = ClipGuidance(pixel_scorer or _default_pixel_scorer(settings), recipe.clip_guidance)
-    models = gen.look_models(preset, settings.device)
-    with models.lock:
-        identity = gen.use_identity(models, user)
-        lap("load")
-        texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products)
-                 for outfit in plan]
-        drawn = gen.generate(
-            models, identity, texts, seeds, recipe, guidance=guidance,
-            on_step=lambda done, total: report(
-                Progress("generate", done, total, fraction=_between("load", "generate", done / total))),
-        )
+    def on_step(done: int, total: int) -> None:
+        report(Progress("generate", done, total, fraction=_between("load", "generate", done / total)))
+
+    if preset.edits_references:
+        # klein: the person's photo and the products' photos are the conditions; nothing was trained.
+        drawn, references = _edit_references(preset, settings.device, user, scene, plan, seeds, recipe, notes,
+                                             lambda: lap("load"), on_step)
+        identity_kind = "reference photo"
+    else:
+        guidance = None
+        if recipe.clip_guidance > 0:
+            guidance = ClipGuidance(pixel_scorer or _default_pixel_scorer(settings), recipe.clip_guidance)
+        models = gen.look_models(preset, settings.device)
+        with models.lock:
+            identity = gen.use_identity(models, user)
+            lap("load")
+            texts = [gen.OutfitPrompt(_generation_prompt(identity.subject, scene, outfit), outfit.products)
+                     for outfit in plan]
+            drawn = gen.generate(models, identity, texts, seeds, recipe, guidance=guidance, on_step=on_step)
+        # The product adapter saw every product of the outfit on its board, unless it was switched off.
+        references = [[product.id for product in outfit.products] if recipe.product_scale > 0 else []
+                      for outfit in plan]
+        identity_kind = "dreambooth" if identity.trained else "face adapter"
     lap("generate")
 
     # 4. Rank: the best candidate of each option, by the fashion CLIP against the prompt and the products.
@@ -138,10 +148,11 @@ def style(
         notes.append(f"sold out while the look was made, so not listed: {', '.join(sorted(gone))}")
     look_id = new_id()
     chosen = []
-    for number, (ranked, option, outfit) in enumerate(zip(best, drawn, plan, strict=True), start=1):
+    for number, (ranked, option, outfit, shown) in enumerate(zip(best, drawn, plan, references, strict=True), start=1):
         chosen.append(Option(
             id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6), seed=option[ranked.index].seed,
             products=[product_entry(product) for product in outfit.products if product.id in available],
+            references=[product_id for product_id in shown if product_id in available],
             candidates=[{"seed": each.seed, "score": round(score, 6)}
                         for each, score in zip(option, ranked.scores, strict=True)],
         ))
@@ -150,7 +161,7 @@ def style(
         created_at=utc_now(),
         settings={"preset": settings.preset, "budget": cap.amount if cap else None,
                   "currency": cap.currency if cap else None, "seed": base_seed, **recipe.to_json(),
-                  "identity": "dreambooth" if identity.trained else "face adapter"},
+                  "identity": identity_kind},
     )
     lap("look")
     timings["total"] = round(time.perf_counter() - started, 4)
@@ -158,6 +169,24 @@ def style(
     if out is not None:
         copy_images(look, Path(out))
     return look
+
+
+def _edit_references(preset, device: str, user, scene: str, plan: list[Outfit], seeds: list[list[int]],
+                     recipe: Recipe, notes: list[str], loaded: Callable[[], None],
+                     on_step: Callable[[int, int], None]) -> tuple[list, list[list[int]]]:
+    """The klein path's candidates for each outfit, and the product ids each option was drawn from."""
+    from stylist.looks import references as ref
+
+    if recipe.clip_guidance > 0:
+        raise StylistError(f"CLIP guidance steers the sdxl and sd14 presets' sampling; the {preset.name} preset "
+                           "draws from the products' own photos instead: leave out --clip-guidance")
+    models = ref.reference_models(preset, device)
+    with models.lock:
+        person = ref.person_photo(user)
+        loaded()
+        requests = [ref.edit_request(person, scene, outfit.products, preset, notes) for outfit in plan]
+        drawn = ref.draw(models, requests, seeds, recipe, on_step)
+    return drawn, [list(request.product_ids) for request in requests]
 
 
 def _between(start: str, end: str, share: float) -> float:

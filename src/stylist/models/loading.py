@@ -24,20 +24,25 @@ import huggingface_hub
 import torch
 from diffusers import (
     AutoencoderKL,
+    AutoencoderKLFlux2,
     DiffusionPipeline,
     EulerDiscreteScheduler,
+    FlowMatchEulerDiscreteScheduler,
+    Flux2KleinPipeline,
+    Flux2Transformer2DModel,
     ModelMixin,
     PNDMScheduler,
     StableDiffusionPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
 )
-from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer, PreTrainedModel
+from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer, PreTrainedModel, Qwen2TokenizerFast
+from transformers import Qwen3ForCausalLM
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import Preset
-from stylist.models.tiny import tiny_pipeline
+from stylist.models.tiny import tiny_klein_pipeline, tiny_pipeline
 
 # Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
 # The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.
@@ -51,21 +56,28 @@ _FAMILIES: dict[str, tuple[type[DiffusionPipeline], dict[str, type]]] = {
         "unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
         "tokenizer": CLIPTokenizer, "scheduler": PNDMScheduler,
     }),
+    "klein": (Flux2KleinPipeline, {
+        "transformer": Flux2Transformer2DModel, "vae": AutoencoderKLFlux2, "text_encoder": Qwen3ForCausalLM,
+        "tokenizer": Qwen2TokenizerFast, "scheduler": FlowMatchEulerDiscreteScheduler,
+    }),
 }
 _EXTRA_ARGUMENTS = {
     "sdxl": {},
     "sd": {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False},
+    # The 4B klein is step-distilled: one transformer call a step, no classifier-free guidance.
+    "klein": {"is_distilled": True},
 }
 # The files of a diffusers pipeline repository that these components read (glob patterns).
-def pipeline_files(parts: dict[str, type]) -> tuple[str, ...]:
+def pipeline_files(parts: dict[str, type], sharded: bool = False) -> tuple[str, ...]:
     """Glob patterns of the files these components read, and no more: repositories also carry fp16
     copies, a safety checker and extra VAEs that would add gigabytes to a download."""
     weights = []
     for name, part in parts.items():
-        if issubclass(part, ModelMixin):
-            weights.append(f"{name}/diffusion_pytorch_model.safetensors")
-        elif issubclass(part, PreTrainedModel):
-            weights.append(f"{name}/model.safetensors")
+        stem = "diffusion_pytorch_model" if issubclass(part, ModelMixin) else "model"
+        if issubclass(part, (ModelMixin, PreTrainedModel)):
+            weights.append(f"{name}/{stem}.safetensors")
+            if sharded:  # large models (FLUX.2 klein's) may come in shards beside an index json
+                weights.append(f"{name}/{stem}-*-of-*.safetensors")
     return ("model_index.json", "*/*.json", "*/*.txt", *weights)
 
 
@@ -115,12 +127,12 @@ def load_image_pipeline(
 
 def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> DiffusionPipeline:
     if preset.random_weights:
-        pipeline = tiny_pipeline(preset.family)
+        pipeline = tiny_klein_pipeline() if preset.family == "klein" else tiny_pipeline(preset.family)
         if dtype != torch.float32:  # built in float32; a cast to it anyway only makes diffusers log warnings
             pipeline.to(dtype=dtype)
     else:
         pipeline_class, parts = _FAMILIES[preset.family]
-        weights = Weights(preset.image_model, pipeline_files(parts))
+        weights = Weights(preset.image_model, pipeline_files(parts, sharded=preset.family == "klein"))
         folder = model_folder(weights, preset)
         components = {name: load_component(part, folder, name, weights, dtype) for name, part in parts.items()}
         pipeline = pipeline_class(**components, **_EXTRA_ARGUMENTS[preset.family])

@@ -13,6 +13,8 @@ Licences of the weights the real presets name, as their Hugging Face model cards
   them the products' pictures.
 - latent-consistency/lcm-lora-sdxl and lcm-lora-sdv1-5 (the fast first look): OpenRAIL++-M.
 - OpenCLIP ViT-B-32 `laion2b_s34b_b79k`: MIT.
+- black-forest-labs/FLUX.2-klein-4B (reference editing, with its Qwen3-4B text encoder and FLUX.2 VAE in
+  the same repository): Apache-2.0. The 9B klein models are non-commercial and are not used.
 - Wan-AI/Wan2.1-VACE-1.3B-diffusers (the spin's video model): Apache-2.0.
 - guoyww/animatediff-motion-adapter-v1-5-2 (the baseline's motion adapter): Apache-2.0.
 - lllyasviel/control_v11p_sd15_openpose: OpenRAIL (CreativeML OpenRAIL-M terms, as SD 1.5).
@@ -81,7 +83,8 @@ class Preset:
     """Every model one run uses, by name, so the CLI, the worker, tests and benchmarks agree on them."""
 
     name: str
-    # "sdxl" (StableDiffusionXLPipeline, LoRA recipe) or "sd" (StableDiffusionPipeline, DreamBooth baseline).
+    # "sdxl" (StableDiffusionXLPipeline, LoRA recipe), "sd" (StableDiffusionPipeline, DreamBooth baseline) or
+    # "klein" (Flux2KleinPipeline: reference editing, the person's and the products' photos in, no training).
     family: str
     # Hugging Face hub id of the image model; None means built in code from seeded configs (tiny).
     image_model: str | None
@@ -90,9 +93,10 @@ class Preset:
     # open_clip model name and pretrained tag of the fashion CLIP backbone; no tag means random weights.
     clip_model: str
     clip_pretrained: str | None
-    face_adapter: FaceAdapter
+    # None for klein, which takes the person's photo itself as a reference.
+    face_adapter: FaceAdapter | None
     video: VideoModels
-    # The SD 1.x-shaped sibling that ablations compare against; None for the baselines themselves.
+    # The preset ablations compare this one against (sdxl: the SD 1.x DreamBooth; klein: sdxl); None for sd14.
     baseline: str | None
     # IP-Adapter "plus" on whole images, which looks condition on the products' own pictures with. It shares
     # the face adapter's image encoder, so both load together.
@@ -100,10 +104,21 @@ class Preset:
     # Hub id of an LCM-LoRA for the fast first look (4 steps); None means a few-step sampler instead.
     fast_lora: str | None = None
 
+    # Reference editing: the most reference images one call takes (the person's photo among them), and the
+    # text encoder's token budget (the real Qwen3 reads 512; tiny's 64 keep tests quick).
+    max_references: int = 0
+    max_prompt_tokens: int = 77
+
     @property
     def random_weights(self) -> bool:
         """Only the tiny presets may run on random weights; real presets fail without their weights."""
         return self.image_model is None
+
+    @property
+    def edits_references(self) -> bool:
+        """Looks come from the person's photo and the products' photos with no training (klein); else a
+        trained identity or the face adapter carries the person (sdxl, sd14)."""
+        return self.max_references > 0
 
 
 SDXL_FACE_ADAPTER = FaceAdapter(
@@ -163,12 +178,16 @@ TINY_VIDEO_MODELS = VideoModels(
     look_adapter=TINY_PRODUCT_ADAPTER,
 )
 
+# FLUX.2 klein takes up to 4 reference images reliably, by its vendor's guidance (the diffusers pipeline has no
+# limit of its own): the person's photo and three garments.
+KLEIN_MAX_REFERENCES = 4
+
 # Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
 TINY_CLIP_MODEL = "stylist-tiny-ViT"
 
-# `tiny` is SDXL-shaped like `sdxl`; `tiny-sd` is its SD 1.x-shaped sibling, as `sd14` is for `sdxl`. It is
-# not offered on the command line: it is reached as `get_preset("tiny").baseline`, which is how ablations
-# find the baseline of any preset.
+# `tiny` is SDXL-shaped like `sdxl`; `tiny-sd` is its SD 1.x-shaped sibling, as `sd14` is for `sdxl`, and
+# `tiny-klein` has klein's classes. A preset's `baseline` is what ablations compare it against: klein's is the
+# trained-likeness path it replaces, sdxl's the SD 1.x DreamBooth of the seed.
 _PRESETS = {
     preset.name: preset
     for preset in (
@@ -199,6 +218,19 @@ _PRESETS = {
             fast_lora="latent-consistency/lcm-lora-sdv1-5",
         ),
         Preset(
+            name="klein",
+            family="klein",
+            image_model="black-forest-labs/FLUX.2-klein-4B",
+            resolution=1024,
+            clip_model="ViT-B-32",
+            clip_pretrained="laion2b_s34b_b79k",
+            face_adapter=None,
+            video=VIDEO_MODELS,
+            baseline="sdxl",
+            max_references=KLEIN_MAX_REFERENCES,
+            max_prompt_tokens=512,
+        ),
+        Preset(
             name="tiny",
             family="sdxl",
             image_model=None,
@@ -223,6 +255,19 @@ _PRESETS = {
             baseline=None,
             product_adapter=TINY_PRODUCT_ADAPTER,
             fast_lora=None,
+        ),
+        Preset(
+            name="tiny-klein",
+            family="klein",
+            image_model=None,
+            resolution=64,
+            clip_model=TINY_CLIP_MODEL,
+            clip_pretrained=None,
+            face_adapter=None,
+            video=TINY_VIDEO_MODELS,
+            baseline="tiny",
+            max_references=KLEIN_MAX_REFERENCES,
+            max_prompt_tokens=64,
         ),
     )
 }

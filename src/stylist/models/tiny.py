@@ -15,8 +15,12 @@ import open_clip
 import torch
 from diffusers import (
     AutoencoderKL,
+    AutoencoderKLFlux2,
     DiffusionPipeline,
     EulerDiscreteScheduler,
+    FlowMatchEulerDiscreteScheduler,
+    Flux2KleinPipeline,
+    Flux2Transformer2DModel,
     PNDMScheduler,
     StableDiffusionPipeline,
     StableDiffusionXLPipeline,
@@ -24,10 +28,10 @@ from diffusers import (
 )
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPVisionConfig
-from transformers import CLIPVisionModelWithProjection
+from transformers import CLIPVisionModelWithProjection, Qwen3Config, Qwen3ForCausalLM
 
 from stylist.models.presets import TINY_CLIP_MODEL, FaceAdapter
-from stylist.models.tokenizer import VOCAB_SIZE, clip_tokenizer
+from stylist.models.tokenizer import VOCAB_SIZE, chat_tokenizer, clip_tokenizer
 
 # The schedulers the real repositories ship (scheduler/scheduler_config.json), so tiny samples the same way.
 SDXL_SCHEDULER = dict(
@@ -123,6 +127,37 @@ def build_pipeline(configs: ImageModelConfigs, seed: int = 0, device: torch.devi
 def tiny_pipeline(family: str, seed: int = 0) -> DiffusionPipeline:
     """The tiny SDXL-shaped ("sdxl") or SD 1.x-shaped ("sd") pipeline, on the CPU in float32."""
     return build_pipeline(TINY_SDXL if family == "sdxl" else TINY_SD, seed)
+
+
+# FLUX.2 klein's classes at toy sizes (../shared/NOTES.md has the rules they obey): the transformer's input is
+# the VAE's 4 latent channels patchified 2×2 (16), its text width the encoder's hidden size times the three
+# hidden layers the pipeline stacks (16 × 3 = 48), and its rotary axes (T, H, W, L) sum to the head width.
+TINY_KLEIN = dict(
+    transformer=dict(patch_size=1, in_channels=16, num_layers=1, num_single_layers=2, attention_head_dim=16,
+                     num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=256,
+                     axes_dims_rope=(4, 4, 4, 4), guidance_embeds=False),
+    # 27 layers, because the pipeline reads the hidden states of layers 9, 18 and 27, as the real 36-layer one.
+    text_encoder=dict(vocab_size=151936, hidden_size=16, intermediate_size=32, num_hidden_layers=27,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=512,
+                      tie_word_embeddings=True),
+    vae=dict(down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+             block_out_channels=(8, 8, 8, 8), layers_per_block=1, latent_channels=4, norm_num_groups=4,
+             sample_size=64),
+    # The real model's scheduler_config.json.
+    scheduler=dict(num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=True),
+)
+
+
+def tiny_klein_pipeline(seed: int = 0) -> Flux2KleinPipeline:
+    """FLUX.2 klein's reference-editing pipeline at toy sizes, distilled like the real 4B, on the CPU in float32."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        transformer = Flux2Transformer2DModel(**TINY_KLEIN["transformer"])
+        text_encoder = Qwen3ForCausalLM(Qwen3Config(**TINY_KLEIN["text_encoder"]))
+        vae = AutoencoderKLFlux2(**TINY_KLEIN["vae"])
+    return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(**TINY_KLEIN["scheduler"]), vae=vae,
+                              text_encoder=text_encoder, tokenizer=chat_tokenizer(), transformer=transformer,
+                              is_distilled=True)
 
 
 def write_face_adapter(unet: UNet2DConditionModel, adapter: FaceAdapter, folder: Path, seed: int = 0) -> None:

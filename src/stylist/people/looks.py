@@ -37,11 +37,14 @@ class Option:
     seed: int
     products: list[dict]  # PRODUCT_FIELDS, `image` an absolute path, `url` the product page (the Buy link)
     candidates: list[dict] = field(default_factory=list)  # every candidate drawn: {"seed", "score"}
+    # The products whose own images the model was given as conditions (klein's references, SDXL's product
+    # board), so that a shopper is shown which items were rendered and which are only listed.
+    references: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"id": self.id, "image": str(self.image), "score": self.score, "seed": self.seed,
                 "products": [dict(product, image=str(product["image"])) for product in self.products],
-                "candidates": self.candidates}
+                "references": self.references, "candidates": self.candidates}
 
 
 @dataclass
@@ -145,7 +148,7 @@ def _load(settings: Settings, path: Path) -> Look:
     options = [
         Option(id=option["id"], image=path.parent / option["image"], score=option["score"], seed=option["seed"],
                products=[dict(product, image=str(settings.data_dir / product["image"])) for product in option["products"]],
-               candidates=option.get("candidates", []))
+               candidates=option.get("candidates", []), references=option.get("references", []))
         for option in record["options"]
     ]
     return Look(look_id=record["look_id"], user_id=record["user_id"], prompt=record["prompt"], options=options,

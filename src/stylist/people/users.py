@@ -53,6 +53,9 @@ class User:
     crop_size: int  # the size intake cut crops at
     photos: tuple[UserPhoto, ...]
     warnings: tuple[str, ...]  # what intake told the person
+    # Who said the photos are of this person and agreed to their use, and when: {"by", "at"}; None for users
+    # added before consent was asked.
+    consent: dict | None = None
 
     @property
     def crops(self) -> list[Path]:
@@ -60,11 +63,13 @@ class User:
         return _crop_paths(self, self.crop_size)
 
 
-def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, crop_size: int) -> User:
+def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, crop_size: int,
+             consent_by: str = "operator") -> User:
     """Take in the person's photos and store them as a new user, or raise StylistError and store nothing.
 
     Crops are cut at `crop_size`, the side the preset's image model trains on (`Preset.resolution`), which
-    the caller knows; `face_crops` cuts other sizes later.
+    the caller knows; `face_crops` cuts other sizes later. `consent_by` says who confirmed the photos are of
+    this person, who agrees to their use: "person" (they ticked the box) or "operator" (the CLI's user).
     """
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
@@ -81,7 +86,7 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, cr
     moved = False
     try:
         created_at = utc_now()
-        _write_user(staging, user_id, name, created_at, crop_size, intake)
+        _write_user(staging, user_id, name, created_at, crop_size, intake, {"by": consent_by, "at": created_at})
         with _registry(settings) as db, _transaction(db):
             db.execute("INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)", (user_id, name, created_at))
             staging.rename(folder)
@@ -187,7 +192,8 @@ def _crop_paths(user: User, size: int) -> list[Path]:
     return [user.folder / "crops" / str(size) / f"{number}.png" for number in range(1, len(user.photos) + 1)]
 
 
-def _write_user(folder: Path, user_id: str, name: str, created_at: str, crop_size: int, intake: IntakeResult) -> None:
+def _write_user(folder: Path, user_id: str, name: str, created_at: str, crop_size: int, intake: IntakeResult,
+                consent: dict) -> None:
     (folder / "photos").mkdir()
     crops = folder / "crops" / str(crop_size)
     crops.mkdir(parents=True)
@@ -198,7 +204,7 @@ def _write_user(folder: Path, user_id: str, name: str, created_at: str, crop_siz
         _save_crop(photo.crop, crops / f"{number}.png")
         records.append({"file": f"photos/{number}.jpg", "face": list(photo.face)})
     record = {"id": user_id, "name": name, "created_at": created_at, "crop_size": crop_size,
-              "photos": records, "warnings": intake.warnings}
+              "photos": records, "warnings": intake.warnings, "consent": consent}
     (folder / "user.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
@@ -218,6 +224,7 @@ def _load(folder: Path) -> User:
         crop_size=record["crop_size"],
         photos=tuple(UserPhoto(folder / photo["file"], Box(*photo["face"])) for photo in record["photos"]),
         warnings=tuple(record["warnings"]),
+        consent=record.get("consent"),
     )
 
 

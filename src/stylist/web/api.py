@@ -156,13 +156,15 @@ def product_json(product: dict[str, Any]) -> dict[str, Any]:
 @blueprint.post("/users")
 def create_user():
     config = current_app.config
+    if request.form.get("consent", "").strip().lower() != "true":
+        raise ApiError(400, "confirm that the photos are of you and that you agree to their use (consent=true)")
     try:
         uploads = read_uploads(request.files.getlist("photos"), config["MAX_PHOTO_BYTES"], config["MAX_PHOTO_PIXELS"])
     except UploadRefused as exc:
         raise ApiError(exc.status, str(exc)) from exc
     try:
         user = add_user(settings(), request.form.get("name", ""), uploads,
-                        crop_size=get_preset(settings().preset).resolution)
+                        crop_size=get_preset(settings().preset).resolution, consent_by="person")
     except PhotosRefused as exc:
         raise ApiError(400, str(exc), rejected=[{"name": r.name, "reason": r.reason} for r in exc.rejected]) from exc
     except StylistError as exc:
@@ -301,9 +303,10 @@ def own_option(option_id: str) -> Found:
 def show_look(look_id: str):
     look = own_look(look_id).look
     return jsonify({
-        "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at),
+        "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at), "notes": look.notes,
         "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score,
-                     "products": [product_json(product) for product in option.products]} for option in look.options],
+                     "products": [product_json(product) for product in option.products],
+                     "references": option.references} for option in look.options],
     })
 
 

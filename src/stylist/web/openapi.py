@@ -116,9 +116,14 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_path_id("look_id")],
                 "responses": {"200": _ok("the look", {"type": "object", "properties": {
                     "look_id": {"type": "string"}, "prompt": {"type": "string"},
+                    "notes": {"type": "array", "items": {"type": "string"},
+                              "description": "what the shopper should know: no matching products, a sold-out item"},
                     "options": {"type": "array", "items": {"type": "object", "properties": {
                         "id": {"type": "string"}, "image_url": {"type": "string"}, "score": {"type": "number"},
-                        "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}}}}}}}),
+                        "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
+                        "references": {"type": "array", "items": {"type": "integer"},
+                                       "description": "ids of the products whose own images the picture was drawn from"},
+                    }}}}}),
                     **ERRORS_AUTH}}},
             "/api/options/{option_id}/select": {"post": {
                 "summary": "Pick this option as your favourite, optionally rated 1 to 5", "security": AUTH,

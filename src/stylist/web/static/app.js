@@ -6,7 +6,9 @@ const MAX_PHOTOS = 4;
 const POLL_MS = 700;
 const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const $ = (id) => document.getElementById(id);
-const state = { files: [], user: null, token: null, trained: false };
+// A reference-editing preset (klein) needs no training: looks come straight from the photos.
+const INSTANT = document.body.dataset.instant === "true";
+const state = { files: [], user: null, token: null, trained: INSTANT };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -138,8 +140,13 @@ async function join() {
     $("start-error").textContent = "Give your name, 3 or 4 photos and what you want to wear.";
     return false;
   }
+  if (!$("consent").checked) {
+    $("start-error").textContent = "Tick the box to confirm the photos are of you and that you agree to their use.";
+    return false;
+  }
   const form = new FormData();
   form.append("name", name);
+  form.append("consent", "true");
   for (const file of state.files) form.append("photos", file, file.name);
   $("go").disabled = true;
   try {
@@ -185,9 +192,17 @@ async function showLook(lookId) {
     const rating = element("select", { "aria-label": "Your rating" }, element("option", { value: "" }, "rate…"),
                            ...[1, 2, 3, 4, 5].map((n) => element("option", { value: n }, "★".repeat(n))));
     const choose = element("button", { type: "button", class: "this-one" }, "This one");
+    // Products the picture was drawn from (their own photos were given to the model) apart from those only listed.
+    const drawn = new Set(option.references || []);
+    const items = option.products.map((product) => {
+      const item = productItem(product);
+      item.append(element("small", { class: drawn.has(product.id) ? "drawn" : "listed" },
+                          drawn.has(product.id) ? "in the picture" : "listed only"));
+      return item;
+    });
     const card = element("article", { class: "look", "data-option": option.id },
       element("img", { src: option.image_url, alt: `Look ${index + 1}` }),
-      element("ul", {}, ...option.products.map(productItem)),
+      element("ul", {}, ...items),
       element("div", { class: "choose" }, choose, rating));
     choose.addEventListener("click", () => pick(option.id, card, rating.value));
     grid.append(card);
@@ -236,7 +251,7 @@ async function deleteEverything() {
   }
   sessionStorage.removeItem("stylist");
   state.user = state.token = null;
-  state.trained = false;
+  state.trained = INSTANT;
   state.files = [];
   showPreviews();
   for (const id of ["progress", "gallery", "spin-section"]) $(id).hidden = true;

@@ -1,0 +1,138 @@
+"""Reference editing on tiny-klein: looks right after `user add`, drawn from the person's photo and the products'
+own photos, with the references each option was drawn from recorded, and every one of them reaching the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylist.catalog.store import CatalogStore
+from stylist.errors import StylistError
+from stylist.looks import references as ref
+from stylist.looks.pipeline import style
+from stylist.looks.recipe import Recipe
+from stylist.models.loading import load_image_pipeline
+from stylist.models.presets import get_preset
+from stylist.people.looks import get_look
+from stylist.settings import Settings
+from tests.looks.conftest import MeanColourScorer, WordRetriever
+
+KLEIN = get_preset("tiny-klein")
+
+
+@pytest.fixture
+def settings(catalog) -> Settings:
+    return Settings(data_dir=catalog.settings.data_dir, preset="tiny-klein", device="cpu")
+
+
+def look(settings, user, prompt="a red silk dress and a camel wool coat", seed=3, **options):
+    return style(settings, user.id, prompt, options=1, seed=seed, recipe=Recipe(candidates=1),
+                 retriever=WordRetriever(), scorer=MeanColourScorer(), **options)
+
+
+def pixels(made) -> np.ndarray:
+    return np.asarray(Image.open(made.options[0].image), dtype=np.int16)
+
+
+def product(settings, product_id):
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        return next(each for each in store.products(include_unavailable=True) if each.id == product_id)
+
+
+def repaint(settings, product_id, rgb) -> None:
+    """Give a product another picture, in place: the catalog still points at the same file."""
+    Image.new("RGB", (512, 512), rgb).save(product(settings, product_id).images[0], format="JPEG")
+
+
+def test_a_look_needs_no_training_and_lists_the_products_it_was_drawn_from(settings, user):
+    made = look(settings, user)
+
+    option = made.options[0]
+    listed = {item["id"] for item in option.products}
+    assert option.references and set(option.references) <= listed
+    assert made.settings["identity"] == "reference photo" and made.settings["preset"] == "tiny-klein"
+    assert Image.open(option.image).size == (KLEIN.resolution, KLEIN.resolution)
+    stored = get_look(settings, user.id, made.look_id)
+    assert stored.options[0].references == option.references
+    assert stored.to_json()["options"][0]["references"] == option.references
+
+
+def test_a_referenced_product_image_changes_the_look_and_an_unreferenced_one_does_not(settings, user, catalog):
+    first = look(settings, user)
+    referenced = first.options[0].references[0]
+    unreferenced = next(product_id for product_id in catalog.ids.values()
+                        if product_id not in first.options[0].references)
+
+    repaint(settings, unreferenced, (0, 255, 0))
+    assert np.array_equal(pixels(look(settings, user)), pixels(first))
+
+    repaint(settings, referenced, (0, 255, 0))
+    assert not np.array_equal(pixels(look(settings, user)), pixels(first))
+
+
+def test_the_references_are_exactly_the_images_given_to_the_model(settings, user, monkeypatch):
+    given = []
+    real_draw = ref.draw
+
+    def spy(models, requests, seeds, recipe, on_step=None):
+        given.extend(requests)
+        return real_draw(models, requests, seeds, recipe, on_step)
+
+    monkeypatch.setattr(ref, "draw", spy)
+    made = look(settings, user)
+
+    (request,) = given
+    assert list(request.product_ids) == made.options[0].references
+    # The person's photo first, then one image per product while they fit, else one sheet of them all.
+    fits = len(request.product_ids) <= KLEIN.max_references - 1
+    assert len(request.references) == (1 + len(request.product_ids) if fits else 2)
+    assert all(image.size == (KLEIN.resolution, KLEIN.resolution) for image in request.references)
+
+
+def test_an_outfit_too_large_for_the_references_goes_in_as_one_sheet(settings, catalog):
+    products = [product(settings, catalog.ids[sku]) for sku in ("T1", "B1", "C1", "S1", "G1")]
+    notes: list[str] = []
+    person = Image.new("RGB", (300, 500), (200, 160, 140))
+
+    request = ref.edit_request(person, "a gallery opening", products, KLEIN, notes)
+
+    assert len(request.references) == 2 and request.product_ids == tuple(item.id for item in products)
+    assert "image 2" in request.prompt and "Black Wool Trousers" in request.prompt and notes == []
+    few = ref.edit_request(person, "a gallery opening", products[:3], KLEIN, notes)
+    assert len(few.references) == 4 and "from image 4" in few.prompt
+
+
+def test_an_unreadable_product_image_is_left_out_with_a_note(settings, user, catalog):
+    broken = product(settings, catalog.ids["D1"])
+    broken.images[0].write_bytes(b"not an image")
+
+    made = look(settings, user, prompt="a red silk dress")
+
+    assert broken.id not in made.options[0].references
+    assert any("Red Silk Dress" in note and "could not be read" in note for note in made.notes)
+
+
+def test_the_clearest_photo_is_the_one_showing_most_of_the_person(user):
+    chosen = ref.person_photo(user)
+    shares = []
+    for photo in user.photos:
+        with Image.open(photo.file) as image:
+            shares.append(photo.face.w * photo.face.h / (image.width * image.height))
+    best = user.photos[int(np.argmin(shares))]
+    with Image.open(best.file) as expected:
+        assert chosen.size == expected.size
+
+
+def test_clip_guidance_is_refused_on_klein_in_one_sentence(settings, user):
+    with pytest.raises(StylistError, match="leave out --clip-guidance"):
+        style(settings, user.id, "a coat", options=1, recipe=Recipe(clip_guidance=0.5),
+              retriever=WordRetriever(), scorer=MeanColourScorer())
+
+
+def test_the_real_klein_without_weights_says_what_to_fetch(offline):
+    with pytest.raises(StylistError) as error:
+        load_image_pipeline(get_preset("klein"), "cpu")
+    message = str(error.value)
+    assert message.startswith("the klein preset needs black-forest-labs/FLUX.2-klein-4B: download it with `hf download")
+    assert "transformer/diffusion_pytorch_model-*-of-*.safetensors" in message and "\n" not in message
