@@ -14,12 +14,12 @@ from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate
 from stylist.grounding.commands import clip
 from stylist.identity.commands import train
-from stylist.worker.commands import worker
 from stylist.looks.commands import style
 from stylist.people.commands import user
 from stylist.settings import DEVICES, PRESETS, Settings
 from stylist.video.commands import video
 from stylist.web.commands import serve
+from stylist.worker.commands import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

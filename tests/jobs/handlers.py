@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from stylist.errors import StylistError
+from stylist.progress import Progress
 from stylist.worker.loop import JobContext
 
 
@@ -27,7 +28,7 @@ def sleep(ctx: JobContext) -> dict:
     steps = max(1, round(seconds / 0.05))  # short steps: cancel and lost claims are noticed within 50 ms
     for step in range(steps):
         time.sleep(seconds / steps)
-        ctx.progress((step + 1) / steps, f"slept {step + 1} of {steps}")
+        ctx.on_progress(Progress("slept", step + 1, steps))
     if "log" in ctx.job.params:
         _log(ctx, "end")
     return {"slept": seconds, "pid": os.getpid()}

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from stylist.worker.handlers import HANDLERS, load_handlers
 from stylist.jobs.queue import CANCELED, FAILED, JOB_KINDS, RUNNING, SUCCEEDED
+from stylist.worker.handlers import HANDLERS, load_handlers
 from stylist.worker.loop import Worker
 from tests.jobs import handlers as test_handlers
 from tests.jobs.handlers import wait_for

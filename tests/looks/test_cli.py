@@ -64,3 +64,30 @@ def test_on_tiny_klein_a_look_and_its_spin_come_right_after_user_add(catalog, ph
                  "--fps", "4", "--json")
     assert spin.returncode == 0, spin.stderr
     assert json.loads(spin.stdout)["frames"] == 4 and (tmp_path / "spin.gif").is_file()
+
+
+def test_every_drawing_flag_reaches_the_recipe(catalog, user, monkeypatch):
+    from click.testing import CliRunner
+
+    import stylist.looks.pipeline
+    from stylist.cli import main_group
+    from stylist.looks.recipe import Recipe
+
+    given = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(settings, user_id, prompt, **arguments):
+        given.update(arguments)
+        raise Stop
+
+    monkeypatch.setattr(stylist.looks.pipeline, "style", capture)
+    arguments = ["--data-dir", str(catalog.settings.data_dir), "style", user.id, "a coat"]
+    flags = ["--fast", "--candidates", "3", "--steps", "7", "--clip-guidance", "0.25", "--product-scale", "0.3",
+             "--face-scale", "0.8"]
+    CliRunner().invoke(main_group, [*arguments, *flags])
+    assert given["recipe"] == Recipe(fast=True, candidates=3, steps=7, clip_guidance=0.25, product_scale=0.3,
+                                     face_scale=0.8)
+    CliRunner().invoke(main_group, arguments)
+    assert given["recipe"] == Recipe()

@@ -22,7 +22,7 @@ VIDEO = get_preset("sdxl").video  # the real presets' video models
 def load(tmp_path, name=None, preset="tiny", **options):
     """The backend as a spin loads it: the run's settings and its resolved preset."""
     settings = Settings(data_dir=tmp_path / "data", preset=preset, device="cpu")
-    return load_backend(settings, get_preset(preset), name, **options)
+    return load_backend(get_preset(preset), settings.device, name, **options)
 
 
 def pose_frames(count: int, size: tuple[int, int]):

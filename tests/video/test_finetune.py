@@ -55,7 +55,7 @@ def test_make_pairs_writes_labelled_pose_clips_and_real_ones(tmp_path):
 
 
 def test_the_loss_falls_and_only_attention_projections_change(tmp_path, pairs):
-    backend = load_backend(settings_for(tmp_path), TINY, "wan-vace", cached=False)
+    backend = load_backend(TINY, settings_for(tmp_path).device, "wan-vace", cached=False)
     model = backend.model
     before = {name: parameter.detach().clone() for name, parameter in model.named_parameters()}
     frames = backend.window_frames(8)
@@ -90,7 +90,7 @@ def test_the_adapter_changes_spins_and_unloads_cleanly(tmp_path, pairs, astronau
     assert set(result.to_json()) == {"backend", "preset", "steps", "clips", "initial_loss", "final_loss", "seconds",
                                      "trainable_parameters", "adapter"}
 
-    backend = load_backend(settings, TINY)
+    backend = load_backend(TINY, settings.device)
     size = backend.recipe.size
     pose = spin_poses(5, Placement(scale=24.0, ground_x=16.0, ground_y=46.0))
     poses = [render(pose(index), size) for index in range(5)]
@@ -119,7 +119,7 @@ def test_animatediff_trains_only_its_motion_attention_and_the_adapter_loads_back
     assert state and all("motion_modules" in key and re.search(r"(to_q|to_k|to_v|to_out\.0)\.lora_[AB]", key)
                           for key in state)
 
-    backend = load_backend(settings, TINY, "animatediff")
+    backend = load_backend(TINY, settings.device, "animatediff")
     size = backend.recipe.size
     pose = spin_poses(8, Placement(scale=12.0, ground_x=8.0, ground_y=23.0))
     poses = [render(pose(index), size) for index in range(8)]
@@ -131,7 +131,7 @@ def test_animatediff_trains_only_its_motion_attention_and_the_adapter_loads_back
     assert np.abs(tuned - plain).max() > 1e-4
     # Weights made for one backend never load into the other.
     with pytest.raises(StylistError, match="trained for animatediff on the tiny preset, not wan-vace"):
-        load_backend(settings, TINY, "wan-vace").use_adapter(result.adapter)
+        load_backend(TINY, settings.device, "wan-vace").use_adapter(result.adapter)
 
 
 def test_a_folder_without_usable_clips_is_refused(tmp_path):
@@ -156,7 +156,7 @@ def test_a_folder_without_usable_clips_is_refused(tmp_path):
 
 def test_a_damaged_adapter_is_refused(tmp_path):
     settings = settings_for(tmp_path)
-    backend = load_backend(settings, TINY, cached=False)
+    backend = load_backend(TINY, settings.device, cached=False)
     folder = tmp_path / "adapter"
     info = adapters.AdapterInfo(backend="wan-vace", preset="tiny", rank=2, alpha=2.0, targets=backend.lora_targets)
     adapters.add_adapter(backend.model, info)

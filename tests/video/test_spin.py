@@ -38,11 +38,11 @@ def test_a_short_spin_on_tiny(settings, tmp_path, astronaut_png):
 
 
 def test_the_seed_decides_the_video_and_the_model_stays_loaded(settings, tmp_path, astronaut):
-    loaded = backends.load_backend(settings, get_preset("tiny"))
+    loaded = backends.load_backend(get_preset("tiny"), settings.device)
     first = make_spin(settings, astronaut, tmp_path / "a.mp4", seconds=1, fps=4, seed=5)
     again = make_spin(settings, astronaut, tmp_path / "b.mp4", seconds=1, fps=4, seed=5)
     other = make_spin(settings, astronaut, tmp_path / "c.mp4", seconds=1, fps=4, seed=6)
-    assert backends.load_backend(settings, get_preset("tiny")) is loaded  # one model for every spin in the process
+    assert backends.load_backend(get_preset("tiny"), settings.device) is loaded  # one model for every spin in the process
     frames = [np.stack(read_video(spin.mp4)["frames"]).astype(int) for spin in (first, again, other)]
     assert np.array_equal(frames[0], frames[1])
     assert np.abs(frames[0] - frames[2]).mean() > 1

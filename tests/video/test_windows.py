@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from stylist.models.presets import get_preset
-from stylist.settings import Settings
 from stylist.video.backends import load_backend
 from stylist.video.poses import Placement, render, spin_poses
 from stylist.video.windows import Window, make_frames, plan_windows
@@ -49,7 +48,7 @@ def test_a_window_longer_than_the_model_allows_is_refused():
 
 
 def test_tiny_wan_makes_a_long_clip_in_windows_that_continue_from_kept_frames(tmp_path, astronaut):
-    backend = load_backend(Settings(data_dir=tmp_path, preset="tiny", device="cpu"), get_preset("tiny"), "wan-vace",
+    backend = load_backend(get_preset("tiny"), "cpu", "wan-vace",
                            cached=False)
     backend.recipe = replace(backend.recipe, max_frames=9)  # a small frame limit, so 12 frames take two windows
     size = backend.recipe.size

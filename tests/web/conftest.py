@@ -15,10 +15,11 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.demo.shop import DemoShop, serve
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, open_queue
+from stylist.progress import Progress
+from stylist.settings import Settings
 from stylist.worker import handlers
 from stylist.worker.handlers import HANDLERS
 from stylist.worker.loop import Worker
-from stylist.settings import Settings
 from tests.jobs import handlers as test_handlers
 from tests.people.conftest import variant
 from tests.web import fake_pipelines
@@ -57,8 +58,8 @@ def photos() -> list[tuple[str, bytes]]:
 
 
 def fast_train(ctx):
-    """Training stands in for the real trainer in API tests (tests/jobs/test_handlers.py runs the real one)."""
-    ctx.progress(0.5, "training: 1 of 2")
+    """Training stands in for the real trainer in API tests (tests/identity runs the real one)."""
+    ctx.on_progress(Progress("training", 1, 2))
     return {"preset": ctx.settings.preset, "steps": ctx.job.params.get("steps", 2), "final_loss": 0.5, "seconds": 0.0}
 
 

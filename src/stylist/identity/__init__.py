@@ -1,1 +1,2 @@
-"""Identity: a person's photos (intake and user store) and the models personalised on them."""
+"""Identity: personalisation. DreamBooth (LoRA on SDXL, the whole UNet on SD 1.x) on a person's photos, and the
+trained weights a look loads. The person and their photos are people's records (stylist.people)."""

@@ -1,6 +1,7 @@
 """Looks: a person and a prompt become ranked images of them wearing real, purchasable products.
 
 budget (prompt phrases) → retrieve (purchasable products) → outfits (one product per slot) → generate
-(identity + product images as conditions) → rank (fashion CLIP) → store (looks under the user's folder).
-`pipeline.style` runs them in order; `stylist style` is its command.
+(klein: the person's and the products' photos as references, references.py; sdxl/sd14: identity + product
+images as IP-Adapter conditions, generate.py) → rank (fashion CLIP) → a look record (stylist.people.looks).
+`pipeline.style` runs them in order, drawn as its `Recipe` says; `stylist style` is its command.
 """

@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from stylist.limits import MAX_OPTIONS
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import DEFAULT_PRODUCT_SCALE, Recipe
+from stylist.models.presets import FACE_ADAPTER_SCALE
 from stylist.settings import Settings
 
 
@@ -29,12 +30,14 @@ from stylist.settings import Settings
 @click.option("--steps", type=click.IntRange(min=1), help="Denoising steps [30; fast 4 with LCM-LoRA, else 8].")
 @click.option("--clip-guidance", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Steer sampling with the fashion CLIP's gradient (slow; 0 is off).")
-@click.option("--product-scale", type=click.FloatRange(min=0), help="Strength of the product images [0.5].")
-@click.option("--face-scale", type=click.FloatRange(min=0), help="Strength of the face adapter before training [0.6].")
+@click.option("--product-scale", type=click.FloatRange(min=0), default=DEFAULT_PRODUCT_SCALE, show_default=True,
+              help="Strength of the product images (sdxl, sd14).")
+@click.option("--face-scale", type=click.FloatRange(min=0), default=FACE_ADAPTER_SCALE, show_default=True,
+              help="Strength of the face adapter before training (sdxl, sd14).")
 @click.pass_obj
 def style(settings: Settings, user_id: str, prompt: str, options: int, budget: float | None, seed: int | None,
           out_dir: str | None, as_json: bool, fast: bool, candidates: int | None, steps: int | None,
-          clip_guidance: float, product_scale: float | None, face_scale: float | None) -> None:
+          clip_guidance: float, product_scale: float, face_scale: float) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
     from stylist.people.users import get_user
 
@@ -42,8 +45,7 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
     get_user(settings, user_id)
 
     recipe = Recipe(fast=fast, candidates=candidates, steps=steps, clip_guidance=clip_guidance,
-                    **{name: value for name, value in (("product_scale", product_scale), ("face_scale", face_scale))
-                       if value is not None})
+                    product_scale=product_scale, face_scale=face_scale)
 
     from stylist.looks.pipeline import style as make_look
     from stylist.progress import progress_bars, wants_progress

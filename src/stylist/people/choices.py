@@ -7,10 +7,7 @@ people pick.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from stylist.people.users import users_db
@@ -30,7 +27,7 @@ CREATE TABLE IF NOT EXISTS preferences (
 def record_choice(settings: Settings, user_id: str, look_id: str, option_id: str, *, rank: int, options: int,
                   score: float | None, prompt: str, rating: int | None) -> None:
     """The user's favourite option of a look (a later pick of the same look replaces it), with its optional rating."""
-    with _database(settings) as db:
+    with users_db(settings, _SCHEMA) as db:
         db.execute(
             "INSERT OR REPLACE INTO preferences (user_id, look_id, option_id, option_rank, options, score, rating, "
             "prompt, preset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -44,7 +41,7 @@ def summarise_preferences(settings: Settings) -> dict[str, Any]:
     `top_pick_rate` is how often the option the fashion CLIP ranked first was picked; `chance_top_pick_rate`
     is what picking at random would give, the baseline it must beat to say the ranking helps.
     """
-    with _database(settings) as db:
+    with users_db(settings, _SCHEMA) as db:
         rows = db.execute("SELECT user_id, option_rank, options, rating, preset FROM preferences").fetchall()
     ratings = [row[3] for row in rows if row[3] is not None]
     presets = Counter(row[4] for row in rows)
@@ -59,9 +56,3 @@ def summarise_preferences(settings: Settings) -> dict[str, Any]:
         "mean_rank_picked": sum(row[1] for row in rows) / len(rows) if rows else None,
         "by_preset": dict(sorted(presets.items())),
     }
-
-
-@contextmanager
-def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with users_db(settings, _SCHEMA) as db:
-        yield db

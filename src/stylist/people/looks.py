@@ -20,7 +20,7 @@ from PIL import Image
 from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import write_atomic
-from stylist.people.users import make_user_folder
+from stylist.people.users import check_user_id, make_user_folder
 from stylist.records import is_id
 from stylist.settings import Settings
 
@@ -66,9 +66,9 @@ class Look:
 
 
 def product_entry(product: StoredProduct) -> dict:
-    """How an option lists a catalog product: PRODUCT_FIELDS, the Buy link and its first normalised image."""
-    return {"id": product.id, "designer": product.designer, "title": product.title, "price": product.price,
-            "currency": product.currency, "url": product.url, "image": str(product.images[0])}
+    """How an option lists a catalog product: PRODUCT_FIELDS, `url` the Buy link, `image` its first normalised one."""
+    return {**{name: getattr(product, name) for name in PRODUCT_FIELDS if name != "image"},
+            "image": str(product.images[0])}
 
 
 def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
@@ -96,7 +96,7 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
 
 def get_look(settings: Settings, user_id: str, look_id: str) -> Look:
     """The look `look_id` of `user_id`; another user's look is as unknown as one that does not exist."""
-    _check_user_id(user_id)
+    check_user_id(user_id)
     if not is_id(look_id):
         raise StylistError(f"{look_id!r} is not a look id (look ids are 16 characters of 0-9 and a-f)")
     path = look_folder(settings, user_id, look_id) / "look.json"
@@ -119,7 +119,7 @@ def find_option(settings: Settings, user_id: str, option_id: str) -> tuple[Look,
 
 def list_looks(settings: Settings, user_id: str) -> list[Look]:
     """The user's looks, oldest first."""
-    _check_user_id(user_id)
+    check_user_id(user_id)
     folder = settings.data_dir / "users" / user_id / "looks"
     looks = [_load(settings, path) for path in folder.glob("*/look.json")]
     return sorted(looks, key=lambda look: (look.created_at, look.look_id))
@@ -129,11 +129,6 @@ def copy_images(look: Look, out: Path) -> list[Path]:
     """Copy the option images into `out` (for `--out`), named by option id."""
     out.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copyfile(option.image, out / option.image.name)) for option in look.options]
-
-
-def _check_user_id(user_id: str) -> None:
-    if not is_id(user_id):
-        raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
 
 
 def _relative(settings: Settings, path: str) -> str:

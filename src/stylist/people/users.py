@@ -98,7 +98,7 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, cr
 
 
 def get_user(settings: Settings, user_id: str) -> User:
-    _check_id(user_id)
+    check_user_id(user_id)
     with _registry(settings) as db:
         row = db.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone()
     if row is None:
@@ -115,7 +115,7 @@ def list_users(settings: Settings) -> list[User]:
 
 def delete_user(settings: Settings, user_id: str) -> None:
     """Remove the user's index row and their folder: photos, crops, weights, looks, videos."""
-    _check_id(user_id)
+    check_user_id(user_id)
     folder = _users_dir(settings) / user_id
     # Renamed away inside the transaction, then removed: nobody sees a user whose files are half gone.
     trash = folder.with_name(f".deleting-{user_id}-{secrets.token_hex(4)}")
@@ -183,7 +183,8 @@ def _users_dir(settings: Settings) -> Path:
     return settings.data_dir / "users"
 
 
-def _check_id(user_id: str) -> None:
+def check_user_id(user_id: str) -> None:
+    """Refuse what cannot be a user id before it reaches a path or a query."""
     if not is_id(user_id):
         raise StylistError(f"{user_id!r} is not a user id (user ids are 16 characters of 0-9 and a-f)")
 

@@ -39,7 +39,6 @@ from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import Weights, load_component, model_folder, pipeline_files
 from stylist.models.presets import Preset
-from stylist.settings import Settings
 from stylist.video import adapters, backend_name
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline, build_animatediff, build_wan_vace
 
@@ -194,11 +193,11 @@ _LOADED: dict[tuple[str, str, str, torch.dtype], VideoBackend] = {}
 _LOCK = threading.Lock()
 
 
-def load_backend(settings: Settings, preset: Preset, name: str | None = None, *, cached: bool = True) -> VideoBackend:
-    """The preset's video backend (or `name`) on the settings' device. `cached=False` gives a private copy,
-    as a trainer needs; the cached one is shared by every spin in the process."""
+def load_backend(preset: Preset, device: str, name: str | None = None, *, cached: bool = True) -> VideoBackend:
+    """The preset's video backend (or `name`) on `device` ("auto", "cpu", "cuda"). `cached=False` gives a
+    private copy, as a trainer needs; the cached one is shared by every spin in the process."""
     name = backend_name(preset, name)
-    device = resolve_device(settings.device)
+    device = resolve_device(device)
     dtype = default_dtype(device)
     if not cached:
         return _build(name, preset, device, dtype)

@@ -86,7 +86,7 @@ def finetune(settings: Settings, data_dir: Path, *, backend: str | None = None, 
     config = config or default_config(preset)
     pairs = read_pairs(Path(data_dir))
     start = time.perf_counter()
-    model = load_backend(settings, preset, name, cached=False)  # a private copy: LoRA layers must not reach live spins
+    model = load_backend(preset, settings.device, name, cached=False)  # a private copy: LoRA layers must not reach live spins
     frames = model.window_frames(config.frames)
     clips = [(pair, clip) for pair in pairs if (clip := load_clip(pair.path, frames, model.recipe.size)) is not None]
     if not clips:

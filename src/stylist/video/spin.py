@@ -15,9 +15,9 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.imaging import MAX_BYTES, ImageRejected, load_image
-from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.models.presets import get_preset
+from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.settings import Settings
 from stylist.video import backend_name
 
@@ -102,7 +102,7 @@ def make_spin(
 
     if adapter is None and adapters.default_adapter_folder(settings, name).is_dir():
         adapter = adapters.default_adapter_folder(settings, name)
-    model = load_backend(settings, preset, name)
+    model = load_backend(preset, settings.device, name)
     size = model.recipe.size
     pose = spin_poses(total, fit_to_person(look, size))
     pose_frames: dict[int, Image.Image] = {}

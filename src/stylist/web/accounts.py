@@ -11,9 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from stylist.people.users import users_db
 from stylist.records import utc_now
@@ -30,7 +27,7 @@ CREATE TABLE IF NOT EXISTS web_tokens (
 def issue_token(settings: Settings, user_id: str) -> str:
     """A new token for the user (replacing any earlier one); shown once, stored only as its hash."""
     token = f"{user_id}.{secrets.token_urlsafe(32)}"
-    with _database(settings) as db:
+    with users_db(settings, _SCHEMA) as db:
         db.execute("INSERT OR REPLACE INTO web_tokens (user_id, token_sha256, created_at) VALUES (?, ?, ?)",
                    (user_id, _digest(token), utc_now()))
     return token
@@ -41,7 +38,7 @@ def token_user(settings: Settings, token: str) -> str | None:
     user_id, dot, secret = token.partition(".")
     if not dot or not secret or len(token) > 200:
         return None
-    with _database(settings) as db:
+    with users_db(settings, _SCHEMA) as db:
         row = db.execute("SELECT token_sha256 FROM web_tokens WHERE user_id = ?", (user_id,)).fetchone()
     # Hashing first and comparing digests keeps the comparison constant-time in the secret.
     if row is None or not hmac.compare_digest(row[0], _digest(token)):
@@ -51,9 +48,3 @@ def token_user(settings: Settings, token: str) -> str | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@contextmanager
-def _database(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with users_db(settings, _SCHEMA) as db:
-        yield db

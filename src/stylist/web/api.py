@@ -34,7 +34,7 @@ from stylist.web.uploads import UploadRefused, read_uploads
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
-# Look and option ids come from the looks store; anything outside these characters is not one of them.
+# Look and option ids come from the look records; anything outside these characters is not one of them.
 _ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PROMPT = 500
 MAX_TRAIN_STEPS = 5000

@@ -20,8 +20,8 @@ from stylist.settings import Settings
 @click.pass_obj
 def worker(settings: Settings, queue_url: str | None, lease: float, handlers: str | None) -> None:
     """Run training, looks and video jobs from the queue, keeping models loaded between jobs."""
-    from stylist.worker.handlers import load_handlers
     from stylist.jobs.queue import open_queue
+    from stylist.worker.handlers import load_handlers
     from stylist.worker.loop import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

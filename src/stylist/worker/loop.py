@@ -35,16 +35,18 @@ class JobStopped(Exception):
 
 @dataclass
 class JobContext:
-    """What a handler gets: the settings, its job, and `progress(fraction, message)` to report and be stopped by."""
+    """What a handler gets: the settings, its job, and `on_progress` to report to and be stopped by, which it
+    hands to the pipeline it runs as any other listener's."""
 
     settings: Settings
     job: Job
-    progress: Callable[[float, str], None]
+    write_progress: Callable[[float, str], None]  # the job's fraction and message, into the queue
 
     def on_progress(self, progress: Progress) -> None:
-        """The `on_progress` to hand a pipeline: its Progress becomes the job's fraction and message."""
+        """The pipelines' `on_progress`: their Progress becomes the job's fraction and message. A canceled job or
+        a lost claim raises JobStopped here, between two steps."""
         if progress.share is not None:
-            self.progress(progress.share, progress.message)
+            self.write_progress(progress.share, progress.message)
 
 
 Handler = Callable[[JobContext], dict[str, Any]]
