@@ -9,6 +9,7 @@ import click
 
 from stylist.catalog.commands import catalog
 from stylist.demo.commands import demo
+from stylist.doctor import doctor
 from stylist.errors import StylistError
 from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate
@@ -37,6 +38,7 @@ main_group.add_command(bench)
 main_group.add_command(catalog)
 main_group.add_command(clip)
 main_group.add_command(demo)
+main_group.add_command(doctor)
 main_group.add_command(user)
 user.add_command(train)  # the person's records are people's; their trained likeness is identity's
 main_group.add_command(style)

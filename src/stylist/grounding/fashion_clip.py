@@ -43,6 +43,7 @@ from stylist.settings import Settings
 TINY_SEED = 0  # the tiny base model's weights are drawn from this seed, so every process builds the same one
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "clip.json"
+CLIP_WEIGHTS = "open_clip_model.safetensors"  # a pretrained backbone's file in its hub repository
 BATCH = 128  # images or texts embedded per forward pass
 # The part of a fused product embedding that comes from its images; the rest comes from its text.
 IMAGE_SHARE = 0.5
@@ -144,10 +145,10 @@ class FashionClip(nn.Module):
 
     def _load_pretrained(self, preset: Preset) -> None:
         # models.loading imports diffusers; only real presets need it.
-        from stylist.models.loading import Weights, model_folder
+        from stylist.models.loading import model_folder
 
-        weights = Weights(_hub_repo(self.config), ("open_clip_model.safetensors",))
-        checkpoint = model_folder(weights, preset) / "open_clip_model.safetensors"
+        weights = _weights(self.config.backbone, self.config.pretrained)
+        checkpoint = model_folder(weights, preset) / CLIP_WEIGHTS
         if not checkpoint.is_file():
             raise StylistError(f"the {preset.name} preset's CLIP ({self.config.backbone} {self.config.pretrained}) "
                                f"has no {checkpoint.name} in {checkpoint.parent}: {weights.how_to_get()}")
@@ -289,11 +290,22 @@ def _file_stamp(path: Path) -> str:
     return f"{status.st_mtime_ns}:{status.st_size}"
 
 
-def _hub_repo(config: ClipConfig) -> str:
+def clip_weights(preset: Preset):
+    """The pretrained backbone's file that `FashionClip.load` reads for a base model; None for random weights."""
+    return _weights(preset.clip_model, preset.clip_pretrained) if preset.clip_pretrained else None
+
+
+def _weights(backbone: str, pretrained: str):
+    from stylist.models.loading import Weights
+
+    return Weights(_hub_repo(backbone, pretrained), (CLIP_WEIGHTS,))
+
+
+def _hub_repo(backbone: str, pretrained: str) -> str:
     """The Hugging Face repository open_clip keeps a pretrained tag's weights in ("org/name")."""
-    hub = open_clip.get_pretrained_cfg(config.backbone, config.pretrained).get("hf_hub", "")
+    hub = open_clip.get_pretrained_cfg(backbone, pretrained).get("hf_hub", "")
     if not hub:
-        raise StylistError(f"open_clip knows no hub copy of {config.backbone} {config.pretrained}")
+        raise StylistError(f"open_clip knows no hub copy of {backbone} {pretrained}")
     # "org/name/" names the repository; "org/name/file.bin" a file in it, whose safetensors twin is read instead.
     return os.path.split(hub)[0]
 

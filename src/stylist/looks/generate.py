@@ -140,7 +140,7 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
     """Set the scheduler and LoRA adapters for a normal or a fast call; returns its steps and guidance."""
     pipeline = models.pipeline
     if fast and models.preset.fast_lora and not models.fast_lora:
-        weights = Weights(models.preset.fast_lora, (LCM_WEIGHTS,))
+        weights = fast_lora_weights(models.preset)
         pipeline.load_lora_weights(str(model_folder(weights, models.preset)), weight_name=LCM_WEIGHTS,
                                    adapter_name=FAST_ADAPTER)
         models.fast_lora = True
@@ -160,6 +160,11 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
         return FAST_LCM
     pipeline.scheduler = DPMSolverMultistepScheduler.from_config(models.sampler.config)
     return FAST_SAMPLER
+
+
+def fast_lora_weights(preset: Preset) -> Weights | None:
+    """The LCM-LoRA file the fast first look reads; None for presets that use a few-step sampler instead."""
+    return Weights(preset.fast_lora, (LCM_WEIGHTS,)) if preset.fast_lora else None
 
 
 def product_board(products: Sequence[StoredProduct], size: int = 512) -> Image.Image:

@@ -48,8 +48,13 @@ def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Se
             files = tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files))
             _load(pipeline, adapters, Path(folder), Weights(f"the {preset.name} image adapters", files))
     else:
-        weights = Weights(adapters[0].repo, tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files)))
+        weights = adapter_weights(adapters)
         _load(pipeline, adapters, model_folder(weights, preset), weights)
+
+
+def adapter_weights(adapters: Sequence[FaceAdapter]) -> Weights:
+    """The files of these IP-Adapters (one repository) and their shared image encoder."""
+    return Weights(adapters[0].repo, tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files)))
 
 
 def _load(pipeline: DiffusionPipeline, adapters: Sequence[FaceAdapter], folder: Path, weights: Weights) -> None:

@@ -88,10 +88,14 @@ class Weights:
     repo: str
     files: tuple[str, ...]
 
+    def fetch_command(self) -> str:
+        """The command that downloads just the files needed into the Hugging Face cache."""
+        include = " ".join(f"'{pattern}'" for pattern in self.files)
+        return f"hf download {self.repo} --include {include}"
+
     def how_to_get(self) -> str:
         """The end of every missing-model sentence: a download of just the files needed, or a local copy."""
-        include = " ".join(f"'{pattern}'" for pattern in self.files)
-        return (f"download it with `hf download {self.repo} --include {include}` where there is network access, "
+        return (f"download it with `{self.fetch_command()}` where there is network access, "
                 f"or put a copy in $STYLIST_MODELS_DIR/{self.repo}")
 
 
@@ -132,7 +136,7 @@ def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> Diffusio
             pipeline.to(dtype=dtype)
     else:
         pipeline_class, parts = _FAMILIES[preset.family]
-        weights = Weights(preset.image_model, pipeline_files(parts, sharded=preset.family == "klein"))
+        weights = image_model_weights(preset)
         folder = model_folder(weights, preset)
         components = {name: load_component(part, folder, name, weights, dtype) for name, part in parts.items()}
         pipeline = pipeline_class(**components, **_EXTRA_ARGUMENTS[preset.family])
@@ -140,6 +144,46 @@ def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> Diffusio
     # Progress reaches users through callback_on_step_end, not through a bar the pipeline draws itself.
     pipeline.set_progress_bar_config(disable=True)
     return pipeline
+
+
+def image_model_weights(preset: Preset) -> Weights | None:
+    """The files of the preset's image model that `load_image_pipeline` reads; None when built in code."""
+    if preset.random_weights:
+        return None
+    _, parts = _FAMILIES[preset.family]
+    return Weights(preset.image_model, pipeline_files(parts, sharded=preset.family == "klein"))
+
+
+def local_folder(weights: Weights) -> Path | None:
+    """Where the weights already are on this machine, with every file the loader reads, or None; never
+    downloads. `stylist doctor` asks this of every model a preset loads."""
+    variable = model_variable(weights.repo)
+    candidates = []
+    if os.environ.get(variable):
+        candidates.append(Path(os.environ[variable]).expanduser())
+    if os.environ.get("STYLIST_MODELS_DIR"):
+        candidates.append(Path(os.environ["STYLIST_MODELS_DIR"]).expanduser() / weights.repo)
+    try:
+        candidates.append(Path(huggingface_hub.snapshot_download(weights.repo, allow_patterns=list(weights.files),
+                                                                 local_files_only=True)))
+    except (OSError, ValueError):
+        pass  # not in the Hugging Face cache
+    return next((folder for folder in candidates if folder.is_dir() and _complete(folder, weights.files)), None)
+
+
+def _complete(folder: Path, patterns: tuple[str, ...]) -> bool:
+    """Every weight file the loader reads is there: each pattern matches, where a sharded pattern
+    (`model-*-of-*.safetensors`) and its single-file twin stand in for each other."""
+    def found(pattern: str) -> bool:
+        return any(folder.glob(pattern))
+
+    for pattern in patterns:
+        if "-*-of-*" in pattern:
+            continue  # checked with its single-file twin below
+        twin = pattern.replace(".safetensors", "-*-of-*.safetensors")
+        if not found(pattern) and not (twin in patterns and found(twin)):
+            return False
+    return True
 
 
 def model_folder(weights: Weights, preset: Preset) -> Path:

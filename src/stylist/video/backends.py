@@ -36,7 +36,7 @@ from transformers import AutoTokenizer, CLIPTextModel, CLIPTokenizer, UMT5Encode
 
 from stylist.imaging import pad_to_square
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.face_adapter import attach_ip_adapters
+from stylist.models.face_adapter import adapter_weights, attach_ip_adapters
 from stylist.models.loading import Weights, load_component, model_folder, pipeline_files
 from stylist.models.presets import Preset
 from stylist.video import adapters, backend_name
@@ -234,7 +234,7 @@ def attach_look_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
 def _load_wan(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
     from diffusers import WanVACEPipeline
 
-    wan = Weights(preset.video.wan_vace, WAN_VACE_FILES)
+    wan = video_weights(preset, "wan-vace")["video model"]
     folder = model_folder(wan, preset)
     parts = {"transformer": WanVACETransformer3DModel, "vae": AutoencoderKLWan, "text_encoder": UMT5EncoderModel,
              "tokenizer": AutoTokenizer, "scheduler": UniPCMultistepScheduler}
@@ -244,13 +244,28 @@ def _load_wan(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
     return WanVACEPipeline(**components)
 
 
+def video_weights(preset: Preset, name: str | None = None) -> dict[str, Weights]:
+    """The files each model of the preset's video backend (or `name`) reads, by role; empty when built in code."""
+    name = backend_name(preset, name)
+    models = preset.video
+    if preset.random_weights:
+        return {}
+    if name == "wan-vace":
+        return {"video model": Weights(models.wan_vace, WAN_VACE_FILES)}
+    return {"animated image model": Weights(models.animatediff_base, pipeline_files(SD15_PARTS)),
+            "motion adapter": Weights(models.motion_adapter, ROOT_MODEL_FILES),
+            "pose ControlNet": Weights(models.pose_controlnet, ROOT_MODEL_FILES),
+            "look adapter": adapter_weights([models.look_adapter])}
+
+
 def _load_animatediff(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
-    base = Weights(preset.video.animatediff_base, pipeline_files(SD15_PARTS))
+    weights = video_weights(preset, "animatediff")
+    base = weights["animated image model"]
     sd = model_folder(base, preset)
     parts = {name: load_component(part, sd, name, base, dtype) for name, part in SD15_PARTS.items()}
-    motion_adapter = Weights(preset.video.motion_adapter, ROOT_MODEL_FILES)
+    motion_adapter = weights["motion adapter"]
     motion = load_component(MotionAdapter, model_folder(motion_adapter, preset), "", motion_adapter, dtype)
-    pose = Weights(preset.video.pose_controlnet, ROOT_MODEL_FILES)
+    pose = weights["pose ControlNet"]
     controlnet = load_component(ControlNetModel, model_folder(pose, preset), "", pose, dtype)
     return animatediff_pipeline(parts["vae"], parts["text_encoder"], parts["tokenizer"], parts["unet"], motion,
                                 controlnet)

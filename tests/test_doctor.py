@@ -1,0 +1,63 @@
+"""`stylist doctor` on a machine without weights: every model of a real preset named, with its fetch command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from stylist.cli import main_group
+from stylist.doctor import check_models
+from stylist.models.presets import get_preset
+from tests.models.conftest import offline  # noqa: F401  (no weights, no network)
+
+
+def doctor(tmp_path, *args):
+    return CliRunner().invoke(main_group, ["--data-dir", str(tmp_path / "data"), "--device", "cpu", "doctor", *args])
+
+
+@pytest.mark.parametrize(("preset", "repos"), [
+    ("sdxl", {"stabilityai/stable-diffusion-xl-base-1.0", "h94/IP-Adapter", "latent-consistency/lcm-lora-sdxl",
+              "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "Wan-AI/Wan2.1-VACE-1.3B-diffusers"}),
+    ("klein", {"black-forest-labs/FLUX.2-klein-4B", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+               "Wan-AI/Wan2.1-VACE-1.3B-diffusers"}),
+    ("sd14", {"CompVis/stable-diffusion-v1-4", "h94/IP-Adapter", "latent-consistency/lcm-lora-sdv1-5",
+              "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "stable-diffusion-v1-5/stable-diffusion-v1-5",
+              "guoyww/animatediff-motion-adapter-v1-5-2", "lllyasviel/control_v11p_sd15_openpose"}),
+])
+def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(offline, tmp_path, preset, repos):
+    result = doctor(tmp_path, "--preset", preset, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["preset"] == preset and report["ok"] is False and report["device"]["type"] == "cpu"
+    assert report["device"]["memory_bytes"] > 0 and report["disk"]["free_bytes"] > 0
+    assert {model["name"] for model in report["models"]} == repos
+    for model in report["models"]:
+        assert set(model) == {"name", "role", "present", "size_bytes", "licence", "fetch"}
+        assert model["present"] is False and model["size_bytes"] > 10**8 and model["licence"]
+        assert model["fetch"].startswith(f"hf download {model['name']} --include ")
+
+
+def test_a_model_copied_into_the_models_dir_is_present(offline, tmp_path):
+    klein = get_preset("klein")
+    missing = {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"]
+    folder = offline / "black-forest-labs" / "FLUX.2-klein-4B"
+    # The files the loader reads, the text encoder in shards as large models ship.
+    for name in ("model_index.json", "transformer/config.json", "transformer/diffusion_pytorch_model.safetensors",
+                 "vae/config.json", "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json",
+                 "text_encoder/model-00001-of-00002.safetensors", "text_encoder/model-00002-of-00002.safetensors",
+                 "tokenizer/vocab.txt", "scheduler/scheduler_config.json"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"")
+    found = {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"]
+    assert not missing.present and found.present and found.fetch is None
+
+    (folder / "vae" / "diffusion_pytorch_model.safetensors").unlink()
+    assert not {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"].present
+
+
+def test_a_tiny_preset_needs_nothing_and_says_so(tmp_path):
+    result = doctor(tmp_path, "--preset", "tiny-klein")
+    assert result.exit_code == 0, result.output
+    assert "built in code" in result.output and "MISSING" not in result.output
