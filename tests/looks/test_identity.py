@@ -60,3 +60,24 @@ def test_a_fully_fine_tuned_unet_is_never_left_behind_for_the_next_user(catalog,
     assert ada.settings["identity"] == "dreambooth"
     _, bob_again = look(tiny_sd, other)
     np.testing.assert_array_equal(bob_image, bob_again)
+
+
+def test_switching_people_with_text_encoder_loras_leaves_nothing_behind(catalog, user, photos):
+    # A long-running worker serves Ada, then Bob, then Ada again, each trained with LoRA on the text encoders too.
+    config = default_config("tiny").with_overrides(steps=2, prior_preservation=False, checkpoint_every=0,
+                                                   validation_every=0, train_text_encoder=True)
+    other = add_user(catalog.settings, "Bob", photos, crop_size=64)
+    train_identity(catalog.settings, user.id, config)
+    train_identity(catalog.settings, other.id, config)
+    gen._MODELS.clear()  # a fresh worker: Bob's look first, on the base model
+    _, bob_first = look(catalog, other)
+
+    _, ada_first = look(catalog, user)
+    _, bob_after_ada = look(catalog, other)
+    _, ada_again = look(catalog, user)
+
+    np.testing.assert_array_equal(bob_first, bob_after_ada)  # Bob's look carries nothing of Ada's
+    np.testing.assert_array_equal(ada_first, ada_again)  # and Ada's comes back whole
+    models = gen.look_models(get_preset("tiny"), "cpu")
+    encoders = [models.pipeline.text_encoder, models.pipeline.text_encoder_2]
+    assert all(set(getattr(encoder, "peft_config", {})) <= {f"identity-{user.id}"} for encoder in encoders)

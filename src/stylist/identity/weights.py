@@ -19,13 +19,14 @@ from typing import Any
 import torch
 from diffusers import DiffusionPipeline
 from diffusers.utils import convert_state_dict_to_diffusers, convert_state_dict_to_peft
+from diffusers.utils.peft_utils import recurse_remove_peft_layers
 from peft import LoraConfig, inject_adapter_in_model, set_peft_model_state_dict
 from peft.utils import get_peft_model_state_dict
 from safetensors.torch import load_file
 
 from stylist.errors import StylistError
 from stylist.identity.dreambooth_config import DreamBoothConfig
-from stylist.identity.identifier import load_identifiers, save_identifiers
+from stylist.identity.identifier import detach_identifiers, load_identifiers, save_identifiers
 from stylist.models.presets import Preset
 from stylist.people.users import User
 
@@ -79,6 +80,24 @@ def save_identity(pipeline: DiffusionPipeline, trained: dict[str, torch.nn.Modul
         folder.rename(old)
     staging.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def unload_identity(pipeline: DiffusionPipeline, adapter: str) -> None:
+    """Take a LoRA identity (`identity-<user id>`) out of every model `load_identity` put it in, so that the
+    next person's looks carry nothing of it: the UNet's LoRA, each text encoder's LoRA and the identifier.
+
+    diffusers' `delete_adapters` reaches only the UNet's: the text encoders' LoRA went in through peft
+    itself (see load_identity), and stays unless its layers are taken out here. Only identities go into the
+    text encoders, so their LoRA layers are removed whole.
+    """
+    pipeline.delete_adapters(adapter)
+    for name in TEXT_ENCODERS:
+        encoder = getattr(pipeline, name, None)
+        if encoder is not None and adapter in getattr(encoder, "peft_config", {}):
+            recurse_remove_peft_layers(encoder)
+            del encoder.peft_config
+            encoder._hf_peft_config_loaded = False
+    detach_identifiers(pipeline)
 
 
 def load_identity(pipeline: DiffusionPipeline, user: User, preset: Preset) -> None:

@@ -23,8 +23,7 @@ from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler, LCMSchedul
 from PIL import Image
 
 from stylist.catalog.store import StoredProduct
-from stylist.identity.identifier import detach_identifiers
-from stylist.identity.weights import identity_folder, load_identity
+from stylist.identity.weights import identity_folder, load_identity, unload_identity
 from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
 from stylist.looks.guidance import ClipGuidance
 from stylist.looks.recipe import Recipe
@@ -127,8 +126,7 @@ def _swap_identity(models: LookModels, user: User, wanted: str | None, full: boo
     # LoRA goes in with the image adapters off, as load_identity asks; they come back on top of it.
     pipeline.unload_ip_adapter()
     if models.identity is not None:
-        pipeline.delete_adapters(models.identity)
-        detach_identifiers(pipeline)
+        unload_identity(pipeline, models.identity)
         models.identity = None
     if wanted is not None:
         load_identity(pipeline, user, models.preset)
