@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,20 @@ def test_pivotal_tuning_trains_the_identifiers_own_vector_and_detaching_gives_th
         assert torch.equal(encoder(ids["a photo of sks person"])[0], before["a photo of sks person"][index])
     with pytest.raises(StylistError, match="tokens to this tokenizer"):
         attach_identifiers(pipeline, "sks person")
+
+
+def test_8bit_adam_asked_for_without_bitsandbytes_says_what_it_costs(monkeypatch):
+    import stylist.identity.dreambooth as dreambooth
+
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
+    trained = add_trainable_weights(pipeline, tiny_config())
+    monkeypatch.setattr(dreambooth, "find_spec", lambda name: None)
+    with pytest.warns(UserWarning, match=r"bitsandbytes is not installed .* GB more GPU memory"):
+        optimizer = make_optimizer(trained, tiny_config(use_8bit_adam=True), torch.device("cuda"))
+    assert type(optimizer) is torch.optim.AdamW
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not asked for, or on the CPU: nothing to say
+        make_optimizer(trained, tiny_config(use_8bit_adam=True), torch.device("cpu"))
 
 
 def test_sd_dreambooth_trains_the_whole_unet_in_fp32_and_nothing_else():
