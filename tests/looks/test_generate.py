@@ -12,6 +12,7 @@ from stylist.looks import generate as gen
 from stylist.looks.guidance import ClipGuidance, FashionClipPixels
 from stylist.looks.pipeline import style
 from stylist.looks.recipe import Recipe
+from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import get_preset
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
@@ -89,3 +90,28 @@ def test_fast_mode_of_a_real_preset_without_its_lcm_lora_fails_in_one_sentence(o
     models = gen.LookModels(("sdxl", "cpu", torch.float32), get_preset("sdxl"), pipeline, pipeline.scheduler)
     with pytest.raises(StylistError, match="the sdxl preset needs latent-consistency/lcm-lora-sdxl"):
         gen.use_sampler(models, fast=True)
+
+
+def test_a_candidate_is_the_same_whichever_batch_draws_it(user):
+    models = gen.look_models(get_preset("tiny"), "cpu")
+    identity = gen.use_identity(models, user)
+    outfits = [gen.OutfitPrompt(PROMPT, ()), gen.OutfitPrompt("a photo of a person in a grey coat", ())]
+    seeds = [[11, 12], [13]]
+
+    together = gen.generate(models, identity, outfits, seeds, Recipe(steps=2), batch_size=3)
+    one_by_one = gen.generate(models, identity, outfits, seeds, Recipe(steps=2), batch_size=1)
+
+    assert gen.fitting_batch(models.pipeline, classifier_free=True) == gen.MAX_BATCH  # the CPU's default
+    for first, second in zip(together, one_by_one, strict=True):
+        for a, b in zip(first, second, strict=True):
+            assert a.seed == b.seed
+            np.testing.assert_allclose(np.asarray(a.image, float), np.asarray(b.image, float), atol=1)
+
+
+def test_guidance_decodes_a_reduced_image_one_at_a_time():
+    from stylist.looks.guidance import decode
+
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu")
+    latents = torch.randn(2, 4, 32, 32, generator=torch.Generator().manual_seed(0))  # tiny: 64 px images
+    assert decode(pipeline, latents).shape == (2, 3, 64, 64)
+    assert decode(pipeline, latents, side=32).shape == (2, 3, 32, 32)  # a quarter of the pixels to back-propagate

@@ -33,6 +33,9 @@ from stylist.models.loading import Weights, load_image_pipeline, model_folder
 from stylist.models.presets import Preset
 from stylist.people.users import User
 
+# Candidates drawn in one denoising call at most, and the activation memory each costs (see fitting_batch).
+MAX_BATCH = 8
+ACTIVATION_BYTES_PER_MEGAPIXEL = 2.5e9
 DEFAULT_STEPS = 30
 DEFAULT_GUIDANCE = 5.0
 # The fast first look: LCM-LoRA's recipe (4 steps, no classifier-free guidance) where the preset has one,
@@ -97,6 +100,8 @@ def _build(key: tuple) -> LookModels:
     preset, device, dtype = key
     # A private copy: adapters and LoRA change the UNet, which other users of the cached pipeline must not see.
     pipeline = load_image_pipeline(preset, device, dtype, cached=False)
+    # The VAE decodes a batch one image at a time: the same pictures, without a batch-sized peak at the end.
+    pipeline.vae.enable_slicing()
     attach_ip_adapters(pipeline, preset, [preset.face_adapter, preset.product_adapter])
     return LookModels(key, preset, pipeline, pipeline.scheduler)
 
@@ -160,6 +165,21 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
     return FAST_SAMPLER
 
 
+def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool) -> int:
+    """How many candidates one denoising call draws: up to MAX_BATCH, as many as fit in the GPU's free memory.
+
+    Activations grow with the image's pixels and double with classifier-free guidance; the per-megapixel
+    figure is an estimate for SDXL's UNet in half precision (about 2.5 GB per 1024² image with CFG), to be
+    replaced by `stylist bench gpu`'s measurement. The CPU draws MAX_BATCH: its memory is the machine's.
+    """
+    if pipeline.device.type != "cuda":
+        return MAX_BATCH
+    free, _ = torch.cuda.mem_get_info(pipeline.device)
+    side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+    per_image = ACTIVATION_BYTES_PER_MEGAPIXEL * side * side / 2**20 * (1.0 if classifier_free else 0.5)
+    return max(1, min(MAX_BATCH, int(0.8 * free // per_image)))
+
+
 def fast_lora_weights(preset: Preset) -> Weights | None:
     """The LCM-LoRA file the fast first look reads; None for presets that use a few-step sampler instead."""
     return Weights(preset.fast_lora, (LCM_WEIGHTS,)) if preset.fast_lora else None
@@ -191,10 +211,11 @@ def generate(
     recipe: Recipe = Recipe(),
     *,
     guidance: ClipGuidance | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[list[Candidate]]:
-    """Candidates for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`.
+    """Candidates for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`
+    (default: as many as the device's free memory holds, `fitting_batch`).
 
     Every candidate's noise comes from a CPU generator of its own seed, so a seed gives the same image
     whichever batch it is drawn in and on every device. `on_step(done, total)` reports denoising steps.
@@ -211,6 +232,7 @@ def generate(
                                        recipe.product_scale if any(outfit.products for outfit in outfits) else 0.0])
         embeds = [_image_embeds(pipeline, identity.face, outfit.products, do_cfg) for outfit in outfits]
         images: list[Image.Image] = []
+        batch_size = batch_size or fitting_batch(pipeline, do_cfg)
         batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
         total = steps * len(batches)
         try:

@@ -5,6 +5,11 @@ and backpropagates through it and the CLIP image tower, which costs more than th
 The gradient is taken on the current latents, decoded as they are (the callback sees no noise prediction),
 and normalised to unit RMS per image, so `scale` is the size of each push in latent units whatever the
 scale of the score's gradient.
+
+Memory: back-propagating through SDXL's VAE decoder at 1024 px keeps about 13 GB of activations per image,
+so the batch is guided one image at a time, from latents resized so the decoded image is GUIDE_SIDE px (the
+CLIP sees 224 px anyway: a quarter of the pixels costs a sixteenth of the decoder's activations), and in
+float32 where the VAE would overflow in float16 (SDXL's, which the pipeline itself upcasts to decode).
 """
 
 from __future__ import annotations
@@ -46,11 +51,21 @@ class FashionClipPixels:
         return self.clip.embed_texts(texts)
 
 
-def decode(pipeline: DiffusionPipeline, latents: torch.Tensor) -> torch.Tensor:
-    """Latents as images in [0, 1] ([B, 3, H, W]), differentiably, as the pipeline's own decode computes them."""
+# The side of the image guidance decodes to: a few times the CLIP's input, well below SDXL's 1024.
+GUIDE_SIDE = 256
+
+
+def decode(pipeline: DiffusionPipeline, latents: torch.Tensor, side: int | None = None) -> torch.Tensor:
+    """Latents as images in [0, 1] ([B, 3, H, W]), differentiably, as the pipeline's own decode computes them;
+    `side` resizes the latents first so that the image comes out about that many pixels wide."""
     vae = pipeline.vae
-    latents = latents.to(vae.dtype) / vae.config.scaling_factor
-    return (vae.decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
+    factor = pipeline.vae_scale_factor
+    if side is not None and latents.shape[-1] * factor > side:
+        latents = F.interpolate(latents, size=(side // factor, side // factor), mode="bilinear", align_corners=False)
+    dtype = torch.float32 if vae.dtype == torch.float16 and vae.config.get("force_upcast") else vae.dtype
+    with torch.autocast(latents.device.type, enabled=False):
+        latents = latents.to(dtype) / vae.config.scaling_factor
+        return (vae.to(dtype).decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
 
 
 class ClipGuidance:
@@ -63,9 +78,18 @@ class ClipGuidance:
         return (self.scorer.embed_pixels(pixels) * texts).sum(dim=-1)
 
     def steer(self, pipeline: DiffusionPipeline, latents: torch.Tensor, prompts: list[str]) -> torch.Tensor:
-        with torch.enable_grad():
-            current = latents.detach().float().requires_grad_(True)
-            score = self.scores(decode(pipeline, current), prompts).sum()
-            (gradient,) = torch.autograd.grad(score, current)
+        """The latents pushed up their CLIP score's gradient, one image at a time (see the module's memory note)."""
+        vae_dtype = pipeline.vae.dtype
+        gradients = []
+        try:
+            for latent, prompt in zip(latents.split(1), prompts, strict=True):
+                with torch.enable_grad():
+                    current = latent.detach().float().requires_grad_(True)
+                    score = self.scores(decode(pipeline, current, GUIDE_SIDE), [prompt]).sum()
+                    (gradient,) = torch.autograd.grad(score, current)
+                gradients.append(gradient)
+        finally:
+            pipeline.vae.to(vae_dtype)  # decode may have upcast it
+        gradient = torch.cat(gradients)
         rms = gradient.pow(2).mean(dim=tuple(range(1, gradient.ndim)), keepdim=True).sqrt().clamp_min(1e-12)
         return (latents.float() + self.scale * gradient / rms).to(latents.dtype)
