@@ -310,13 +310,24 @@ def test_malformed_script_does_not_hide_valid_product() -> None:
 
 @pytest.mark.parametrize("fields", [
     {"name": None},
-    {"sku": None},
     {"offers": {"priceCurrency": "EUR", "availability": "InStock"}},
     {"offers": {"price": "20", "availability": "InStock"}},
     {"offers": {"price": "-20", "priceCurrency": "EUR"}},
 ])
 def test_incomplete_product_is_broken_not_emitted(fields: dict[str, Any]) -> None:
     assert JsonLdAdapter().extract(html(jsonld=(product(**fields),))) == Extraction(broken=1)
+
+
+@pytest.mark.parametrize(("url", "fields", "sku"), [
+    # the product number in the URL beats a manufacturer's number; with neither, the URL stands for the SKU
+    ("https://shop.example.com/coats/wool-coat-p400138908.html?colour=2", {"mpn": "M-1"}, "400138908"),
+    ("https://shop.example.com/itm/302474151804", {"mpn": "M-1"}, "302474151804"),
+    ("https://shop.example.com/products/item", {"mpn": "M-1"}, "M-1"),
+    ("https://shop.example.com/products/item?x=1", {}, "https://shop.example.com/products/item"),
+])
+def test_product_without_sku_takes_its_page_identity(url: str, fields: dict[str, Any], sku: str) -> None:
+    found = only(JsonLdAdapter().extract(html(url, jsonld=(product(sku=None, **fields),))))
+    assert found.sku == sku
 
 
 def test_same_sku_twice_on_a_page_is_one_product() -> None:

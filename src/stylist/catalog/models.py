@@ -35,6 +35,8 @@ class ExtractedProduct:
     image_urls: list[str] = field(default_factory=list)
     category: str = ""
     color: str = ""
+    availability_stated: bool = True  # False: the page did not say, and `available` is the catalog's default
+    confidence: float = 1.0  # below 1 for products read from the visible page rather than its markup
 
     def problems(self) -> list[str]:
         """Why this record must not be stored; empty when it is complete enough to keep."""
