@@ -456,7 +456,8 @@ def shopify_page(name: str, url: str) -> Page:
 
 def test_shopify_seeds() -> None:
     assert ShopifyAdapter().seeds("https://ostra-studio.com/collections/all") == [
-        "https://ostra-studio.com/meta.json", "https://ostra-studio.com/products.json?limit=250&page=1"]
+        "https://ostra-studio.com/meta.json", "https://ostra-studio.com/",
+        "https://ostra-studio.com/products.json?limit=250&page=1"]
 
 
 def test_shopify_meta_then_products() -> None:
@@ -512,6 +513,21 @@ def test_shopify_currency_written_in_the_feed() -> None:
     page = shopify_page("shopify_products_page1.json", "https://ostra-studio.com/products.json?limit=250&page=1")
     page.text = page.text.replace('"price": "195.00"', '"price": "195.00", "price_currency": "DKK"')
     assert {p.currency for p in ShopifyAdapter().extract(page).products} == {"DKK"}
+
+
+@pytest.mark.parametrize(("storefront", "currency"), [
+    ('<script>Shopify.currency = {"active":"USD","rate":"1.0"};</script>', "USD"),
+    ('<meta property="og:price:currency" content="cad">', "CAD"),
+    ('<html lang="en-AU"><body></body></html>', "AUD"),
+    ("<html><body>Welcome</body></html>", ""),
+])
+def test_shopify_currency_from_the_storefront_without_meta_json(storefront: str, currency: str) -> None:
+    adapter = ShopifyAdapter()
+    assert adapter.extract(Page("https://kicks.example.com/", 200, "text/html", storefront)) == Extraction()
+    page = shopify_page("shopify_products_page1.json", "https://kicks.example.com/products.json?limit=250&page=1")
+    extraction = adapter.extract(page)
+    assert {p.currency for p in extraction.products} == ({currency} if currency else set())
+    assert extraction.broken == (0 if currency else 2)
 
 
 def test_shopify_ignores_html_pages() -> None:

@@ -71,6 +71,7 @@ class CrawlReport:
     broken: int = 0  # product data found but unusable
     not_products: int = 0  # pages without product data (category pages, about pages)
     images_rejected: int = 0
+    missing: dict[str, int] = field(default_factory=dict)  # what broken product records lacked, by field
     failed_urls: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -326,6 +327,8 @@ class ShopCrawl:
 
     async def _store_products(self, extraction: Extraction) -> None:
         self.report.broken += extraction.broken
+        for name, count in extraction.missing.items():
+            self.report.missing[name] = self.report.missing.get(name, 0) + count
         if not extraction.products:
             if not extraction.broken and not extraction.links:
                 self.report.not_products += 1
@@ -383,6 +386,14 @@ class ShopCrawl:
             return False, (
                 f"{report.failed_pages} of {report.pages} pages got no answer (server errors or network "
                 "failures); nothing was marked unavailable"
+            )
+        if not self.seen_skus and report.broken:
+            lacking = ", ".join(f"{name} ({count})" for name, count in sorted(report.missing.items()))
+            return False, (
+                f"{report.broken} product records were found but none could be stored"
+                + (f"; they lack: {lacking}" if lacking else " (malformed data)")
+                + ("; the shop names no currency (no /meta.json, none on its storefront)"
+                   if "currency" in report.missing and self.adapter.name == "shopify" else "")
             )
         if not self.seen_skus and had_purchasable:
             return False, (

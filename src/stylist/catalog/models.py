@@ -61,3 +61,5 @@ class Extraction:
     products: list[ExtractedProduct] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     broken: int = 0  # product records found but rejected as incomplete or malformed
+    # what the rejected records lacked ({"currency": 3}), for a crawl verdict that says why nothing was stored
+    missing: dict[str, int] = field(default_factory=dict, compare=False)

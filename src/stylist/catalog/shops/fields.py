@@ -138,6 +138,8 @@ def keep_complete(records: Iterable[ExtractedProduct], page_url: str) -> Extract
             logger.debug("%s: dropped product %r, missing %s", page_url, record.sku or record.title,
                          ", ".join(problems))
             result.broken += 1
+            for problem in problems:
+                result.missing[problem] = result.missing.get(problem, 0) + 1
         elif record.sku not in seen:
             seen.add(record.sku)
             result.products.append(record)

@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 # A path token that is a product number: digits, perhaps behind a one- or two-letter tag ("p3969033").
 PRODUCT_NUMBER = re.compile(r"[A-Za-z]{0,2}(\d{5,})")
+# Path segments after which shops put the product's id ("/dp/B004SNMXRS", "/itm/302474151804").
+ID_SEGMENTS = {"dp", "product", "products", "itm", "item", "p", "listing", "sku"}
 ID_PARAMETERS = ("pid", "productid", "product_id", "itemid", "item_id", "id", "sku")
 TOKEN_SEPARATORS = re.compile(r"[-_.,~+]")
 
@@ -18,7 +20,12 @@ TOKEN_SEPARATORS = re.compile(r"[-_.,~+]")
 def url_product_id(url: str) -> str:
     """The product number in a URL's path (last segment first) or its id parameter; empty when none."""
     parts = urlsplit(url)
-    for segment in reversed([s for s in parts.path.split("/") if s]):
+    segments = [s for s in parts.path.split("/") if s]
+    for marker, segment in zip(segments, segments[1:]):
+        if marker.lower() in ID_SEGMENTS and segment.isalnum() and len(segment) >= 5 \
+                and any(ch.isdigit() for ch in segment):
+            return segment
+    for segment in reversed(segments):
         stem = segment.rsplit(".", 1)[0] if "." in segment else segment
         for token in reversed(TOKEN_SEPARATORS.split(stem)):
             match = PRODUCT_NUMBER.fullmatch(token)

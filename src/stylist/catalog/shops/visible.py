@@ -24,7 +24,8 @@ SOLD_OUT_WORDS = ("out of stock", "sold out", "currently unavailable", "ausverka
                   "esaurito", "niet op voorraad", "esgotado", "slutsåld")
 NEAR = 400  # elements after the heading within which the product's own price is looked for
 MAX_PRICE_TEXT = 40  # longer texts are blocks holding several prices, not a price
-ENOUGH = 0.6  # confidence from which a visible reading stands as a product on its own
+ENOUGH = 0.8  # confidence from which a visible reading stands as a product on its own
+MAX_BUY_BUTTONS = 3  # a product page has one, or one per form factor (sticky bar, mobile)
 
 
 def read_visible(tree: HtmlElement, page_url: str) -> Record | None:
@@ -36,7 +37,10 @@ def read_visible(tree: HtmlElement, page_url: str) -> Record | None:
     if not title:
         return None
     start = position[heading]
-    buy = next((el for el in elements if el.tag in ("button", "input", "a") and _says(el, BUY_WORDS)), None)
+    buttons = [el for el in elements if el.tag in ("button", "input", "a") and _says(el, BUY_WORDS)]
+    if len(buttons) > MAX_BUY_BUTTONS:
+        return None  # a listing: every tile has its own button
+    buy = buttons[0] if buttons else None
     prices = [(index, el) for index, el in enumerate(elements) if _is_price_element(el)]
     near = [(index, el) for index, el in prices if start <= index <= start + NEAR]
     chosen = None
@@ -47,7 +51,8 @@ def read_visible(tree: HtmlElement, page_url: str) -> Record | None:
             break
     if chosen is None:
         return None
-    confidence = 0.3 + 0.2 * bool(near) + 0.2 * (buy is not None) + 0.2 * bool(chosen[1])
+    # a page without a buy button may show a product, but too often it is a listing or an article
+    confidence = 0.3 + 0.2 * bool(near) + 0.3 * (buy is not None) + 0.1 * bool(chosen[1])
     body_text = clean_text(tree.text_content()).lower()
     sold_out = any(word in body_text for word in SOLD_OUT_WORDS)
     available = True if buy is not None and not _disabled(buy) else (False if sold_out else None)
@@ -69,7 +74,8 @@ def _is_price_element(element: HtmlElement) -> bool:
     marks = " ".join(element.get(name) or "" for name in ("class", "id", "itemprop", "data-testid")).lower()
     if not any(mark in marks for mark in PRICE_MARKS) or any(mark in marks for mark in OTHER_PRICE_MARKS):
         return False
-    if element.tag in STRUCK_TAGS or any(parent.tag in STRUCK_TAGS for parent in element.iterancestors()):
+    # a struck-through price is the old one; a price inside a link is another product's tile
+    if element.tag in STRUCK_TAGS or any(parent.tag in STRUCK_TAGS | {"a"} for parent in element.iterancestors()):
         return False
     text = clean_text(element.text_content())
     return 0 < len(text) <= MAX_PRICE_TEXT and any(ch.isdigit() for ch in text)
