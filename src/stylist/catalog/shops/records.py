@@ -71,23 +71,31 @@ def is_placeholder(value: str) -> bool:
     return value.startswith(PLACEHOLDER_MARKS)
 
 
-def read_offers(graph: Graph, offer: Node, depth: int = 0) -> Iterator[Offer]:
-    """An Offer or AggregateOffer (its lowPrice), and the offers nested in it (`offers` of an offer)."""
-    nested = [child for child in graph.all(offer.get("offers")) if isinstance(child, dict)]
-    if depth < 3:
-        for child in nested:
-            yield from read_offers(graph, child, depth + 1)
+def read_offers(graph: Graph, offer: Node, depth: int = 0, inherited_currency: str = "") -> Iterator[Offer]:
+    """An Offer or AggregateOffer (its lowPrice), and the offers nested in it (`offers` of an offer).
+
+    Nested offers that state no currency are in their parent's.
+    """
     price_keys = ("lowPrice", "price") if "AggregateOffer" in schema_types(offer) else ("price", "lowPrice")
     specifications = [spec for spec in graph.all(offer.get("priceSpecification")) if isinstance(spec, dict)
                       and schema_name(graph.text(spec.get("priceType"))) not in NOT_PAID_PRICE_TYPES]
     sources = [offer, *specifications]
-    money = [parse_money(graph.text(source.get(key)) if not isinstance(source.get(key), (int, float))
-                         else source.get(key)) for source in sources for key in price_keys]
+    money = [parse_money(_price_value(graph, source.get(key))) for source in sources for key in price_keys]
     price, symbol = next(((p, s) for p, s in money if p is not None), (None, ""))
-    currency = next(filter(None, (parse_currency(source.get("priceCurrency")) for source in sources)), "")
+    currency = next(filter(None, (parse_currency(source.get("priceCurrency")) for source in sources)),
+                    inherited_currency)
+    nested = [child for child in graph.all(offer.get("offers")) if isinstance(child, dict)]
+    if depth < 3:
+        for child in nested:
+            yield from read_offers(graph, child, depth + 1, currency)
     available = parse_availability(graph.text(offer.get("availability")))
     if price is not None or available is not None or not nested:
         yield Offer(price, currency, symbol, available)
+
+
+def _price_value(graph: Graph, value: Any) -> Any:
+    """A price as written: a number stays a number, anything else is read as text."""
+    return value if isinstance(value, (int, float)) else graph.text(value)
 
 
 def best_offer(offers: list[Offer]) -> Offer | None:
