@@ -78,9 +78,9 @@ def test_shop_without_meta_json_is_stored_in_its_storefront_currency(name: str, 
 
 
 def test_shop_that_names_no_currency_anywhere_says_so(tmp_path: Path) -> None:
-    name, entry = payloads()[0]
+    _, entry = payloads()[0]
     payload = json.loads((REAL_PAGES / entry["file"]).read_text())
-    report, store = crawl(shop_routes(payload, "<html><body>Welcome</body></html>"), tmp_path)
+    report, _ = crawl(shop_routes(payload, "<html><body>Welcome</body></html>"), tmp_path)
     assert not report.complete
     assert report.broken == 1 and report.missing == {"currency": 1}
     assert "none could be stored" in report.reason and "names no currency" in report.reason

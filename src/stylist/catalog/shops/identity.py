@@ -6,6 +6,7 @@ Shops number their products and put the number in the address (/p400138908, /itm
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -21,7 +22,7 @@ def url_product_id(url: str) -> str:
     """The product number in a URL's path (last segment first) or its id parameter; empty when none."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
-    for marker, segment in zip(segments, segments[1:]):
+    for marker, segment in itertools.pairwise(segments):
         if marker.lower() in ID_SEGMENTS and segment.isalnum() and len(segment) >= 5 \
                 and any(ch.isdigit() for ch in segment):
             return segment
