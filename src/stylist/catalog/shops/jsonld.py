@@ -15,7 +15,7 @@ from stylist.catalog.models import Extraction, Page
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.shops.currencies import page_currency
 from stylist.catalog.shops.fields import absolute_url, keep_complete
-from stylist.catalog.shops.merge import PageContext, fill_gaps, page_records, to_product
+from stylist.catalog.shops.merge import PageContext, fill_gaps, may_be_same, page_records, to_product
 from stylist.catalog.shops.records import Record
 from stylist.catalog.shops.syntaxes import read_page_data
 from stylist.catalog.shops.visible import ENOUGH, read_visible
@@ -81,10 +81,9 @@ def _with_visible(records: list[Record], visible: Record | None) -> list[Record]
         return records
     if not records:
         return [visible] if visible.confidence >= ENOUGH else []
-    if len(records) == 1:
-        record = records[0]
-        # the shown price belongs to the markup's product only when the page's heading names it
-        if record.title and (record.title.lower() in visible.title.lower() or visible.title.lower() in record.title.lower()):
-            fill_gaps(record, visible)
-            record.confidence = visible.confidence
+    record = records[0]
+    # the shown price belongs to the markup's product only when the page's heading may name it
+    if len(records) == 1 and may_be_same(record, visible):
+        fill_gaps(record, visible)
+        record.confidence = visible.confidence
     return records

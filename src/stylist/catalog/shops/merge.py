@@ -38,9 +38,9 @@ def page_records(schema: list[Record], opengraph: list[Record], page: PageContex
             fill_gaps(match, record)
     own = own_records(merged, page)
     for og in opengraph:
+        # OpenGraph describes the page, so its one product, unless it names another one
         target = next((r for r in own if same_product(r, og)), None)
-        if target is None and len(own) == 1 and not (og.sku and own[0].sku and og.sku != own[0].sku) \
-                and not (og.title and own[0].title and not _titles_overlap(og.title, own[0].title)):
+        if target is None and len(own) == 1 and may_be_same(og, own[0]):
             target = own[0]
         if target is not None:
             fill_gaps(target, og)
@@ -55,6 +55,13 @@ def same_product(one: Record, other: Record) -> bool:
     if one.url and other.url and page_key(one.url) == page_key(other.url):
         return True
     return bool(one.title) and _norm(one.title) == _norm(other.title)
+
+
+def may_be_same(one: Record, other: Record) -> bool:
+    """Nothing tells the two apart: no two different SKUs, no two titles that share nothing."""
+    if one.sku and other.sku and one.sku != other.sku:
+        return False
+    return not (one.title and other.title) or _titles_overlap(one.title, other.title)
 
 
 def _norm(title: str) -> str:
