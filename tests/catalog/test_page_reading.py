@@ -118,3 +118,10 @@ def test_markup_wins_over_the_visible_page() -> None:
     doc = {"@type": "Product", "name": "Linen shirt", "sku": "L-1", "offers": {"price": 52, "priceCurrency": "GBP"}}
     found = one(page(PRODUCT_PAGE, jsonld=(doc,)))
     assert (found["price"], found["confidence"]) == (52.0, 1.0)
+
+
+def test_visible_page_without_og_image_takes_the_pictures_named_after_the_product() -> None:
+    pictures = ('<img alt="Linen shirt" data-old-hires="/img/shirt-large.jpg" src="/img/shirt.jpg">'
+                '<img alt="Our logo" src="/logo.png"><img alt="Shirt" src="/img/other.jpg">')
+    found = one(page(PRODUCT_PAGE + pictures), url="https://shop.example.co.uk/p/linen-shirt")
+    assert found["image_urls"] == ["https://shop.example.co.uk/img/shirt-large.jpg"]

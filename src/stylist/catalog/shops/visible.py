@@ -24,6 +24,8 @@ SOLD_OUT_WORDS = ("out of stock", "sold out", "currently unavailable", "ausverka
                   "esaurito", "niet op voorraad", "esgotado", "slutsåld")
 NEAR = 400  # elements after the heading within which the product's own price is looked for
 MAX_PRICE_TEXT = 40  # longer texts are blocks holding several prices, not a price
+MIN_ALT = 8  # shorter alt texts ("Logo", "Zoom") match too many titles
+MAX_IMAGES = 8
 ENOUGH = 0.8  # confidence from which a visible reading stands as a product on its own
 MAX_BUY_BUTTONS = 3  # a product page has one, or one per form factor (sticky bar, mobile)
 
@@ -57,7 +59,7 @@ def read_visible(tree: HtmlElement, page_url: str) -> Record | None:
     sold_out = any(word in body_text for word in SOLD_OUT_WORDS)
     available = True if buy is not None and not _disabled(buy) else (False if sold_out else None)
     return Record(syntax="visible", title=title, price=chosen[0], symbol=chosen[1], available=available,
-                  image_urls=_images(tree, page_url), confidence=round(min(confidence, 0.9), 2))
+                  image_urls=_images(tree, page_url, title), confidence=round(min(confidence, 0.9), 2))
 
 
 def _says(element: HtmlElement, words: tuple[str, ...]) -> bool:
@@ -81,9 +83,14 @@ def _is_price_element(element: HtmlElement) -> bool:
     return 0 < len(text) <= MAX_PRICE_TEXT and any(ch.isdigit() for ch in text)
 
 
-def _images(tree: HtmlElement, page_url: str) -> list[str]:
-    """og:image and `<link rel="image_src">`: the pictures the shop itself names as the page's."""
+def _images(tree: HtmlElement, page_url: str, title: str) -> list[str]:
+    """og:image and `<link rel="image_src">` (the pictures the shop names as the page's), else the
+    pictures whose alt text is the product's name."""
     named = [meta.get("content") or "" for meta in tree.iter("meta")
              if (meta.get("property") or meta.get("name") or "").lower() in ("og:image", "og:image:url")]
     named += [link.get("href") or "" for link in tree.iter("link") if (link.get("rel") or "").lower() == "image_src"]
-    return unique(absolute_url(page_url, url) for url in named)
+    if not any(named):
+        name = title.casefold()
+        named = [img.get("data-old-hires") or img.get("data-src") or img.get("src") or "" for img in tree.iter("img")
+                 if len(alt := clean_text(img.get("alt") or "").casefold()) >= MIN_ALT and (alt in name or name in alt)]
+    return unique(absolute_url(page_url, url) for url in named)[:MAX_IMAGES]
