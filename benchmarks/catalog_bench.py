@@ -51,6 +51,8 @@ def machine() -> dict:
     return {
         "hostname": socket.gethostname(), "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory, 1),
         "python": platform.python_version(), "platform": platform.platform(), "gpu": None,
+        # the cores may be shared: a load above the core count means other work took some of them
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
     }
 
 
