@@ -310,13 +310,24 @@ def test_malformed_script_does_not_hide_valid_product() -> None:
 
 @pytest.mark.parametrize("fields", [
     {"name": None},
-    {"sku": None},
     {"offers": {"priceCurrency": "EUR", "availability": "InStock"}},
     {"offers": {"price": "20", "availability": "InStock"}},
     {"offers": {"price": "-20", "priceCurrency": "EUR"}},
 ])
 def test_incomplete_product_is_broken_not_emitted(fields: dict[str, Any]) -> None:
     assert JsonLdAdapter().extract(html(jsonld=(product(**fields),))) == Extraction(broken=1)
+
+
+@pytest.mark.parametrize(("url", "fields", "sku"), [
+    # the product number in the URL beats a manufacturer's number; with neither, the URL stands for the SKU
+    ("https://shop.example.com/coats/wool-coat-p400138908.html?colour=2", {"mpn": "M-1"}, "400138908"),
+    ("https://shop.example.com/itm/302474151804", {"mpn": "M-1"}, "302474151804"),
+    ("https://shop.example.com/products/item", {"mpn": "M-1"}, "M-1"),
+    ("https://shop.example.com/products/item?x=1", {}, "https://shop.example.com/products/item"),
+])
+def test_product_without_sku_takes_its_page_identity(url: str, fields: dict[str, Any], sku: str) -> None:
+    found = only(JsonLdAdapter().extract(html(url, jsonld=(product(sku=None, **fields),))))
+    assert found.sku == sku
 
 
 def test_same_sku_twice_on_a_page_is_one_product() -> None:
@@ -445,7 +456,8 @@ def shopify_page(name: str, url: str) -> Page:
 
 def test_shopify_seeds() -> None:
     assert ShopifyAdapter().seeds("https://ostra-studio.com/collections/all") == [
-        "https://ostra-studio.com/meta.json", "https://ostra-studio.com/products.json?limit=250&page=1"]
+        "https://ostra-studio.com/meta.json", "https://ostra-studio.com/",
+        "https://ostra-studio.com/products.json?limit=250&page=1"]
 
 
 def test_shopify_meta_then_products() -> None:
@@ -501,6 +513,21 @@ def test_shopify_currency_written_in_the_feed() -> None:
     page = shopify_page("shopify_products_page1.json", "https://ostra-studio.com/products.json?limit=250&page=1")
     page.text = page.text.replace('"price": "195.00"', '"price": "195.00", "price_currency": "DKK"')
     assert {p.currency for p in ShopifyAdapter().extract(page).products} == {"DKK"}
+
+
+@pytest.mark.parametrize(("storefront", "currency"), [
+    ('<script>Shopify.currency = {"active":"USD","rate":"1.0"};</script>', "USD"),
+    ('<meta property="og:price:currency" content="cad">', "CAD"),
+    ('<html lang="en-AU"><body></body></html>', "AUD"),
+    ("<html><body>Welcome</body></html>", ""),
+])
+def test_shopify_currency_from_the_storefront_without_meta_json(storefront: str, currency: str) -> None:
+    adapter = ShopifyAdapter()
+    assert adapter.extract(Page("https://kicks.example.com/", 200, "text/html", storefront)) == Extraction()
+    page = shopify_page("shopify_products_page1.json", "https://kicks.example.com/products.json?limit=250&page=1")
+    extraction = adapter.extract(page)
+    assert {p.currency for p in extraction.products} == ({currency} if currency else set())
+    assert extraction.broken == (0 if currency else 2)
 
 
 def test_shopify_ignores_html_pages() -> None:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import fcntl
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, Response, user_agent
+from stylist.catalog.image_fetch import ImageFetcher
 from stylist.catalog.images import ImageStore, StoredImage
 from stylist.catalog.models import ExtractedProduct, Extraction, Page
 from stylist.catalog.render import Renderer
@@ -27,7 +29,7 @@ from stylist.catalog.sitemaps import parse_sitemap
 from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import canonical, host_of, in_scope, page_links, shop_url
 from stylist.errors import StylistError
-from stylist.imaging import ImageRejected, is_near_duplicate
+from stylist.imaging import is_near_duplicate
 from stylist.progress import Progress, ProgressCallback, ignore
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -44,6 +46,11 @@ class CrawlOptions:
     retries: int = 3
     timeout: float = 20.0
     max_images: int = 8  # per product; shops list a dozen zooms of the same picture
+    # Images have their own request slots and shorter limits than pages (see image_fetch.py).
+    image_concurrency: int = 8
+    image_retries: int = 1
+    image_timeout: float = 8.0
+    image_workers: bool = True  # normalise in a process pool (False: in a thread, for small crawls and tests)
 
     def settings(self) -> dict:
         """What `catalog refresh` needs to crawl the shop the same way again.
@@ -70,7 +77,11 @@ class CrawlReport:
     failed_pages: int = 0  # no definite answer after retries
     broken: int = 0  # product data found but unusable
     not_products: int = 0  # pages without product data (category pages, about pages)
-    images_rejected: int = 0
+    images_rejected: int = 0  # failed downloads and files that are not good images
+    images_skipped: int = 0  # not asked again: the URL failed before, or its host stopped answering
+    image_hosts_down: list[str] = field(default_factory=list)  # hosts whose circuit breaker opened
+    profile: dict[str, float] = field(default_factory=dict)  # seconds spent per stage: fetch, parse, images, store
+    missing: dict[str, int] = field(default_factory=dict)  # what broken product records lacked, by field
     failed_urls: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -135,6 +146,13 @@ class ShopCrawl:
             timeout=self.options.timeout, renderer=renderer,
         )
         self.fetcher = fetcher
+        options = self.options
+        self.image_fetcher = ImageFetcher(
+            self.images,
+            Fetcher(concurrency=options.image_concurrency, delay=options.delay, retries=options.image_retries,
+                    timeout=options.image_timeout, gate=fetcher.gate),
+            workers=options.image_workers,
+        )
         run_id = None
         try:
             if renderer:
@@ -155,6 +173,7 @@ class ShopCrawl:
                 self.shop_id, self.run_id = shop.id, run_id
                 if not robots_problem:
                     await self._traverse()
+                self._count_images()
                 complete, reason = self._verdict(robots_problem, had["purchasable"], had["products"])
                 self.report.unavailable = self.store.finish_run(
                     run_id, complete=complete, stats=self.report.to_json(), reason=reason,
@@ -169,7 +188,9 @@ class ShopCrawl:
                 self.store.finish_run(run_id, complete=False, stats=self.report.to_json(), reason="interrupted")
             raise
         finally:
+            self._count_images()
             await fetcher.aclose()
+            await self.image_fetcher.aclose()
             if renderer:
                 await renderer.__aexit__(None, None, None)
 
@@ -281,7 +302,8 @@ class ShopCrawl:
         self.report.pages += 1
         render = self.options.render and kind == "page" and self.adapter.follow_html_links
         try:
-            response = await self.fetcher.get(url, render=render)
+            with self._timed("fetch"):
+                response = await self.fetcher.get(url, render=render)
         except FetchFailed:
             self.report.failed_pages += 1
             self.report.failed_urls.append(url)
@@ -304,7 +326,8 @@ class ShopCrawl:
         if page.content_type not in HTML_TYPES + JSON_TYPES:
             self.report.not_products += 1
             return
-        extraction = self.adapter.extract(page)
+        with self._timed("parse"):
+            extraction = self.adapter.extract(page)
         for link in extraction.links:
             self._enqueue(link, "page")
         await self._store_products(extraction)
@@ -326,6 +349,8 @@ class ShopCrawl:
 
     async def _store_products(self, extraction: Extraction) -> None:
         self.report.broken += extraction.broken
+        for name, count in extraction.missing.items():
+            self.report.missing[name] = self.report.missing.get(name, 0) + count
         if not extraction.products:
             if not extraction.broken and not extraction.links:
                 self.report.not_products += 1
@@ -334,8 +359,10 @@ class ShopCrawl:
             if product.sku in self.seen_skus:
                 continue  # another URL of a product this crawl already stored
             self.seen_skus.add(product.sku)
-            images = await self._product_images(product)
-            outcome = self.store.upsert_product(self.shop_id, self.run_id, product, images)
+            with self._timed("images"):
+                images = await self._product_images(product)
+            with self._timed("store"):
+                outcome = self.store.upsert_product(self.shop_id, self.run_id, product, images)
             if outcome in ("new", "updated", "unchanged"):
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
 
@@ -353,22 +380,24 @@ class ShopCrawl:
         known = self.store.image_for_url(url)
         if known is not None:
             return known
-        try:
-            response = await self.fetcher.get(url, accept="image/avif,image/webp,image/*;q=0.8")
-        except FetchFailed:
-            self.report.images_rejected += 1
-            return None
-        if response.status >= 300:
-            self.report.images_rejected += 1
-            return None
-        try:
-            image = await asyncio.to_thread(self.images.put, response.content)
-        except ImageRejected:
-            self.report.images_rejected += 1
-            return None
-        self.store.remember_image(url, image)
-        self.report.images += 1
+        image = await self.image_fetcher.get(url)
+        if image is not None:
+            self.store.remember_image(url, image)
         return image
+
+    def _count_images(self) -> None:
+        outcome = self.image_fetcher.outcome
+        self.report.images, self.report.images_rejected = outcome.stored, outcome.failed
+        self.report.images_skipped, self.report.image_hosts_down = outcome.skipped, list(outcome.broken_hosts)
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        # wall time of concurrent work: the stages overlap, so they add up to more than the crawl took
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.profile[stage] = self.report.profile.get(stage, 0.0) + time.perf_counter() - start
 
     # --- verdict --------------------------------------------------------------------------------
 
@@ -383,6 +412,14 @@ class ShopCrawl:
             return False, (
                 f"{report.failed_pages} of {report.pages} pages got no answer (server errors or network "
                 "failures); nothing was marked unavailable"
+            )
+        if not self.seen_skus and report.broken:
+            lacking = ", ".join(f"{name} ({count})" for name, count in sorted(report.missing.items()))
+            return False, (
+                f"{report.broken} product records were found but none could be stored"
+                + (f"; they lack: {lacking}" if lacking else " (malformed data)")
+                + ("; the shop names no currency (no /meta.json, none on its storefront)"
+                   if "currency" in report.missing and self.adapter.name == "shopify" else "")
             )
         if not self.seen_skus and had_purchasable:
             return False, (

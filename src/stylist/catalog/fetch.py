@@ -87,12 +87,13 @@ class Fetcher:
         backoff: float = 0.5,
         max_bytes: int = 25 * 1024 * 1024,
         renderer=None,
+        gate: HostGate | None = None,
     ):
         self.renderer = renderer  # a render.Renderer when pages must be fetched through Chromium
         self.retries = retries
         self.backoff = backoff
         self.max_bytes = max_bytes
-        self.gate = HostGate(delay)
+        self.gate = gate or HostGate(delay)  # fetchers of one crawl share a gate: one delay per host
         self.slots = asyncio.Semaphore(concurrency)
         self.client = httpx.AsyncClient(
             headers={"User-Agent": user_agent(), "Accept-Language": "en"},

@@ -35,6 +35,8 @@ class ExtractedProduct:
     image_urls: list[str] = field(default_factory=list)
     category: str = ""
     color: str = ""
+    availability_stated: bool = True  # False: the page did not say, and `available` is the catalog's default
+    confidence: float = 1.0  # below 1 for products read from the visible page rather than its markup
 
     def problems(self) -> list[str]:
         """Why this record must not be stored; empty when it is complete enough to keep."""
@@ -59,3 +61,5 @@ class Extraction:
     products: list[ExtractedProduct] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     broken: int = 0  # product records found but rejected as incomplete or malformed
+    # what the rejected records lacked ({"currency": 3}), for a crawl verdict that says why nothing was stored
+    missing: dict[str, int] = field(default_factory=dict, compare=False)

@@ -77,4 +77,60 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (product_id, position)
     );
     """,
+    # 2: products that are one under the rules of issue 18 (one per garment, not per size; one per page
+    # when the shop gives no SKU) are merged: the lowest id keeps the group's history, images and stock,
+    # and the others' ids become aliases so that looks naming them still find their product. Siblings
+    # share their page and name; their SKUs are settled again by the next crawl (store.upsert_product
+    # adopts a product of the same page and name under its new SKU).
+    """
+    CREATE TABLE product_aliases (
+        old_id INTEGER PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE
+    );
+    CREATE TEMP TABLE merge_map AS
+        SELECT p.id AS old_id, g.keeper AS keeper_id
+        FROM products p JOIN (
+            SELECT shop_id, url, lower(trim(title)) AS title_key, MIN(id) AS keeper
+            FROM products GROUP BY shop_id, url, lower(trim(title)) HAVING COUNT(*) > 1
+        ) g ON p.shop_id = g.shop_id AND p.url = g.url AND lower(trim(p.title)) = g.title_key
+        WHERE p.id != g.keeper;
+    CREATE TEMP VIEW merge_groups AS
+        SELECT keeper_id, old_id AS member_id FROM merge_map
+        UNION SELECT DISTINCT keeper_id, keeper_id FROM merge_map;
+    UPDATE products SET
+        price = COALESCE(
+            (SELECT MIN(q.price) FROM products q JOIN merge_groups g ON g.member_id = q.id
+             WHERE g.keeper_id = products.id AND q.observed_available = 1),
+            (SELECT MIN(q.price) FROM products q JOIN merge_groups g ON g.member_id = q.id
+             WHERE g.keeper_id = products.id)),
+        observed_available = (SELECT MAX(q.observed_available) FROM products q
+                              JOIN merge_groups g ON g.member_id = q.id WHERE g.keeper_id = products.id),
+        available = (SELECT MAX(q.available) FROM products q
+                     JOIN merge_groups g ON g.member_id = q.id WHERE g.keeper_id = products.id),
+        first_seen = (SELECT MIN(q.first_seen) FROM products q
+                      JOIN merge_groups g ON g.member_id = q.id WHERE g.keeper_id = products.id),
+        last_seen = (SELECT MAX(q.last_seen) FROM products q
+                     JOIN merge_groups g ON g.member_id = q.id WHERE g.keeper_id = products.id),
+        last_seen_run_id = (SELECT MAX(q.last_seen_run_id) FROM products q
+                            JOIN merge_groups g ON g.member_id = q.id WHERE g.keeper_id = products.id),
+        complete_run_id = (SELECT MAX(q.complete_run_id) FROM products q
+                           JOIN merge_groups g ON g.member_id = q.id WHERE g.keeper_id = products.id)
+    WHERE id IN (SELECT keeper_id FROM merge_map);
+    UPDATE offers SET product_id = (SELECT keeper_id FROM merge_map WHERE old_id = offers.product_id)
+    WHERE product_id IN (SELECT old_id FROM merge_map);
+    INSERT INTO product_images (product_id, position, sha256, source_url)
+        SELECT keeper_id, base + ROW_NUMBER() OVER (PARTITION BY keeper_id ORDER BY first_place), sha256,
+               source_url
+        FROM (
+            SELECT m.keeper_id, pi.sha256, pi.source_url, MIN(pi.product_id * 1000000 + pi.position) AS first_place,
+                   (SELECT COALESCE(MAX(k.position), -1) FROM product_images k WHERE k.product_id = m.keeper_id) AS base
+            FROM product_images pi JOIN merge_map m ON pi.product_id = m.old_id
+            WHERE pi.sha256 NOT IN (SELECT k.sha256 FROM product_images k WHERE k.product_id = m.keeper_id)
+            GROUP BY m.keeper_id, pi.sha256
+        );
+    INSERT INTO product_aliases (old_id, product_id) SELECT old_id, keeper_id FROM merge_map;
+    DELETE FROM products WHERE id IN (SELECT old_id FROM merge_map);
+    DROP VIEW merge_groups;
+    DROP TABLE merge_map;
+    """,
 ]

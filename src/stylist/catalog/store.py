@@ -263,6 +263,8 @@ class CatalogStore:
             row = self.db.execute(
                 "SELECT * FROM products WHERE shop_id = ? AND sku = ?", (shop_id, product.sku)
             ).fetchone()
+            if row is None:
+                row = self._adopt(shop_id, run_id, product)
             if row is not None and row["last_seen_run_id"] == run_id:
                 self.db.execute("COMMIT")
                 return "repeat"
@@ -313,6 +315,22 @@ class CatalogStore:
             raise
         return outcome
 
+    def _adopt(self, shop_id: int, run_id: int, product: ExtractedProduct) -> sqlite3.Row | None:
+        """The product stored before under another SKU for the same page and name, now under the new SKU.
+
+        SKUs change meaning when the rules do (sizes merged into their garment, a page's identity standing
+        in for a missing SKU); the product, its history and the looks that name it stay the same.
+        """
+        row = self.db.execute(
+            "SELECT * FROM products WHERE shop_id = ? AND url = ? AND lower(trim(title)) = lower(trim(?)) "
+            "AND last_seen_run_id != ? ORDER BY id LIMIT 1",
+            (shop_id, product.url, product.title, run_id),
+        ).fetchone()
+        if row is None:
+            return None
+        self.db.execute("UPDATE products SET sku = ? WHERE id = ?", (product.sku, row["id"]))
+        return self.db.execute("SELECT * FROM products WHERE id = ?", (row["id"],)).fetchone()
+
     def _record_offer(self, product_id: int, run_id: int, product: ExtractedProduct, stamp: str) -> None:
         """Price history: a row whenever price, currency or stock differ from the last one."""
         last = self.db.execute(
@@ -343,8 +361,10 @@ class CatalogStore:
             conditions.append("s.host = ?")
             params.append(shop)
         if ids is not None:
-            conditions.append("p.id IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps([int(id_) for id_ in ids]))
+            # an id merged into another product (catalog migration 2) names the product it became
+            conditions.append("(p.id IN (SELECT value FROM json_each(?)) OR p.id IN (SELECT product_id "
+                              "FROM product_aliases WHERE old_id IN (SELECT value FROM json_each(?))))")
+            params += [json.dumps([int(id_) for id_ in ids])] * 2
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self.db.execute(
             f"SELECT p.*, s.host, ({PURCHASABLE}) AS purchasable FROM products p "

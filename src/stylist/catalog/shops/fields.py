@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from price_parser import Price
 from w3lib.html import replace_entities, replace_tags
 from w3lib.url import safe_url_string
 
@@ -21,42 +21,38 @@ logger = logging.getLogger(__name__)
 PURCHASABLE = {"instock", "limitedavailability", "onlineonly", "preorder", "presale", "backorder",
                "availablefororder"}
 NOT_PURCHASABLE = {"outofstock", "soldout", "discontinued", "instoreonly", "oos"}
-DIGIT_GROUPING = " '\u00a0\u202f"  # spaces and apostrophes some locales put between thousands
 
 
 def parse_price(value: Any) -> float | None:
-    """A price from a number or from text such as "1,250.00", "1.250,00", "€ 99" or "1 250,00".
+    """A price from a number or from text such as "1,250.00", "1.250,00", "€ 99", "&pound;40" or "1 250,00"."""
+    return parse_money(value)[0]
 
-    With both separators present the later one is the decimal mark. A lone comma followed by exactly
-    three digits ("1,250") is a thousands separator, any other lone comma a decimal mark; a lone dot is
-    always a decimal mark, as schema.org prescribes for `price`.
+
+def parse_money(value: Any) -> tuple[float | None, str]:
+    """A price and the currency symbol or code written with it ("£40.00" → (40.0, "£")).
+
+    A plain decimal number is read as schema.org prescribes (a dot is the decimal mark, so "2.449" is
+    2.449); any other text goes through price-parser, which knows the world's separators and symbols.
     """
     if isinstance(value, bool):
-        return None
+        return None, ""
     if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+        return (float(value) if math.isfinite(value) else None), ""
     if not isinstance(value, str):
-        return None
-    start = next((i for i, ch in enumerate(value) if ch.isdigit()), None)
-    if start is None:
-        return None
-    negative = "-" in value[:start]
-    # the number ends at the first character that cannot belong to it ("99.00 - 120.00" → 99.00)
-    run = itertools.takewhile(lambda ch: ch.isdigit() or ch in ".," + DIGIT_GROUPING, value[start:])
-    number = "".join(ch for ch in run if ch not in DIGIT_GROUPING).rstrip(".,")
-    if "," in number and "." in number:
-        decimal = "," if number.rfind(",") > number.rfind(".") else "."
-    elif "," in number:
-        tail = number.rpartition(",")[2]
-        decimal = "" if number.count(",") > 1 or len(tail) == 3 else ","
-    else:
-        decimal = "" if number.count(".") > 1 else "."
-    digits = "".join(ch for ch in number if ch.isdigit() or ch == decimal).replace(",", ".")
+        return None, ""
+    text = clean_text(value)
     try:
-        price = float(digits)
+        number = float(text)
     except ValueError:
-        return None
-    return -price if negative else price
+        number = None
+    if number is not None:
+        return (number if math.isfinite(number) else None), ""
+    found = Price.fromstring(text)
+    if found.amount is None:
+        return None, ""
+    digit = next((i for i, ch in enumerate(text) if ch.isdigit()), 0)
+    sign = -1.0 if "-" in text[:digit] else 1.0  # price-parser drops the sign; a negative price is broken data
+    return sign * float(found.amount), found.currency or ""
 
 
 def parse_currency(value: Any) -> str:
@@ -142,6 +138,8 @@ def keep_complete(records: Iterable[ExtractedProduct], page_url: str) -> Extract
             logger.debug("%s: dropped product %r, missing %s", page_url, record.sku or record.title,
                          ", ".join(problems))
             result.broken += 1
+            for problem in problems:
+                result.missing[problem] = result.missing.get(problem, 0) + 1
         elif record.sku not in seen:
             seen.add(record.sku)
             result.products.append(record)

@@ -94,6 +94,7 @@ class LuisaviaromaAdapter(JsonLdAdapter):
     name = "luisaviaroma"
 
     def __init__(self, layout: Layout = LAYOUT) -> None:
+        super().__init__()
         self.layout = layout
 
     def extract(self, page: Page) -> Extraction:

@@ -1,19 +1,23 @@
 """Shopify shops: every product from the public /products.json feed, the shop's currency from /meta.json.
 
 The feed is complete and cheap (250 products a request), so this adapter neither walks HTML links nor
-reads sitemaps. The feed carries no currency; /meta.json does, so it is fetched first.
+reads sitemaps. The feed carries no currency; /meta.json does, so it is fetched first, and the storefront
+page after it, which settles the currency for shops that serve no /meta.json.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from extruct.utils import parse_html
 from w3lib.url import add_or_replace_parameter
 
 from stylist.catalog.models import ExtractedProduct, Extraction, Page
 from stylist.catalog.shops.base import Adapter
+from stylist.catalog.shops.currencies import page_currency
 from stylist.catalog.shops.fields import (
     absolute_url,
     clean_text,
@@ -25,6 +29,8 @@ from stylist.catalog.shops.fields import (
     unique,
 )
 
+# `Shopify.currency = {"active":"USD","rate":"1.0"};` in every storefront's theme scripts
+SHOPIFY_CURRENCY = re.compile(r'Shopify\.currency\s*=\s*\{[^}]*?"active"\s*:\s*"([A-Za-z]{3})"')
 PAGE_SIZE = 250  # the most Shopify serves per page
 COLOR_OPTION_NAMES = {"color", "colour"}
 
@@ -44,16 +50,19 @@ class ShopifyAdapter(Adapter):
         self.currency = ""  # the shop's currency, once /meta.json has been read
 
     def seeds(self, root_url: str) -> list[str]:
-        # meta.json first so the currency is known when the products arrive; the first products page is
-        # a seed too because a shop without meta.json (404) still has its products read.
+        # meta.json and the storefront first so the currency is known when the products arrive; the
+        # first products page is a seed too because a shop without meta.json (404) still has its products.
         shop = origin(root_url)
-        return [f"{shop}/meta.json", products_page_url(shop, 1)]
+        return [f"{shop}/meta.json", f"{shop}/", products_page_url(shop, 1)]
 
     def extract(self, page: Page) -> Extraction:
         path = urlsplit(page.url).path
         data = _json_object(page.text)
         if data is None:
-            return Extraction()  # the root HTML page, or a password/error page in place of the feed
+            # the storefront (or a password/error page in place of the feed): only its currency is of use
+            if not self.currency and page.content_type in ("text/html", "application/xhtml+xml"):
+                self.currency = storefront_currency(page.text, page.url)
+            return Extraction()
         if path.endswith("/meta.json"):
             self.currency = parse_currency(data.get("currency")) or self.currency
             return Extraction(links=[products_page_url(origin(page.url), 1)])
@@ -69,6 +78,19 @@ class ShopifyAdapter(Adapter):
         result = keep_complete((_read_product(item, page.url, currency) for item in items), page.url)
         result.links = [add_or_replace_parameter(page.url, "page", str(_page_number(page.url) + 1))]
         return result
+
+
+def storefront_currency(html: str, page_url: str) -> str:
+    """The currency a Shopify storefront page sells in: its `Shopify.currency` script, price meta tags,
+    or the page's locale."""
+    active = SHOPIFY_CURRENCY.search(html)
+    if active:
+        return parse_currency(active.group(1))
+    tree = parse_html(html.encode("utf-8"), encoding="utf-8")
+    tagged = [meta.get("content") for meta in tree.iter("meta")
+              if (meta.get("property") or meta.get("itemprop") or meta.get("name") or "").lower()
+              in ("og:price:currency", "product:price:currency", "pricecurrency", "shop-currency")]
+    return next(filter(None, map(parse_currency, tagged)), "") or page_currency(tree, page_url)
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
