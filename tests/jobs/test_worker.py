@@ -45,7 +45,7 @@ def test_jobs_run_in_order_and_end_with_their_result_or_their_reason(queue, work
 def test_progress_shows_while_a_job_runs_and_cancel_stops_it_between_steps(queue, worker):
     job = queue.submit("sleep", "u1", {"seconds": 20})
     running = wait_for(lambda: (found := queue.get(job.id)).progress > 0 and found)
-    assert running.status == RUNNING and running.message.startswith("slept ")
+    assert running.status == RUNNING and running.message.startswith("slept: ")
     queue.cancel(job.id)
     canceled = wait_for(lambda: ended(queue, job.id), timeout=10)
     assert canceled.status == CANCELED and canceled.progress < 1

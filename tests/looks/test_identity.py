@@ -14,6 +14,7 @@ from stylist.looks import generate as gen
 from stylist.looks.pipeline import style
 from stylist.looks.recipe import Recipe
 from stylist.models.presets import get_preset
+from stylist.models.residency import RESIDENCY
 from stylist.people.users import add_user
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
@@ -69,7 +70,7 @@ def test_switching_people_with_text_encoder_loras_leaves_nothing_behind(catalog,
     other = add_user(catalog.settings, "Bob", photos, crop_size=64)
     train_identity(catalog.settings, user.id, config)
     train_identity(catalog.settings, other.id, config)
-    gen._MODELS.clear()  # a fresh worker: Bob's look first, on the base model
+    RESIDENCY.clear()  # a fresh worker: Bob's look first, on the base model
     _, bob_first = look(catalog, other)
 
     _, ada_first = look(catalog, user)

@@ -17,7 +17,6 @@ import json
 import logging
 import math
 import os
-import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -38,6 +37,7 @@ from stylist.files import replacing, write_atomic
 from stylist.imaging import ImageRejected, load_image
 from stylist.models.device import resolve_device
 from stylist.models.presets import TINY_CLIP_MODEL, Preset, get_preset
+from stylist.models.residency import RESIDENCY
 from stylist.settings import Settings
 
 TINY_SEED = 0  # the tiny base model's weights are drawn from this seed, so every process builds the same one
@@ -120,16 +120,14 @@ class FashionClip(nn.Module):
         weights = model_dir(settings) / WEIGHTS_FILE
         fine_tuned = which == "best" and weights.exists()
         stamp = _file_stamp(weights) if fine_tuned else "base"
-        key = (preset.name, str(settings.data_dir), "best" if fine_tuned else "base", str(device))
-        with _LOCK:
-            cached = _MODELS.get(key)
-            if cached is not None and cached.signature == _signature(preset, stamp):
-                return cached
+        key = ("fashion CLIP", preset.name, str(settings.data_dir), "best" if fine_tuned else "base", str(device))
+
+        def build() -> FashionClip:
             model = cls.from_file(weights) if fine_tuned else cls.base(preset)
             model.signature = _signature(preset, stamp)
-            model.to(device).eval()
-            _MODELS[key] = model
-            return model
+            return model.to(device).eval()
+
+        return RESIDENCY.load(key, build, device=str(device), stamp=_signature(preset, stamp))
 
     @classmethod
     def base(cls, preset: Preset, config: ClipConfig | None = None) -> FashionClip:
@@ -275,10 +273,6 @@ def catalog_image(path: Path) -> Image.Image | None:
         return load_image(Path(path).read_bytes())
     except (OSError, ImageRejected):
         return None
-
-
-_MODELS: dict[tuple, FashionClip] = {}
-_LOCK = threading.Lock()
 
 
 def _signature(preset: Preset, stamp: str) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from stylist.catalog.store import CatalogStore, StoredProduct
 from stylist.errors import StylistError
 from stylist.files import replacing
 from stylist.grounding.fashion_clip import FashionClip
+from stylist.models.residency import RESIDENCY
 from stylist.settings import Settings
 
 INDEX_FILE = "products.npz"
@@ -210,26 +210,28 @@ def _previous_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
         return {}
 
 
-_LOADED: dict[Path, tuple[str, _Index]] = {}
-_LOCK = threading.Lock()
+class _Unreadable(Exception):
+    pass
 
 
 def _load(path: Path) -> _Index | None:
-    """The index file, read once per process and again whenever it is replaced."""
+    """The index file, read once per process (held by the residency manager) and again whenever it is replaced;
+    None when there is none or it cannot be read (an older format, a crash while copying): the caller rebuilds."""
     try:
         status = path.stat()
     except FileNotFoundError:
         return None
     stamp = f"{status.st_mtime_ns}:{status.st_size}:{status.st_ino}"
-    with _LOCK:
-        cached = _LOADED.get(path)
-        if cached and cached[0] == stamp:
-            return cached[1]
+
+    def read() -> _Index:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                index = _Index(faiss.deserialize_index(data["faiss"]), data["ids"], meta["catalog"], meta["model"])
-        except (OSError, KeyError, ValueError):
-            return None  # unreadable (an older format, a crash while copying): rebuilt by the caller
-        _LOADED[path] = (stamp, index)
-        return index
+                return _Index(faiss.deserialize_index(data["faiss"]), data["ids"], meta["catalog"], meta["model"])
+        except (OSError, KeyError, ValueError) as error:
+            raise _Unreadable from error
+
+    try:
+        return RESIDENCY.load(("product index", path), read, device="cpu", stamp=stamp)
+    except _Unreadable:
+        return None

@@ -31,6 +31,7 @@ from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import Weights, load_image_pipeline, model_folder
 from stylist.models.presets import Preset
+from stylist.models.residency import RESIDENCY
 from stylist.people.users import User
 
 # Candidates drawn in one denoising call at most, and the activation memory each costs (see fitting_batch).
@@ -82,18 +83,11 @@ class LookModels:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
-_MODELS: dict[tuple, LookModels] = {}
-_MODELS_LOCK = threading.Lock()
-
-
 def look_models(preset: Preset, device: str) -> LookModels:
     """The process's looks models for `preset` on `device` ("auto", "cpu", "cuda"), built on first use."""
     resolved = resolve_device(device)
     key = (preset, str(resolved), default_dtype(resolved))
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = _build(key)
-        return _MODELS[key]
+    return RESIDENCY.load(("looks", *key), lambda: _build(key), device=str(resolved))
 
 
 def _build(key: tuple) -> LookModels:

@@ -25,6 +25,7 @@ from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import Preset
+from stylist.models.residency import RESIDENCY
 from stylist.people.users import User
 
 # FLUX.2 klein 4B is distilled to 4 steps without classifier-free guidance; the fast look is the same recipe
@@ -50,18 +51,14 @@ class ReferenceModels:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
-_MODELS: dict[tuple, ReferenceModels] = {}
-_MODELS_LOCK = threading.Lock()
-
-
 def reference_models(preset: Preset, device: str) -> ReferenceModels:
     """The process's reference-editing pipeline for `preset` on `device`, built on first use."""
     resolved = resolve_device(device)
-    key = (preset, str(resolved), default_dtype(resolved))
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = ReferenceModels(preset, load_image_pipeline(preset, resolved, key[2]))
-        return _MODELS[key]
+    dtype = default_dtype(resolved)
+    # A private pipeline (cached=False): the residency manager holds it once, under this key.
+    return RESIDENCY.load(("reference editing", preset, str(resolved), dtype),
+                          lambda: ReferenceModels(preset, load_image_pipeline(preset, resolved, dtype, cached=False)),
+                          device=str(resolved))
 
 
 def person_photo(user: User) -> Image.Image:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from transformers import Qwen3ForCausalLM
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import Preset
+from stylist.models.residency import RESIDENCY
 from stylist.models.tiny import tiny_klein_pipeline, tiny_pipeline
 
 # Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
@@ -99,12 +99,6 @@ class Weights:
                 f"or put a copy in $STYLIST_MODELS_DIR/{self.repo}")
 
 
-# One process loads each (preset, device, dtype) once: the worker keeps its models between jobs. The lock
-# stops two threads from loading the same multi-gigabyte model side by side.
-_PIPELINES: dict[tuple[str, str, torch.dtype], DiffusionPipeline] = {}
-_LOCK = threading.Lock()
-
-
 def load_image_pipeline(
     preset: Preset,
     device: str | torch.device | None = None,
@@ -122,11 +116,9 @@ def load_image_pipeline(
     dtype = dtype or default_dtype(device)
     if not cached:
         return _build(preset, device, dtype)
-    key = (preset.name, str(device), dtype)
-    with _LOCK:
-        if key not in _PIPELINES:
-            _PIPELINES[key] = _build(preset, device, dtype)
-        return _PIPELINES[key]
+    # One process loads each (preset, device, dtype) once, held by the residency manager between jobs.
+    return RESIDENCY.load(("image pipeline", preset.name, str(device), dtype), lambda: _build(preset, device, dtype),
+                          device=str(device))
 
 
 def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> DiffusionPipeline:

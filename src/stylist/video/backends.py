@@ -39,6 +39,7 @@ from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import adapter_weights, attach_ip_adapters
 from stylist.models.loading import Weights, load_component, model_folder, pipeline_files
 from stylist.models.presets import Preset
+from stylist.models.residency import RESIDENCY
 from stylist.video import adapters, backend_name
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline, build_animatediff, build_wan_vace
 
@@ -189,8 +190,6 @@ class AnimateDiffBackend(VideoBackend):
 
 
 # One process loads each (preset, backend, device, dtype) once: the worker keeps its models between jobs.
-_LOADED: dict[tuple[str, str, str, torch.dtype], VideoBackend] = {}
-_LOCK = threading.Lock()
 
 
 def load_backend(preset: Preset, device: str, name: str | None = None, *, cached: bool = True) -> VideoBackend:
@@ -201,11 +200,8 @@ def load_backend(preset: Preset, device: str, name: str | None = None, *, cached
     dtype = default_dtype(device)
     if not cached:
         return _build(name, preset, device, dtype)
-    key = (preset.name, name, str(device), dtype)
-    with _LOCK:
-        if key not in _LOADED:
-            _LOADED[key] = _build(name, preset, device, dtype)
-        return _LOADED[key]
+    return RESIDENCY.load(("video", preset.name, name, str(device), dtype), lambda: _build(name, preset, device, dtype),
+                          device=str(device))
 
 
 def _build(name: str, preset: Preset, device: torch.device, dtype: torch.dtype) -> VideoBackend:

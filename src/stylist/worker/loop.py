@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -91,6 +92,9 @@ class Worker:
         state = _Reporting(self.queue, job)
         beat = threading.Thread(target=state.heartbeat, args=(job.lease / 4,), daemon=True, name=f"heartbeat-{job.id}")
         beat.start()
+        gpu = _gpu()
+        if gpu is not None:
+            gpu.reset_peak_memory_stats()
         try:
             result = self._handler(job)(JobContext(self.settings, job, state.progress))
         except JobStopped:
@@ -107,7 +111,8 @@ class Worker:
         finally:
             state.done.set()
             beat.join()
-        log.info("job %s: %s", job.id, outcome or "claim lost, result dropped")
+        peak = f", peak GPU memory {gpu.max_memory_allocated() / 1e9:.2f} GB" if gpu is not None else ""
+        log.info("job %s: %s%s", job.id, outcome or "claim lost, result dropped", peak)
 
     def _handler(self, job: Job) -> Handler:
         if job.kind not in self.handlers:
@@ -117,6 +122,13 @@ class Worker:
 
     def _finish(self, job: Job, status: str, **outcome: Any) -> str | None:
         return status if self.queue.finish(job, status, **outcome) else None
+
+
+def _gpu():
+    """torch.cuda when this worker has loaded torch and has a GPU, else None: a worker that only ran jobs
+    without models never imports torch for this."""
+    torch = sys.modules.get("torch")
+    return torch.cuda if torch is not None and torch.cuda.is_available() else None
 
 
 class _Reporting:
