@@ -1,4 +1,4 @@
-"""`stylist user ...` as a person runs it: a separate process, its exit code, its output, its files."""
+"""`stylist user add|list|delete` as a person runs it: a separate process, its exit code, its output, its files."""
 
 from __future__ import annotations
 
