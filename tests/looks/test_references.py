@@ -136,3 +136,10 @@ def test_the_real_klein_without_weights_says_what_to_fetch(offline):
     message = str(error.value)
     assert message.startswith("the klein preset needs black-forest-labs/FLUX.2-klein-4B: download it with `hf download")
     assert "transformer/diffusion_pytorch_model-*-of-*.safetensors" in message and "\n" not in message
+
+
+def test_training_on_a_reference_editing_preset_is_refused_with_what_to_run_instead():
+    from stylist.identity.dreambooth_config import default_config
+
+    with pytest.raises(StylistError, match="needs no training.*style USER_ID"):
+        default_config(KLEIN)

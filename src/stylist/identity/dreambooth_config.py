@@ -168,6 +168,10 @@ def default_config(preset: Preset | str, unet: str | None = None) -> DreamBoothC
     SD 1.x its whole UNet, as the DreamBooth paper does.
     """
     preset = get_preset(preset) if isinstance(preset, str) else preset
+    if preset.edits_references:
+        raise StylistError(f"the {preset.name} preset needs no training: it draws looks from the person's photos "
+                           f"as they are; run `stylist --preset {preset.name} style USER_ID \"PROMPT\"` (or train "
+                           "on --preset sdxl for a trained likeness)")
     unet = unet or ("lora" if preset.family == "sdxl" else "full")
     if (preset.family, unet) not in RECIPES:
         raise StylistError(f"the {preset.name} preset trains a LoRA: a full fine-tune of SDXL's UNet needs over "
