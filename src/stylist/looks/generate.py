@@ -6,8 +6,9 @@ IP-Adapter "plus-face" on a face crop, no training). Products: a second IP-Adapt
 the outfit's product images. Both adapters stay attached; a call turns one off with a scale of 0 (the face
 adapter when a LoRA carries the identity, the product adapter for a look from the prompt alone).
 
-The pipeline with its adapters is built once per process and preset (`look_models`), and reused for every
-user: switching users swaps only the identity LoRA. The worker relies on that to answer in seconds.
+The pipeline with its adapters is built once per process and preset (`look_models`, held by the residency
+manager), and reused for every user: switching users swaps only the identity LoRA (unload_identity takes
+every part of it out). The worker relies on that to answer in seconds.
 """
 
 from __future__ import annotations
