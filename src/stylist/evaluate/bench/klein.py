@@ -19,7 +19,6 @@ inside the same calls, between hooks on its forward.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -30,13 +29,12 @@ import torch
 from PIL import Image
 
 from stylist.evaluate.bench.looks import make_products, timed
-from stylist.evaluate.bench.measure import machine, print_results, save, synchronize
+from stylist.evaluate.bench.measure import command_line, machine, print_results, save, synchronize
 from stylist.looks.recipe import Recipe
 from stylist.looks.references import STEPS, ReferenceModels, draw, edit_request
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import get_preset
 from stylist.models.tiny import TINY_KLEIN, build_klein_pipeline
-from stylist.settings import DEVICES
 
 # FLUX.2-klein-4B's configs (transformer/config.json, text_encoder/config.json; the VAE is AutoencoderKLFlux2's
 # defaults). The rules that tie them (../shared/NOTES.md): in_channels = 4 × the VAE's 32 latent channels,
@@ -140,14 +138,11 @@ def run(*, preset: str = "klein", device: str = "auto", steps: int = STEPS, refe
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """benchmarks/klein_bench.py's command line: `run`'s keywords as options, its defaults unless given."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], argument_default=argparse.SUPPRESS)
-    parser.add_argument("--preset", choices=sorted(CONFIGS))
-    parser.add_argument("--device", choices=DEVICES)
+    parser = command_line(__doc__, CONFIGS)
     parser.add_argument("--steps", type=int)
     parser.add_argument("--references", type=int, nargs="+", help="reference counts to time, the person's photo included")
     parser.add_argument("--compile", choices=("both", "off"),
                         help="also time a torch.compile'd transformer (minutes of compiling on a CPU)")
-    parser.add_argument("--out", type=Path, required=True)
     arguments = vars(parser.parse_args(argv))
     if "references" in arguments:
         arguments["references"] = tuple(arguments["references"])
