@@ -1,8 +1,8 @@
 """klein benchmark: seconds per look and peak memory of reference editing on the full-size FLUX.2 klein 4B
 architecture, with 1, 2 and 4 references, with and without `torch.compile`, and the text encoder's share.
 
-    .venv/bin/python benchmarks/klein_bench.py --out benchmarks/results/klein-<machine>.json              # GPU
-    .venv/bin/python benchmarks/klein_bench.py --preset tiny-klein --device cpu --compile off --out x.json  # its CPU test
+    .venv/bin/python benchmarks/klein_bench.py --out benchmarks/results/klein-<machine>.json   # GPU
+    .venv/bin/python benchmarks/klein_bench.py --preset tiny-klein --device cpu --compile off --out x.json
 
 `stylist bench gpu` calls `run` below; `main` is the command line of benchmarks/klein_bench.py.
 
@@ -61,11 +61,14 @@ LOOKS = 4
 
 
 class TextEncoderClock:
-    """Seconds spent inside the text encoder's forward, added up across calls, synchronised on the GPU."""
+    """Seconds spent inside the text encoder's forward, added up across calls, synchronised on the GPU.
+
+    Its hooks stay on the module, which lives only as long as the benchmark's pipeline."""
 
     def __init__(self, module: torch.nn.Module, device: torch.device):
         self.seconds, self.device, self._start = 0.0, device, 0.0
-        self._hooks = [module.register_forward_pre_hook(self._enter), module.register_forward_hook(self._leave)]
+        module.register_forward_pre_hook(self._enter)
+        module.register_forward_hook(self._leave)
 
     def _enter(self, *_) -> None:
         synchronize(self.device)
@@ -74,10 +77,6 @@ class TextEncoderClock:
     def _leave(self, *_) -> None:
         synchronize(self.device)
         self.seconds += time.perf_counter() - self._start
-
-    def close(self) -> None:
-        for hook in self._hooks:
-            hook.remove()
 
 
 def editing(preset_name: str, device: torch.device, steps: int, references: tuple[int, ...],
@@ -119,7 +118,6 @@ def editing(preset_name: str, device: torch.device, steps: int, references: tupl
                     "text_encoder_s": round(clock.seconds, 3),
                     "text_encoder_share": round(clock.seconds / seconds, 3) if seconds else None,
                 })
-    clock.close()
     return results
 
 
@@ -130,8 +128,9 @@ def run(*, preset: str = "klein", device: str = "auto", steps: int = STEPS, refe
     torch_device = resolve_device(device)
     settings = {"preset": preset, "device": device, "steps": steps, "references": list(references),
                 "compile": compile, "out": str(out) if out else None}
-    results: dict[str, Any] = {"benchmark": "klein", "machine": machine(torch_device, {}, busy=torch_device.type == "cpu"),
-                               "settings": settings, "targets": TARGETS, "offload_options": list(OFFLOAD_OPTIONS)}
+    found = machine(torch_device, {}, busy=torch_device.type == "cpu")
+    results: dict[str, Any] = {"benchmark": "klein", "machine": found, "settings": settings, "targets": TARGETS,
+                               "offload_options": list(OFFLOAD_OPTIONS)}
     results["editing"] = editing(preset, torch_device, steps, tuple(references), compile)
     return save(results, out)
 
@@ -140,7 +139,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """benchmarks/klein_bench.py's command line: `run`'s keywords as options, its defaults unless given."""
     parser = command_line(__doc__, CONFIGS)
     parser.add_argument("--steps", type=int)
-    parser.add_argument("--references", type=int, nargs="+", help="reference counts to time, the person's photo included")
+    parser.add_argument("--references", type=int, nargs="+",
+                        help="reference counts to time, the person's photo included")
     parser.add_argument("--compile", choices=("both", "off"),
                         help="also time a torch.compile'd transformer (minutes of compiling on a CPU)")
     arguments = vars(parser.parse_args(argv))
