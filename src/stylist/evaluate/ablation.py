@@ -1,10 +1,10 @@
 """The ablation grid behind `stylist eval looks`: every cell run once, resumably, then summarised.
 
 A grid is systems × CLIP modes × seeds × prompts × users (less CLIP guidance on reference-editing systems,
-which draw from the products' own photos and cannot be steered by a CLIP), plus an optional sensitivity sweep that varies
-one training setting at a time around a system's defaults. Each finished cell is one line of
-`results.jsonl`, written as soon as it is measured, so an interrupted run picks up where it stopped and
-never measures a cell twice. The runner knows nothing of models: it is handed `run_cell`, which turns a
+which draw from the products' own photos and cannot be steered by a CLIP), plus an optional sensitivity
+sweep that varies one training setting at a time around a system's defaults. Each finished cell is one
+line of `results.jsonl`, written as soon as it is measured, so an interrupted run picks up where it
+stopped and never measures a cell twice. The runner knows nothing of models: it is handed `run_cell`, which turns a
 cell into metric values (evaluate/looks_cell.py for the real one, a stand-in in tests).
 """
 

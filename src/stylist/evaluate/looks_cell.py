@@ -3,10 +3,11 @@
 Cells run in the data directory the CLI was given, so looks come from its catalog, fashion CLIP and index.
 Each (preset, identity, person, swept setting) gets its own stylist user there, so a DreamBooth identity and
 a face-adapter run of the same preset never share weights, each identity is trained once however many
-prompts, seeds and product scales use it, and the reference-editing systems train nothing. Those users are listed in OUT/users.json, reused by a resumed run, and deleted
-by `close` when the grid is done. The metrics come from evaluate/metrics.py and evaluate/fidelity.py, with
-an evaluation CLIP that is not the ranker; product fidelity is also given under the fashion CLIP itself,
-the model that knows the catalog best, which in the "rank" mode is inflated by the ranking it did.
+prompts, seeds and product scales use it, and the reference-editing systems train nothing. Those users
+are listed in OUT/users.json, reused by a resumed run, and deleted by `close` when the grid is done. The
+metrics come from evaluate/metrics.py and evaluate/fidelity.py, with an evaluation CLIP that is not the
+ranker; product fidelity is also given under the fashion CLIP itself, the model that knows the catalog
+best, which in the "rank" mode is inflated by the ranking it did.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ class LooksCells:
         listed = [int(product["id"]) for option in look.options for product in option.products]
         with CatalogStore(settings.catalog_db, settings.images_dir) as store:
             slots = {product.id: slot_of(product) for product in store.products(ids=listed, include_unavailable=True)}
-        sums: dict[str, list[float]] = {}
+        by_metric: dict[str, list[float]] = {}
         referenced = []
         for image, option in zip(images, look.options, strict=True):
             pictures = [(slots.get(int(p["id"]), "accessory"), Image.open(p["image"]).convert("RGB"))
@@ -156,9 +157,9 @@ class LooksCells:
             face = next(iter(find_faces(image, LOOK_MIN_FACE_PX)), None)
             for name, embed in embedders.items():
                 scores = product_fidelity(embed, image, pictures, face)
-                sums.setdefault(f"{name}_products", []).append(scores.whole)
-                sums.setdefault(f"{name}_products_region", []).append(scores.region)
-        metrics = {name: sum(values) / len(values) for name, values in sums.items()}
+                by_metric.setdefault(f"{name}_products", []).append(scores.whole)
+                by_metric.setdefault(f"{name}_products_region", []).append(scores.region)
+        metrics = {name: sum(values) / len(values) for name, values in by_metric.items()}
         if referenced:
             metrics["products_referenced"] = sum(referenced) / len(referenced)
         return metrics

@@ -3,8 +3,9 @@
 Each benchmark is a module of this package with `run(**settings) -> dict` (identity, looks, klein, clip,
 video); the scripts in the repository's benchmarks/ are their command lines. This runs them one after the
 other with the settings that fit one H100 in about ten minutes, and on the `tiny` preset with the CPU
-settings their own tests use (tiny-klein for klein), so the first GPU call is not the first call. A benchmark that fails is recorded
-with its error and the others still run: one broken benchmark should not cost the whole paid GPU session.
+settings their own tests use (tiny-klein for klein), so the first GPU call is not the first call. A
+benchmark that fails is recorded with its error and the others still run: one broken benchmark should not
+cost the whole paid GPU session.
 """
 
 from __future__ import annotations
