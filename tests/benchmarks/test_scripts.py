@@ -11,7 +11,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-@pytest.mark.parametrize("name", ["identity", "looks", "video"])
+@pytest.mark.parametrize("name", ["identity", "looks", "klein", "video"])
 def test_each_script_runs_the_package_benchmark(name):
     spec = importlib.util.spec_from_file_location(f"{name}_bench", BENCHMARKS / f"{name}_bench.py")
     script = importlib.util.module_from_spec(spec)

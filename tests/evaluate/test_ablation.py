@@ -116,6 +116,7 @@ def test_the_report_has_tables_json_and_plots(config_file, tmp_path):
     ('users = ["alice"]', "does not exist"),
     ("seeds = [0, 1, 2]", "lacks or misspells"),
     ("[sweep]", "not valid TOML"),
+    ('preset = "tiny"\nidentity = "face-adapter"', "goes with a reference-editing preset"),
 ])
 def test_bad_configs_are_refused_with_a_reason(tmp_path, change, words):
     (tmp_path / "alice").mkdir()
@@ -126,6 +127,7 @@ def test_bad_configs_are_refused_with_a_reason(tmp_path, change, words):
         'users = ["alice"]': 'users = ["bob"]',
         "seeds = [0, 1, 2]": "",
         "[sweep]": "[sweep",
+        'preset = "tiny"\nidentity = "face-adapter"': 'preset = "tiny"\nidentity = "references"',
     }[change]
     path = tmp_path / "grid.toml"
     path.write_text(CONFIG.replace(change, replacement))

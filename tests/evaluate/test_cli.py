@@ -32,9 +32,14 @@ def test_the_bundled_grids_are_valid():
     from stylist.evaluate.looks_command import CONFIGS
 
     tiny, real = load_config(CONFIGS / "looks-tiny.toml"), load_config(CONFIGS / "looks.toml")
-    assert {system.preset for system in tiny.systems} == {"tiny", "tiny-sd"}
-    assert {system.preset for system in real.systems} == {"sdxl", "sd14"}
+    assert {system.preset for system in tiny.systems} == {"tiny", "tiny-sd", "tiny-klein"}
+    assert {system.preset for system in real.systems} == {"sdxl", "sd14", "klein"}
     assert set(real.clip_modes) == {"none", "rank", "guidance"} and len(cells(real)) > len(cells(tiny))
+    # The three ways to a look with products: klein's references, the product IP-Adapter, the prompt alone.
+    for grid in (tiny, real):
+        assert "references" in {system.identity for system in grid.systems}
+        assert {system.product_scale for system in grid.systems if system.identity == "lora"} == {None, 0.0}
+        assert not [cell for cell in cells(grid) if cell.system.identity == "references" and cell.clip == "guidance"]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message a machine without a GPU gets")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from stylist.evaluate.ablation import load_config, run_grid
+from stylist.evaluate.ablation import load_config, run_grid, write_report
 from stylist.evaluate.looks_cell import LooksCells
 from stylist.people.users import list_users
 from stylist.settings import Settings
@@ -20,10 +20,22 @@ options = 1
 steps = 2
 
 [[systems]]
-name = "SDXL + DreamBooth-LoRA"
+name = "SDXL + DreamBooth-LoRA + product IP-Adapter"
 preset = "tiny"
 identity = "lora"
+
+[[systems]]
+name = "SDXL prompt only"
+preset = "tiny"
+identity = "lora"
+product_scale = 0.0
+
+[[systems]]
+name = "klein references"
+preset = "tiny-klein"
+identity = "references"
 """
+PRODUCT_METRICS = [f"{model}_products{region}" for model in ("clip_i", "dino", "fashion_clip") for region in ("", "_region")]
 
 
 def test_cells_personalise_once_measure_and_clean_up(data_dir, tmp_path, good_photos, monkeypatch):  # noqa: F811
@@ -37,16 +49,28 @@ def test_cells_personalise_once_measure_and_clean_up(data_dir, tmp_path, good_ph
 
     cells = LooksCells(data_dir, out, device="cpu", options=config.options, steps=config.steps, train_steps=2)
     results = run_grid(config, out, cells)
-    assert len(results) == 2
-    # One user for the system, personalised once for both CLIP modes.
-    (user,) = list_users(settings)
-    assert "LoRA" in user.name and (user.folder / "identity" / "tiny").exists()
+    # Two CLIP modes for each SDXL system, and no CLIP guidance on klein: skipped, not failed.
+    assert sorted((r["system"], r["clip"]) for r in results) == [
+        ("SDXL + DreamBooth-LoRA + product IP-Adapter", "guidance"), ("SDXL + DreamBooth-LoRA + product IP-Adapter", "none"),
+        ("SDXL prompt only", "guidance"), ("SDXL prompt only", "none"), ("klein references", "none")]
+    # One trained user shared by both LoRA systems (the identity does not depend on the product scale), one
+    # untrained user for klein.
+    users = list_users(settings)
+    assert len(users) == 2
+    (trained,) = [user for user in users if (user.folder / "identity" / "tiny").exists()]
+    assert "LoRA" in trained.name
     for result in results:
         metrics = result["metrics"]
-        for name in ("clip_t", "clip_i_person", "dino_person", "seconds", "peak_memory_mb"):
+        for name in ("clip_t", "clip_i_person", "dino_person", "seconds", "peak_memory_mb", *PRODUCT_METRICS,
+                     "products_referenced", "copy_paste"):
             assert math.isfinite(metrics[name]), name
         assert -1 <= metrics["clip_t"] <= 1 and metrics["seconds"] > 0
-        assert "clip_i_products" in metrics  # the catalog has red dresses: the look lists products
+        assert metrics["copy_paste"] == 0  # random tiny models draw no face at all
+        # The catalog has red dresses: the looks list products, drawn from their photos unless prompt only.
+        assert metrics["products_referenced"] == (0.0 if result["system"] == "SDXL prompt only" else 1.0)
+
+    report = write_report(out, results).read_text()
+    assert "klein references | none | 1 |" in report and "fashion_clip_products_region" in report
 
     # A resumed run reuses the users it made; close() deletes them.
     again = LooksCells(data_dir, out, device="cpu", options=1, steps=2, train_steps=2)

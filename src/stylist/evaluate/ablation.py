@@ -1,9 +1,10 @@
 """The ablation grid behind `stylist eval looks`: every cell run once, resumably, then summarised.
 
-A grid is systems × CLIP modes × seeds × prompts × users, plus an optional sensitivity sweep that varies
-one training setting at a time around a system's defaults. Each finished cell is one line of
-`results.jsonl`, written as soon as it is measured, so an interrupted run picks up where it stopped and
-never measures a cell twice. The runner knows nothing of models: it is handed `run_cell`, which turns a
+A grid is systems × CLIP modes × seeds × prompts × users (less CLIP guidance on reference-editing systems,
+which draw from the products' own photos and cannot be steered by a CLIP), plus an optional sensitivity
+sweep that varies one training setting at a time around a system's defaults. Each finished cell is one
+line of `results.jsonl`, written as soon as it is measured, so an interrupted run picks up where it
+stopped and never measures a cell twice. The runner knows nothing of models: it is handed `run_cell`, which turns a
 cell into metric values (evaluate/looks_cell.py for the real one, a stand-in in tests).
 """
 
@@ -21,10 +22,11 @@ from typing import Any
 from scipy import stats
 
 from stylist.errors import StylistError
+from stylist.models.presets import get_preset
 from stylist.progress import Progress, ProgressCallback
 
 CLIP_MODES = ("none", "rank", "guidance")
-IDENTITIES = ("dreambooth", "lora", "face-adapter")
+IDENTITIES = ("dreambooth", "lora", "face-adapter", "references")
 # Training settings a sweep may vary, as DreamBoothConfig names them.
 SWEEPABLE = ("rank", "steps", "learning_rate", "prior_weight")
 RESULTS = "results.jsonl"
@@ -32,11 +34,19 @@ RESULTS = "results.jsonl"
 
 @dataclass(frozen=True)
 class System:
-    """A way of personalising: a preset and how it learns the person."""
+    """A way of making looks: a preset, how it learns the person, and how strongly the products' photos steer it."""
 
     name: str
     preset: str
-    identity: str  # "dreambooth" (full UNet), "lora" (DreamBooth-LoRA) or "face-adapter" (no training)
+    # "dreambooth" (full UNet), "lora" (DreamBooth-LoRA), "face-adapter" (no training) or "references" (klein:
+    # the person's and the products' photos as references, no training)
+    identity: str
+    product_scale: float | None = None  # the product IP-Adapter's scale; 0 names the products in the prompt only
+
+    @property
+    def clip_modes(self) -> tuple[str, ...]:
+        """The CLIP modes this system can run: reference editing has no CLIP guidance."""
+        return tuple(mode for mode in CLIP_MODES if mode != "guidance" or self.identity != "references")
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,9 @@ def load_config(path: Path) -> AblationConfig:
     except tomllib.TOMLDecodeError as error:
         raise StylistError(f"{path} is not valid TOML: {error}") from None
     try:
-        systems = tuple(System(s["name"], s["preset"], s["identity"]) for s in raw["systems"])
+        systems = tuple(System(s["name"], s["preset"], s["identity"],
+                               None if s.get("product_scale") is None else float(s["product_scale"]))
+                        for s in raw["systems"])
         config = AblationConfig(
             systems=systems,
             clip_modes=tuple(raw.get("clip_modes", CLIP_MODES)),
@@ -104,6 +116,9 @@ def _check(config: AblationConfig, path: Path) -> None:
         if system.identity not in IDENTITIES:
             raise StylistError(f"{path}: system {system.name!r} has identity {system.identity!r}; "
                                f"choose one of {', '.join(IDENTITIES)}")
+        if (system.identity == "references") != get_preset(system.preset).edits_references:
+            raise StylistError(f"{path}: system {system.name!r}: identity \"references\" goes with a reference-editing "
+                               f"preset (klein, tiny-klein) and only with one, not with {system.preset!r}")
     unknown = set(config.clip_modes) - set(CLIP_MODES)
     if unknown:
         raise StylistError(f"{path}: unknown CLIP modes {sorted(unknown)}; choose from {', '.join(CLIP_MODES)}")
@@ -118,9 +133,12 @@ def _check(config: AblationConfig, path: Path) -> None:
 
 
 def cells(config: AblationConfig) -> list[Cell]:
-    """The grid, then the sweep: each swept setting varied alone, with CLIP ranking on, every seed/prompt/user."""
+    """The grid, then the sweep: each swept setting varied alone, with CLIP ranking on, every seed/prompt/user.
+
+    A system leaves out the CLIP modes it cannot run (CLIP guidance on klein) rather than failing the grid."""
     grid = [Cell(system, clip, seed, prompt, user) for system, clip, seed, prompt, user in
-            product(config.systems, config.clip_modes, config.seeds, config.prompts, config.users)]
+            product(config.systems, config.clip_modes, config.seeds, config.prompts, config.users)
+            if clip in system.clip_modes]
     swept = next((s for s in config.systems if s.name == config.sweep_system), None)
     for setting, values in config.sweep.items():
         grid += [Cell(swept, "rank", seed, prompt, user, setting, float(value)) for value, seed, prompt, user in

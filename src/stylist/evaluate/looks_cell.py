@@ -1,11 +1,13 @@
 """One ablation cell, for real: personalise a system on a person's photos, make a look, and measure it.
 
 Cells run in the data directory the CLI was given, so looks come from its catalog, fashion CLIP and index.
-Each (system, person, swept setting) gets its own stylist user there, so a DreamBooth identity and a
-face-adapter run of the same preset never share weights, and each identity is trained once however many
-prompts and seeds use it. Those users are listed in OUT/users.json, reused by a resumed run, and deleted
-by `close` when the grid is done. The metrics come from evaluate/metrics.py, with an evaluation CLIP that
-is not the ranker.
+Each (preset, identity, person, swept setting) gets its own stylist user there, so a DreamBooth identity and
+a face-adapter run of the same preset never share weights, each identity is trained once however many
+prompts, seeds and product scales use it, and the reference-editing systems train nothing. Those users
+are listed in OUT/users.json, reused by a resumed run, and deleted by `close` when the grid is done. The
+metrics come from evaluate/metrics.py and evaluate/fidelity.py, with an evaluation CLIP that is not the
+ranker; product fidelity is also given under the fashion CLIP itself, the model that knows the catalog
+best, which in the "rank" mode is inflated by the ranking it did.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.evaluate.ablation import Cell
+from stylist.evaluate.fidelity import LOOK_MIN_FACE_PX, copy_paste, product_fidelity
 from stylist.evaluate.metrics import (
     Costs,
     ImageEmbedder,
@@ -59,6 +62,8 @@ class LooksCells:
         with costs.measure("look"):
             recipe = Recipe(steps=self.steps, candidates=1 if cell.clip == "none" else None,
                             clip_guidance=GUIDANCE_SCALE if cell.clip == "guidance" else 0.0)
+            if cell.system.product_scale is not None:
+                recipe = replace(recipe, product_scale=cell.system.product_scale)
             look = style(settings, user_id, cell.prompt, options=self.options, seed=cell.seed, recipe=recipe)
         return self._measure(settings, cell, look, user_id, costs.stages["look"])
 
@@ -77,7 +82,7 @@ class LooksCells:
         from stylist.models.presets import get_preset
         from stylist.people.users import add_user, get_user
 
-        key = f"{cell.system.name}|{cell.user}|{cell.setting}={cell.value}"
+        key = f"{cell.system.preset}|{cell.system.identity}|{cell.user}|{cell.setting}={cell.value}"
         if key in self.users:
             try:
                 return get_user(settings, self.users[key]).id
@@ -87,7 +92,7 @@ class LooksCells:
         photos = sorted(path for path in Path(cell.user).iterdir() if path.suffix.lower() in PHOTO_SUFFIXES)
         preset = get_preset(settings.preset)
         user = add_user(settings, f"{Path(cell.user).name} · {cell.system.name}", photos, crop_size=preset.resolution)
-        if cell.system.identity != "face-adapter":
+        if cell.system.identity in ("dreambooth", "lora"):
             from stylist.identity.dreambooth import train_identity
             from stylist.identity.dreambooth_config import default_config
 
@@ -106,7 +111,7 @@ class LooksCells:
     def _measure(self, settings: Settings, cell: Cell, look, user_id: str, cost: dict) -> dict[str, float]:
         from stylist.people.users import get_user
 
-        clip, dino = self._metric_models(settings.preset)
+        clip, dino, fashion = self._metric_models(settings)
         images = [Image.open(option.image).convert("RGB") for option in look.options]
         faces = [Image.open(path).convert("RGB") for path in get_user(settings, user_id).crops]
         metrics = {
@@ -116,27 +121,62 @@ class LooksCells:
             "seconds": cost["seconds"],
             "peak_memory_mb": cost.get("peak_gpu_mb", cost.get("peak_rss_mb")),
         }
-        product_scores = [subject_fidelity(clip.embed_images, [image], [Image.open(p["image"]).convert("RGB")
-                                                                        for p in option.products])
-                          for image, option in zip(images, look.options, strict=True) if option.products]
-        if product_scores:
-            metrics["clip_i_products"] = sum(product_scores) / len(product_scores)
+        metrics |= self._product_fidelity(settings, look, images, {"clip_i": clip.embed_images, "dino": dino,
+                                                                   "fashion_clip": fashion.embed_images})
+        pasted = copy_paste(images, faces)
+        metrics["face_copy"], metrics["copy_paste"] = pasted.similarity, pasted.copied
         face_embedder = self._face_embedder()
         if face_embedder is not None:
-            scores = identity_similarity(face_embedder, images, faces)
+            scores = identity_similarity(face_embedder, images, faces, min_face_px=LOOK_MIN_FACE_PX)
             metrics["identity"], metrics["faces_found"] = scores.similarity, scores.faces_found
         return metrics
 
-    def _metric_models(self, preset_name: str) -> tuple:
-        if preset_name not in self.metric_models:
+    def _product_fidelity(self, settings: Settings, look, images: list[Image.Image],
+                          embedders: dict[str, ImageEmbedder]) -> dict[str, float]:
+        """Each embedder's similarity of every option to the pictures of the products it lists, whole and by
+        garment region, averaged over options; and the share of those products drawn from their own photos.
+
+        The listed products are measured, not only the referenced ones, so that a system that names the products
+        in its prompt alone (no references) is scored against the same garments as one that drew from them.
+        """
+        from stylist.catalog.store import CatalogStore
+        from stylist.looks.outfits import slot_of
+        from stylist.people.photos import find_faces
+
+        listed = [int(product["id"]) for option in look.options for product in option.products]
+        with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+            slots = {product.id: slot_of(product) for product in store.products(ids=listed, include_unavailable=True)}
+        by_metric: dict[str, list[float]] = {}
+        referenced = []
+        for image, option in zip(images, look.options, strict=True):
+            pictures = [(slots.get(int(p["id"]), "accessory"), Image.open(p["image"]).convert("RGB"))
+                        for p in option.products if Path(p["image"]).is_file()]
+            if not pictures:
+                continue
+            referenced.append(len(option.references) / len(option.products))
+            face = next(iter(find_faces(image, LOOK_MIN_FACE_PX)), None)
+            for name, embed in embedders.items():
+                scores = product_fidelity(embed, image, pictures, face)
+                by_metric.setdefault(f"{name}_products", []).append(scores.whole)
+                by_metric.setdefault(f"{name}_products_region", []).append(scores.region)
+        metrics = {name: sum(values) / len(values) for name, values in by_metric.items()}
+        if referenced:
+            metrics["products_referenced"] = sum(referenced) / len(referenced)
+        return metrics
+
+    def _metric_models(self, settings: Settings) -> tuple:
+        """The evaluation CLIP, DINO and the data directory's fashion CLIP, for the cell's preset."""
+        if settings.preset not in self.metric_models:
+            from stylist.grounding.fashion_clip import FashionClip
             from stylist.models.presets import get_preset
 
-            preset = get_preset(preset_name)
-            self.metric_models[preset_name] = (
-                evaluation_clip(preset_name, ranker=(preset.clip_model, preset.clip_pretrained)),
-                dino_embedder(preset_name),
+            preset = get_preset(settings.preset)
+            self.metric_models[settings.preset] = (
+                evaluation_clip(settings.preset, ranker=(preset.clip_model, preset.clip_pretrained)),
+                dino_embedder(settings.preset),
+                FashionClip.load(settings),
             )
-        return self.metric_models[preset_name]
+        return self.metric_models[settings.preset]
 
     def _face_embedder(self) -> ImageEmbedder | None:
         """SFace when its file is there; without it identity similarity is left out, and the report says so."""

@@ -20,7 +20,7 @@ CONFIGS = Path(__file__).parent / "configs"
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Where results.jsonl, report.md, report.json and the plots go; a rerun resumes from it.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The grid, as TOML [the bundled looks-tiny.toml on tiny, looks.toml otherwise].")
+              help="The grid, as TOML [the bundled looks-tiny.toml on the tiny presets, looks.toml otherwise].")
 @click.option("--train-steps", type=click.IntRange(min=1), help="Identity training steps for every system.")
 @click.option("--keep-users", is_flag=True, help="Keep the users the grid personalised (deleted by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary rows as JSON.")
@@ -35,8 +35,9 @@ def looks(settings: Settings, out_dir: Path, config_path: Path | None, train_ste
 
     from stylist.evaluate.ablation import load_config, run_grid, summarise, write_report
     from stylist.evaluate.looks_cell import LooksCells
+    from stylist.models.presets import get_preset
 
-    default = "looks-tiny.toml" if settings.preset == "tiny" else "looks.toml"
+    default = "looks-tiny.toml" if get_preset(settings.preset).random_weights else "looks.toml"
     config = load_config(config_path or CONFIGS / default)
     runner = LooksCells(settings.data_dir, out_dir, device=settings.device, options=config.options,
                         steps=config.steps, train_steps=train_steps)

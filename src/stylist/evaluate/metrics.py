@@ -1,4 +1,5 @@
-"""The numbers looks are judged by: FID/KID, CLIP-T, CLIP-I, DINO, identity similarity, and time and memory.
+"""The numbers looks are judged by: FID/KID, CLIP-T, CLIP-I, DINO, identity similarity, and time and memory
+(fidelity.py builds the product and face fidelity of a look on them).
 
 Every metric takes its feature extractor as an argument, so tests run them on small random models offline
 and benchmarks on the real ones. The real extractors load from local files or the hub and fail with one
@@ -8,7 +9,8 @@ the look (`evaluation_clip` refuses the ranker's weights).
 
 Licences of the real extractors: Inception-v3 (torch-fidelity's port of TensorFlow's FID weights) Apache-2.0;
 OpenCLIP ViT-L-14 `laion2b_s32b_b82k` MIT; DINO ViT-S/16 (facebook/dino-vits16) Apache-2.0; SFace
-(OpenCV Zoo's face_recognition_sface_2021dec.onnx) Apache-2.0. InsightFace's ArcFace models are not used:
+(OpenCV Zoo's face_recognition_sface_2021dec.onnx) Apache-2.0, so identity similarity may be reported
+commercially. InsightFace's ArcFace models are not used:
 their licence forbids commercial use.
 """
 
@@ -226,25 +228,35 @@ class IdentityScores:
 
 
 def identity_similarity(embed_faces: ImageEmbedder, generated: Sequence[Image.Image],
-                        user_faces: Sequence[Image.Image], size: int = 112) -> IdentityScores:
+                        user_faces: Sequence[Image.Image], size: int = 112,
+                        min_face_px: int | None = None) -> IdentityScores:
     """How much the faces in generated images look like the user, by a face-recognition embedder.
 
     Faces are found with the same detector as photo intake and cut square; an image without a face counts
     in `faces_found` rather than as a zero similarity, so the two failures stay apart.
     """
-    from stylist.people.photos import crop_face, find_faces
-
-    crops = []
-    for image in generated:
-        faces = find_faces(image)
-        if faces:
-            crops.append(crop_face(image, faces[0], size))
+    crops = [face for face in look_faces(generated, size, min_face_px) if face is not None]
     found = len(crops) / len(generated) if generated else 0.0
     if not crops:
         return IdentityScores(similarity=float("nan"), faces_found=found)
     references = [face.convert("RGB").resize((size, size)) for face in user_faces]
     return IdentityScores(similarity=float(_cosine(embed_faces(crops), embed_faces(references)).mean()),
                           faces_found=found)
+
+
+def look_faces(images: Sequence[Image.Image], size: int = 112,
+               min_face_px: int | None = None) -> list[Image.Image | None]:
+    """Each image's largest face, cut square as intake cuts a user's crops; None where no face is found.
+
+    `min_face_px` defaults to intake's; a full-length look shows a smaller face than a photo of the person.
+    """
+    from stylist.people.photos import MIN_FACE_PX, crop_face, find_faces
+
+    crops: list[Image.Image | None] = []
+    for image in images:
+        faces = find_faces(image, MIN_FACE_PX if min_face_px is None else min_face_px)
+        crops.append(crop_face(image, faces[0], size) if faces else None)
+    return crops
 
 
 SFACE_FILE = "face_recognition_sface_2021dec.onnx"

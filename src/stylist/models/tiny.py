@@ -150,12 +150,24 @@ TINY_KLEIN = dict(
 
 def tiny_klein_pipeline(seed: int = 0) -> Flux2KleinPipeline:
     """FLUX.2 klein's reference-editing pipeline at toy sizes, distilled like the real 4B, on the CPU in float32."""
-    with torch.random.fork_rng(devices=[]):
+    return build_klein_pipeline(TINY_KLEIN, seed)
+
+
+def build_klein_pipeline(configs: dict[str, dict[str, Any]], seed: int = 0, device: torch.device | str = "cpu",
+                         dtype: torch.dtype = torch.float32) -> Flux2KleinPipeline:
+    """A distilled klein pipeline of the real classes from `configs` (TINY_KLEIN's keys), with random weights from
+    `seed`, created directly on `device` in `dtype` (a full-size one never exists in float32 on the way)."""
+    previous = torch.get_default_dtype()
+    with torch.random.fork_rng(devices=[]), torch.device(device):
         torch.manual_seed(seed)
-        transformer = Flux2Transformer2DModel(**TINY_KLEIN["transformer"])
-        text_encoder = Qwen3ForCausalLM(Qwen3Config(**TINY_KLEIN["text_encoder"]))
-        vae = AutoencoderKLFlux2(**TINY_KLEIN["vae"])
-    return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(**TINY_KLEIN["scheduler"]), vae=vae,
+        torch.set_default_dtype(dtype)
+        try:
+            transformer = Flux2Transformer2DModel(**configs["transformer"])
+            text_encoder = Qwen3ForCausalLM(Qwen3Config(**configs["text_encoder"]))
+            vae = AutoencoderKLFlux2(**configs["vae"])
+        finally:
+            torch.set_default_dtype(previous)
+    return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(**configs["scheduler"]), vae=vae,
                               text_encoder=text_encoder, tokenizer=chat_tokenizer(), transformer=transformer,
                               is_distilled=True)
 

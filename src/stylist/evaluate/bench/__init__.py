@@ -1,10 +1,11 @@
 """`stylist bench gpu`: every full-size benchmark in one process, into one JSON.
 
-Each benchmark is a module of this package with `run(**settings) -> dict` (identity, looks, clip, video);
-the scripts in the repository's benchmarks/ are their command lines. This runs them one after the other
-with the settings that fit one H100 in about ten minutes, and on the `tiny` preset with the CPU settings
-their own tests use, so the first GPU call is not the first call. A benchmark that fails is recorded
-with its error and the others still run: one broken benchmark should not cost the whole paid GPU session.
+Each benchmark is a module of this package with `run(**settings) -> dict` (identity, looks, klein, clip,
+video); the scripts in the repository's benchmarks/ are their command lines. This runs them one after the
+other with the settings that fit one H100 in about ten minutes, and on the `tiny` preset with the CPU
+settings their own tests use (tiny-klein for klein), so the first GPU call is not the first call. A
+benchmark that fails is recorded with its error and the others still run: one broken benchmark should not
+cost the whole paid GPU session.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ BENCHMARKS = (
     Benchmark("looks",
               full=dict(preset="sdxl", device="cuda", steps=30),
               tiny=dict(preset="tiny", device="cpu", steps=2)),
+    # Reference editing on FLUX.2 klein 4B: 1, 2 and 4 references, 4 steps, with and without torch.compile.
+    Benchmark("klein",
+              full=dict(preset="klein", device="cuda"),
+              tiny=dict(preset="tiny-klein", device="cpu", steps=2, compile="off")),
     # The product index is a CPU benchmark (benchmarks/index_bench.py); here only the CLIP's embedding throughput.
     Benchmark("clip",
               full=dict(preset="sdxl", device="cuda"),

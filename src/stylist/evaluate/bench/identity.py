@@ -23,7 +23,6 @@ time is seconds per step times 500; it leaves out generating and encoding the cl
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -36,11 +35,10 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler, DiffusionPipeline
 from peft import LoraConfig
 
-from stylist.evaluate.bench.measure import machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, TINY_SDXL, ImageModelConfigs, build_pipeline
-from stylist.settings import DEVICES
 
 # stabilityai/stable-diffusion-xl-base-1.0: unet/, vae/, text_encoder/ (CLIP ViT-L/14) and text_encoder_2/
 # (OpenCLIP ViT-bigG/14) config.json, without the entries that equal the classes' defaults.
@@ -180,12 +178,9 @@ def run(*, preset: str = "sdxl", device: str = "auto", train_steps: int = 10, ge
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """benchmarks/identity_bench.py's command line: `run`'s keywords as options, its defaults unless given."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], argument_default=argparse.SUPPRESS)
-    parser.add_argument("--preset", choices=sorted(CONFIGS))
-    parser.add_argument("--device", choices=DEVICES)
+    parser = command_line(__doc__, CONFIGS)
     parser.add_argument("--train-steps", type=int, help="measured training steps per variant")
     parser.add_argument("--gen-steps", type=int, help="denoising steps of the measured image")
     parser.add_argument("--rank", type=int)
     parser.add_argument("--batch", type=int, help="images per step: instance + class image")
-    parser.add_argument("--out", type=Path, required=True)
     return print_results(run(**vars(parser.parse_args(argv))))

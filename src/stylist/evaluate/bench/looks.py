@@ -24,7 +24,6 @@ from scikit-image's astronaut photo, the real fashion CLIP and index) and report
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import statistics
@@ -40,14 +39,14 @@ from PIL import Image
 
 from stylist.catalog.store import StoredProduct
 from stylist.evaluate.bench.identity import SDXL
-from stylist.evaluate.bench.measure import machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.looks import generate as gen
 from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.presets import get_preset
 from stylist.models.tiny import TINY_SDXL, build_pipeline
-from stylist.settings import DEVICES, Settings
+from stylist.settings import Settings
 
 CONFIGS = {"sdxl": SDXL, "tiny": TINY_SDXL}
 # The issue's targets on one H100.
@@ -184,9 +183,7 @@ def run(*, preset: str = "sdxl", device: str = "auto", steps: int = 30, fast_ste
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """benchmarks/looks_bench.py's command line: `run`'s keywords as options, its defaults unless given."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], argument_default=argparse.SUPPRESS)
-    parser.add_argument("--preset", choices=sorted(CONFIGS))
-    parser.add_argument("--device", choices=DEVICES)
+    parser = command_line(__doc__, CONFIGS)
     parser.add_argument("--steps", type=int)
     parser.add_argument("--fast-steps", type=int)
     parser.add_argument("--options", type=int)
@@ -195,5 +192,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--stages", action="store_true", help="time each stage of `style` end to end on tiny")
     parser.add_argument("--products", type=int, help="demo shop size for --stages")
     parser.add_argument("--repeats", type=int, help="looks timed per mode for --stages")
-    parser.add_argument("--out", type=Path, required=True)
     return print_results(run(**vars(parser.parse_args(argv))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -11,6 +12,8 @@ from typing import Any
 import diffusers
 import torch
 import transformers
+
+from stylist.settings import DEVICES
 
 
 def machine(device: torch.device, libraries: dict[str, str], busy: bool = False) -> dict[str, Any]:
@@ -57,3 +60,13 @@ def print_results(results: dict[str, Any]) -> dict[str, Any]:
     """What a benchmark's command line prints: the results it wrote."""
     print(json.dumps(results, indent=2))
     return results
+
+
+def command_line(doc: str, presets: Any) -> argparse.ArgumentParser:
+    """A benchmark script's parser: its docstring's first line, `--preset`, `--device` and `--out`, and no
+    default of its own, so that `run`'s defaults hold for whatever is not given."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0], argument_default=argparse.SUPPRESS)
+    parser.add_argument("--preset", choices=sorted(presets))
+    parser.add_argument("--device", choices=DEVICES)
+    parser.add_argument("--out", type=Path, required=True)
+    return parser

@@ -22,7 +22,6 @@ included; every model stays on the GPU.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -35,12 +34,11 @@ import av
 import torch
 from PIL import Image
 
-from stylist.evaluate.bench.measure import machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.imaging import load_image
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, ImageModelConfigs
-from stylist.settings import DEVICES
 from stylist.video.backends import RECIPES, AnimateDiffBackend, VideoBackend, WanVACEBackend, attach_look_adapter
 from stylist.video.encode import write_gif, write_mp4
 from stylist.video.poses import fit_to_person, render, spin_poses
@@ -177,12 +175,9 @@ def run(*, preset: str = "full", device: str = "auto", backends: tuple[str, ...]
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """benchmarks/video_bench.py's command line: `run`'s keywords as options, its defaults unless given."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], argument_default=argparse.SUPPRESS)
-    parser.add_argument("--preset", choices=sorted(CONFIGS))
-    parser.add_argument("--device", choices=DEVICES)
+    parser = command_line(__doc__, CONFIGS)
     parser.add_argument("--backends", nargs="+", choices=["wan-vace", "animatediff"])
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--fps", type=int)
     parser.add_argument("--steps", type=int, help="denoising steps [each backend's recipe]")
-    parser.add_argument("--out", type=Path, required=True)
     return print_results(run(**vars(parser.parse_args(argv))))
