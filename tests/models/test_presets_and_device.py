@@ -24,7 +24,13 @@ def test_every_public_preset_and_its_baseline():
     assert (sdxl.clip_model, sdxl.clip_pretrained) == ("ViT-B-32", "laion2b_s34b_b79k")
     assert get_preset(sdxl.baseline) is sd14
     assert get_preset(tiny.baseline).family == "sd" and get_preset(tiny.baseline).random_weights
-    assert not any(get_preset(name).random_weights for name in PRESETS if name != "tiny")
+    # Only the tiny presets run on random weights; every public name resolves.
+    assert {name for name in PRESETS if get_preset(name).random_weights} == {"tiny", "tiny-sd", "tiny-klein"}
+    klein, tiny_klein = get_preset("klein"), get_preset("tiny-klein")
+    assert (klein.family, klein.image_model, klein.resolution) == ("klein", "black-forest-labs/FLUX.2-klein-4B", 1024)
+    assert klein.edits_references and tiny_klein.edits_references and not sdxl.edits_references
+    assert klein.max_references == tiny_klein.max_references == 4 and klein.face_adapter is None
+    assert get_preset(klein.baseline) is sdxl
 
 
 def test_every_preset_names_its_video_models():
