@@ -53,7 +53,7 @@ def test_every_preset_names_its_video_models():
 
 
 def test_unknown_preset_is_one_sentence():
-    with pytest.raises(StylistError, match=r"^unknown preset 'sd3': choose one of tiny, sd14, sdxl$"):
+    with pytest.raises(StylistError, match=r"^unknown preset 'sd3': choose one of tiny, tiny-sd, tiny-klein, sd14, sdxl, klein$"):
         get_preset("sd3")
 
 
