@@ -169,7 +169,7 @@ def test_files_that_are_not_photos_are_415_and_oversized_ones_413(settings, queu
 
     capped = create(settings, queue, MAX_PHOTO_BYTES=20_000, MAX_PHOTO_PIXELS=200_000, MAX_CONTENT_LENGTH=None)
     answer = upload(capped.test_client(), photos)
-    assert answer.status_code == 413 and "front.jpg is over" in answer.json["error"]
+    assert answer.status_code == 413 and "front.jpg: it is over" in answer.json["error"]
     pixels = create(settings, queue, MAX_PHOTO_PIXELS=200_000)
     answer = upload(pixels.test_client(), photos)
     assert answer.status_code == 413 and "MP limit" in answer.json["error"]
