@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
@@ -127,6 +128,17 @@ def health():
 @blueprint.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
+
+
+@blueprint.get("/docs")
+def docs():
+    """The spec as an interactive page: Swagger UI from its wheel, so it works with no network."""
+    return render_template("docs.html")
+
+
+@blueprint.get("/docs/assets/<path:filename>")
+def docs_asset(filename: str):
+    return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
 @blueprint.get("/catalog")
