@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from stylist.catalog.store import StoredProduct
-from stylist.looks.budget import Budget, parse_budget
+from stylist.catalog.budget import Budget, parse_budget
 from stylist.looks.outfits import Candidate, compose_outfits, crowded, slot_of
 
 

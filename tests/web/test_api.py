@@ -113,6 +113,10 @@ def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):
     found = client.get(f"/api/catalog?q={word.upper()}").json["products"]
     assert found and all(word.casefold() in json.dumps(product).casefold() for product in found)
     assert client.get("/api/catalog?q=nothing-sells-this").json["products"] == []
+    # The lexical index: a garment by its colour and kind, misspelt, best first.
+    title = products[3]["title"]
+    slipped = " ".join(word[:-1] if len(word) > 4 else word for word in title.split())
+    assert title in [product["title"] for product in client.get(f"/api/catalog?q={slipped}&limit=5").json["products"]]
     for bad in ("0", "abc", "201", "²"):  # "²" is a digit to str.isdigit, not a number to int()
         answer = client.get(f"/api/catalog?limit={bad}")
         assert answer.status_code == 400 and "limit" in answer.json["error"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from stylist.errors import StylistError
 from stylist.limits import MAX_OPTIONS
-from stylist.looks.budget import Budget, parse_budget
+from stylist.catalog.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits, crowded
 from stylist.looks.rank import Scorer, best_candidate

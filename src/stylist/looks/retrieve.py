@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from stylist.catalog.store import CatalogStore, StoredProduct
-from stylist.looks.budget import Budget
+from stylist.catalog.budget import Budget
 from stylist.looks.outfits import Candidate
 from stylist.settings import Settings
 

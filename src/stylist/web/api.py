@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from stylist.catalog.lexical import lexical_search
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs
@@ -143,20 +145,19 @@ def docs_asset(filename: str):
 
 @blueprint.get("/catalog")
 def catalog():
-    query = request.args.get("q", "").strip().casefold()
+    """Purchasable products; with `q`, the catalog's lexical search (BM25, typo-tolerant), best first."""
+    query = request.args.get("q", "").strip()
     limit = request.args.get("limit", str(CATALOG_LIMIT))
     if not limit.isdecimal() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
         raise ApiError(400, f"`limit` must be a whole number from 1 to {MAX_CATALOG_LIMIT}")
-    words = query.split()
-    found = []
+    if len(query) > MAX_PROMPT:
+        raise ApiError(400, f"`q` must be at most {MAX_PROMPT} characters")
     with CatalogStore(settings().catalog_db, settings().images_dir) as store:
-        for product in store.products():
-            text = f"{product.designer} {product.title} {product.description} {product.category} {product.color}"
-            if all(word in text.casefold() for word in words):
-                found.append(product_json(product.to_json()))
-                if len(found) == int(limit):
-                    break
-    return jsonify({"products": found})
+        if query:
+            found = [hit.product for hit in lexical_search(store, query, int(limit))]
+        else:
+            found = list(islice(store.products(), int(limit)))
+        return jsonify({"products": [product_json(product.to_json()) for product in found]})
 
 
 def product_json(product: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/docs": {"get": {"summary": "This document as an interactive page, served offline",
                                   "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
             "/api/catalog": {"get": {
-                "summary": "Purchasable products, optionally matching every word of q",
+                "summary": "Purchasable products; with q, the lexical search (BM25 over designer, title, description, colour, category; typos forgiven; colours and categories named come first; a budget in q filters)",
                 "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
                                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 24}}],
                 "responses": {"200": _ok("products", {"type": "object", "properties": {
