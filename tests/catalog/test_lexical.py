@@ -47,15 +47,19 @@ def hit_rates(store: CatalogStore, truth: dict[int, tuple[str, str]], seed: int 
     return found / len(truth), misspelt_found / len(truth)
 
 
-@pytest.fixture(scope="module")
-def demo_catalog(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo-lexical")
-    with serve(DemoShop(n_products=60, seed=3, traps=False)) as url, \
+def crawl_demo_shop(folder, products: int = 60):
+    """The demo shop served on 127.0.0.1 and crawled for real into folder/catalog.db."""
+    with serve(DemoShop(n_products=products, seed=3, traps=False)) as url, \
             CatalogStore(folder / "catalog.db", folder / "images") as store:
         report = asyncio.run(crawl_shops([url], store, ImageStore(folder / "images"),
                                          CrawlOptions(delay=0.0, concurrency=4)))[0]
     assert report.complete, report.reason
     return folder
+
+
+@pytest.fixture(scope="module")
+def demo_catalog(tmp_path_factory):
+    return crawl_demo_shop(tmp_path_factory.mktemp("demo-lexical"))
 
 
 def demo_truth(store: CatalogStore) -> dict[int, tuple[str, str]]:

@@ -95,7 +95,10 @@ def evaluate(settings: Settings, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, as `catalog list`, plus score.")
 @click.pass_obj
 def search(settings: Settings, text, image_path, k, budget, shops, category, as_json) -> None:
-    """Purchasable products that best match TEXT (or --image), best first."""
+    """Purchasable products that best match TEXT (or --image), best first.
+
+    A TEXT is searched in the catalog's lexical index and by the fashion CLIP, fused by reciprocal rank;
+    colours and categories it names come first, and a budget in it ("under €200") is kept to."""
     if (text is None) == (image_path is None):
         raise click.UsageError("give a TEXT to search for, or --image PATH (not both)")
     query = text
@@ -107,8 +110,11 @@ def search(settings: Settings, text, image_path, k, budget, shops, category, as_
         except ImageRejected as error:
             raise StylistError(f"{image_path}: {error}") from None
     from stylist.grounding.index import search as search_index
+    from stylist.grounding.search import hybrid_search
 
-    for hit in search_index(settings, query, k, budget=budget, shops=shops or None, category=category):
+    # Text: the lexical and the vector index fused; an image: the vector index alone.
+    find = hybrid_search if isinstance(query, str) else search_index
+    for hit in find(settings, query, k, budget=budget, shops=shops or None, category=category):
         if as_json:
             click.echo(json.dumps(hit.to_json(), ensure_ascii=False))
         else:

@@ -35,7 +35,7 @@ _PATTERNS = {slot: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b
 
 @dataclass(frozen=True)
 class Candidate:
-    """A retrieved product and how well it matches the prompt (fashion-CLIP cosine similarity)."""
+    """A retrieved product and how well it matches the prompt (higher is better; the hybrid search's fused score)."""
 
     product: StoredProduct
     score: float
