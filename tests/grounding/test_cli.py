@@ -35,7 +35,8 @@ def test_train_eval_search(small_copy):
     assert before["finetuned"] is None and set(before["base"]) == METRICS and before["queries"] >= 1
 
     out = stylist(small_copy, "clip", "train", "--epochs", "2", "--batch-size", "8").stdout.splitlines()
-    assert len(out) == 2 and out[0].startswith("trained the tiny CLIP") and "held-out R@5" in out[0]
+    assert len(out) == 2 and out[0].startswith("trained the tiny CLIP") and "held-out R@1" in out[0]
+    assert " steps (" in out[0] and "validation)" in out[0]
     assert out[1].startswith("indexed 24 purchasable products")
 
     after = json.loads(stylist(small_copy, "clip", "eval", "--json").stdout)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from stylist.catalog.store import StoredProduct
-from stylist.looks.budget import Budget, parse_budget
-from stylist.looks.outfits import Candidate, compose_outfits, slot_of
+from stylist.catalog.budget import Budget, parse_budget
+from stylist.looks.outfits import Candidate, compose_outfits, crowded, slot_of
 
 
 @pytest.mark.parametrize(("prompt", "budget", "rest"), [
@@ -45,8 +47,23 @@ def test_outfits_differ_and_fill_one_product_per_slot():
     candidates = [Candidate(item, 1 - item.id / 10) for item in items]
     outfits = compose_outfits(candidates, 3)
 
-    assert [sorted(outfit.ids) for outfit in outfits] == [[1, 5, 7], [2, 6, 7], [3, 4, 5, 7]]
-    assert len({outfit.ids for outfit in outfits}) == 3
+    # One pair of shoes and two coats for three options: each is in one option at most (half of three).
+    assert [sorted(outfit.ids) for outfit in outfits] == [[1, 5, 7], [2, 6], [3, 4]]
+    assert crowded(outfits) == []
+
+
+def test_a_product_is_in_at_most_half_the_options_unless_the_catalog_is_too_small():
+    items = [product(1, "dress"), product(2, "dress"), product(3, "shoes"), product(4, "bag"), product(5, "bag")]
+    outfits = compose_outfits([Candidate(item, 1 - item.id / 10) for item in items], 4)
+    uses = Counter(id_ for outfit in outfits for id_ in outfit.ids)
+    assert max(uses.values()) <= 2 and uses[3] == 2
+    assert crowded(outfits) == []
+
+    # One dress for four options: the base has to repeat, and the look is told which product.
+    alone = compose_outfits([Candidate(product(1, "dress"), 1.0), Candidate(product(3, "shoes"), 0.5)], 4)
+    plan = [alone[number % len(alone)] for number in range(4)]
+    assert [sorted(outfit.ids) for outfit in alone] == [[1, 3], [1]]
+    assert [(item.id, count) for item, count in crowded(plan)] == [(1, 4)]
 
 
 def test_outfits_stay_within_the_budget_and_stop_when_they_would_repeat():

@@ -75,13 +75,17 @@ def test_uploaded_bytes_are_taken_like_files(good_photos):
     assert result.rejected[0].name == "'bad\\nname.jpg'"
 
 
-def test_near_duplicates_are_a_warning(good_photos, tmp_path):
+def test_a_near_duplicate_counts_once(good_photos, tmp_path):
     copy = save(Image.open(good_photos[0]).resize((400, 400)), tmp_path / "copy.png")
     result = intake_photos([good_photos[0], copy, *good_photos[1:3]], 64)
 
-    assert len(result.photos) == 4
-    assert result.warnings == [f"{good_photos[0]} and {copy} look like near-duplicates; varied photos (angle, light, "
-                               "clothes) teach a better likeness"]
+    assert [photo.name for photo in result.photos] == [str(good_photos[0]), *map(str, good_photos[1:3])]
+    assert result.warnings == [f"{copy} was not used: it looks like a near-duplicate of {good_photos[0]}, so it "
+                               "counts once; varied photos (angle, light, clothes) teach a better likeness"]
+    # Three photos of which two are one: refused, naming the duplicate.
+    with pytest.raises(PhotosRefused, match="near-duplicate") as refused:
+        intake_photos([good_photos[0], copy, good_photos[1]], 64)
+    assert [rejection.name for rejection in refused.value.rejected] == [str(copy)]
 
 
 def test_several_faces_are_a_warning(good_photos, tmp_path):

@@ -18,10 +18,15 @@ from stylist.records import new_id, utc_now
 from stylist.video.spin import Spin
 
 
+# Scores out of order, as the ranker may leave them: the API must answer the options best first.
+FAKE_SCORES = (0.6, 0.9, 0.7, 0.8)
+NO_PRODUCTS = "no purchasable products match this prompt: these looks come from the prompt alone"
+
+
 def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, recipe=None, on_progress=None):
-    """A look in seconds: flat-colour option images, each with two purchasable products."""
+    """A look in seconds: flat-colour option images, each with two purchasable products (a note when none)."""
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
-        products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget)]
+        products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget / 2)]
     look_id = new_id()
     made, images = [], []
     for number in range(1, options + 1):
@@ -29,10 +34,11 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
             on_progress(Progress("option", number - 1, options, fraction=(number - 1) / options))
         chosen = products[number - 1::options][:2] or products[:1]
         images.append(Image.new("RGB", (64, 64), (40 * number % 255, 120, 200)))
-        made.append(Option(id=f"{look_id}-{number}", image=Path(), score=round(1.0 - number / 10, 3), seed=number,
-                           products=[product_entry(product) for product in chosen]))
+        made.append(Option(id=f"{look_id}-{number}", image=Path(), score=FAKE_SCORES[(number - 1) % len(FAKE_SCORES)],
+                           seed=number, products=[product_entry(product) for product in chosen]))
     look = Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
-                created_at=utc_now(), notes=[])
+                created_at=utc_now(), notes=[] if products else [NO_PRODUCTS],
+                settings={"budget": budget, "currency": None})
     return save_look(settings, look, images)
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 from stylist.cli import main_group
 from stylist.errors import StylistError
 from stylist.jobs.queue import FINAL_STATES
+from stylist.settings import Settings
 from stylist.web import media
 from tests.conftest import image_bytes, png_bomb
 from tests.people.conftest import ASTRONAUT
@@ -53,6 +54,19 @@ def test_health_names_the_preset_and_the_catalog(client):
     assert answer.status_code == 200
     assert answer.json["status"] == "ok" and answer.json["preset"] == "tiny"
     assert answer.json["catalog"]["products"] == 12 and answer.json["catalog"]["updated_at"]
+    assert "hint" not in answer.json
+
+
+def test_health_says_what_to_run_when_nothing_is_purchasable(tmp_path, queue):
+    empty = create(Settings(data_dir=tmp_path / "empty", preset="tiny", device="cpu"), queue).test_client()
+    answer = empty.get("/api/health").json
+    assert answer["catalog"]["products"] == 0 and "stylist catalog crawl URL" in answer["hint"]
+
+
+def test_api_docs_are_served_from_this_server(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and b"/api/openapi.json" in page.data and b"//cdn" not in page.data
+    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_the_openapi_document_covers_every_path_of_the_contract(client):
@@ -99,6 +113,10 @@ def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):
     found = client.get(f"/api/catalog?q={word.upper()}").json["products"]
     assert found and all(word.casefold() in json.dumps(product).casefold() for product in found)
     assert client.get("/api/catalog?q=nothing-sells-this").json["products"] == []
+    # The lexical index: a garment by its colour and kind, misspelt, best first.
+    title = products[3]["title"]
+    slipped = " ".join(word[:-1] if len(word) > 4 else word for word in title.split())
+    assert title in [product["title"] for product in client.get(f"/api/catalog?q={slipped}&limit=5").json["products"]]
     for bad in ("0", "abc", "201", "²"):  # "²" is a digit to str.isdigit, not a number to int()
         answer = client.get(f"/api/catalog?limit={bad}")
         assert answer.status_code == 400 and "limit" in answer.json["error"]
@@ -169,7 +187,7 @@ def test_files_that_are_not_photos_are_415_and_oversized_ones_413(settings, queu
 
     capped = create(settings, queue, MAX_PHOTO_BYTES=20_000, MAX_PHOTO_PIXELS=200_000, MAX_CONTENT_LENGTH=None)
     answer = upload(capped.test_client(), photos)
-    assert answer.status_code == 413 and "front.jpg is over" in answer.json["error"]
+    assert answer.status_code == 413 and "front.jpg: it is over" in answer.json["error"]
     pixels = create(settings, queue, MAX_PHOTO_PIXELS=200_000)
     answer = upload(pixels.test_client(), photos)
     assert answer.status_code == 413 and "MP limit" in answer.json["error"]
@@ -290,6 +308,15 @@ def test_a_look_shows_its_options_with_images_and_products_to_buy(client, photos
         for product in option["products"]:
             assert {"id", "designer", "title", "price", "currency", "url", "image_url"} <= set(product)
             assert product["url"] in shop_urls and "image" not in product
+    # Best first, the first marked; each with its total in one currency format (Babel).
+    scores = [option["score"] for option in look["options"]]
+    assert scores == sorted(scores, reverse=True) and [option["best"] for option in look["options"]] == [True, False, False]
+    for option in look["options"]:
+        expected = sum(product["price"] for product in option["products"])
+        assert option["total"]["amounts"] == [{"amount": round(expected, 2), "currency": "EUR"}]
+        assert option["total"]["text"] == f"€{expected:,.2f}" and option["total"]["within_budget"] is None
+        assert all(product["price_text"] == f"€{product['price']:,.2f}" for product in option["products"])
+    assert look["chosen"] is None and look["notes"] == [] and look["budget"] is None
     listed = client.get(f"/api/users/{user_id}/looks", headers=headers).json["looks"]
     assert [entry["look_id"] for entry in listed] == [look["look_id"]]
     assert client.get("/api/looks/0123456789abcdef", headers=headers).status_code == 404
@@ -305,6 +332,9 @@ def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(clien
     for bad in ({"rating": 0}, {"rating": 6}, {"rating": "good"}):
         assert client.post(f"/api/options/{second}/select", json=bad, headers=headers).status_code == 400
     assert client.post("/api/options/nope-1/select", headers=headers).status_code == 404
+    # The look remembers the pick and its rating, for a reload of the page.
+    shown = client.get(f"/api/looks/{look['look_id']}", headers=headers).json
+    assert shown["chosen"] == {"option_id": second, "rating": 4, "spin": None}
 
     other_id, other_headers = add_user(client, photos, "Bo")
     other_look = make_look(client, other_id, other_headers)

@@ -143,7 +143,7 @@ def test_the_whole_flow_in_chromium_on_a_phone_screen(live_server, settings, que
         page.locator("#spin").scroll_into_view_if_needed()
         page.screenshot(path=str(tmp_path / "flow.png"), full_page=True)
 
-        user_id = page.evaluate("JSON.parse(sessionStorage.getItem('stylist')).user")
+        user_id = page.evaluate("JSON.parse(localStorage.getItem('stylist')).user")
         assert (settings.data_dir / "users" / user_id).is_dir()
         jobs = queue.jobs(user_id)
         assert [job.kind for job in jobs] == ["train", "looks", "video"]

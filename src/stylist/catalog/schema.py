@@ -1,5 +1,9 @@
 """The catalog's SQLite schema as numbered migrations; `PRAGMA user_version` records how far a file is."""
 
+import sqlite3
+
+# Each migration is a script of statements run in one transaction; a trigger's body keeps its own semicolons
+# (statements are split where SQLite says one is complete).
 MIGRATIONS: list[str] = [
     # 1: shops, crawl runs, products (one per shop + SKU), price history, content-addressed images.
     """
@@ -133,4 +137,42 @@ MIGRATIONS: list[str] = [
     DROP VIEW merge_groups;
     DROP TABLE merge_map;
     """,
+    # 3: the lexical index (catalog/lexical.py): FTS5 over the products' own words, kept in step with the
+    # products table by triggers (so every write path keeps it current) and filled from it once here.
+    """
+    CREATE VIRTUAL TABLE product_text USING fts5(
+        designer, title, description, color, category,
+        content = 'products', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE product_terms USING fts5vocab(product_text, 'row');
+    CREATE TRIGGER product_text_insert AFTER INSERT ON products BEGIN
+        INSERT INTO product_text (rowid, designer, title, description, color, category)
+        VALUES (new.id, new.designer, new.title, new.description, new.color, new.category);
+    END;
+    CREATE TRIGGER product_text_delete AFTER DELETE ON products BEGIN
+        INSERT INTO product_text (product_text, rowid, designer, title, description, color, category)
+        VALUES ('delete', old.id, old.designer, old.title, old.description, old.color, old.category);
+    END;
+    CREATE TRIGGER product_text_update AFTER UPDATE OF designer, title, description, color, category ON products BEGIN
+        INSERT INTO product_text (product_text, rowid, designer, title, description, color, category)
+        VALUES ('delete', old.id, old.designer, old.title, old.description, old.color, old.category);
+        INSERT INTO product_text (rowid, designer, title, description, color, category)
+        VALUES (new.id, new.designer, new.title, new.description, new.color, new.category);
+    END;
+    INSERT INTO product_text (product_text) VALUES ('rebuild');
+    """,
 ]
+
+
+def statements(script: str) -> list[str]:
+    """The script's statements, split at the semicolons that end one (not those inside a trigger's body)."""
+    found, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        found.append(pending.strip())
+    return found

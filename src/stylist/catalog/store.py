@@ -17,7 +17,7 @@ from pathlib import Path
 
 from stylist.catalog.images import StoredImage
 from stylist.catalog.models import ExtractedProduct
-from stylist.catalog.schema import MIGRATIONS
+from stylist.catalog.schema import MIGRATIONS, statements
 from stylist.catalog.urls import canonical
 from stylist.errors import StylistError
 from stylist.records import utc_now
@@ -94,9 +94,8 @@ class CatalogStore:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
+                for statement in statements(script):
+                    self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
                 self.db.execute("COMMIT")
             except BaseException:

@@ -20,7 +20,9 @@ def clip() -> None:
 
 
 @clip.command()
-@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the training products [tiny 60, real 10].")
+@click.option("--steps", type=click.IntRange(min=1), help="Optimiser steps [tiny 300, real 1000].")
+@click.option("--epochs", type=click.IntRange(min=1),
+              help="Passes over the training products, in place of --steps (each pass is one step per batch).")
 @click.option("--batch-size", type=click.IntRange(min=2), help="Products per step [tiny 64, real 128].")
 @click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
               help="Learning rate of the backbone's trained blocks [tiny 5e-3, real 1e-5].")
@@ -29,14 +31,18 @@ def clip() -> None:
 @click.option("--unfreeze", type=click.IntRange(min=-1),
               help="Train the last N blocks of each tower too; -1 trains the whole backbone [tiny -1, real 2].")
 @click.option("--siglip", is_flag=True, help="SigLIP's pairwise sigmoid loss instead of CLIP's InfoNCE.")
-@click.option("--patience", type=click.IntRange(min=1), help="Stop after this many epochs without a better held-out R@5.")
-@click.option("--held-out", type=click.FloatRange(min=0, max=0.9), help="Share of products held out [0.2].")
+@click.option("--patience", type=click.IntRange(min=1),
+              help="Stop after this many validation checks without a better validation R@5 [tiny 8, real 3].")
+@click.option("--eval-every", type=click.IntRange(min=1), help="Steps between validation checks [tiny 25, real 100].")
+@click.option("--held-out", type=click.FloatRange(min=0, max=0.9), help="Share of products held out, reported on [0.2].")
+@click.option("--validation", type=click.FloatRange(min=0, max=0.5),
+              help="Share of products that choose the checkpoint, apart from the held-out ones [0.1].")
 @click.option("--seed", type=int, help="Seed of the split, the order and the draws [0].")
 @click.option("--resume", is_flag=True, help="Continue an interrupted training with the same flags.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_obj
-def train(settings: Settings, epochs, batch_size, learning_rate, adapter_learning_rate, unfreeze, siglip, patience,
-          held_out, seed, resume, as_json) -> None:
+def train(settings: Settings, steps, epochs, batch_size, learning_rate, adapter_learning_rate, unfreeze, siglip,
+          patience, eval_every, held_out, validation, seed, resume, as_json) -> None:
     """Fine-tune the fashion CLIP on the purchasable catalog, then rebuild the product index."""
     from stylist.grounding.fashion_clip import FashionClip
     from stylist.grounding.index import rebuild_index
@@ -44,9 +50,9 @@ def train(settings: Settings, epochs, batch_size, learning_rate, adapter_learnin
     from stylist.progress import progress_bars, wants_progress
 
     config = default_config(settings.preset).with_overrides(
-        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        steps=steps, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         adapter_learning_rate=adapter_learning_rate, unfreeze=unfreeze, loss="siglip" if siglip else None,
-        patience=patience, held_out=held_out, seed=seed,
+        patience=patience, eval_every=eval_every, held_out=held_out, validation=validation, seed=seed,
     )
     with progress_bars(wants_progress(as_json), "the fashion CLIP") as show:
         result = train_clip(settings, config, resume=resume, on_progress=show)
@@ -54,10 +60,11 @@ def train(settings: Settings, epochs, batch_size, learning_rate, adapter_learnin
     if as_json:
         click.echo(json.dumps({**result.to_json(), "index": {"products": index.products, "kind": index.kind}}))
         return
-    stop = f", stopped early (best epoch {result.best_epoch})" if result.stopped_early else f", best epoch {result.best_epoch}"
-    click.echo(f"trained the {result.preset} CLIP on {result.train_products} products for {result.epochs} epochs"
-               f"{stop} in {result.seconds:.1f} s: held-out R@5 {result.start.r5:.3f} -> {result.best.r5:.3f} "
-               f"({result.held_out_products} held-out products); weights in {result.weights}")
+    stop = f", stopped early (best step {result.best_step})" if result.stopped_early else f", best step {result.best_step}"
+    click.echo(f"trained the {result.preset} CLIP on {result.train_products} products for {result.steps} steps "
+               f"({result.epochs:.1f} passes){stop} in {result.seconds:.1f} s: held-out R@1 {result.start.r1:.3f} -> "
+               f"{result.best.r1:.3f}, R@5 {result.start.r5:.3f} -> {result.best.r5:.3f} ({result.held_out_products} "
+               f"held-out products, {result.validation_products} validation); weights in {result.weights}")
     click.echo(index.summary())
 
 
@@ -95,7 +102,10 @@ def evaluate(settings: Settings, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, as `catalog list`, plus score.")
 @click.pass_obj
 def search(settings: Settings, text, image_path, k, budget, shops, category, as_json) -> None:
-    """Purchasable products that best match TEXT (or --image), best first."""
+    """Purchasable products that best match TEXT (or --image), best first.
+
+    A TEXT is searched in the catalog's lexical index and by the fashion CLIP, fused by reciprocal rank;
+    colours and categories it names come first, and a budget in it ("under €200") is kept to."""
     if (text is None) == (image_path is None):
         raise click.UsageError("give a TEXT to search for, or --image PATH (not both)")
     query = text
@@ -107,8 +117,11 @@ def search(settings: Settings, text, image_path, k, budget, shops, category, as_
         except ImageRejected as error:
             raise StylistError(f"{image_path}: {error}") from None
     from stylist.grounding.index import search as search_index
+    from stylist.grounding.search import hybrid_search
 
-    for hit in search_index(settings, query, k, budget=budget, shops=shops or None, category=category):
+    # Text: the lexical and the vector index fused; an image: the vector index alone.
+    find = hybrid_search if isinstance(query, str) else search_index
+    for hit in find(settings, query, k, budget=budget, shops=shops or None, category=category):
         if as_json:
             click.echo(json.dumps(hit.to_json(), ensure_ascii=False))
         else:

@@ -1,14 +1,18 @@
-"""Image–text pairs from the purchasable catalog, and the held-out split of products that training never sees.
+"""Image–text pairs from the purchasable catalog, split by product into training, validation and held-out.
 
 Each product gives several texts (designer + title, its description, short attribute phrases when the
-shop states colour or category) and its normalised images. The split is by product and fixed by a seed:
-a product's place depends only on its shop, SKU and the seed, so it keeps its place as the catalog grows.
+shop states colour or category) and its normalised images. Training never sees the validation or the
+held-out products; validation picks the checkpoint and stops training, so the held-out products, which
+`clip eval` reports on, take no part in any choice. The split is fixed by a seed: a product's place depends
+only on its SKU (the path of its page where the SKU is a URL) and the seed, not on the shop's host or port,
+so it keeps its place as the catalog grows and when the same shop is served elsewhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from stylist.catalog.export import product_text
 from stylist.catalog.store import CatalogStore, StoredProduct
@@ -21,15 +25,20 @@ MAX_DESCRIPTION_WORDS = 40  # CLIP reads 77 tokens; a long description would be 
 @dataclass(frozen=True)
 class Split:
     seed: int = 0
-    held_out: float = 0.2  # share of products held out
+    held_out: float = 0.2  # share of products held out, reported on only
+    validation: float = 0.1  # share of products that choose the checkpoint and stop training
 
     def is_held_out(self, product: StoredProduct) -> bool:
         return _bucket(self.seed, product) < self.held_out
+
+    def is_validation(self, product: StoredProduct) -> bool:
+        return self.held_out <= _bucket(self.seed, product) < self.held_out + self.validation
 
 
 @dataclass
 class CatalogPairs:
     train: list[StoredProduct]
+    validation: list[StoredProduct]
     held_out: list[StoredProduct]
 
 
@@ -57,18 +66,26 @@ def catalog_pairs(settings: Settings, split: Split) -> CatalogPairs:
                            "(stylist catalog crawl URL)")
     for product in products:
         product.images = [path for path in product.images if path.exists()]
+    if len(products) < 4:
+        raise StylistError(f"the catalog has only {len(products)} purchasable products with images: "
+                           "crawl more (at least 4) to train, validate and evaluate the CLIP")
     held_out = [product for product in products if split.is_held_out(product)]
     if not held_out:
         # A catalog too small for its share to catch any: hold out the product closest to the threshold.
         held_out = [min(products, key=lambda product: _bucket(split.seed, product))]
     held_out_ids = {product.id for product in held_out}
-    train = [product for product in products if product.id not in held_out_ids]
-    if len(train) < 2:
-        raise StylistError(f"the catalog has only {len(products)} purchasable products with images: "
-                           "crawl more (at least 3) to train and evaluate the CLIP")
-    return CatalogPairs(train, held_out)
+    rest = [product for product in products if product.id not in held_out_ids]
+    validation = [product for product in rest if split.is_validation(product)]
+    if not validation:
+        validation = [min(rest, key=lambda product: _bucket(split.seed, product))]
+    validation_ids = {product.id for product in validation}
+    train = [product for product in rest if product.id not in validation_ids]
+    return CatalogPairs(train, validation, held_out)
 
 
 def _bucket(seed: int, product: StoredProduct) -> float:
-    digest = hashlib.sha256(f"{seed}\0{product.shop}\0{product.sku}".encode()).digest()
+    # Where the SKU is the product's page address (shops that name none), only its path counts.
+    address = urlsplit(product.sku)
+    identity = urlunsplit(("", "", address.path, address.query, "")) if address.scheme and address.netloc else product.sku
+    digest = hashlib.sha256(f"{seed}\0{identity}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64

@@ -48,7 +48,7 @@ EMBED_CHUNK = 512  # products embedded at a time while rebuilding
 @dataclass
 class Hit:
     product: StoredProduct
-    score: float  # cosine similarity of the query and the product's fused embedding
+    score: float  # higher is better: the cosine of query and product here, the fused rank score in hybrid search
 
     def to_json(self) -> dict:
         return {**self.product.to_json(), "score": self.score}
@@ -152,7 +152,7 @@ def search(settings: Settings, query: str | Image.Image, k: int = 10, *, budget:
             candidates = [(int(index.ids[row]), float(score)) for row, score in zip(rows, scores) if row >= 0]
             fresh = {product.id: product for product in store.products(ids=[id_ for id_, _ in candidates])}
             hits = [Hit(fresh[id_], score) for id_, score in candidates
-                    if id_ in fresh and _passes(fresh[id_], budget, wanted_shops, wanted_category)]
+                    if id_ in fresh and passes(fresh[id_], budget, wanted_shops, wanted_category)]
             if len(hits) >= k or fetch >= size:
                 return hits[:k]
             fetch = min(size, fetch * 4)
@@ -181,7 +181,7 @@ def _nearest(index: faiss.Index, vector: np.ndarray, fetch: int) -> tuple[np.nda
     return scores[0], rows[0]
 
 
-def _passes(product: StoredProduct, budget: float | None, shops: set[str] | None, category: str | None) -> bool:
+def passes(product: StoredProduct, budget: float | None, shops: set[str] | None, category: str | None) -> bool:
     if budget is not None and (product.price is None or product.price > budget):
         return False
     if shops is not None and product.shop.casefold() not in shops:

@@ -1,18 +1,21 @@
 """The fashion CLIP's trainer, behind `stylist clip train`: contrastive fine-tuning on the catalog's image–text pairs.
 
-Reads top to bottom: config, data, model, optimiser, loop, checkpoint, output. Each epoch visits every
-training product once, with one of its texts and one of its images drawn at random, so a batch never
-holds the same product twice (two copies would be each other's false negatives). After each epoch the
-held-out products are scored (text→image R@5, then MRR); the best epoch is what gets saved, and training
-stops when `patience` epochs in a row bring nothing better. Epoch 0 is the starting model: if nothing
-beats it, the saved model is the starting model.
+Reads top to bottom: config, data, model, optimiser, loop, checkpoint, output. Training counts optimiser
+steps, not epochs: on a small catalog an "epoch" of `len(train) // batch_size` steps is one step or none,
+so a recipe in epochs would hardly train there. Each step draws a batch of distinct training products
+(two copies would be each other's false negatives), with one of each one's texts and images at random.
+Every `eval_every` steps the validation products are scored (text→image MRR, then the contrastive loss);
+the best check is what gets saved, and training stops when `patience` checks in a row bring nothing better. Step 0 is the
+starting model: if nothing beats it, the saved model is the starting model. The held-out products take no
+part in these choices: they are scored before and after, for the report (and `clip eval`) alone.
+`epochs`, when given, is a number of passes over the training products, turned into steps.
 
-CPU recipe (`tiny`): the whole small ViT trains from scratch at 32 px, batch 64, lr 5e-3. GPU recipe
-(real presets): adapters and the last 2 blocks of each ViT-B-32 tower, batch 128, lr 1e-5 for the
-backbone and 1e-4 for the adapters, bf16 autocast.
+CPU recipe (`tiny`): the whole small ViT trains from scratch at 32 px, batch 64, lr 5e-3, 300 steps. GPU
+recipe (real presets): adapters and the last 2 blocks of each ViT-B-32 tower, batch 128, lr 1e-5 for the
+backbone and 1e-4 for the adapters, bf16 autocast, 1,000 steps.
 
-    <data_dir>/models/clip/<preset>/training/checkpoint.pt     the latest epoch, for `resume`
-    <data_dir>/models/clip/<preset>/training/best.safetensors  the best epoch so far
+    <data_dir>/models/clip/<preset>/training/checkpoint.pt     the latest check, for `resume`
+    <data_dir>/models/clip/<preset>/training/best.safetensors  the best check so far
 """
 
 from __future__ import annotations
@@ -40,25 +43,34 @@ from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.settings import Settings
 
 MAX_LOGIT_SCALE = math.log(100)  # CLIP's clamp: a temperature below 0.01 makes the loss unstable
+CHECK_LOGIT_SCALE = 1 / 0.07  # CLIP's starting temperature, at which validation losses are compared
 MAX_IMAGES = 5  # per product, as the catalog exports them
-MAX_EARLY_STOP_QUERIES = 1000  # held-out products scored after each epoch (all of them in `stylist clip eval`)
-CACHE_BYTES = 1 << 30  # preprocessed images kept in memory; beyond this they are read again each epoch
+MAX_EARLY_STOP_QUERIES = 1000  # validation products scored at each check
+CACHE_BYTES = 1 << 30  # preprocessed images kept in memory; beyond this they are read again each step
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int
-    batch_size: int
+    steps: int  # optimiser steps, each one batch of distinct training products
+    batch_size: int  # at most; a catalog with fewer training products uses them all in each batch
     learning_rate: float  # of the backbone's trained blocks
     adapter_learning_rate: float  # of the adapters and the temperature
     unfreeze: int  # trained blocks at the end of each tower; -1 trains the whole backbone
-    patience: int  # epochs without a better held-out R@5 before stopping
+    patience: int  # validation checks without a better validation R@5 before stopping
+    eval_every: int  # steps between validation checks
+    epochs: int | None = None  # when given: passes over the training products, in place of `steps`
     loss: str = "clip"  # "clip" (symmetric InfoNCE) or "siglip"
     weight_decay: float = 0.1
     warmup: float = 0.05  # share of the steps spent warming the learning rate up
     seed: int = 0
-    held_out: float = 0.2  # share of products held out, never trained on
+    held_out: float = 0.2  # share of products held out, never trained on, reported on only
+    validation: float = 0.1  # share of products never trained on that choose the checkpoint
     augment: bool = True  # horizontal flips
+
+    def total_steps(self, train_products: int) -> int:
+        if self.epochs is None:
+            return self.steps
+        return self.epochs * math.ceil(train_products / min(self.batch_size, train_products))
 
     def with_overrides(self, **changes) -> TrainConfig:
         return replace(self, **{key: value for key, value in changes.items() if value is not None})
@@ -67,31 +79,35 @@ class TrainConfig:
 def default_config(preset: Preset | str) -> TrainConfig:
     preset = get_preset(preset) if isinstance(preset, str) else preset
     if preset.clip_pretrained is None:  # random weights: learn everything, fast, from scratch
-        return TrainConfig(epochs=60, batch_size=64, learning_rate=5e-3, adapter_learning_rate=5e-3, unfreeze=-1,
-                           patience=15)
-    return TrainConfig(epochs=10, batch_size=128, learning_rate=1e-5, adapter_learning_rate=1e-4, unfreeze=2,
-                       patience=3)
+        return TrainConfig(steps=300, batch_size=64, learning_rate=5e-3, adapter_learning_rate=5e-3, unfreeze=-1,
+                           patience=8, eval_every=25)
+    return TrainConfig(steps=1000, batch_size=128, learning_rate=1e-5, adapter_learning_rate=1e-4, unfreeze=2,
+                       patience=3, eval_every=100)
 
 
 @dataclass
 class TrainingResult:
     preset: str
-    epochs: int  # run, the starting model not counted
-    best_epoch: int  # 0: nothing beat the starting model
+    steps: int  # run
+    best_step: int  # 0: nothing beat the starting model
     stopped_early: bool
     train_products: int
+    validation_products: int
     held_out_products: int
     start: Retrieval  # held-out scores of the starting model
     best: Retrieval  # and of the saved one
+    validation: Retrieval  # validation scores of the saved one, which chose it
     losses: list[float]  # every step's loss, across resumes
     seconds: float
     weights: Path
+    epochs: float  # passes over the training products the steps made
 
     def to_json(self) -> dict:
         return {
-            "preset": self.preset, "epochs": self.epochs, "best_epoch": self.best_epoch,
+            "preset": self.preset, "steps": self.steps, "best_step": self.best_step, "epochs": round(self.epochs, 2),
             "stopped_early": self.stopped_early, "train_products": self.train_products,
-            "held_out_products": self.held_out_products, "start": self.start.to_json(), "best": self.best.to_json(),
+            "validation_products": self.validation_products, "held_out_products": self.held_out_products,
+            "start": self.start.to_json(), "best": self.best.to_json(), "validation": self.validation.to_json(),
             "final_loss": self.losses[-1] if self.losses else None, "seconds": round(self.seconds, 2),
             "weights": str(self.weights),
         }
@@ -99,7 +115,7 @@ class TrainingResult:
 
 def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume: bool = False,
                on_progress: ProgressCallback | None = None) -> TrainingResult:
-    """Fine-tune the preset's CLIP on the purchasable catalog and save the best epoch to models/clip/<preset>/."""
+    """Fine-tune the preset's CLIP on the purchasable catalog and save the best check to models/clip/<preset>/."""
     started = time.perf_counter()
     preset = get_preset(settings.preset)
     config = config or default_config(preset)
@@ -111,8 +127,9 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
     run = folder / "training"
 
     # Data: products split by seed; texts tokenised once; images preprocessed once while they fit in memory.
-    pairs = catalog_pairs(settings, Split(config.seed, config.held_out))
-    train, held_out = pairs.train, pairs.held_out[:MAX_EARLY_STOP_QUERIES]
+    split = Split(config.seed, config.held_out, config.validation)
+    pairs = catalog_pairs(settings, split)
+    train, validation, held_out = pairs.train, pairs.validation[:MAX_EARLY_STOP_QUERIES], pairs.held_out
     checkpoint = _read_checkpoint(run, config, train) if resume else None
     if checkpoint is None:
         shutil.rmtree(run, ignore_errors=True)  # a fresh run never resumes an older run's checkpoint
@@ -123,28 +140,40 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
     set_trainable(model, config.unfreeze)
     images = ImageBank(model, train)
     texts = [model.tokenizer(product_texts(product)) for product in train]
-    held_out_pixels = torch.stack([images.preprocess(product.images[0]) for product in held_out])
-    held_out_tokens = model.tokenizer([product_text(product) for product in held_out])
+    # Validation texts look for their image among the training products' images too: a handful of validation
+    # products alone are soon all found first, and a larger gallery keeps telling checks apart.
+    galleries = {"validation": validation + train[:MAX_EARLY_STOP_QUERIES], "held_out": held_out}
+    queries = {name: (model.tokenizer([product_text(product) for product in products]),
+                      torch.stack([images.preprocess(product.images[0]) for product in galleries[name]]))
+               for name, products in (("validation", validation), ("held_out", held_out))}
 
     # Optimiser: AdamW without decay on gains, biases, embeddings and the temperature; warm-up, cosine decay.
     optimizer = make_optimizer(model, config)
-    steps_per_epoch = max(1, len(train) // config.batch_size)
-    total_steps = config.epochs * steps_per_epoch
+    batch_size = min(config.batch_size, len(train))
+    total_steps = config.total_steps(len(train))
+    eval_every = max(1, min(config.eval_every, total_steps))
     warmup = max(1, round(config.warmup * total_steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _schedule(step, warmup, total_steps))
     loss_function = SigLipLoss() if config.loss == "siglip" else ClipLoss()
 
-    def score() -> tuple[Retrieval, tuple[float, float]]:
+    def score(which: str) -> tuple[Retrieval, tuple[float, float]]:
+        """Text→image retrieval of the validation or held-out products, and the key a check is judged by:
+        MRR, then the text→image loss, which still tells models apart when every query is found first."""
+        tokens, pixels = queries[which]
         model.eval()
         with torch.no_grad(), model._autocast():
-            scores = retrieval(model.encode_tokens(held_out_tokens.to(device)).cpu(),
-                               model.encode_pixels(held_out_pixels.to(device)).cpu())
-        return scores, (scores.r5, scores.mrr)
+            text_vectors = model.encode_tokens(tokens.to(device)).float()
+            image_vectors = model.encode_pixels(pixels.to(device)).float()
+            # At CLIP's starting temperature, not the learned one: a sharper temperature alone would raise the loss.
+            logits = CHECK_LOGIT_SCALE * text_vectors @ image_vectors.T
+            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(logits), device=logits.device))
+        scores = retrieval(text_vectors.cpu(), image_vectors.cpu())
+        return scores, (round(scores.mrr, 6), -loss.item())
 
     if checkpoint is None:
-        start, best_key = score()
-        state = {"epoch": 0, "best_epoch": 0, "best_key": best_key, "bad_epochs": 0, "losses": [],
-                 "start": asdict(start), "best": asdict(start)}
+        checked, key = score("validation")
+        state = {"step": 0, "best_step": 0, "best_key": key, "bad_checks": 0, "losses": [],
+                 "start": asdict(score("held_out")[0]), "validation": asdict(checked)}
         run.mkdir(parents=True, exist_ok=True)
         save_file(_cpu_state(model), str(run / "best.safetensors"))
     else:
@@ -153,65 +182,65 @@ def train_clip(settings: Settings, config: TrainConfig | None = None, *, resume:
         scheduler.load_state_dict(checkpoint["scheduler"])
         state = checkpoint["state"]
 
-    # Loop.
+    # Loop: a batch of distinct products per step, checked on the validation products every `eval_every` steps.
     stopped_early = False
-    for epoch in range(state["epoch"] + 1, config.epochs + 1):
-        if state["bad_epochs"] >= config.patience:
+    for step in range(state["step"] + 1, total_steps + 1):
+        if state["bad_checks"] >= config.patience:
             stopped_early = True
             break
         model.train()
-        generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)  # resumable: one per epoch
-        order = torch.randperm(len(train), generator=generator)
-        for step in range(steps_per_epoch):
-            rows = order[step * config.batch_size : (step + 1) * config.batch_size].tolist()
-            pixels, tokens = _batch(rows, train, texts, images, generator, config.augment)
-            with model._autocast():
-                image_vectors = model.encode_pixels(pixels.to(device))
-                text_vectors = model.encode_tokens(tokens.to(device))
-            scale = model.logit_scale.exp()
-            if model.logit_bias is not None:
-                loss = loss_function(image_vectors, text_vectors, scale, model.logit_bias)
-            else:
-                loss = loss_function(image_vectors, text_vectors, scale)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            with torch.no_grad():
-                model.logit_scale.clamp_(max=MAX_LOGIT_SCALE)
-            state["losses"].append(loss.item())
-            report(Progress("training", (epoch - 1) * steps_per_epoch + step + 1, total_steps, loss=loss.item(),
-                            details={"epoch": epoch}))
-        scores, key = score()
-        state["epoch"] = epoch
+        generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)  # resumable: one per step
+        rows = torch.randperm(len(train), generator=generator)[:batch_size].tolist()
+        pixels, tokens = _batch(rows, train, texts, images, generator, config.augment)
+        with model._autocast():
+            image_vectors = model.encode_pixels(pixels.to(device))
+            text_vectors = model.encode_tokens(tokens.to(device))
+        scale = model.logit_scale.exp()
+        if model.logit_bias is not None:
+            loss = loss_function(image_vectors, text_vectors, scale, model.logit_bias)
+        else:
+            loss = loss_function(image_vectors, text_vectors, scale)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            model.logit_scale.clamp_(max=MAX_LOGIT_SCALE)
+        state["losses"].append(loss.item())
+        report(Progress("training", step, total_steps, loss=loss.item(), details={"step": step}))
+        if step % eval_every and step != total_steps:
+            continue
+        checked, key = score("validation")
+        state["step"] = step
         if key > tuple(state["best_key"]):
-            state.update(best_epoch=epoch, best_key=key, bad_epochs=0, best=asdict(scores))
+            state.update(best_step=step, best_key=key, bad_checks=0, validation=asdict(checked))
             with replacing(run / "best.safetensors") as partial:
                 save_file(_cpu_state(model), str(partial))
         else:
-            state["bad_epochs"] += 1
+            state["bad_checks"] += 1
         _write_checkpoint(run, model, optimizer, scheduler, state, config, train)
-        # The epoch's end: its held-out score, which decides the best epoch and early stopping.
-        report(Progress("training", epoch * steps_per_epoch, total_steps,
-                        loss=state["losses"][-1] if state["losses"] else None,
-                        details={"epoch": epoch, "held_out_r5": round(scores.r5, 4)}))
+        # The check: its validation score, which decides the best step and early stopping.
+        report(Progress("training", step, total_steps, loss=loss.item(),
+                        details={"step": step, "validation_r5": round(checked.r5, 4)}))
 
-    # Output: the best epoch, with what it was trained on; the checkpoints go.
+    # Output: the best check, scored on the held-out products, with what it was trained on; the checkpoints go.
     model.load_state_dict(load_file(str(run / "best.safetensors")))
+    best = score("held_out")[0]
     info = {
-        "preset": preset.name, "train": asdict(config), "split": asdict(Split(config.seed, config.held_out)),
-        "train_products": len(train), "held_out_products": len(pairs.held_out), "epochs": state["epoch"],
-        "best_epoch": state["best_epoch"], "start": state["start"], "best": state["best"],
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "preset": preset.name, "train": asdict(config), "split": asdict(split), "train_products": len(train),
+        "validation_products": len(pairs.validation), "held_out_products": len(held_out), "steps": state["step"],
+        "best_step": state["best_step"], "start": state["start"], "best": asdict(best),
+        "validation": state["validation"], "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     weights = model.save(folder, info)
     shutil.rmtree(run, ignore_errors=True)
     return TrainingResult(
-        preset=preset.name, epochs=state["epoch"], best_epoch=state["best_epoch"], stopped_early=stopped_early,
-        train_products=len(train), held_out_products=len(pairs.held_out), start=Retrieval(**state["start"]),
-        best=Retrieval(**state["best"]), losses=state["losses"], seconds=time.perf_counter() - started,
-        weights=weights,
+        preset=preset.name, steps=state["step"], best_step=state["best_step"], stopped_early=stopped_early,
+        train_products=len(train), validation_products=len(pairs.validation), held_out_products=len(held_out),
+        start=Retrieval(**state["start"]), best=best, validation=Retrieval(**state["validation"]),
+        losses=state["losses"], seconds=time.perf_counter() - started, weights=weights,
+        epochs=state["step"] * batch_size / len(train),
     )
 
 

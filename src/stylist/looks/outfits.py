@@ -5,6 +5,7 @@ accessory), so that the options of a look differ from each other rather than rep
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ _PATTERNS = {slot: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b
 
 @dataclass(frozen=True)
 class Candidate:
-    """A retrieved product and how well it matches the prompt (fashion-CLIP cosine similarity)."""
+    """A retrieved product and how well it matches the prompt (higher is better; the hybrid search's fused score)."""
 
     product: StoredProduct
     score: float
@@ -67,35 +68,52 @@ def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float |
     """Up to `count` outfits from `candidates` (best first), each within `budget` in total.
 
     Every outfit takes, per slot, the best product no earlier outfit used, so options differ as far as the
-    catalog allows; once a slot has run out of fresh products it reuses its best affordable one. The base alternates
-    between a dress and a top with a bottom by which of the two has the better fresh product. A slot whose
-    products would break the budget is left out of that outfit. Outfits repeating an earlier one's products
-    are dropped, so fewer than `count` come back when the catalog cannot make more.
+    catalog allows. A product is in at most half the outfits (`spread_limit`): a slot that has run out of
+    fresh products reuses its best affordable one under that limit, or is left out. Only the base (a dress,
+    or a top with a bottom) goes over the limit, when the catalog has too few of them (`crowded` names
+    those products, for the look's notes). The base alternates between a dress and a top with a bottom by
+    which of the two has the better fresh product. A slot whose products would break the budget is left out
+    of that outfit. Outfits repeating an earlier one's products are dropped, so fewer than `count` come
+    back when the catalog cannot make more.
     """
     by_slot: dict[str, list[Candidate]] = {slot: [] for slot in SLOTS}
     for candidate in sorted(candidates, key=lambda each: -each.score):
         by_slot[slot_of(candidate.product)].append(candidate)
-    used: set[int] = set()
+    limit = spread_limit(count)
+    uses: Counter[int] = Counter()
     outfits: list[Outfit] = []
     for _ in range(count):
         remaining = float("inf") if budget is None else budget
         chosen: dict[str, StoredProduct] = {}
-        base, extras = _slots_to_fill(by_slot, used)
-        # The base first, fresh or not; then fresh products in the other slots before reused ones, so the
-        # budget goes to what makes this outfit differ.
-        for slots, fresh_only in ((base, False), (extras, True), (extras, False)):
+        base, extras = _slots_to_fill(by_slot, set(uses))
+        # The base first, fresh if it can be, then under the limit, then whatever the catalog has; then fresh
+        # products in the other slots before reused ones, so the budget goes to what makes this outfit differ.
+        for slots, limits in ((base, (1, limit, float("inf"))), (extras, (1,)), (extras, (limit,))):
             for slot in slots:
-                product = None if slot in chosen else _pick(by_slot[slot], used, remaining, fresh_only)
+                product = None if slot in chosen else _pick(by_slot[slot], uses, remaining, limits)
                 if product is not None:
                     chosen[slot] = product
                     remaining -= product.price or 0.0
         if not chosen:
             break
         outfit = Outfit(tuple(chosen[slot] for slot in SLOTS if slot in chosen))
-        used |= outfit.ids
+        uses.update(outfit.ids)
         if all(outfit.ids != earlier.ids for earlier in outfits):
             outfits.append(outfit)
     return outfits
+
+
+def spread_limit(options: int) -> int:
+    """How many of a look's options one product may be in: half of them, and at least one."""
+    return max(1, options // 2)
+
+
+def crowded(plan: Sequence[Outfit]) -> list[tuple[StoredProduct, int]]:
+    """The products in more of the plan's options than `spread_limit` allows, each with how many: what a
+    catalog too small for the look repeats."""
+    uses = Counter(product.id for outfit in plan for product in outfit.products)
+    products = {product.id: product for outfit in plan for product in outfit.products}
+    return [(products[id_], count) for id_, count in uses.items() if count > spread_limit(len(plan))]
 
 
 def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> tuple[list[str], list[str]]:
@@ -112,7 +130,12 @@ def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> tuple
     return base, [slot for slot in ("outerwear", "shoes", "bag", "accessory") if by_slot[slot]]
 
 
-def _pick(candidates: list[Candidate], used: set[int], remaining: float, fresh_only: bool) -> StoredProduct | None:
+def _pick(candidates: list[Candidate], uses: Counter[int], remaining: float,
+          limits: Sequence[float]) -> StoredProduct | None:
+    """The best affordable product used fewer times than the first limit that finds one."""
     affordable = [each.product for each in candidates if (each.product.price or 0.0) <= remaining]
-    fresh = [product for product in affordable if product.id not in used]
-    return (fresh or ([] if fresh_only else affordable) or [None])[0]
+    for limit in limits:
+        for product in affordable:
+            if uses[product.id] < limit:
+                return product
+    return None

@@ -16,9 +16,9 @@ import numpy as np
 
 from stylist.errors import StylistError
 from stylist.limits import MAX_OPTIONS
-from stylist.looks.budget import Budget, parse_budget
+from stylist.catalog.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
-from stylist.looks.outfits import Outfit, compose_outfits
+from stylist.looks.outfits import Outfit, compose_outfits, crowded
 from stylist.looks.rank import Scorer, best_candidate
 from stylist.looks.recipe import Recipe
 from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
@@ -101,6 +101,10 @@ def style(
         notes.append(f"the catalog gives {len(outfits)} distinct outfit(s) for this prompt; "
                      "the other options repeat them with other seeds")
     plan = [outfits[number % len(outfits)] for number in range(options)]
+    repeated = crowded(plan)
+    if repeated and outfits[0].products:
+        notes.append("the catalog has too few products for this prompt to vary every option: " + ", ".join(
+            f"{product.title} is in {count} of {options}" for product, count in repeated))
     lap("outfits")
 
     # 3. Generate: candidates per option, each from its own seed.

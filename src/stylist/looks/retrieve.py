@@ -10,28 +10,28 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from stylist.catalog.store import CatalogStore, StoredProduct
-from stylist.looks.budget import Budget
+from stylist.catalog.budget import Budget
 from stylist.looks.outfits import Candidate
 from stylist.settings import Settings
 
 
 class Retriever(Protocol):
-    """Products for a text query, best first: what `grounding.index.search` does, injectable for tests."""
+    """Products for a text query, best first: what `grounding.search.hybrid_search` does, injectable for tests."""
 
     def __call__(self, settings: Settings, query: str, k: int, *, budget: float | None) -> Sequence[Candidate]: ...
 
 
 def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float | None) -> list[Candidate]:
-    """The fashion-CLIP index of purchasable products (stylist.grounding.index.search); nothing from an
-    empty catalog, so that a look can still be made from the prompt alone."""
-    from stylist.grounding.index import search
+    """The catalog's lexical index and the fashion-CLIP index, fused (stylist.grounding.search.hybrid_search);
+    nothing from an empty catalog, so that a look can still be made from the prompt alone."""
+    from stylist.grounding.search import hybrid_search
 
     if not settings.catalog_db.exists():
         return []
     with CatalogStore(settings.catalog_db, settings.images_dir) as store:
         if not sum(shop["purchasable"] for shop in store.stats()):
             return []
-    return [Candidate(hit.product, hit.score) for hit in search(settings, query, k, budget=budget)]
+    return [Candidate(hit.product, hit.score) for hit in hybrid_search(settings, query, k, budget=budget)]
 
 
 def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget: Budget | None) -> list[Candidate]:

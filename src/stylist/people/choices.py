@@ -56,3 +56,11 @@ def summarise_preferences(settings: Settings) -> dict[str, Any]:
         "mean_rank_picked": sum(row[1] for row in rows) / len(rows) if rows else None,
         "by_preset": dict(sorted(presets.items())),
     }
+
+
+def get_choice(settings: Settings, user_id: str, look_id: str) -> dict[str, Any] | None:
+    """The user's favourite option of a look and its rating, `{"option_id", "rating"}`, or None if none was picked."""
+    with users_db(settings, _SCHEMA) as db:
+        row = db.execute("SELECT option_id, rating FROM preferences WHERE user_id = ? AND look_id = ?",
+                         (user_id, look_id)).fetchone()
+    return None if row is None else {"option_id": row[0], "rating": row[1]}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import combinations
 from pathlib import Path
 from typing import NamedTuple
 
@@ -94,12 +93,20 @@ class PhotosRefused(StylistError):
         self.rejected = list(rejected)
 
 
-def intake_photos(sources: Sequence[PhotoSource], crop_size: int) -> IntakeResult:
-    """Check each photo and crop its face to crop_size×crop_size, or raise PhotosRefused with every reason."""
-    if not MIN_PHOTOS <= len(sources) <= MAX_PHOTOS:
-        raise PhotosRefused(f"{MIN_PHOTOS} or {MAX_PHOTOS} photos of yourself are needed, got {len(sources)}")
+def intake_photos(sources: Sequence[PhotoSource], crop_size: int,
+                  refused: Sequence[Rejection] = ()) -> IntakeResult:
+    """Check each photo and crop its face to crop_size×crop_size, or raise PhotosRefused with every reason.
+
+    `refused` are photos already turned away before intake (a web upload that is not an image): they count
+    among the photos given, and their reasons are named with the others'. A near-duplicate of an earlier
+    photo counts once: it teaches nothing new.
+    """
+    given = len(sources) + len(refused)
+    if not MIN_PHOTOS <= given <= MAX_PHOTOS:
+        raise PhotosRefused(f"{MIN_PHOTOS} or {MAX_PHOTOS} photos of yourself are needed, got {given}")
     photos: list[AcceptedPhoto] = []
-    rejected: list[Rejection] = []
+    hashes: list[str] = []
+    rejected: list[Rejection] = list(refused)
     warnings: list[str] = []
     for source in sources:
         name = _display_name(source)
@@ -108,17 +115,24 @@ def intake_photos(sources: Sequence[PhotoSource], crop_size: int) -> IntakeResul
         except ImageRejected as exc:
             rejected.append(Rejection(name, str(exc)))
             continue
+        phash = perceptual_hash(photo.image)
+        twin = next((earlier for earlier, other in zip(photos, hashes) if is_near_duplicate(phash, [other])), None)
+        if twin is not None:
+            rejected.append(Rejection(name, f"it looks like a near-duplicate of {twin.name}, so it counts once; "
+                                            "varied photos (angle, light, clothes) teach a better likeness"))
+            continue
         photos.append(photo)
+        hashes.append(phash)
         warnings.extend(photo_warnings)
     if len(photos) < MIN_PHOTOS:
         reasons = "; ".join(str(rejection) for rejection in rejected)
         raise PhotosRefused(
-            f"only {len(photos)} of {len(sources)} photos {'is' if len(photos) == 1 else 'are'} usable "
+            f"only {len(photos)} of {given} photos {'is' if len(photos) == 1 else 'are'} usable "
             f"(at least {MIN_PHOTOS} are needed): {reasons}",
             rejected,
         )
     not_used = [f"{rejection.name} was not used: {rejection.reason}" for rejection in rejected]
-    return IntakeResult(photos, rejected, not_used + warnings + _near_duplicates(photos))
+    return IntakeResult(photos, rejected, not_used + warnings)
 
 
 def find_faces(image: Image.Image, min_face_px: int = MIN_FACE_PX) -> list[Box]:
@@ -226,13 +240,3 @@ def _accept(name: str, data: bytes, crop_size: int) -> tuple[AcceptedPhoto, list
             f"{upscale:.1f}×; a closer photo gives a sharper likeness"
         )
     return AcceptedPhoto(name, image, face, crop_face(image, face, crop_size)), warnings
-
-
-def _near_duplicates(photos: Sequence[AcceptedPhoto]) -> list[str]:
-    hashes = [perceptual_hash(photo.image) for photo in photos]
-    return [
-        f"{photos[i].name} and {photos[j].name} look like near-duplicates; varied photos (angle, light, "
-        "clothes) teach a better likeness"
-        for i, j in combinations(range(len(photos)), 2)
-        if is_near_duplicate(hashes[i], [hashes[j]])
-    ]

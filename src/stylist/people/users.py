@@ -28,7 +28,7 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.imaging import load_image
-from stylist.people.photos import Box, IntakeResult, PhotoSource, crop_face, intake_photos
+from stylist.people.photos import Box, IntakeResult, PhotoSource, Rejection, crop_face, intake_photos
 from stylist.records import is_id, new_id, utc_now
 from stylist.settings import Settings
 
@@ -64,17 +64,18 @@ class User:
 
 
 def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, crop_size: int,
-             consent_by: str = "operator") -> User:
+             consent_by: str = "operator", refused: Sequence[Rejection] = ()) -> User:
     """Take in the person's photos and store them as a new user, or raise StylistError and store nothing.
 
     Crops are cut at `crop_size`, the side the preset's image model trains on (`Preset.resolution`), which
     the caller knows; `face_crops` cuts other sizes later. `consent_by` says who confirmed the photos are of
     this person, who agrees to their use: "person" (they ticked the box) or "operator" (the CLI's user).
+    `refused` are photos turned away before intake, named with intake's own refusals.
     """
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
         raise StylistError(f"a user's name must be 1 to {MAX_NAME_LENGTH} printable characters")
-    intake = intake_photos(photos, crop_size)
+    intake = intake_photos(photos, crop_size, refused)
     user_id = new_id()
     root = _users_dir(settings)
     root.mkdir(parents=True, exist_ok=True)

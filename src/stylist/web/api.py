@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 
+from stylist.catalog.lexical import lexical_search
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs
 from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
 from stylist.models.presets import get_preset
-from stylist.people.choices import record_choice
+from stylist.people.choices import get_choice, record_choice
 from stylist.people.forget import forget_user
 from stylist.people.looks import find_option, get_look, list_looks
 from stylist.people.photos import PhotosRefused
@@ -29,6 +32,7 @@ from stylist.records import is_id
 from stylist.settings import Settings
 from stylist.web import accounts
 from stylist.web.media import media_url
+from stylist.web.money import money, shopper_locale, total
 from stylist.web.openapi import openapi_document
 from stylist.web.uploads import UploadRefused, read_uploads
 
@@ -39,6 +43,8 @@ _ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_PROMPT = 500
 MAX_TRAIN_STEPS = 5000
 CATALOG_LIMIT, MAX_CATALOG_LIMIT = 24, 200
+EMPTY_CATALOG_HINT = ("nothing is purchasable yet, so looks come without products or Buy links: "
+                      "the operator runs `stylist catalog crawl URL` with a shop's address to fill the catalog")
 
 
 class ApiError(Exception):
@@ -115,8 +121,10 @@ def health():
     with CatalogStore(settings().catalog_db, settings().images_dir) as store:
         products = sum(shop["purchasable"] for shop in store.stats())
         updated_at = store.updated_at()
-    return jsonify({"status": "ok", "preset": settings().preset,
-                    "catalog": {"products": products, "updated_at": updated_at}})
+    answer = {"status": "ok", "preset": settings().preset, "catalog": {"products": products, "updated_at": updated_at}}
+    if not products:
+        answer["hint"] = EMPTY_CATALOG_HINT
+    return jsonify(answer)
 
 
 @blueprint.get("/openapi.json")
@@ -124,29 +132,40 @@ def openapi():
     return jsonify(openapi_document())
 
 
+@blueprint.get("/docs")
+def docs():
+    """The spec as an interactive page: Swagger UI from its wheel, so it works with no network."""
+    return render_template("docs.html")
+
+
+@blueprint.get("/docs/assets/<path:filename>")
+def docs_asset(filename: str):
+    return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+
 @blueprint.get("/catalog")
 def catalog():
-    query = request.args.get("q", "").strip().casefold()
+    """Purchasable products; with `q`, the catalog's lexical search (BM25, typo-tolerant), best first."""
+    query = request.args.get("q", "").strip()
     limit = request.args.get("limit", str(CATALOG_LIMIT))
     if not limit.isdecimal() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
         raise ApiError(400, f"`limit` must be a whole number from 1 to {MAX_CATALOG_LIMIT}")
-    words = query.split()
-    found = []
+    if len(query) > MAX_PROMPT:
+        raise ApiError(400, f"`q` must be at most {MAX_PROMPT} characters")
     with CatalogStore(settings().catalog_db, settings().images_dir) as store:
-        for product in store.products():
-            text = f"{product.designer} {product.title} {product.description} {product.category} {product.color}"
-            if all(word in text.casefold() for word in words):
-                found.append(product_json(product.to_json()))
-                if len(found) == int(limit):
-                    break
-    return jsonify({"products": found})
+        if query:
+            found = [hit.product for hit in lexical_search(store, query, int(limit))]
+        else:
+            found = list(islice(store.products(), int(limit)))
+        return jsonify({"products": [product_json(product.to_json()) for product in found]})
 
 
 def product_json(product: dict[str, Any]) -> dict[str, Any]:
-    """A product as the API shows it: signed image URLs instead of the server's file paths."""
+    """A product as the API shows it: signed image URLs instead of the server's file paths, its price as text."""
     shown = {key: value for key, value in product.items() if key not in ("images", "image")}
     images = product.get("images") or ([product["image"]] if product.get("image") else [])
     shown["image_url"] = media_url(images[0]) if images else None
+    shown["price_text"] = money(product.get("price"), product.get("currency"), shopper_locale())
     return shown
 
 
@@ -163,10 +182,12 @@ def create_user():
     except UploadRefused as exc:
         raise ApiError(exc.status, str(exc)) from exc
     try:
-        user = add_user(settings(), request.form.get("name", ""), uploads,
+        user = add_user(settings(), request.form.get("name", ""), uploads.photos, refused=uploads.refused,
                         crop_size=get_preset(settings().preset).resolution, consent_by="person")
     except PhotosRefused as exc:
-        raise ApiError(400, str(exc), rejected=[{"name": r.name, "reason": r.reason} for r in exc.rejected]) from exc
+        # Every photo judged, every refusal named; a file that is not a photo at all sets the status (413, 415).
+        raise ApiError(uploads.status or 400, str(exc),
+                       rejected=[{"name": r.name, "reason": r.reason} for r in exc.rejected]) from exc
     except StylistError as exc:
         raise ApiError(400, str(exc)) from exc
     try:
@@ -293,20 +314,48 @@ def own_option(option_id: str) -> Found:
     if look is None:
         raise ApiError(404, f"no option {option_id}")
     # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
-    ranked = sorted(look.options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
-    rank = next(number for number, each in enumerate(ranked) if each.id == option.id)
+    rank = next(number for number, each in enumerate(best_first(look.options)) if each.id == option.id)
     return Found(look, option, rank)
+
+
+def best_first(options: list[Any]) -> list[Any]:
+    return sorted(options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
+
+
+def budget_json(look: Any, locale: Any) -> dict[str, Any] | None:
+    """The look's budget, in its own currency or, when it named none, in the catalog's (its products')."""
+    amount = look.settings.get("budget")
+    if amount is None:
+        return None
+    currencies = [product["currency"] for option in look.options for product in option.products if product.get("currency")]
+    currency = look.settings.get("currency") or (currencies[0] if currencies else None)
+    return {"amount": amount, "currency": currency, "text": money(amount, currency, locale) or f"{amount:g}"}
+
+
+def chosen_json(look: Any) -> dict[str, Any] | None:
+    """The option the user picked in this look, their rating, and its latest spin (null until there is one)."""
+    chosen = get_choice(settings(), g.user_id, look.look_id)
+    if chosen is None:
+        return None
+    spins = [job for job in queue().jobs(g.user_id)
+             if job.kind == VIDEO and job.status == "succeeded" and job.params.get("option_id") == chosen["option_id"]]
+    return {**chosen, "spin": job_json(spins[-1])["result"] if spins else None}
 
 
 @blueprint.get("/looks/<look_id>")
 @needs_token
 def show_look(look_id: str):
     look = own_look(look_id).look
+    locale, budget = shopper_locale(), look.settings.get("budget")
+    # Best first by the fashion CLIP's score; the first is marked best. Each with what it costs in total.
     return jsonify({
         "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at), "notes": look.notes,
-        "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score,
+        "budget": budget_json(look, locale),
+        "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score, "best": rank == 0,
                      "products": [product_json(product) for product in option.products],
-                     "references": option.references} for option in look.options],
+                     "total": total(option.products, locale, budget),
+                     "references": option.references} for rank, option in enumerate(best_first(look.options))],
+        "chosen": chosen_json(look),
     })
 
 

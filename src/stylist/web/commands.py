@@ -11,6 +11,7 @@ import time
 
 import click
 
+from stylist.logs import configure_logging
 from stylist.settings import Settings
 
 log = logging.getLogger("stylist.serve")
@@ -75,7 +76,7 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
     from stylist.jobs.queue import open_queue
     from stylist.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     queue = open_queue(settings, queue_url)
     server = create_server(create_app(settings, queue), host=host, port=port, threads=threads)
     on_redis = bool(queue_url) and not queue_url.startswith("sqlite:")

@@ -34,6 +34,7 @@ def openapi_document() -> dict[str, Any]:
     product = {"type": "object", "properties": {
         "id": {"type": "integer"}, "designer": {"type": "string"}, "title": {"type": "string"},
         "price": {"type": ["number", "null"]}, "currency": {"type": "string"}, "url": {"type": "string"},
+        "price_text": {"type": "string", "description": "formatted for the Accept-Language locale"},
         "image_url": {"type": ["string", "null"], "description": "signed, expiring"}}}
     return {
         "openapi": "3.1.0",
@@ -64,9 +65,13 @@ def openapi_document() -> dict[str, Any]:
                 "type": "object", "properties": {"status": {"const": "ok"}, "preset": {"type": "string"},
                                                  "catalog": {"type": "object", "properties": {
                                                      "products": {"type": "integer"},
-                                                     "updated_at": {"type": ["string", "null"]}}}}})}}},
+                                                     "updated_at": {"type": ["string", "null"]}}},
+                                                 "hint": {"type": "string", "description":
+                                                          "only when nothing is purchasable: what the operator runs"}}})}}},
+            "/api/docs": {"get": {"summary": "This document as an interactive page, served offline",
+                                  "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
             "/api/catalog": {"get": {
-                "summary": "Purchasable products, optionally matching every word of q",
+                "summary": "Purchasable products; with q, the lexical search (BM25 over designer, title, description, colour, category; typos forgiven; colours and categories named come first; a budget in q filters)",
                 "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
                                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 24}}],
                 "responses": {"200": _ok("products", {"type": "object", "properties": {
@@ -118,8 +123,20 @@ def openapi_document() -> dict[str, Any]:
                     "look_id": {"type": "string"}, "prompt": {"type": "string"},
                     "notes": {"type": "array", "items": {"type": "string"},
                               "description": "what the shopper should know: no matching products, a sold-out item"},
-                    "options": {"type": "array", "items": {"type": "object", "properties": {
+                    "budget": {"type": ["object", "null"], "properties": {
+                        "amount": {"type": "number"}, "currency": {"type": ["string", "null"]}, "text": {"type": "string"}}},
+                    "chosen": {"type": ["object", "null"], "description": "your pick in this look, its rating and spin",
+                               "properties": {"option_id": {"type": "string"}, "rating": {"type": ["integer", "null"]},
+                                              "spin": {"type": ["object", "null"], "properties": {
+                                                  "video_url": {"type": "string"}, "gif_url": {"type": "string"}}}}},
+                    "options": {"type": "array", "description": "best first", "items": {"type": "object", "properties": {
                         "id": {"type": "string"}, "image_url": {"type": "string"}, "score": {"type": "number"},
+                        "best": {"type": "boolean", "description": "the first option, the fashion CLIP's best"},
+                        "total": {"type": "object", "properties": {
+                            "amounts": {"type": "array", "items": {"type": "object", "properties": {
+                                "amount": {"type": "number"}, "currency": {"type": "string"}}}},
+                            "text": {"type": "string", "description": "formatted for the Accept-Language locale"},
+                            "within_budget": {"type": ["boolean", "null"]}}},
                         "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
                         "references": {"type": "array", "items": {"type": "integer"},
                                        "description": "ids of the products whose own images the picture was drawn from"},

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 
 import click
 
 from stylist.jobs.queue import DEFAULT_LEASE_SECONDS
+from stylist.logs import configure_logging
 from stylist.settings import Settings
 
 
@@ -24,7 +24,7 @@ def worker(settings: Settings, queue_url: str | None, lease: float, handlers: st
     from stylist.worker.handlers import load_handlers
     from stylist.worker.loop import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     queue = open_queue(settings, queue_url)
     runner = Worker(settings, queue, load_handlers(handlers), lease=lease)
 

@@ -100,8 +100,8 @@ def retrieval_scores(seed: int = 0, epochs: int | None = None) -> dict[str, Any]
         shuffled_settings = Settings(data_dir=Path(folder) / "shuffled", preset="tiny", device="cpu")
         write_catalog(true_settings.data_dir, products)
         write_catalog(shuffled_settings.data_dir, products, shuffled_texts)
-        # The split depends only on shop, SKU and seed: both shops hold out the same products.
-        held_out = catalog_pairs(true_settings, Split(config.seed, config.held_out)).held_out
+        # The split depends only on SKU and seed: both shops hold out the same products.
+        held_out = catalog_pairs(true_settings, Split(config.seed, config.held_out, config.validation)).held_out
         trained_run = train_clip(true_settings, config)
         shuffled_run = train_clip(shuffled_settings, config)
         trained = evaluate_model(FashionClip.load(true_settings), held_out)
@@ -116,7 +116,7 @@ def retrieval_scores(seed: int = 0, epochs: int | None = None) -> dict[str, Any]
         # can rank its own image first: the best R@1 any model can reach.
         "ceiling": round(len(set(titles)) / len(titles), 4),
         "held_out_products": len(held_out),
-        "runs": {name: {"epochs": run.epochs, "best_epoch": run.best_epoch, "train_products": run.train_products,
+        "runs": {name: {"steps": run.steps, "best_step": run.best_step, "train_products": run.train_products,
                         "final_loss": round(run.losses[-1], 4), "seconds": round(run.seconds, 1)}
                  for name, run in (("trained", trained_run), ("shuffled", shuffled_run))},
     }

@@ -152,6 +152,7 @@ async function join() {
   try {
     const user = await api("POST", "/api/users", form);
     remember(user.id, user.token);
+    showSignedIn({ name, photos: user.photos });
     for (const warning of user.warnings) $("notes").append(element("li", {}, warning));
     return true;
   } catch (error) {
@@ -166,26 +167,19 @@ async function join() {
 
 // --- looks -----------------------------------------------------------------------------------------------
 
-function price(product) {
-  if (product.price === null || product.price === undefined) return "";
-  try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency: product.currency || "EUR" }).format(product.price);
-  } catch {
-    return `${product.price} ${product.currency || ""}`;
-  }
-}
-
 function productItem(product) {
   return element("li", { class: "product" },
     product.image_url ? element("img", { src: product.image_url, alt: "", loading: "lazy" }) : element("span"),
     element("span", {}, element("span", { class: "designer" }, product.designer || ""), product.title || "",
-            element("br"), price(product)),
+            element("br"), product.price_text || ""),
     element("a", { href: product.url, target: "_blank", rel: "noopener noreferrer", class: "buy" }, "Buy"));
 }
 
 async function showLook(lookId) {
+  // Options come best first; the first is marked. Notes say what the shopper should know (no products, ...).
   const look = await api("GET", `/api/looks/${lookId}`);
   $("look-prompt").textContent = `“${look.prompt}”`;
+  $("look-notes").replaceChildren(...look.notes.map((note) => element("li", {}, note)));
   const grid = $("looks");
   grid.replaceChildren();
   look.options.forEach((option, index) => {
@@ -200,14 +194,43 @@ async function showLook(lookId) {
                           drawn.has(product.id) ? "in the picture" : "listed only"));
       return item;
     });
+    const total = element("p", { class: "total" });
+    if (option.total.text) {
+      total.append(`Total ${option.total.text}`);
+      if (option.total.within_budget && look.budget) total.append(" ", element("small", {}, `within ${look.budget.text}`));
+    }
     const card = element("article", { class: "look", "data-option": option.id },
+      ...(option.best ? [element("span", { class: "best" }, "Best match")] : []),
       element("img", { src: option.image_url, alt: `Look ${index + 1}` }),
+      total,
       element("ul", {}, ...items),
       element("div", { class: "choose" }, choose, rating));
     choose.addEventListener("click", () => pick(option.id, card, rating.value));
     grid.append(card);
   });
   $("gallery").hidden = false;
+  return look;
+}
+
+function showChosen(chosen) {
+  // What the person picked in this look before: the card, its rating and its spin.
+  const card = document.querySelector(`.look[data-option="${CSS.escape(chosen.option_id)}"]`);
+  if (!card) return;
+  card.classList.add("chosen");
+  if (chosen.rating) card.querySelector("select").value = String(chosen.rating);
+  if (chosen.spin) {
+    $("spin-section").hidden = false;
+    showSpin(chosen.spin);
+  }
+}
+
+function showSpin(video) {
+  // The player appears only once there is a video; until then its progress stands in its place.
+  $("video-progress").hidden = true;
+  $("spin").src = video.video_url;
+  $("spin").hidden = false;
+  $("gif").href = video.gif_url;
+  $("gif").hidden = false;
 }
 
 async function pick(optionId, card, rating) {
@@ -217,15 +240,14 @@ async function pick(optionId, card, rating) {
   $("spin-section").hidden = false;
   $("video-error").textContent = "";
   $("spin").hidden = true;
+  $("spin").removeAttribute("src");
   $("gif").hidden = true;
+  $("video-progress").hidden = false;
+  $("video-bar").value = 0;
   try {
     await api("POST", `/api/options/${optionId}/select`, rating ? { rating: Number(rating) } : {});
     const job = await api("POST", `/api/options/${optionId}/video`, { seconds: 3, fps: 8 });
-    const video = await follow(job.job_id, "video-bar", "video-message");
-    $("spin").src = video.video_url;
-    $("spin").hidden = false;
-    $("gif").href = video.gif_url;
-    $("gif").hidden = false;
+    showSpin(await follow(job.job_id, "video-bar", "video-message"));
   } catch (error) {
     $("video-error").textContent = error.message;
   } finally {
@@ -235,11 +257,32 @@ async function pick(optionId, card, rating) {
 
 // --- your data -------------------------------------------------------------------------------------------
 
+// The token is kept in this browser (localStorage), so that a reload or a new tab finds the person again.
 function remember(user, token) {
   state.user = user;
   state.token = token;
-  sessionStorage.setItem("stylist", JSON.stringify({ user, token }));
+  localStorage.setItem("stylist", JSON.stringify({ user, token }));
   $("delete").disabled = false;
+}
+
+function forget() {
+  localStorage.removeItem("stylist");
+  state.user = state.token = null;
+  $("delete").disabled = true;
+  showSignedIn(null);
+}
+
+function showSignedIn(user) {
+  // Signed in: who, their stored photos instead of the upload box, and a way out for someone else.
+  $("signed-in").hidden = !user;
+  for (const node of document.querySelectorAll(".for-newcomers")) node.hidden = Boolean(user);
+  if (!user) return;
+  $("signed-name").textContent = user.name;
+  $("name").value = user.name;
+  $("name").readOnly = true;
+  state.files = [];
+  $("previews").replaceChildren(...user.photos.map((url, index) =>
+    element("li", { class: "stored" }, element("img", { src: url, alt: `Your photo ${index + 1}` }))));
 }
 
 async function deleteEverything() {
@@ -249,36 +292,47 @@ async function deleteEverything() {
   } catch (error) {
     if (error.status !== 401 && error.status !== 404) { alert(error.message); return; }
   }
-  sessionStorage.removeItem("stylist");
-  state.user = state.token = null;
+  forget();
+  $("name").readOnly = false;
   state.trained = INSTANT;
   state.files = [];
   showPreviews();
   for (const id of ["progress", "gallery", "spin-section"]) $(id).hidden = true;
   $("spin").removeAttribute("src");
   $("looks").replaceChildren();
-  $("delete").disabled = true;
   $("go").disabled = false;
   $("deleted").hidden = false;
 }
 
 async function restore() {
-  // A reload keeps the person's session (in this tab only) and shows their latest look.
-  const saved = JSON.parse(sessionStorage.getItem("stylist") || "null");
-  if (!saved) return;
+  // A reload finds the person from the stored token: name, photos, latest look, their pick, rating and spin.
+  let saved = null;
+  try { saved = JSON.parse(localStorage.getItem("stylist") || "null"); } catch { saved = null; }
+  if (!saved?.user || !saved?.token) return;
   remember(saved.user, saved.token);
   try {
+    showSignedIn(await api("GET", `/api/users/${saved.user}`));
     const { looks } = await api("GET", `/api/users/${saved.user}/looks`);
     if (looks.length) {
       state.trained = true;
-      await showLook(looks[looks.length - 1].look_id);
+      const latest = looks[looks.length - 1];
+      $("prompt").value = latest.prompt;
+      const look = await showLook(latest.look_id);
+      if (look.chosen) showChosen(look.chosen);
     }
   } catch (error) {
-    if (error.status === 401 || error.status === 404) {
-      sessionStorage.removeItem("stylist");
-      state.user = state.token = null;
-      $("delete").disabled = true;
-    }
+    if (error.status === 401 || error.status === 404) forget();
+  }
+}
+
+async function showCatalogHint() {
+  // An empty catalog: looks would come without products, so the page says so and what the operator runs.
+  try {
+    const health = await api("GET", "/api/health");
+    $("catalog-hint").textContent = health.hint ? `No products yet: ${health.hint}.` : "";
+    $("catalog-hint").hidden = !health.hint;
+  } catch {
+    // The page works without it.
   }
 }
 
@@ -286,5 +340,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupDrop();
   $("start-form").addEventListener("submit", start);
   $("delete").addEventListener("click", deleteEverything);
+  $("not-you").addEventListener("click", () => { forget(); location.reload(); });
+  showCatalogHint();
   restore();
 });

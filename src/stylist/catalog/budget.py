@@ -1,4 +1,7 @@
-"""Budgets written into prompts ("under €300", "below $150", "max 200 EUR"), found and taken out of the text."""
+"""Budgets written into prompts and searches ("under €300", "below $150", "max 200 EUR"), found and taken out.
+
+In the catalog because both its lexical search and the looks read them.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,159 @@
+"""Lexical search over the catalog: SQLite FTS5 and BM25 over designer, title, description, colour and category.
+
+The index (`product_text` in catalog.db) follows the products table through triggers (schema.py), so it is
+current after every upsert. A query word the catalog never uses is read as a typo of its nearest catalog
+words ("blak dres" finds black dresses). Colours and categories named in a query lift the products that
+have them above those that only share other words, and a budget in it ("under €200") keeps only products
+within it. No model is involved: the web process searches with this alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from stylist.catalog.budget import Budget, parse_budget
+from stylist.catalog.store import PURCHASABLE, CatalogStore, StoredProduct
+
+# BM25 weights of designer, title, description, colour and category: the shop's own colour and category
+# fields and the title say what a garment is; a description also mentions what it goes with.
+COLUMN_WEIGHTS = (1.0, 3.0, 1.0, 4.0, 4.0)
+# A named colour or category the product has outweighs any BM25 difference: such products come first.
+NAMED_LIFT = 100.0
+# BM25 candidates read before the lifts reorder them.
+FETCH = 500
+# Words that say nothing about a product; a query made only of them finds nothing.
+STOP_WORDS = frozenset(
+    "a an and any at by for from i in is it me my of on or some something the this that to with".split())
+# Colour words recognised even where a shop fills no colour field (they are found in titles then).
+COLOUR_WORDS = (
+    "black", "white", "ivory", "cream", "beige", "camel", "brown", "tan", "grey", "gray", "charcoal", "navy",
+    "blue", "sky blue", "teal", "turquoise", "green", "olive", "khaki", "forest green", "mint", "yellow",
+    "mustard", "gold", "orange", "coral", "red", "burgundy", "wine", "pink", "blush pink", "rose", "purple",
+    "lilac", "lavender", "silver", "multicolour",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A query as the catalog understands it."""
+
+    words: tuple[str, ...]  # the query's words, typos corrected to catalog words
+    terms: tuple[str, ...]  # what the index is asked for (catalog words, or a prefix as "word*")
+    colours: tuple[str, ...]  # colours it names, that the catalog has
+    categories: tuple[str, ...]  # categories it names, that the catalog has
+    budget: Budget | None  # stated in the text ("under €200")
+
+    def named(self, product: StoredProduct) -> int:
+        """How many of the named kinds (a colour, a category) the product is."""
+        text = f"{product.color} {product.category} {product.title}".casefold()
+        colour = any(_has_phrase(text, colour) for colour in self.colours)
+        category = any(_has_phrase(text, category) for category in self.categories)
+        return int(colour) + int(category)
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    product: StoredProduct
+    score: float  # BM25 (higher is better), plus NAMED_LIFT for each named colour or category it has
+
+
+def understand(store: CatalogStore, query: str) -> SearchQuery:
+    """The query's words (typos corrected against the catalog's vocabulary), its colours, categories and budget."""
+    budget, text = parse_budget(query)
+    vocabulary = dict(store.db.execute("SELECT term, doc FROM product_terms").fetchall())
+    plain = _plain(text)
+    corrected: dict[str, str] = {}
+    terms = []
+    for word in re.findall(_WORD, plain):
+        if word in STOP_WORDS:
+            continue
+        known = [word] if word in vocabulary else _nearest(word, vocabulary)
+        corrected[word] = known[0] if known else word
+        terms.extend(known or ([f"{word}*"] if len(word) >= 3 else []))
+    # Colours and categories are read in the corrected text with its hyphens, so "t-shirt" is not a "shirt".
+    said = re.sub(_WORD, lambda found: corrected.get(found.group(), found.group()), plain)
+    words = tuple(re.findall(_WORD, said))
+    colours = {value for (value,) in store.db.execute("SELECT DISTINCT lower(color) FROM products WHERE color != ''")}
+    categories = {value for (value,) in store.db.execute(
+        "SELECT DISTINCT lower(category) FROM products WHERE category != ''")}
+    named_colours = [colour for colour in {*COLOUR_WORDS, *colours} if _has_phrase(said, colour)]
+    named_categories = [category for category in categories
+                        if any(_has_phrase(said, form) for form in (category, f"{category}s", f"{category}es"))]
+    return SearchQuery(words, tuple(dict.fromkeys(terms)), tuple(sorted(named_colours)),
+                       tuple(sorted(named_categories)), budget)
+
+
+def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *,
+                   budget: float | None = None) -> list[LexicalHit]:
+    """Purchasable products for the query, best first: BM25 over their words, lifted by the colours and
+    categories the query names, within `budget` and the budget the query states."""
+    understood = understand(store, query) if isinstance(query, str) else query
+    if not understood.terms:
+        return []
+    cap, currency = budget, None
+    if understood.budget is not None:
+        cap = understood.budget.amount if cap is None else min(cap, understood.budget.amount)
+        currency = understood.budget.currency
+    match = " OR ".join(f'"{term[:-1]}" *' if term.endswith("*") else f'"{term}"' for term in understood.terms)
+    weights = ", ".join(map(str, COLUMN_WEIGHTS))
+    rows = store.db.execute(
+        f"SELECT product_text.rowid, bm25(product_text, {weights}) FROM product_text "
+        f"JOIN products p ON p.id = product_text.rowid JOIN shops s ON s.id = p.shop_id "
+        f"WHERE product_text MATCH ? AND {PURCHASABLE} AND (? IS NULL OR p.price <= ?) "
+        f"AND (? IS NULL OR upper(p.currency) = ?) ORDER BY 2 LIMIT ?",
+        (match, cap, cap, currency, currency, FETCH),
+    ).fetchall()
+    products = {product.id: product for product in store.products(ids=[row[0] for row in rows])}
+    hits = [LexicalHit(products[id_], -rank + NAMED_LIFT * understood.named(products[id_]))
+            for id_, rank in rows if id_ in products]
+    return sorted(hits, key=lambda hit: -hit.score)[:k]
+
+
+# Words as the index's tokenizer (unicode61) cuts them: letters and digits.
+_WORD = r"[^\W_]+"
+
+
+def _plain(text: str) -> str:
+    """Case and diacritics folded away, as the index's tokenizer (remove_diacritics 2) folds them."""
+    return "".join(char for char in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(char))
+
+
+def _nearest(word: str, vocabulary: dict[str, int]) -> list[str]:
+    """The catalog words closest to a word it does not use, most used first: one edit away, or two for words
+    of seven letters or more that start alike ("dresses"); none for words of one or two letters."""
+    if len(word) <= 2:
+        return []
+    most = 1 if len(word) <= 6 else 2
+    found: dict[int, list[str]] = {}
+    for term in vocabulary:
+        if abs(len(term) - len(word)) <= most and not term.isdigit():
+            distance = _edits(word, term, most)
+            if distance == 1 or (distance <= most and term[0] == word[0]):
+                found.setdefault(distance, []).append(term)
+    if not found:
+        return []
+    return sorted(found[min(found)], key=lambda term: -vocabulary[term])[:3]
+
+
+def _edits(a: str, b: str, most: int) -> int:
+    """Optimal-string-alignment distance (insertions, deletions, substitutions, swaps of neighbours),
+    or most + 1 as soon as it must exceed `most`."""
+    previous2, previous = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if previous2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    # Hyphens belong to words here, so that "shirt" is not found in "t-shirt".
+    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text) is not None

@@ -1,0 +1,132 @@
+"""The catalog's lexical search: "<colour> <category>" finds that garment, misspelt or not, on the demo shop
+(crawled over HTTP on 127.0.0.1) and on a synthetic shop; the index follows upserts and old catalogs."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+
+import pytest
+
+from stylist.catalog.crawl import CrawlOptions, crawl_shops
+from stylist.catalog.images import ImageStore
+from stylist.catalog.lexical import lexical_search, understand
+from stylist.catalog.schema import MIGRATIONS
+from stylist.catalog.store import CatalogStore
+from stylist.demo.catalogue import COLOURS as DEMO_COLOURS
+from stylist.demo.catalogue import NOUNS
+from stylist.demo.shop import DemoShop, serve
+from tests.grounding import synthetic
+
+TOP = 5
+
+
+def misspell(word: str, rng: random.Random) -> str:
+    """One typing slip in a word of four letters or more: a letter dropped, doubled, or swapped with the next."""
+    if len(word) < 4 or not word.isalpha():
+        return word
+    at = rng.randrange(1, len(word) - 1)
+    slip = rng.choice(("drop", "double", "swap"))
+    if slip == "drop":
+        return word[:at] + word[at + 1:]
+    if slip == "double":
+        return word[:at] + word[at] + word[at:]
+    return word[:at] + word[at + 1] + word[at] + word[at + 2:]
+
+
+def hit_rates(store: CatalogStore, truth: dict[int, tuple[str, str]], seed: int = 0) -> tuple[float, float]:
+    """How often "<colour> <category>", as typed and misspelt, finds the product in the top 5."""
+    rng = random.Random(seed)
+    found = misspelt_found = 0
+    for product_id, (colour, category) in truth.items():
+        query = f"{colour} {category}".lower()
+        found += product_id in [hit.product.id for hit in lexical_search(store, query, TOP)]
+        slipped = " ".join(misspell(word, rng) for word in query.split())
+        misspelt_found += product_id in [hit.product.id for hit in lexical_search(store, slipped, TOP)]
+    return found / len(truth), misspelt_found / len(truth)
+
+
+def crawl_demo_shop(folder, products: int = 60):
+    """The demo shop served on 127.0.0.1 and crawled for real into folder/catalog.db."""
+    with serve(DemoShop(n_products=products, seed=3, traps=False)) as url, \
+            CatalogStore(folder / "catalog.db", folder / "images") as store:
+        report = asyncio.run(crawl_shops([url], store, ImageStore(folder / "images"),
+                                         CrawlOptions(delay=0.0, concurrency=4)))[0]
+    assert report.complete, report.reason
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_catalog(tmp_path_factory):
+    return crawl_demo_shop(tmp_path_factory.mktemp("demo-lexical"))
+
+
+def demo_truth(store: CatalogStore) -> dict[int, tuple[str, str]]:
+    """Each product's colour and garment, read from the demo catalogue's own words in its title."""
+    truth = {}
+    for product in store.products():
+        colour = max((name for name in DEMO_COLOURS if product.title.startswith(name)), key=len)
+        category = next(noun for noun in NOUNS.values() if product.title.endswith(noun))
+        truth[product.id] = (colour, category)
+    return truth
+
+
+def test_colour_and_category_find_the_garment_in_the_demo_shop(demo_catalog):
+    with CatalogStore(demo_catalog / "catalog.db") as store:
+        truth = demo_truth(store)
+        exact, misspelt = hit_rates(store, truth)
+    print(f"demo shop, {len(truth)} products: top-{TOP} {exact:.2f}, misspelt {misspelt:.2f}")
+    assert exact >= 0.9 and misspelt >= 0.75
+
+
+def test_colour_and_category_find_the_garment_in_a_synthetic_shop(tmp_path):
+    items = synthetic.garments(90, seed=1)
+    synthetic.build_catalog(tmp_path, items, images_per_product=1)
+    with CatalogStore(tmp_path / "catalog.db") as store:
+        ids = {product.sku: product.id for product in store.products()}
+        truth = {ids[item.sku]: (item.colour, item.category) for item in items}
+        exact, misspelt = hit_rates(store, truth)
+    print(f"synthetic shop, {len(truth)} products: top-{TOP} {exact:.2f}, misspelt {misspelt:.2f}")
+    assert exact >= 0.9 and misspelt >= 0.75
+
+
+def test_a_query_is_understood_typos_colours_categories_and_budget(demo_catalog):
+    with CatalogStore(demo_catalog / "catalog.db") as store:
+        query = understand(store, "Blak T-shirt undr 300 under €200")
+        assert "black" in query.words and query.colours == ("black",) and query.categories == ("t-shirt",)
+        assert query.budget is not None and query.budget.amount == 200
+        cheap = lexical_search(store, "dress under €300", 50)
+        assert cheap and all(hit.product.price <= 300 for hit in cheap)
+        assert lexical_search(store, "dress", 50, budget=1.0) == []
+        assert lexical_search(store, "", 5) == [] and lexical_search(store, "zzzzqqq", 5) == []
+        # The designer, with or without its accents.
+        assert lexical_search(store, "emile sauve", 1)[0].product.designer == "Émile Sauvé"
+
+
+def test_the_index_follows_upserts_and_sold_out_products(tmp_path):
+    items = synthetic.garments(6, seed=2)
+    synthetic.build_catalog(tmp_path, items, images_per_product=1)
+    renamed = synthetic.Garment(items[0].sku, "coat", "pink", "plain", "Maison Zéphyr", 99.0)
+    synthetic.crawl(tmp_path, [renamed, *items[1:]], sold_out={items[1].sku}, images_per_product=1)
+    with CatalogStore(tmp_path / "catalog.db") as store:
+        assert [hit.product.sku for hit in lexical_search(store, "zephyr", 5)] == [items[0].sku]
+        assert all(hit.product.sku != items[1].sku for hit in lexical_search(store, items[1].title, 10))
+        # The old words of the renamed product are gone from the index, not only hidden.
+        first = next(product.id for product in store.products() if product.sku == items[0].sku)
+        old = [row[0] for row in store.db.execute("SELECT rowid FROM product_text WHERE product_text MATCH ?",
+                                                  (f'designer:"{items[0].designer}"',))]
+        assert first not in old
+
+
+def test_a_catalog_from_before_the_index_is_indexed_when_opened(tmp_path):
+    synthetic.build_catalog(tmp_path, synthetic.garments(4, seed=3), images_per_product=1)
+    db = sqlite3.connect(tmp_path / "catalog.db")
+    index_version = len(MIGRATIONS)  # the lexical index's migration is the last one
+    db.executescript("DROP TRIGGER product_text_insert; DROP TRIGGER product_text_delete; "
+                     "DROP TRIGGER product_text_update; DROP TABLE product_terms; DROP TABLE product_text;")
+    db.execute(f"PRAGMA user_version = {index_version - 1}")
+    db.commit()
+    db.close()
+    with CatalogStore(tmp_path / "catalog.db") as store:
+        assert len(lexical_search(store, "cotton", 10)) == 4

@@ -1,0 +1,204 @@
+"""The page's stumbles, each tried in a real Chromium over the real app with quick stand-in pipelines.
+
+An empty catalog, photos that are all bad, looks sorted with their totals, the player hidden until there is
+a video, a reload that finds the person again, and /api/docs working with no network. Screenshots go to
+$STYLIST_SHOTS (default /tmp/shots) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image
+
+from stylist.settings import Settings
+from stylist.worker.loop import Worker
+from tests.web.conftest import STAND_INS, create, jpeg
+from tests.web.fake_pipelines import FAKE_SCORES, NO_PRODUCTS
+from tests.web.test_browser import ARGS, CHROMIUM
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")]
+SHOTS = Path(os.environ.get("STYLIST_SHOTS", "/tmp/shots"))
+
+
+def serve(settings, queue):
+    from waitress import create_server
+
+    server = create_server(create(settings, queue), host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    worker = Worker(settings, queue, STAND_INS, name="page-test", lease=5, poll=0.02)
+    working = threading.Thread(target=worker.run, daemon=True)
+    working.start()
+    return server, worker, working
+
+
+@pytest.fixture
+def live(settings, queue):
+    server, worker, working = serve(settings, queue)
+    yield f"http://127.0.0.1:{server.effective_port}"
+    worker.stop()
+    server.close()
+    working.join(timeout=60)
+
+
+@pytest.fixture
+def empty_live(tmp_path):
+    from stylist.jobs.queue import open_queue
+
+    settings = Settings(data_dir=tmp_path / "empty", preset="tiny", device="cpu")
+    queue = open_queue(settings)
+    server, worker, working = serve(settings, queue)
+    yield f"http://127.0.0.1:{server.effective_port}"
+    worker.stop()
+    server.close()
+    working.join(timeout=60)
+    queue.close()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, url, problems, **options):
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, **options)
+    page.set_default_timeout(30_000)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto(url)
+    return page
+
+
+def photo_files(tmp_path, photos):
+    paths = []
+    for name, data in photos:
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    return paths
+
+
+def ask(page, files, prompt="a yellow raincoat for autumn", budget=None):
+    page.fill("#name", "Ada")
+    page.fill("#prompt", prompt)
+    if budget is not None:
+        page.fill("#budget", str(budget))
+    page.set_input_files("#photos", files)
+    page.check("#consent")
+    page.click("#go")
+
+
+def test_an_empty_catalog_is_said_on_the_page_and_in_the_look(empty_live, browser, photos, tmp_path):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, empty_live, problems)
+    expect(page.locator("#catalog-hint")).to_be_visible()
+    expect(page.locator("#catalog-hint")).to_contain_text("stylist catalog crawl URL")
+    ask(page, photo_files(tmp_path, photos))
+    expect(page.locator(".look")).to_have_count(4, timeout=60_000)
+    expect(page.locator("#look-notes li")).to_have_text([NO_PRODUCTS])
+    assert page.locator(".look a.buy").count() == 0
+    page.screenshot(path=str(SHOTS / "empty-catalog.png"), full_page=True)
+    assert problems == [], problems
+
+
+def test_every_bad_photo_is_named_with_its_reason_in_one_answer(live, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    (tmp_path / "notes.jpg").write_bytes(b"this is a text file, not a photo" * 20)
+    (tmp_path / "wall.jpg").write_bytes(jpeg(Image.new("RGB", (500, 500), (90, 120, 60))))
+    (tmp_path / "tiny.jpg").write_bytes(jpeg(Image.new("RGB", (200, 200), (200, 120, 60))))
+    problems: list[str] = []
+    page = open_page(browser, live, problems)
+    ask(page, [str(tmp_path / name) for name in ("notes.jpg", "wall.jpg", "tiny.jpg")])
+    expect(page.locator("#previews li.refused")).to_have_count(3)
+    expect(page.locator('#previews li[data-name="notes.jpg"] .reason')).to_contain_text("not an image")
+    expect(page.locator('#previews li[data-name="wall.jpg"] .reason')).to_contain_text("no face")
+    expect(page.locator('#previews li[data-name="tiny.jpg"] .reason')).to_contain_text("at least 384")
+    expect(page.locator("#start-error")).to_contain_text("only 0 of 3 photos are usable")
+    page.screenshot(path=str(SHOTS / "bad-photos.png"), full_page=True)
+    assert problems == ["Failed to load resource: the server responded with a status of 415 (UNSUPPORTED MEDIA TYPE)"]
+
+
+def test_options_best_first_with_totals_then_a_pick_survives_a_reload(live, browser, photos, tmp_path):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, live, problems)
+    # The player is not shown while there is no video, even with its section open.
+    page.evaluate("document.getElementById('spin-section').hidden = false")
+    expect(page.locator("#spin")).to_be_hidden()
+    page.evaluate("document.getElementById('spin-section').hidden = true")
+
+    ask(page, photo_files(tmp_path, photos), budget=100_000)
+    cards = page.locator(".look")
+    expect(cards).to_have_count(4, timeout=60_000)
+    expect(page.locator("#signed-in")).to_contain_text("Signed in as Ada")
+    # Best first, and only the first is marked; each shows its total, formatted once, within the budget.
+    ids = [cards.nth(index).get_attribute("data-option") for index in range(4)]
+    numbers = [int(option_id.rsplit("-", 1)[1]) for option_id in ids]
+    assert [FAKE_SCORES[number - 1] for number in numbers] == sorted(FAKE_SCORES, reverse=True)
+    expect(page.locator(".look .best")).to_have_count(1)
+    expect(cards.first.locator(".best")).to_have_text("Best match")
+    for index in range(4):
+        expect(cards.nth(index).locator(".total")).to_contain_text("Total €")
+        expect(cards.nth(index).locator(".total")).to_contain_text("within €100,000.00")
+    page.screenshot(path=str(SHOTS / "looks-sorted-with-totals.png"), full_page=True)
+
+    second = cards.nth(1)
+    second.locator("select").select_option("4")
+    second.locator("button.this-one").click()
+    expect(page.locator("#spin")).to_be_visible(timeout=60_000)
+    expect(page.locator("#video-progress")).to_be_hidden()
+
+    # A reload finds the person again: name, photos, the look, the pick, its rating and its spin.
+    page.reload()
+    expect(page.locator("#signed-in")).to_contain_text("Signed in as Ada")
+    expect(page.locator("#name")).to_have_value("Ada")
+    expect(page.locator("#previews li.stored img")).to_have_count(3)
+    expect(page.locator("#drop")).to_be_hidden()
+    expect(page.locator(".look")).to_have_count(4)
+    expect(page.locator(".look.chosen")).to_have_attribute("data-option", ids[1])
+    expect(page.locator(".look.chosen select")).to_have_value("4")
+    expect(page.locator("#spin")).to_be_visible()
+    assert page.evaluate("document.getElementById('spin').src").startswith(f"{live}/media/")
+    page.screenshot(path=str(SHOTS / "reload-restored.png"), full_page=True)
+
+    # "Not you?" forgets the token in this browser (not the person's data) and shows a fresh page.
+    page.click("#not-you")
+    expect(page.locator("#signed-in")).to_be_hidden()
+    expect(page.locator("#drop")).to_be_visible()
+    expect(page.locator(".look")).to_have_count(0)
+    assert problems == [], problems
+
+
+def test_api_docs_work_with_no_network(live, browser):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    outside: list[str] = []
+    page = browser.new_page()
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def only_here(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_here)
+    page.goto(f"{live}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("stylist", timeout=30_000)
+    expect(page.locator(".opblock-summary-path", has_text="/api/users/{user_id}/looks").first).to_be_visible()
+    page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+    assert outside == [] and problems == [], (outside, problems)
