@@ -113,6 +113,7 @@ def style(
     drawn_seeds = np.random.SeedSequence(base_seed).generate_state(options * candidates, dtype=np.uint32) >> 1
     seeds = [[int(each) for each in drawn_seeds[number * candidates:(number + 1) * candidates]]
              for number in range(options)]
+
     def on_step(done: int, total: int) -> None:
         report(Progress("generate", done, total, fraction=_between("load", "generate", done / total)))
 
