@@ -115,3 +115,13 @@ def test_guidance_decodes_a_reduced_image_one_at_a_time():
     latents = torch.randn(2, 4, 32, 32, generator=torch.Generator().manual_seed(0))  # tiny: 64 px images
     assert decode(pipeline, latents).shape == (2, 3, 64, 64)
     assert decode(pipeline, latents, side=32).shape == (2, 3, 32, 32)  # a quarter of the pixels to back-propagate
+
+
+def test_guidance_back_propagates_through_a_float32_copy_of_a_float16_vae_made_once():
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
+    guidance = ClipGuidance(scorer=None, scale=0.5)
+    assert guidance._vae(pipeline) is pipeline.vae  # float32 already: nothing to copy
+    pipeline.vae.half()
+    upcast = guidance._vae(pipeline)
+    assert upcast is not pipeline.vae and upcast.dtype == torch.float32 and pipeline.vae.dtype == torch.float16
+    assert guidance._vae(pipeline) is upcast  # once, not every step

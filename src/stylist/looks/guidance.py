@@ -14,6 +14,7 @@ float32 where the VAE would overflow in float16 (SDXL's, which the pipeline itse
 
 from __future__ import annotations
 
+import copy
 from typing import Protocol
 
 import torch
@@ -55,22 +56,34 @@ class FashionClipPixels:
 GUIDE_SIDE = 256
 
 
-def decode(pipeline: DiffusionPipeline, latents: torch.Tensor, side: int | None = None) -> torch.Tensor:
+def decode(pipeline: DiffusionPipeline, latents: torch.Tensor, side: int | None = None,
+           vae: torch.nn.Module | None = None) -> torch.Tensor:
     """Latents as images in [0, 1] ([B, 3, H, W]), differentiably, as the pipeline's own decode computes them;
-    `side` resizes the latents first so that the image comes out about that many pixels wide."""
-    vae = pipeline.vae
+    `side` resizes the latents first so that the image comes out about that many pixels wide, and `vae`
+    decodes instead of the pipeline's (guidance's float32 copy)."""
+    vae = vae or pipeline.vae
     factor = pipeline.vae_scale_factor
     if side is not None and latents.shape[-1] * factor > side:
         latents = F.interpolate(latents, size=(side // factor, side // factor), mode="bilinear", align_corners=False)
-    dtype = torch.float32 if vae.dtype == torch.float16 and vae.config.get("force_upcast") else vae.dtype
     with torch.autocast(latents.device.type, enabled=False):
-        latents = latents.to(dtype) / vae.config.scaling_factor
-        return (vae.to(dtype).decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
+        latents = latents.to(vae.dtype) / vae.config.scaling_factor
+        return (vae.decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
 
 
 class ClipGuidance:
     def __init__(self, scorer: PixelScorer, scale: float) -> None:
         self.scorer, self.scale = scorer, scale
+        self._upcast: tuple[torch.nn.Module, torch.nn.Module] | None = None  # (the pipeline's VAE, its fp32 copy)
+
+    def _vae(self, pipeline: DiffusionPipeline) -> torch.nn.Module:
+        """The VAE to back-propagate through: the pipeline's own, or, where it would overflow in float16
+        (`force_upcast`, as SDXL's), a float32 copy made once rather than a cast of the shared one each step."""
+        vae = pipeline.vae
+        if vae.dtype != torch.float16 or not vae.config.get("force_upcast"):
+            return vae
+        if self._upcast is None or self._upcast[0] is not vae:
+            self._upcast = (vae, copy.deepcopy(vae).float().requires_grad_(False))
+        return self._upcast[1]
 
     def scores(self, pixels: torch.Tensor, prompts: list[str]) -> torch.Tensor:
         """The CLIP score of each image against its prompt, [B], differentiable in `pixels`."""
@@ -79,17 +92,14 @@ class ClipGuidance:
 
     def steer(self, pipeline: DiffusionPipeline, latents: torch.Tensor, prompts: list[str]) -> torch.Tensor:
         """The latents pushed up their CLIP score's gradient, one image at a time (see the module's memory note)."""
-        vae_dtype = pipeline.vae.dtype
+        vae = self._vae(pipeline)
         gradients = []
-        try:
-            for latent, prompt in zip(latents.split(1), prompts, strict=True):
-                with torch.enable_grad():
-                    current = latent.detach().float().requires_grad_(True)
-                    score = self.scores(decode(pipeline, current, GUIDE_SIDE), [prompt]).sum()
-                    (gradient,) = torch.autograd.grad(score, current)
-                gradients.append(gradient)
-        finally:
-            pipeline.vae.to(vae_dtype)  # decode may have upcast it
+        for latent, prompt in zip(latents.split(1), prompts, strict=True):
+            with torch.enable_grad():
+                current = latent.detach().float().requires_grad_(True)
+                score = self.scores(decode(pipeline, current, GUIDE_SIDE, vae), [prompt]).sum()
+                (gradient,) = torch.autograd.grad(score, current)
+            gradients.append(gradient)
         gradient = torch.cat(gradients)
         rms = gradient.pow(2).mean(dim=tuple(range(1, gradient.ndim)), keepdim=True).sqrt().clamp_min(1e-12)
         return (latents.float() + self.scale * gradient / rms).to(latents.dtype)
