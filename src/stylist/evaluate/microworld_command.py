@@ -15,13 +15,14 @@ from stylist.progress import wants_progress
 
 
 @click.command()
-@click.option("--minutes", type=click.FloatRange(min=1), default=45.0, show_default=True,
+@click.option("--minutes", type=click.FloatRange(min=1), default=55.0, show_default=True,
               help="Time for the whole run, shared out between the trainers and sampling.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.json and the sample grids (PNG) here.")
 def microworld(minutes: float, as_json: bool, out: Path | None) -> None:
-    """Train text-to-image, DreamBooth and their broken twins on procedural 32×32 people; report what they learnt."""
+    """Train text-to-image, DreamBooth, image-conditioned generators and their broken twins on procedural 32×32
+    people; report what they learnt."""
     from stylist.evaluate.microworld.report import plan_for, run_microworld
 
     show = wants_progress(as_json)
@@ -52,5 +53,21 @@ def summary(report: dict[str, Any]) -> str:
     for measure, name in (("r1", "R@1"), ("r5", "R@5"), ("mrr", "MRR")):
         lines.append(f"  text→image {name:25} {retrieval['trained'][measure]:.2f}  "
                      f"({retrieval['untrained'][measure]:.2f} / {retrieval['shuffled'][measure]:.2f})")
+    lines += _references_summary(report["references"])
     lines.append(f"{report['seconds']:.0f} s")
     return "\n".join(lines)
+
+
+def _references_summary(references: dict[str, Any]) -> list[str]:
+    """Part 4's lines: for each mechanism, what its images carry into the picture, beside the baselines."""
+    held = references["held_out"]
+    lines = [f"images into the picture, on {held['garments']} products and {held['identities']} people never "
+             "trained on (reference tokens, as klein / IP-Adapter, as SDXL):"]
+    paths = (references, references["ip_adapter"])
+    rows = (("garment_all_right", "garment from its shot: all right", ("with_reference", "shuffled", "none")),
+            ("identity_marker", "marker from the photo", ("own_photo", "other_photo", "none")),
+            ("person_and_product", "person and product at once", ("both_right",)))
+    for key, label, columns in rows:
+        numbers = "  |  ".join(" / ".join(f"{path[key][column]:.2f}" for column in columns) for path in paths)
+        lines.append(f"  {label:34} {numbers}   ({' / '.join(columns)}; chance {references[key]['chance']:.3f})")
+    return lines

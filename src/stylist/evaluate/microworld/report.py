@@ -7,6 +7,9 @@
    found too weak, each against the base model before DreamBooth.
 3. Retrieval: the fashion CLIP trained from scratch on the world's garments, held-out text→image R@1 against
    the untrained model, a run on shuffled texts, and chance.
+4. References: the klein path's mechanism (reference images as tokens) and the SDXL path's (IP-Adapter),
+   each trained from scratch to carry a product shot's garment and a person's photo's marker into the
+   picture, measured on products and people they never saw, against no image, another's image, and chance.
 Sample grids go to PNG files beside report.json, so that what the numbers say can be seen.
 """
 
@@ -33,6 +36,10 @@ from stylist.evaluate.microworld.scores import (
     hat_share,
     prompt_fidelity,
 )
+from stylist.evaluate.microworld.image_adapter import AdapterGenerator
+from stylist.evaluate.microworld.reference_model import ReferenceGenerator
+from stylist.evaluate.microworld.reference_train import train_conditioned
+from stylist.evaluate.microworld.references import reference_scores
 from stylist.evaluate.microworld.retrieval import retrieval_scores
 from stylist.evaluate.microworld.subject import RECIPE, copy_of, draw_class_images, train_subject
 from stylist.evaluate.microworld.train import TrainingRun, train_base
@@ -68,6 +75,12 @@ class Plan:
     sampling_steps: int = SAMPLING_STEPS
     judge_every: int = 250  # text-to-image checkpoints are judged this often and the best is kept
     retrieval_epochs: int | None = None  # None: the tiny CLIP recipe's own (60, stopping early)
+    reference_seconds: float | None = None  # the reference-token generator (klein's mechanism)
+    reference_steps: int | None = None
+    adapter_seconds: float | None = None  # the IP-Adapter generator (SDXL's mechanism)
+    adapter_steps: int | None = None
+    reference_samples: int = 72  # samples per part-2 number
+    reference_sampling_steps: int | None = None  # None: each generator's own
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -79,12 +92,14 @@ BASE_STEP_CAP = 2500
 
 
 def plan_for(minutes: float) -> Plan:
-    """Share `minutes` out: 45% to the text-to-image model, 12% to its shuffled-caption twin, 6% to each
-    DreamBooth run; the rest is drawing and reading samples, which is slow on a CPU, and the fashion CLIP
-    (bound by epochs, not time: about a minute on a loaded 2-core machine)."""
+    """Share `minutes` out: 30% to the text-to-image model, 8% to its shuffled-caption twin, 4% to each
+    DreamBooth run, 20% to the reference-token generator and 14% to the IP-Adapter one; the rest is drawing
+    and reading samples, which is slow on a CPU, and the fashion CLIP (bound by epochs, not time: about a
+    minute on a loaded 2-core machine)."""
     seconds = minutes * 60
-    return Plan(base_seconds=0.45 * seconds, base_steps=BASE_STEP_CAP, shuffled_seconds=0.12 * seconds,
-                shuffled_steps=BASE_STEP_CAP, subject_seconds=0.06 * seconds)
+    return Plan(base_seconds=0.30 * seconds, base_steps=BASE_STEP_CAP, shuffled_seconds=0.08 * seconds,
+                shuffled_steps=BASE_STEP_CAP, subject_seconds=0.04 * seconds, reference_seconds=0.20 * seconds,
+                adapter_seconds=0.14 * seconds)
 
 
 def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str], None] | None = None,
@@ -153,10 +168,14 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
     stage("training the fashion CLIP on the garments")
     retrieval = retrieval_scores(seed, epochs=plan.retrieval_epochs)
 
+    # 4. References.
+    references = reference_report(plan, grids, stage, seed)
+
     report = {
         "prompt_fidelity": fidelity,
         "subject": subject,
         "retrieval": retrieval,
+        "references": references,
         "plan": plan.to_json(),
         "model": {"unet_parameters": _parameters(base.unet), "text_encoder_parameters": _parameters(base.text_encoder),
                   "unet_config": {key: list(value) if isinstance(value, tuple) else value for key, value in UNET.items()},
@@ -168,6 +187,31 @@ def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str]
     if out is not None:
         write_outputs(report, grids, out, plan.per_prompt)
     return report
+
+
+def reference_report(plan: Plan, grids: dict[str, np.ndarray], stage: Callable[[str], None],
+                     seed: int = 0) -> dict[str, Any]:
+    """Part 4: the reference-token generator's scores at the top level (CONTRACT.md's `references`), the
+    IP-Adapter generator's under `ip_adapter`, each beside its own untrained model's garment score."""
+    paths: dict[str, dict[str, Any]] = {}
+    for name, make, seconds, steps in (("reference_tokens", ReferenceGenerator, plan.reference_seconds,
+                                        plan.reference_steps),
+                                       ("ip_adapter", AdapterGenerator, plan.adapter_seconds, plan.adapter_steps)):
+        model = make(seed)
+        stage(f"sampling the untrained {name.replace('_', ' ')} generator")
+        untrained, _ = reference_scores(model, plan.reference_samples, plan.reference_sampling_steps)
+        stage(f"training the {name.replace('_', ' ')} generator")
+        run = train_conditioned(model, seconds=seconds, steps=steps, seed=seed)
+        stage(f"sampling the {name.replace('_', ' ')} generator")
+        scores, path_grids = reference_scores(model, plan.reference_samples, plan.reference_sampling_steps)
+        scores["garment_all_right"]["untrained"] = untrained["garment_all_right"]["with_reference"]
+        scores["identity_marker"]["untrained"] = untrained["identity_marker"]["own_photo"]
+        scores["run"] = run.to_json() | {"trainable_parameters": sum(
+            parameter.numel() for module in model.modules() for parameter in module.parameters()
+            if parameter.requires_grad)}
+        paths[name] = scores
+        grids.update({f"{name.replace('_', '-')}-{grid}": images for grid, images in path_grids.items()})
+    return paths["reference_tokens"] | {"mechanism": "reference_tokens", "ip_adapter": paths["ip_adapter"]}
 
 
 def _subject_scores(model: MicroPipeline, plan: Plan, grids: dict[str, np.ndarray], name: str) -> dict[str, float]:
@@ -207,10 +251,11 @@ def write_outputs(report: dict[str, Any], grids: dict[str, np.ndarray], out: Pat
 
 
 def grid_image(images: np.ndarray, columns: int) -> Image.Image:
-    """(N, 32, 32, 3) samples in rows of `columns`, enlarged without blurring."""
+    """(N, H, W, 3) samples (or sample pairs side by side) in rows of `columns`, enlarged without blurring."""
     rows = -(-len(images) // columns)
     padded = np.full((rows * columns, *images.shape[1:]), 255, dtype=np.uint8)
     padded[: len(images)] = images
-    side = images.shape[1]
-    grid = padded.reshape(rows, columns, side, side, 3).transpose(0, 2, 1, 3, 4).reshape(rows * side, columns * side, 3)
-    return Image.fromarray(grid).resize((columns * side * GRID_SCALE, rows * side * GRID_SCALE), Image.NEAREST)
+    height, width = images.shape[1:3]
+    grid = padded.reshape(rows, columns, height, width, 3).transpose(0, 2, 1, 3, 4).reshape(
+        rows * height, columns * width, 3)
+    return Image.fromarray(grid).resize((columns * width * GRID_SCALE, rows * height * GRID_SCALE), Image.NEAREST)

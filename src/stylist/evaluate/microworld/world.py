@@ -22,6 +22,13 @@ COLOURS = {
 SKINS = {"light": (245, 205, 170), "tan": (205, 150, 110), "brown": (150, 95, 60), "dark": (95, 60, 40)}
 HAIRS = {"black": (25, 20, 20), "brown": (115, 65, 30), "blonde": (225, 195, 110), "grey": (170, 170, 175)}
 HAT = (0, 190, 200)  # the identity's hat: cyan, used by no garment, skin or hair
+# Part 2 (references.py): garments with a pattern printed in dark ink, and many identities, each known by a
+# marker of its own, a hat of one of these colours (none a garment, skin or hair colour) in one of two shapes.
+PATTERNS = ("plain", "stripes", "dots", "checks")
+INK = (30, 30, 30)
+MARKER_COLOURS = {"cyan": HAT, "pink": (255, 110, 200), "mint": (150, 255, 170)}
+MARKER_SHAPES = ("brim", "beanie")
+PRODUCT_BACKGROUND = (255, 255, 255)  # a shop's product shot: the garment alone on white
 # What a figure wears where the garment is not: grey tops above trousers, dark trousers below shirts, shoes.
 TOP = (150, 150, 150)
 BOTTOMS = (60, 60, 72)
@@ -37,6 +44,14 @@ IDENTITY_SKIN, IDENTITY_HAIR = "tan", "brown"
 
 
 @dataclass(frozen=True)
+class Marker:
+    """What tells one of part 2's identities from another: the colour and shape of their hat."""
+
+    colour: str
+    shape: str
+
+
+@dataclass(frozen=True)
 class Figure:
     """One picture's content: everything the renderer draws and the classifier reads back."""
 
@@ -46,6 +61,8 @@ class Figure:
     hair: str
     shift: int = 0
     hat: bool = False  # only the identity wears the hat
+    pattern: str = "plain"
+    marker: Marker | None = None  # part 2's identities: a hat of their own colour and shape
 
     def caption(self, subject: str = "a person") -> str:
         return f"a photo of {subject} wearing a {self.colour} {self.category}"
@@ -77,19 +94,52 @@ def regions(shift: int) -> dict[str, np.ndarray]:
         "shins": legs & box(27, 30, -8, 8),  # what a dress leaves bare
         "feet": box(30, 31, -4, -1) | box(30, 31, 1, 4),
         "hat": box(0, 3, -4, 4) | box(3, 5, -7, 7),
+        "beanie": box(0, 5, -4, 4),  # the brimmed hat without its brim
+        "brim": box(3, 5, -7, -4) | box(3, 5, 4, 7),
     }
 
 
-def garment_layers(category: str, colour: tuple[int, int, int], skin: tuple[int, int, int] | None,
-                   masks: dict[str, np.ndarray]) -> list[tuple[np.ndarray, tuple[int, int, int] | None]]:
-    """The body below the neck as (mask, colour) layers, painted in order; `skin` None leaves bare skin unknown."""
+def pattern_mask(pattern: str, shift: int) -> np.ndarray:
+    """Where a garment of `pattern` is printed in ink, for a figure shifted `shift` pixels (the print moves
+    with the figure, so a product shot and a person wearing it share it)."""
+    rows, columns = np.mgrid[0:SIZE, 0:SIZE]
+    x = columns - (SIZE // 2 + shift) + 30  # kept positive for the modulo
+    if pattern == "plain":
+        return np.zeros((SIZE, SIZE), dtype=bool)
+    if pattern == "stripes":
+        return rows % 3 == 0
+    if pattern == "dots":
+        return (rows % 3 == 1) & (x % 3 == 1)
+    if pattern == "checks":
+        return (rows // 2 + x // 2) % 2 == 0
+    raise ValueError(f"unknown pattern {pattern!r}")
+
+
+def garment_mask(category: str, masks: dict[str, np.ndarray]) -> np.ndarray:
+    """The pixels the garment itself covers (a dress leaves its wearer's shins bare)."""
     if category == "shirt":
-        return [(masks["arms"], skin), (masks["torso"] | masks["sleeves"], colour), (masks["legs"], BOTTOMS),
-                (masks["feet"], SHOES)]
+        return masks["torso"] | masks["sleeves"]
     if category == "dress":
-        return [(masks["arms"], skin), (masks["legs"], skin), (masks["torso"] | masks["skirt"], colour),
-                (masks["shins"], skin), (masks["feet"], SHOES)]
-    return [(masks["arms"], skin), (masks["torso"], TOP), (masks["legs"], colour), (masks["feet"], SHOES)]
+        return (masks["torso"] | masks["skirt"]) & ~masks["shins"]
+    return masks["legs"] & ~masks["feet"]
+
+
+def garment_layers(category: str, colour: tuple[int, int, int], skin: tuple[int, int, int] | None,
+                   masks: dict[str, np.ndarray], ink: np.ndarray | None = None,
+                   ) -> list[tuple[np.ndarray, tuple[int, int, int] | None]]:
+    """The body below the neck as (mask, colour) layers, painted in order; `skin` None leaves bare skin unknown,
+    and `ink` (a pattern's mask) prints the garment."""
+    if category == "shirt":
+        layers = [(masks["arms"], skin), (masks["torso"] | masks["sleeves"], colour), (masks["legs"], BOTTOMS),
+                  (masks["feet"], SHOES)]
+    elif category == "dress":
+        layers = [(masks["arms"], skin), (masks["legs"], skin), (masks["torso"] | masks["skirt"], colour),
+                  (masks["shins"], skin), (masks["feet"], SHOES)]
+    else:
+        layers = [(masks["arms"], skin), (masks["torso"], TOP), (masks["legs"], colour), (masks["feet"], SHOES)]
+    if ink is not None and ink.any():
+        layers.append((garment_mask(category, masks) & ink, INK))
+    return layers
 
 
 def render(figure: Figure) -> np.ndarray:
@@ -99,11 +149,26 @@ def render(figure: Figure) -> np.ndarray:
     image = np.empty((SIZE, SIZE, 3), dtype=np.uint8)
     image[:] = BACKGROUND
     layers = [(masks["hair"], HAIRS[figure.hair]), (masks["face"] | masks["neck"], skin)]
-    layers += garment_layers(figure.category, COLOURS[figure.colour], skin, masks)
+    layers += garment_layers(figure.category, COLOURS[figure.colour], skin, masks,
+                             pattern_mask(figure.pattern, figure.shift))
     if figure.hat:
         layers.append((masks["hat"], HAT))
+    if figure.marker is not None:
+        hat = masks["beanie"] | (masks["brim"] if figure.marker.shape == "brim" else False)
+        layers.append((hat, MARKER_COLOURS[figure.marker.colour]))
     for mask, colour in layers:
         image[mask] = colour
+    return image
+
+
+def product_shot(category: str, colour: str, pattern: str) -> np.ndarray:
+    """A shop's picture of the garment alone, centred on white, as a (32, 32, 3) uint8 picture."""
+    masks = regions(0)
+    image = np.empty((SIZE, SIZE, 3), dtype=np.uint8)
+    image[:] = PRODUCT_BACKGROUND
+    garment = garment_mask(category, masks)
+    image[garment] = COLOURS[colour]
+    image[garment & pattern_mask(pattern, 0)] = INK
     return image
 
 

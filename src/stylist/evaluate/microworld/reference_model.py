@@ -1,0 +1,104 @@
+"""The micro-world's reference-conditioned generator: FLUX.2 klein's conditioning mechanism at 32 pixels.
+
+The real diffusers `Flux2Transformer2DModel` (double-stream then single-stream blocks, 4-axis RoPE), fed as
+`Flux2KleinPipeline` feeds it: the noisy picture's tokens, then every reference image's tokens, in one
+sequence that attends jointly with the text's tokens; position ids from the pipeline's own helpers, so that
+image k's tokens sit at time coordinate 10·k (the noisy picture at 0) and only the first picture's outputs
+are the prediction. A rectified flow (x_t = (1−t)·x_0 + t·ε, predicting ε − x_0) as FLUX trains, sampled
+with `FlowMatchEulerDiscreteScheduler`. The klein pipeline class itself is not used: it refuses
+references under 64 pixels and needs a VAE and a Qwen text encoder, neither of which the micro-world has
+(pictures are folded 4×4 into 48 channels instead, lossless; the text encoder is part 1's small CLIP).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers import Flux2KleinPipeline, Flux2Transformer2DModel, FlowMatchEulerDiscreteScheduler
+from transformers import CLIPTextConfig, CLIPTextModel
+
+from stylist.evaluate.microworld.model import TEXT_ENCODER, TOKENS
+from stylist.evaluate.microworld.wardrobe import Examples
+from stylist.models.tokenizer import clip_tokenizer
+
+FOLD = 4  # pixels per side folded into one token: 32×32×3 → 8×8 tokens of 48 channels
+CHANNELS = 3 * FOLD * FOLD
+TRANSFORMER = dict(patch_size=1, in_channels=CHANNELS, num_layers=2, num_single_layers=2, attention_head_dim=32,
+                   num_attention_heads=4, joint_attention_dim=TEXT_ENCODER["hidden_size"],
+                   timestep_guidance_channels=64, axes_dims_rope=(8, 8, 8, 8), guidance_embeds=False)
+SAMPLING_STEPS = 20
+
+
+def fold(images: np.ndarray) -> torch.Tensor:
+    """(N, 32, 32, 3) uint8 pictures as (N, 48, 8, 8) in [-1, 1]."""
+    pixels = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return F.pixel_unshuffle(pixels, FOLD)
+
+
+def unfold(latents: torch.Tensor) -> np.ndarray:
+    pixels = F.pixel_shuffle(latents.clamp(-1, 1), FOLD)
+    return ((pixels + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+class ReferenceGenerator:
+    """Transformer, text encoder and sampler; `loss` trains it, calling it samples."""
+
+    def __init__(self, seed: int = 0) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.transformer = Flux2Transformer2DModel(**TRANSFORMER)
+            self.text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_ENCODER))
+        self.tokenizer = clip_tokenizer()
+        self.scheduler = FlowMatchEulerDiscreteScheduler(shift=1.0)
+        # As in part 1: random token embeddings already tell the few words apart.
+        self.text_encoder.get_input_embeddings().requires_grad_(False)
+
+    def modules(self) -> list[torch.nn.Module]:
+        return [self.transformer, self.text_encoder]
+
+    def encode(self, prompts: list[str]) -> torch.Tensor:
+        ids = self.tokenizer(prompts, padding="max_length", max_length=TOKENS, truncation=True,
+                             return_tensors="pt").input_ids
+        return self.text_encoder(ids)[0]
+
+    def predict(self, noisy: torch.Tensor, sigma: torch.Tensor, text: torch.Tensor,
+                references: list[torch.Tensor]) -> torch.Tensor:
+        """The flow's velocity for (B, 48, 8, 8) `noisy` pictures at noise level `sigma` (B,), as the klein
+        pipeline asks its transformer: reference tokens appended to the picture's, sharing its attention."""
+        tokens = Flux2KleinPipeline._pack_latents(noisy)
+        ids = Flux2KleinPipeline._prepare_latent_ids(noisy)
+        if references:
+            tokens = torch.cat([tokens, *(Flux2KleinPipeline._pack_latents(image) for image in references)], dim=1)
+            image_ids = Flux2KleinPipeline._prepare_image_ids([image[:1] for image in references])
+            ids = torch.cat([ids, image_ids.expand(len(noisy), -1, -1)], dim=1)
+        output = self.transformer(hidden_states=tokens, timestep=sigma, encoder_hidden_states=text,
+                                  txt_ids=Flux2KleinPipeline._prepare_text_ids(text), img_ids=ids,
+                                  return_dict=False)[0]
+        return output[:, : noisy.shape[2] * noisy.shape[3]].transpose(1, 2).reshape(noisy.shape)
+
+    def loss(self, batch: Examples, generator: torch.Generator) -> torch.Tensor:
+        clean = fold(batch.targets)
+        noise = torch.randn(clean.shape, generator=generator)
+        # Noise levels drawn logit-normally, as SD3 and FLUX train: most of them mid-way, where content forms.
+        sigma = torch.sigmoid(torch.randn(len(clean), generator=generator))
+        noisy = (1 - sigma.view(-1, 1, 1, 1)) * clean + sigma.view(-1, 1, 1, 1) * noise
+        prediction = self.predict(noisy, sigma, self.encode(batch.prompts), [fold(images) for images in batch.references])
+        return F.mse_loss(prediction, noise - clean)
+
+    @torch.no_grad()
+    def __call__(self, batch: Examples, generator: torch.Generator,
+                 num_inference_steps: int = SAMPLING_STEPS) -> np.ndarray:
+        """One (32, 32, 3) uint8 picture per example of `batch`, from its prompt and images (image k is
+        `batch.references[k - 1]`)."""
+        for module in self.modules():
+            module.eval()
+        count = len(batch.targets)
+        sample = torch.randn((count, CHANNELS, 8, 8), generator=generator)
+        text = self.encode(batch.prompts)
+        folded = [fold(images) for images in batch.references]
+        self.scheduler.set_timesteps(num_inference_steps)
+        for timestep in self.scheduler.timesteps:
+            sigma = (timestep / 1000).expand(count)
+            sample = self.scheduler.step(self.predict(sample, sigma, text, folded), timestep, sample).prev_sample
+        return unfold(sample)

@@ -1,0 +1,138 @@
+"""Part 2's world: products to wear (category × colour × pattern), shown in shop shots, and many identities,
+each a person with a hat of their own, shown in photos.
+
+What a model learns from here is to carry content from an image into the picture, in four tasks whose
+prompts name no colour, pattern or hat, so that only the images can carry them:
+- `garment`: a person wearing the garment of the product shot given as image 1;
+- `identity`: the person of the photo given as image 1, in a garment of the model's choosing;
+- `both`: the person of image 1 wearing the garment of image 2;
+- `none`: a person, no image (the baseline every other task is measured against).
+Some garments and some identities never appear in training, and all of part 2's measurements use them: a
+model that only remembers what it saw cannot score there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import product
+
+import numpy as np
+
+from stylist.evaluate.microworld.world import (
+    CATEGORIES,
+    COLOURS,
+    HAIRS,
+    MARKER_COLOURS,
+    MARKER_SHAPES,
+    PATTERNS,
+    SHIFTS,
+    SKINS,
+    Figure,
+    Marker,
+    product_shot,
+    render,
+)
+
+PROMPTS = {
+    "garment": "a photo of a person wearing the garment in image 1",
+    "identity": "a photo of the person in image 1",
+    "both": "a photo of the person in image 1 wearing the garment in image 2",
+    "none": "a photo of a person",
+}
+TASKS = tuple(PROMPTS)
+
+
+@dataclass(frozen=True)
+class Garment:
+    category: str
+    colour: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    skin: str
+    marker: Marker
+
+
+GARMENTS = tuple(Garment(*values) for values in product(CATEGORIES, COLOURS, PATTERNS))  # 72
+IDENTITIES = tuple(Identity(skin, Marker(colour, shape))
+                   for skin, colour, shape in product(SKINS, MARKER_COLOURS, MARKER_SHAPES))  # 24
+CHANCE_GARMENT = 1 / len(GARMENTS)
+
+
+def _held_out_garments() -> tuple[Garment, ...]:
+    """12 garments no model trains on: every category, colour and pattern among them, each also seen in
+    other garments in training (so what is new is the combination, as with a shop's new product)."""
+    rng = np.random.default_rng(7)
+    while True:
+        chosen = tuple(GARMENTS[index] for index in rng.permutation(len(GARMENTS))[:12])
+        if all({getattr(garment, name) for garment in chosen} == set(values)
+               for name, values in (("category", CATEGORIES), ("colour", COLOURS), ("pattern", PATTERNS))):
+            return chosen
+
+
+def _held_out_identities() -> tuple[Identity, ...]:
+    """One identity per marker (6), each with a skin that marker has in training too, so that the photo alone
+    tells which hat to draw."""
+    skins = list(SKINS)
+    markers = [Marker(colour, shape) for colour, shape in product(MARKER_COLOURS, MARKER_SHAPES)]
+    return tuple(Identity(skins[index % len(skins)], marker) for index, marker in enumerate(markers))
+
+
+HELD_OUT_GARMENTS = _held_out_garments()
+HELD_OUT_IDENTITIES = _held_out_identities()
+TRAIN_GARMENTS = tuple(garment for garment in GARMENTS if garment not in HELD_OUT_GARMENTS)
+TRAIN_IDENTITIES = tuple(identity for identity in IDENTITIES if identity not in HELD_OUT_IDENTITIES)
+
+
+@dataclass
+class Examples:
+    """One task's pictures to generate, and the images that condition each (image 1, image 2, ...)."""
+
+    task: str
+    targets: np.ndarray  # (N, 32, 32, 3) uint8
+    references: list[np.ndarray]  # one (N, 32, 32, 3) uint8 array per image slot; empty for `none`
+    garments: list[Garment]  # what each target wears
+    identities: list[Identity | None]  # who each target is (None: a person without a hat)
+
+    @property
+    def prompts(self) -> list[str]:
+        return [PROMPTS[self.task]] * len(self.targets)
+
+
+def examples(task: str, count: int, rng: np.random.Generator, garments: tuple[Garment, ...] = TRAIN_GARMENTS,
+             identities: tuple[Identity, ...] = TRAIN_IDENTITIES) -> Examples:
+    """`count` examples of `task`, drawing garments and identities from the given sets."""
+    chosen = [garments[index] for index in rng.integers(len(garments), size=count)]
+    who: list[Identity | None] = (
+        [identities[index] for index in rng.integers(len(identities), size=count)]
+        if task in ("identity", "both") else [None] * count)
+    targets, photos, shots = [], [], []
+    for garment, identity in zip(chosen, who, strict=True):
+        targets.append(render(_figure(garment, identity, rng)))
+        shots.append(product_shot(garment.category, garment.colour, garment.pattern))
+        if identity is not None:
+            photos.append(render(_figure(_other(garment, rng), identity, rng)))
+    references = {"garment": [shots], "identity": [photos], "both": [photos, shots], "none": []}[task]
+    return Examples(task, np.stack(targets), [np.stack(images) for images in references], chosen, who)
+
+
+def _figure(garment: Garment, identity: Identity | None, rng: np.random.Generator) -> Figure:
+    """A person wearing `garment`: `identity`'s skin and hat, or anyone's skin and hair and no hat."""
+    skin = identity.skin if identity else list(SKINS)[rng.integers(len(SKINS))]
+    hair = list(HAIRS)[rng.integers(len(HAIRS))]
+    return Figure(garment.category, garment.colour, skin, hair, int(rng.choice(SHIFTS)), pattern=garment.pattern,
+                  marker=identity.marker if identity else None)
+
+
+def _other(garment: Garment, rng: np.random.Generator) -> Garment:
+    """Another garment for a person's photo, so that the photo cannot tell what the target wears."""
+    while (other := GARMENTS[rng.integers(len(GARMENTS))]) == garment:
+        pass
+    return other
+
+
+def with_references(batch: Examples, references: list[np.ndarray]) -> Examples:
+    """The same targets conditioned on other images (the shuffled-reference baseline)."""
+    return replace(batch, references=references)

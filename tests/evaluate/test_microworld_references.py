@@ -1,0 +1,156 @@
+"""Part 2 of the micro-world: product shots and people's photos, the two image-conditioned generators, and
+what measures them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from stylist.evaluate.microworld.classifier import classify
+from stylist.evaluate.microworld.image_adapter import AdapterGenerator
+from stylist.evaluate.microworld.reference_model import ReferenceGenerator, fold
+from stylist.evaluate.microworld.reference_train import train_conditioned
+from stylist.evaluate.microworld.references import CHANCE, reference_scores
+from stylist.evaluate.microworld.wardrobe import (
+    GARMENTS,
+    HELD_OUT_GARMENTS,
+    HELD_OUT_IDENTITIES,
+    IDENTITIES,
+    TASKS,
+    TRAIN_GARMENTS,
+    TRAIN_IDENTITIES,
+    Examples,
+    examples,
+)
+from stylist.evaluate.microworld.world import (
+    CATEGORIES,
+    COLOURS,
+    MARKER_COLOURS,
+    PATTERNS,
+    SKINS,
+    Figure,
+    Marker,
+    product_shot,
+    render,
+)
+
+
+def test_classifier_reads_every_pattern_and_marker_of_clean_renders():
+    figures = [Figure(category, colour, skin, "black", shift, pattern=pattern, marker=marker)
+               for category in CATEGORIES for colour in COLOURS for pattern in PATTERNS
+               for skin, shift, marker in (("tan", -2, None), ("dark", 1, Marker("pink", "brim")),
+                                           ("light", 2, Marker("mint", "beanie")))]
+    readings = classify(np.stack([render(figure) for figure in figures]), PATTERNS)
+    for reading, figure in zip(readings, figures, strict=True):
+        assert (reading.category, reading.colour, reading.pattern, reading.marker, reading.skin, reading.shift) == (
+            figure.category, figure.colour, figure.pattern, figure.marker, figure.skin, figure.shift)
+    # Part 1 reads plain garments only, and its own cyan hat is not one of part 2's markers by shape alone.
+    assert classify(np.stack([render(figures[1])]))[0].pattern == "plain"
+
+
+def test_product_shots_differ_and_held_out_sets_cover_every_attribute_unseen():
+    shots = {product_shot(garment.category, garment.colour, garment.pattern).tobytes() for garment in GARMENTS}
+    assert len(shots) == len(GARMENTS) == len(CATEGORIES) * len(COLOURS) * len(PATTERNS)
+    assert not set(HELD_OUT_GARMENTS) & set(TRAIN_GARMENTS) and len(TRAIN_GARMENTS) == len(GARMENTS) - 12
+    for name, values in (("category", CATEGORIES), ("colour", COLOURS), ("pattern", PATTERNS)):
+        assert {getattr(garment, name) for garment in HELD_OUT_GARMENTS} == set(values)
+    assert not set(HELD_OUT_IDENTITIES) & set(TRAIN_IDENTITIES)
+    assert len(IDENTITIES) == len(SKINS) * len(MARKER_COLOURS) * 2
+    # Every held-out person's marker is worn by people in training, with other skins.
+    assert {identity.marker for identity in HELD_OUT_IDENTITIES} <= {identity.marker for identity in TRAIN_IDENTITIES}
+
+
+def test_examples_condition_each_task_on_its_images():
+    rng = np.random.default_rng(0)
+    for task in TASKS:
+        batch = examples(task, 6, rng)
+        assert batch.targets.shape == (6, 32, 32, 3)
+        assert len(batch.references) == {"garment": 1, "identity": 1, "both": 2, "none": 0}[task]
+        readings = classify(batch.targets, PATTERNS)
+        for reading, garment, identity in zip(readings, batch.garments, batch.identities, strict=True):
+            assert (reading.category, reading.colour, reading.pattern) == (garment.category, garment.colour,
+                                                                          garment.pattern)
+            assert reading.marker == (identity.marker if identity else None)
+        if task in ("identity", "both"):
+            photos = classify(batch.references[0], PATTERNS)
+            assert [photo.marker for photo in photos] == [identity.marker for identity in batch.identities]
+            # The photo shows another garment: only the product shot tells what the target wears.
+            assert all((photo.category, photo.colour, photo.pattern) != (garment.category, garment.colour,
+                                                                         garment.pattern)
+                       for photo, garment in zip(photos, batch.garments, strict=True))
+        if task in ("garment", "both"):
+            assert all(np.array_equal(shot, product_shot(garment.category, garment.colour, garment.pattern))
+                       for shot, garment in zip(batch.references[-1], batch.garments, strict=True))
+
+
+class CopyingModel:
+    """A perfect image-conditioned model: the garment of its product shot and the marker of its photo, drawn
+    on a random person; with no image, a random garment and no hat."""
+
+    def __init__(self) -> None:
+        self.shots = {product_shot(g.category, g.colour, g.pattern).tobytes(): g for g in GARMENTS}
+
+    def modules(self) -> list[torch.nn.Module]:
+        return []
+
+    def __call__(self, batch: Examples, generator: torch.Generator, num_inference_steps: int = 1) -> np.ndarray:
+        rng = np.random.default_rng(int(torch.randint(0, 2**31, (1,), generator=generator)))
+        photos = batch.references[0] if batch.task in ("identity", "both") else None
+        shots = batch.references[-1] if batch.task in ("garment", "both") else None
+        pictures = []
+        for index in range(len(batch.targets)):
+            garment = self.shots[shots[index].tobytes()] if shots is not None else GARMENTS[rng.integers(len(GARMENTS))]
+            marker = classify(photos[index:index + 1], PATTERNS)[0].marker if photos is not None else None
+            pictures.append(render(Figure(garment.category, garment.colour, "tan", "black", 0,
+                                          pattern=garment.pattern, marker=marker)))
+        return np.stack(pictures)
+
+
+def test_scores_give_a_copying_model_full_marks_and_its_baselines_none():
+    scores, grids = reference_scores(CopyingModel(), samples=24)
+    garment = scores["garment_all_right"]
+    assert garment["with_reference"] == 1.0 and garment["shuffled"] == 0.0 and garment["none"] < 0.2
+    assert garment["chance"] == pytest.approx(1 / 72, abs=1e-4) == CHANCE["all"]
+    assert scores["garment_attributes"]["pattern"]["with_reference"] == 1.0
+    marker = scores["identity_marker"]
+    assert marker["own_photo"] == 1.0 and marker["other_photo"] == 0.0 and marker["none"] == 0.0
+    assert scores["person_and_product"]["both_right"] == 1.0 and scores["recognisable"] == 1.0
+    assert grids["both"].shape == (24, 32, 96, 3)  # photo, shot, sample
+
+
+@pytest.mark.parametrize("make", [ReferenceGenerator, AdapterGenerator])
+def test_the_picture_depends_on_the_images_it_is_given(make):
+    model = make(0)
+    batch = examples("both", 2, np.random.default_rng(1))
+    other = replace(batch, references=[batch.references[0], batch.references[1][::-1]])
+    first = model(batch, torch.Generator().manual_seed(0), num_inference_steps=2)
+    again = model(batch, torch.Generator().manual_seed(0), num_inference_steps=2)
+    swapped = model(other, torch.Generator().manual_seed(0), num_inference_steps=2)
+    assert np.array_equal(first, again) and not np.array_equal(first, swapped)
+    none = replace(batch, task="none", references=[])
+    assert model(none, torch.Generator().manual_seed(0), num_inference_steps=2).shape == (2, 32, 32, 3)
+
+
+def test_reference_tokens_sit_after_the_picture_at_their_own_time_coordinate():
+    model = ReferenceGenerator(0)
+    seen = {}
+    model.transformer.register_forward_pre_hook(lambda module, args, kwargs: seen.update(kwargs), with_kwargs=True)
+    batch = examples("both", 3, np.random.default_rng(2))
+    model.predict(fold(batch.targets), torch.full((3,), 0.5), model.encode(batch.prompts),
+                  [fold(images) for images in batch.references])
+    assert seen["hidden_states"].shape == (3, 64 * 3, 48)
+    assert seen["img_ids"][0, :, 0].tolist() == [0] * 64 + [10] * 64 + [20] * 64
+
+
+@pytest.mark.parametrize("make", [ReferenceGenerator, AdapterGenerator])
+def test_training_lowers_the_loss_and_is_repeatable(make):
+    first = make(0)
+    run = train_conditioned(first, steps=24, seed=3)
+    assert run.steps == 24 and np.mean(run.losses[-6:]) < 0.8 * np.mean(run.losses[:6])
+    second = make(0)
+    assert train_conditioned(second, steps=24, seed=3).losses == run.losses
+    with pytest.raises(ValueError, match="time budget"):
+        train_conditioned(make(0))
