@@ -8,7 +8,8 @@ text-to-image model up to 2,500 steps, keeping its best judged checkpoint), so o
 take fewer steps, and the report's step counts say how many they got.
 `--threads 1` is faster per step than torch's default where other processes compete for the cores.
 `--retrieval-only` runs part 3 (the fashion CLIP, about a minute) alone and writes its result into the
-existing `--out` report, whose other parts stay as they were measured.
+existing `--out` report, whose other parts stay as they were measured; `--references-only` does the same
+for part 4 (the image-conditioned generators), with the time `--minutes` would give them in a whole run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import torch
 
-from stylist.evaluate.microworld.report import Plan, plan_for, run_microworld
+from stylist.evaluate.microworld.report import Plan, plan_for, reference_report, run_microworld, write_grids
 from stylist.evaluate.microworld.retrieval import retrieval_scores
 
 
@@ -36,19 +37,22 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=45.0, help="time for the whole run")
+    parser.add_argument("--minutes", type=float, default=55.0, help="time for the whole run")
     parser.add_argument("--base-steps", type=int, help="cap the text-to-image run (and its shuffled twin) at this many steps")
     parser.add_argument("--subject-steps", type=int, help="DreamBooth steps per run")
     parser.add_argument("--threads", type=int, help="torch CPU threads [torch's default]")
     parser.add_argument("--out", type=Path, required=True, help="the report as JSON")
     parser.add_argument("--grids", type=Path, help="folder for the sample grids (PNG)")
     parser.add_argument("--retrieval-only", action="store_true", help="run part 3 alone and merge it into --out")
+    parser.add_argument("--references-only", action="store_true", help="run part 4 alone and merge it into --out")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.retrieval_only:
         return merge_retrieval(args.out)
     plan = plan_for(args.minutes)
+    if args.references_only:
+        return merge_references(args.out, plan, args.grids)
     if args.base_steps:
         plan = Plan(**plan.to_json() | {"base_steps": args.base_steps, "shuffled_steps": args.base_steps})
     if args.subject_steps:
@@ -73,6 +77,24 @@ def merge_retrieval(out: Path) -> dict[str, Any]:
     results["retrieval"] = retrieval | {"seconds": round(time.perf_counter() - started, 1), "machine": about,
                                         "measured_alone": "benchmarks/microworld_bench.py --retrieval-only"}
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return results
+
+
+def merge_references(out: Path, plan: Plan, grids: Path | None) -> dict[str, Any]:
+    """Part 4 measured now, with `plan`'s budgets for it, in place of the report's old part 4."""
+    results = json.loads(out.read_text(encoding="utf-8"))
+    about = machine() | {"torch_threads": torch.get_num_threads()}
+    started = time.perf_counter()
+    pictures: dict[str, Any] = {}
+    references = reference_report(plan, pictures, lambda stage: print(f"{stage} ...", file=sys.stderr, flush=True))
+    about["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
+    results["references"] = references | {
+        "seconds": round(time.perf_counter() - started, 1), "machine": about,
+        "plan": {name: value for name, value in plan.to_json().items() if name.startswith(("reference", "adapter"))},
+        "measured_alone": "benchmarks/microworld_bench.py --references-only"}
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if grids is not None:
+        write_grids(pictures, grids)
     return results
 
 

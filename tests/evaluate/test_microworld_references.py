@@ -154,3 +154,23 @@ def test_training_lowers_the_loss_and_is_repeatable(make):
     assert train_conditioned(second, steps=24, seed=3).losses == run.losses
     with pytest.raises(ValueError, match="time budget"):
         train_conditioned(make(0))
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# The suite's short version of part 2: 300 steps of the reference-token generator, about 2 minutes. By then
+# it has learnt to take the garment's colour from the product shot on products it never saw, not yet whole
+# garments or markers (the full run, benchmarks/microworld_bench.py, shows those: docs/microworld.md).
+@pytest.mark.timeout(900)
+def test_reference_tokens_carry_the_product_shots_colour_after_a_short_run(one_thread):
+    model = ReferenceGenerator(0)
+    train_conditioned(model, steps=300, seed=0)
+    scores, _ = reference_scores(model, samples=48)
+    colour = scores["garment_attributes"]["colour"]
+    assert colour["with_reference"] >= max(0.3, colour["shuffled"] + 0.15, colour["none"] + 0.15), colour

@@ -245,6 +245,12 @@ def write_outputs(report: dict[str, Any], grids: dict[str, np.ndarray], out: Pat
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_grids(grids, out, per_prompt)
+
+
+def write_grids(grids: dict[str, np.ndarray], out: Path, per_prompt: int = 3) -> None:
+    """One PNG per grid; prompt grids hold one row per (category, colour) prompt."""
+    out.mkdir(parents=True, exist_ok=True)
     for name, images in grids.items():
         columns = per_prompt if name in ("trained", "untrained", "shuffled-captions") else 8
         grid_image(images, columns).save(out / f"{name}.png")
