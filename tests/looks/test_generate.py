@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from diffusers import DPMSolverMultistepScheduler, LCMScheduler
 
 from stylist.errors import StylistError
 from stylist.grounding.fashion_clip import FashionClip
 from stylist.looks import generate as gen
-from stylist.looks.guidance import ClipGuidance, FashionClipPixels
+from stylist.looks.guidance import CleanPrediction, ClipGuidance, FashionClipPixels
 from stylist.looks.pipeline import style
 from stylist.looks.recipe import Recipe
 from stylist.models.loading import load_image_pipeline
@@ -125,3 +126,31 @@ def test_guidance_back_propagates_through_a_float32_copy_of_a_float16_vae_made_o
     upcast = guidance._vae(pipeline)
     assert upcast is not pipeline.vae and upcast.dtype == torch.float32 and pipeline.vae.dtype == torch.float16
     assert guidance._vae(pipeline) is upcast  # once, not every step
+
+
+@pytest.mark.parametrize("sampler", ["euler", "lcm", "dpm-solver"])
+def test_guidance_sees_each_samplers_own_prediction_of_the_clean_latents(sampler, monkeypatch):
+    """The hook's x0, after classifier-free guidance, is what each sampler generate.py uses computes itself:
+    Euler's pred_original_sample, LCM's denoised sample (c_skip is ~1e-8 at its timesteps), DPM-Solver++'s
+    converted model output."""
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
+    config = pipeline.scheduler.config
+    pipeline.scheduler = {"euler": pipeline.scheduler, "lcm": LCMScheduler.from_config(config),
+                          "dpm-solver": DPMSolverMultistepScheduler.from_config(config)}[sampler]
+    scheduler, step = pipeline.scheduler, pipeline.scheduler.step
+    theirs, ours = [], []
+
+    def recording_step(*args, **kwargs):
+        output = step(*args, **kwargs)
+        theirs.append(scheduler.model_outputs[-1] if sampler == "dpm-solver" else output[1])
+        return output
+
+    monkeypatch.setattr(scheduler, "step", recording_step)
+    with CleanPrediction(pipeline) as clean:
+        pipeline(prompt=[PROMPT] * 2, num_inference_steps=3, guidance_scale=1.0 if sampler == "lcm" else 5.0,
+                 generator=[torch.Generator().manual_seed(seed) for seed in (1, 2)], output_type="latent",
+                 callback_on_step_end=lambda pipe, i, t, tensors: ours.append(clean.latest) or tensors)
+    assert len(ours) == len(theirs) == 3
+    for mine, own in zip(ours, theirs, strict=True):
+        assert mine.shape == (2, 4, 32, 32)
+        torch.testing.assert_close(mine, own.float(), rtol=1e-4, atol=1e-4)
