@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -40,12 +42,57 @@ def test_clip_guidance_raises_the_clip_score_over_the_same_seeds(catalog, user):
 
     plain_images, plain = draw(None)
     guided_images, guided = draw(guidance)
-    again_images, again = draw(None)
+    again_images, _ = draw(None)
 
     np.testing.assert_array_equal(np.asarray(plain_images[0]), np.asarray(again_images[0]))
     assert torch.all(guided > plain), (guided, plain)
     assert any(np.abs(np.asarray(a, float) - np.asarray(b, float)).mean() > 1
                for a, b in zip(plain_images, guided_images))
+
+
+class RecordingGuidance(ClipGuidance):
+    """Guidance that keeps what it was last asked to steer: the latents, their clean prediction, the prompts."""
+
+    def steer(self, pipeline, latents, clean, prompts):
+        self.last = (latents, clean, prompts)
+        return super().steer(pipeline, latents, clean, prompts)
+
+
+def peak_bytes(call) -> int:
+    """The most bytes torch held allocated at once during `call`: the profiler's memory events (each allocation
+    and free, timed) added up in time order."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as profiler:
+        call()
+    events = sorted((event.start_ns(), event.nbytes()) for event in profiler.profiler.kineto_results.events()
+                    if event.name() == "[memory]")
+    held = peak = 0
+    for _, nbytes in events:
+        held += nbytes
+        peak = max(peak, held)
+    return peak
+
+
+def test_clip_guidance_runs_with_the_default_options_and_its_memory_does_not_grow_with_the_batch(catalog, user):
+    """The CLI's default look (4 options × 2 candidates) is one batch of 8 on the CPU; guiding it peaks at about
+    what guiding one image does, because the decoder and the CLIP back-propagate one image at a time."""
+    models = gen.look_models(get_preset("tiny"), "cpu")
+    identity = gen.use_identity(models, user)
+    guidance = RecordingGuidance(FashionClipPixels(FashionClip.load(catalog.settings)), scale=0.5)
+    options, recipe = inspect.signature(style).parameters["options"].default, Recipe(steps=2)
+    candidates = recipe.candidates_per_option
+    outfits = [gen.OutfitPrompt(f"{PROMPT}, option {number}", ()) for number in range(options)]
+    seeds = [[candidates * number + each for each in range(candidates)] for number in range(options)]
+
+    found = gen.generate(models, identity, outfits, seeds, recipe, guidance=guidance)
+
+    assert (options, candidates) == (4, 2) and [len(option) for option in found] == [2] * 4
+    latents, clean, prompts = guidance.last
+    assert latents.shape[0] == clean.shape[0] == len(prompts) == 8  # one batch: fitting_batch on the CPU
+    one = peak_bytes(lambda: guidance.steer(models.pipeline, latents[:1], clean[:1], prompts[:1]))
+    eight = peak_bytes(lambda: guidance.steer(models.pipeline, latents, clean, prompts))
+    assert one > 0 and eight <= 1.5 * one, (eight, one)
 
 
 def test_models_stay_loaded_between_looks(catalog, user):
