@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 import torch
@@ -14,7 +12,7 @@ from stylist.grounding.fashion_clip import FashionClip
 from stylist.looks import generate as gen
 from stylist.looks.guidance import CleanPrediction, ClipGuidance, FashionClipPixels
 from stylist.looks.pipeline import style
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import get_preset
 from tests.looks.conftest import MeanColourScorer, WordRetriever
@@ -80,7 +78,7 @@ def test_clip_guidance_runs_with_the_default_options_and_its_memory_does_not_gro
     models = gen.look_models(get_preset("tiny"), "cpu")
     identity = gen.use_identity(models, user)
     guidance = RecordingGuidance(FashionClipPixels(FashionClip.load(catalog.settings)), scale=0.5)
-    options, recipe = inspect.signature(style).parameters["options"].default, Recipe(steps=2)
+    options, recipe = DEFAULT_OPTIONS, Recipe(steps=2)
     candidates = recipe.candidates_per_option
     outfits = [gen.OutfitPrompt(f"{PROMPT}, option {number}", ()) for number in range(options)]
     seeds = [[candidates * number + each for each in range(candidates)] for number in range(options)]

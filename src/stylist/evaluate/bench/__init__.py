@@ -37,7 +37,7 @@ BENCHMARKS = (
               tiny=dict(preset="tiny", device="cpu", train_steps=2, gen_steps=2)),
     Benchmark("looks",
               full=dict(preset="sdxl", device="cuda", steps=30),
-              tiny=dict(preset="tiny", device="cpu", steps=2)),
+              tiny=dict(preset="tiny", device="cpu", steps=2, fast_steps=1, compile="off")),
     # Reference editing on FLUX.2 klein 4B: 1, 2 and 4 references, 4 steps, with and without torch.compile.
     Benchmark("klein",
               full=dict(preset="klein", device="cuda"),
