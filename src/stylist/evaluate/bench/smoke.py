@@ -22,8 +22,9 @@ still run; the stage lists them in "errors", and `stylist bench gpu` exits non-z
 it should take under 10 minutes on one H100 (an estimate: no GPU has run it yet): few steps, one image each,
 most of the time reading about 60 GB of weights.
 
-The CPU test runs the same code on tiny checkpoints saved in the real repositories' layouts; `resolution` and
-`spin_size` shrink what it draws to their sizes.
+The CPU test runs the same code on tiny checkpoints saved in the real repositories' layouts. The SDXL-path
+looks come out at the size the checkpoint's UNet says; `resolution` (the photos' crops, klein's references,
+training) and `spin_size` bring the rest down to the tiny checkpoints' sizes.
 """
 
 from __future__ import annotations
