@@ -19,6 +19,11 @@ def test_tiny_generation_writes_the_numbers(tmp_path):
     (run,) = results["generation"]["looks"]
     assert results["generation"]["resolution"] == 64 and run["torch_compile"] is False and run["options"] == 2
     assert run["seconds"] > 0 and run["fast_look"]["seconds"] > 0 and run["peak_gib"] is None
+    # Beside the 4 × 1 figure, the CLI's default look: 4 options × 2 candidates, in one batch of 8 on the CPU.
+    default = results["generation"]["default_look"]
+    assert (default["options"], default["candidates"], default["images"]) == (4, 2, 8)
+    assert default["batch"] == 8 and default["calls"] == 1 and default["steps"] == 2
+    assert default["seconds"] > 0 and default["seconds_per_image"] > 0 and default["peak_gib"] is None
 
 
 def test_stage_timings_end_to_end(tmp_path):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from diffusers import DPMSolverMultistepScheduler, LCMScheduler
 
 from stylist.errors import StylistError
 from stylist.grounding.fashion_clip import FashionClip
 from stylist.looks import generate as gen
-from stylist.looks.guidance import ClipGuidance, FashionClipPixels
+from stylist.looks.guidance import CleanPrediction, ClipGuidance, FashionClipPixels
 from stylist.looks.pipeline import style
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import get_preset
 from tests.looks.conftest import MeanColourScorer, WordRetriever
@@ -39,12 +40,57 @@ def test_clip_guidance_raises_the_clip_score_over_the_same_seeds(catalog, user):
 
     plain_images, plain = draw(None)
     guided_images, guided = draw(guidance)
-    again_images, again = draw(None)
+    again_images, _ = draw(None)
 
     np.testing.assert_array_equal(np.asarray(plain_images[0]), np.asarray(again_images[0]))
     assert torch.all(guided > plain), (guided, plain)
     assert any(np.abs(np.asarray(a, float) - np.asarray(b, float)).mean() > 1
                for a, b in zip(plain_images, guided_images))
+
+
+class RecordingGuidance(ClipGuidance):
+    """Guidance that keeps what it was last asked to steer: the latents, their clean prediction, the prompts."""
+
+    def steer(self, pipeline, latents, clean, prompts):
+        self.last = (latents, clean, prompts)
+        return super().steer(pipeline, latents, clean, prompts)
+
+
+def peak_bytes(call) -> int:
+    """The most bytes torch held allocated at once during `call`: the profiler's memory events (each allocation
+    and free, timed) added up in time order."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as profiler:
+        call()
+    events = sorted((event.start_ns(), event.nbytes()) for event in profiler.profiler.kineto_results.events()
+                    if event.name() == "[memory]")
+    held = peak = 0
+    for _, nbytes in events:
+        held += nbytes
+        peak = max(peak, held)
+    return peak
+
+
+def test_clip_guidance_runs_with_the_default_options_and_its_memory_does_not_grow_with_the_batch(catalog, user):
+    """The CLI's default look (4 options × 2 candidates) is one batch of 8 on the CPU; guiding it peaks at about
+    what guiding one image does, because the decoder and the CLIP back-propagate one image at a time."""
+    models = gen.look_models(get_preset("tiny"), "cpu")
+    identity = gen.use_identity(models, user)
+    guidance = RecordingGuidance(FashionClipPixels(FashionClip.load(catalog.settings)), scale=0.5)
+    options, recipe = DEFAULT_OPTIONS, Recipe(steps=2)
+    candidates = recipe.candidates_per_option
+    outfits = [gen.OutfitPrompt(f"{PROMPT}, option {number}", ()) for number in range(options)]
+    seeds = [[candidates * number + each for each in range(candidates)] for number in range(options)]
+
+    found = gen.generate(models, identity, outfits, seeds, recipe, guidance=guidance)
+
+    assert (options, candidates) == (4, 2) and [len(option) for option in found] == [2] * 4
+    latents, clean, prompts = guidance.last
+    assert latents.shape[0] == clean.shape[0] == len(prompts) == 8  # one batch: fitting_batch on the CPU
+    one = peak_bytes(lambda: guidance.steer(models.pipeline, latents[:1], clean[:1], prompts[:1]))
+    eight = peak_bytes(lambda: guidance.steer(models.pipeline, latents, clean, prompts))
+    assert one > 0 and eight <= 1.5 * one, (eight, one)
 
 
 def test_models_stay_loaded_between_looks(catalog, user):
@@ -125,3 +171,31 @@ def test_guidance_back_propagates_through_a_float32_copy_of_a_float16_vae_made_o
     upcast = guidance._vae(pipeline)
     assert upcast is not pipeline.vae and upcast.dtype == torch.float32 and pipeline.vae.dtype == torch.float16
     assert guidance._vae(pipeline) is upcast  # once, not every step
+
+
+@pytest.mark.parametrize("sampler", ["euler", "lcm", "dpm-solver"])
+def test_guidance_sees_each_samplers_own_prediction_of_the_clean_latents(sampler, monkeypatch):
+    """The hook's x0, after classifier-free guidance, is what each sampler generate.py uses computes itself:
+    Euler's pred_original_sample, LCM's denoised sample (c_skip is ~1e-8 at its timesteps), DPM-Solver++'s
+    converted model output."""
+    pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
+    config = pipeline.scheduler.config
+    pipeline.scheduler = {"euler": pipeline.scheduler, "lcm": LCMScheduler.from_config(config),
+                          "dpm-solver": DPMSolverMultistepScheduler.from_config(config)}[sampler]
+    scheduler, step = pipeline.scheduler, pipeline.scheduler.step
+    theirs, ours = [], []
+
+    def recording_step(*args, **kwargs):
+        output = step(*args, **kwargs)
+        theirs.append(scheduler.model_outputs[-1] if sampler == "dpm-solver" else output[1])
+        return output
+
+    monkeypatch.setattr(scheduler, "step", recording_step)
+    with CleanPrediction(pipeline) as clean:
+        pipeline(prompt=[PROMPT] * 2, num_inference_steps=3, guidance_scale=1.0 if sampler == "lcm" else 5.0,
+                 generator=[torch.Generator().manual_seed(seed) for seed in (1, 2)], output_type="latent",
+                 callback_on_step_end=lambda pipe, i, t, tensors: ours.append(clean.latest) or tensors)
+    assert len(ours) == len(theirs) == 3
+    for mine, own in zip(ours, theirs, strict=True):
+        assert mine.shape == (2, 4, 32, 32)
+        torch.testing.assert_close(mine, own.float(), rtol=1e-4, atol=1e-4)

@@ -18,7 +18,7 @@ def bench() -> None:
 @bench.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The JSON to write.")
 @click.option("--only", multiple=True,
-              help="Run only this benchmark (identity, looks, klein, clip, video); repeatable.")
+              help="Run only this benchmark (identity, looks, klein, clip, video, smoke); repeatable.")
 @click.pass_obj
 def gpu(settings: Settings, out: Path, only: tuple[str, ...]) -> None:
     """Full-size architectures with random weights on the GPU; on the `tiny` preset, tiny ones on the CPU."""

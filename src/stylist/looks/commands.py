@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from stylist.limits import MAX_OPTIONS
-from stylist.looks.recipe import DEFAULT_PRODUCT_SCALE, Recipe
+from stylist.looks.recipe import DEFAULT_OPTIONS, DEFAULT_PRODUCT_SCALE, Recipe
 from stylist.models.presets import FACE_ADAPTER_SCALE
 from stylist.settings import Settings
 
@@ -19,7 +19,8 @@ from stylist.settings import Settings
 @click.command()
 @click.argument("user_id")
 @click.argument("prompt")
-@click.option("--options", type=click.IntRange(1, MAX_OPTIONS), default=4, show_default=True, help="Options in the look.")
+@click.option("--options", type=click.IntRange(1, MAX_OPTIONS), default=DEFAULT_OPTIONS, show_default=True,
+              help="Options in the look.")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True),
               help='Most an option may cost in total [or a phrase in PROMPT: "under €300"].')
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the first candidate; the same seed gives the same look.")

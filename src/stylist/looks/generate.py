@@ -13,6 +13,7 @@ every part of it out). The worker relies on that to answer in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -26,7 +27,7 @@ from PIL import Image
 from stylist.catalog.store import StoredProduct
 from stylist.identity.weights import identity_folder, load_identity, unload_identity
 from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
-from stylist.looks.guidance import ClipGuidance
+from stylist.looks.guidance import CleanPrediction, ClipGuidance
 from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
@@ -230,21 +231,25 @@ def generate(
         batch_size = batch_size or fitting_batch(pipeline, do_cfg)
         batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
         total = steps * len(batches)
+        # Guidance reads each step's prediction of the clean latents from a hook on the UNet, for this call only.
+        clean = CleanPrediction(pipeline) if guidance is not None else contextlib.nullcontext()
         try:
-            for number, batch in enumerate(batches):
-                def report(step: int, offset: int = number * steps) -> None:
-                    if on_step is not None:
-                        on_step(offset + step + 1, total)
-                output = pipeline(
-                    prompt=[outfits[index].text for index, _ in batch],
-                    ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
-                    num_inference_steps=steps,
-                    guidance_scale=guidance_scale,
-                    generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
-                    callback_on_step_end=_StepCallback(report, guidance, [outfits[index].text for index, _ in batch]),
-                    callback_on_step_end_tensor_inputs=["latents"],
-                )
-                images.extend(output.images)
+            with clean:
+                for number, batch in enumerate(batches):
+                    def report(step: int, offset: int = number * steps) -> None:
+                        if on_step is not None:
+                            on_step(offset + step + 1, total)
+                    prompts = [outfits[index].text for index, _ in batch]
+                    output = pipeline(
+                        prompt=prompts,
+                        ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
+                        num_inference_steps=steps,
+                        guidance_scale=guidance_scale,
+                        generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
+                        callback_on_step_end=_StepCallback(report, guidance, clean, prompts),
+                        callback_on_step_end_tensor_inputs=["latents"],
+                    )
+                    images.extend(output.images)
         finally:
             pipeline.scheduler = models.sampler  # the fast sampler is for this call only
     found: list[list[Candidate]] = [[] for _ in outfits]
@@ -272,11 +277,12 @@ def _rows(embeds: list[list[torch.Tensor]], outfit_of_row: list[int], do_cfg: bo
 class _StepCallback:
     """callback_on_step_end: progress, and CLIP guidance of the latents when it is on."""
 
-    def __init__(self, report: Callable[[int], None], guidance: ClipGuidance | None, prompts: list[str]) -> None:
-        self.report, self.guidance, self.prompts = report, guidance, prompts
+    def __init__(self, report: Callable[[int], None], guidance: ClipGuidance | None,
+                 clean: CleanPrediction | contextlib.nullcontext, prompts: list[str]) -> None:
+        self.report, self.guidance, self.clean, self.prompts = report, guidance, clean, prompts
 
     def __call__(self, pipeline: DiffusionPipeline, step: int, timestep, tensors: dict) -> dict:
         if self.guidance is not None:
-            tensors["latents"] = self.guidance.steer(pipeline, tensors["latents"], self.prompts)
+            tensors["latents"] = self.guidance.steer(pipeline, tensors["latents"], self.clean.latest, self.prompts)
         self.report(step)
         return tensors

@@ -1,21 +1,32 @@
 """CLIP guidance: after each denoising step, move the latents up the gradient of the fashion-CLIP score of
-their decoded image against the prompt. Off by default: every step then decodes the batch through the VAE
-and backpropagates through it and the CLIP image tower, which costs more than the step itself at 1024 px.
+the image they are heading for. Off by default: every step then decodes through the VAE and back-propagates
+through it and the CLIP image tower, which costs more than the step itself at 1024 px.
 
-The gradient is taken on the current latents, decoded as they are (the callback sees no noise prediction),
-and normalised to unit RMS per image, so `scale` is the size of each push in latent units whatever the
-scale of the score's gradient.
+What is scored is the step's prediction of the clean latents, x0, not the noisy latents: early in sampling
+the noisy latents decode to noise, whose CLIP gradient says little about the picture. A forward hook on the
+UNet (`CleanPrediction`) reads each step's input and noise prediction and, after classifier-free guidance
+combined as the pipeline combines it, solves the UNet's training relation x_in = √ᾱ_t·x0 + √(1−ᾱ_t)·ε̂ for x0.
+Every sampler hands the UNet its latents in those terms (`scale_model_input`), so this one formula is the x0
+of DPM-Solver, Euler (its `pred_original_sample`) and LCM alike.
+
+The push on the current latents takes the chain rule through x0 = f(x_t) with the noise prediction held
+fixed (an approximation: no back-propagation through the UNet, whose activations would cost more memory than
+the decoder's). With ε̂ fixed, x0 is x_t less a multiple of ε̂, scaled: ∂x0/∂x_t is a positive number times
+the identity (1/√ᾱ for the variance-preserving samplers, 1 for Euler's), and for a first-order step (Euler,
+DDIM) the x0 of the latents after the step equals the x0 the step was taken with. The gradient with respect
+to x0 is normalised to unit RMS per image, which absorbs that number, so `scale` is the size of each push in
+latent units whatever the scale of the score's gradient.
 
 Memory: back-propagating through SDXL's VAE decoder at 1024 px keeps about 13 GB of activations per image,
-so the batch is guided one image at a time, from latents resized so the decoded image is GUIDE_SIDE px (the
-CLIP sees 224 px anyway: a quarter of the pixels costs a sixteenth of the decoder's activations), and in
+so the batch is guided one image at a time, from clean latents resized so the decoded image is GUIDE_SIDE px
+(the CLIP sees 224 px anyway: a quarter of the pixels costs a sixteenth of the decoder's activations), and in
 float32 where the VAE would overflow in float16 (SDXL's, which the pipeline itself upcasts to decode).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Protocol
+from typing import Protocol, Self
 
 import torch
 import torch.nn.functional as F
@@ -70,6 +81,53 @@ def decode(pipeline: DiffusionPipeline, latents: torch.Tensor, side: int | None 
         return (vae.decode(latents).sample.float() / 2 + 0.5).clamp(0, 1)
 
 
+class CleanPrediction:
+    """While entered, a forward hook on the pipeline's UNet keeps the prediction of the clean latents of the
+    latest denoising step (`latest`, float32, one row per image of the batch); see the module docstring."""
+
+    def __init__(self, pipeline: DiffusionPipeline) -> None:
+        self.pipeline = pipeline
+        self.latest: torch.Tensor | None = None
+        self._hook: torch.utils.hooks.RemovableHandle | None = None
+
+    def __enter__(self) -> Self:
+        self._hook = self.pipeline.unet.register_forward_hook(self._record, with_kwargs=True)
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._hook.remove()
+        self.latest = None
+
+    def _record(self, unet: torch.nn.Module, args: tuple, kwargs: dict, output) -> None:
+        sample = (args[0] if args else kwargs["sample"]).detach().float()
+        timestep = args[1] if len(args) > 1 else kwargs["timestep"]
+        noise = output[0].detach().float()
+        pipeline = self.pipeline
+        if pipeline.do_classifier_free_guidance:  # the batch is [unconditional; conditional], as the pipeline made it
+            unconditional, conditional = noise.chunk(2)
+            noise = unconditional + pipeline.guidance_scale * (conditional - unconditional)
+            sample = sample.chunk(2)[1]
+        self.latest = clean_latents(pipeline.scheduler, sample, noise, timestep)
+
+
+def clean_latents(scheduler, sample: torch.Tensor, prediction: torch.Tensor, timestep) -> torch.Tensor:
+    """x0 from the UNet's input `sample` at `timestep` and its output, by the relation the UNet was trained on:
+    sample = √ᾱ·x0 + √(1−ᾱ)·ε, with ᾱ the scheduler's cumulative alpha at the timestep (interpolated between
+    the table's entries for samplers whose timesteps fall between them)."""
+    table = scheduler.alphas_cumprod
+    step = min(max(float(torch.as_tensor(timestep).flatten()[0]), 0.0), len(table) - 1.0)
+    low = int(step)
+    high = min(low + 1, len(table) - 1)
+    alpha_bar = float(table[low] + (step - low) * (table[high] - table[low]))
+    signal, noise = alpha_bar**0.5, (1 - alpha_bar) ** 0.5
+    kind = scheduler.config.prediction_type
+    if kind == "epsilon":
+        return (sample - noise * prediction) / signal
+    if kind == "v_prediction":
+        return signal * sample - noise * prediction
+    raise ValueError(f"CLIP guidance reads epsilon or v predictions, not {kind!r}")
+
+
 class ClipGuidance:
     def __init__(self, scorer: PixelScorer, scale: float) -> None:
         self.scorer, self.scale = scorer, scale
@@ -90,16 +148,18 @@ class ClipGuidance:
         texts = self.scorer.embed_texts(prompts).to(pixels.device)
         return (self.scorer.embed_pixels(pixels) * texts).sum(dim=-1)
 
-    def steer(self, pipeline: DiffusionPipeline, latents: torch.Tensor, prompts: list[str]) -> torch.Tensor:
-        """The latents pushed up their CLIP score's gradient, one image at a time (see the module's memory note)."""
+    def steer(self, pipeline: DiffusionPipeline, latents: torch.Tensor, clean: torch.Tensor,
+              prompts: list[str]) -> torch.Tensor:
+        """The latents pushed up the CLIP score's gradient at their predicted clean latents `clean`, one image
+        at a time (see the module docstring for the chain rule and the memory)."""
         vae = self._vae(pipeline)
         gradients = []
-        for latent, prompt in zip(latents.split(1), prompts, strict=True):
+        for predicted, prompt in zip(clean.split(1), prompts, strict=True):
             with torch.enable_grad():
-                current = latent.detach().float().requires_grad_(True)
-                score = self.scores(decode(pipeline, current, GUIDE_SIDE, vae), [prompt]).sum()
-                (gradient,) = torch.autograd.grad(score, current)
+                predicted = predicted.detach().float().requires_grad_(True)
+                score = self.scores(decode(pipeline, predicted, GUIDE_SIDE, vae), [prompt]).sum()
+                (gradient,) = torch.autograd.grad(score, predicted)
             gradients.append(gradient)
-        gradient = torch.cat(gradients)
+        gradient = torch.cat(gradients).to(latents.device)
         rms = gradient.pow(2).mean(dim=tuple(range(1, gradient.ndim)), keepdim=True).sqrt().clamp_min(1e-12)
         return (latents.float() + self.scale * gradient / rms).to(latents.dtype)

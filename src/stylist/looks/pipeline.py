@@ -20,7 +20,7 @@ from stylist.catalog.budget import Budget, parse_budget
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits, crowded
 from stylist.looks.rank import Scorer, best_candidate
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
 from stylist.models.presets import get_preset
 from stylist.people.looks import Look, Option, copy_images, product_entry, save_look
@@ -40,7 +40,7 @@ def style(
     user_id: str,
     prompt: str,
     *,
-    options: int = 4,
+    options: int = DEFAULT_OPTIONS,
     budget: float | None = None,
     seed: int | None = None,
     out: Path | None = None,

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from stylist.errors import StylistError
 from stylist.models.presets import FACE_ADAPTER_SCALE
 
+DEFAULT_OPTIONS = 4  # options in a look, unless asked for others
 DEFAULT_CANDIDATES = 2  # per option; the fast first look draws one
 # How strongly the product board steers the picture. The "plus" adapter at 0.5 keeps colours and shapes of
 # the garments while the text still decides pose and scene; higher pastes the board's layout in.

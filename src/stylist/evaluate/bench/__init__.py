@@ -1,11 +1,13 @@
 """`stylist bench gpu`: every full-size benchmark in one process, into one JSON.
 
 Each benchmark is a module of this package with `run(**settings) -> dict` (identity, looks, klein, clip,
-video); the scripts in the repository's benchmarks/ are their command lines. This runs them one after the
-other with the settings that fit one H100 in about ten minutes, and on the `tiny` preset with the CPU
-settings their own tests use (tiny-klein for klein), so the first GPU call is not the first call. A
-benchmark that fails is recorded with its error and the others still run: one broken benchmark should not
-cost the whole paid GPU session.
+video; the scripts in the repository's benchmarks/ are their command lines), and `smoke`, which runs every
+path once on the real weights present on the machine (smoke.py). This runs them one after the other with
+the settings that fit one H100 in about ten minutes for the random-weight ones and under ten more for the
+smoke stage (estimates), and on the `tiny` preset with the CPU settings their own tests use (tiny-klein for
+klein), so the first GPU call is not the first call. A benchmark that fails is recorded with its error and
+the others still run: one broken benchmark should not cost the whole paid GPU session. A benchmark that
+goes on past a failed step (smoke) lists its failures in its result's "errors", and they count as its error.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ BENCHMARKS = (
               tiny=dict(preset="tiny", device="cpu", train_steps=2, gen_steps=2)),
     Benchmark("looks",
               full=dict(preset="sdxl", device="cuda", steps=30),
-              tiny=dict(preset="tiny", device="cpu", steps=2)),
+              tiny=dict(preset="tiny", device="cpu", steps=2, fast_steps=1, compile="off")),
     # Reference editing on FLUX.2 klein 4B: 1, 2 and 4 references, 4 steps, with and without torch.compile.
     Benchmark("klein",
               full=dict(preset="klein", device="cuda"),
@@ -49,6 +51,12 @@ BENCHMARKS = (
     Benchmark("video",
               full=dict(preset="full", device="cuda"),
               tiny=dict(preset="tiny", device="cpu")),
+    # The real weights that are on this machine, through the real loaders: each path once (skipped when missing).
+    # On the CPU, drawn and trained at tiny checkpoints' sizes (the test saves such checkpoints in the real layouts).
+    Benchmark("smoke",
+              full=dict(device="cuda"),
+              tiny=dict(device="cpu", look_steps=2, train_steps=2, spin_steps=1, spin_fps=4, resolution=64,
+                        spin_size=(32, 48))),
 )
 
 
@@ -75,7 +83,9 @@ def run_benchmarks(out: Path, tiny: bool, only: tuple[str, ...] = (),
         try:
             # Imported here, one at a time: each brings its own libraries (diffusers, open_clip, PyAV).
             module = importlib.import_module(f"{__name__}.{bench.name}")
-            report["results"][bench.name] = module.run(**(bench.tiny if tiny else bench.full))
+            report["results"][bench.name] = result = module.run(**(bench.tiny if tiny else bench.full))
+            if result.get("errors"):  # steps that failed inside a benchmark that went on (smoke's)
+                report["errors"][bench.name] = "; ".join(f"{step}: {error}" for step, error in result["errors"].items())
         except Exception as error:  # noqa: BLE001 — recorded; the next benchmark still runs
             report["errors"][bench.name] = "".join(traceback.format_exception_only(error)).strip()
             traceback.print_exc(file=sys.stderr)

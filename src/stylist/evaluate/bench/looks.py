@@ -15,7 +15,10 @@ It measures, through `stylist.looks.generate`, as `stylist style` runs it:
 - 4 looks (one candidate each) at 1024x1024 in 30 steps with classifier-free guidance, in one batch;
   with and without `torch.compile` of the UNet;
 - a fast first look: one image in 4 steps without classifier-free guidance, the LCM-LoRA recipe (a LoRA
-  fused or not costs about the same, so the random model stands for the distilled one).
+  fused or not costs about the same, so the random model stands for the distilled one);
+- the CLI's default look: DEFAULT_OPTIONS options × DEFAULT_CANDIDATES candidates (4 × 2), batched as
+  `stylist style` batches them (as many per call as `fitting_batch` finds room for in the free memory), whose
+  peak is what a 24 GB card must hold; the 4 × 1 figure above understates it.
 Peak memory is `torch.cuda.max_memory_allocated` over the measured call, weights included.
 
 `--stages` runs `stylist.looks.pipeline.style` end to end on tiny (an offline demo shop crawled, a user cut
@@ -25,6 +28,7 @@ from scikit-image's astronaut photo, the real fashion CLIP and index) and report
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import statistics
 import sys
@@ -41,7 +45,7 @@ from stylist.catalog.store import StoredProduct
 from stylist.evaluate.bench.identity import SDXL
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.looks import generate as gen
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import DEFAULT_CANDIDATES, DEFAULT_OPTIONS, Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.presets import get_preset
@@ -93,8 +97,7 @@ def generation(preset: str, device: torch.device, steps: int, fast_steps: int, o
     identity = gen.Identity("a person", face, trained=False)
     with tempfile.TemporaryDirectory() as folder:
         catalog = make_products(Path(folder))
-        outfits = [gen.OutfitPrompt(PROMPT.format(items=", ".join(p.title for p in catalog[i:i + 2])),
-                                    tuple(catalog[i:i + 2])) for i in range(options)]
+        outfits = outfit_prompts(catalog, options)
         seeds = [[number] for number in range(options)]
 
         def looks() -> None:
@@ -104,7 +107,8 @@ def generation(preset: str, device: torch.device, steps: int, fast_steps: int, o
             gen.generate(models, identity, outfits[:1], [[0]], Recipe(steps=fast_steps, guidance_scale=1.0))
 
         resolution = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
-        results: dict[str, Any] = {"resolution": resolution, "looks": []}
+        default = default_look(models, identity, catalog, steps, device)  # before torch.compile, as the CLI runs
+        results: dict[str, Any] = {"resolution": resolution, "looks": [], "default_look": default}
         for compiled in (False, True) if compile == "both" else (False,):
             if compiled:
                 pipeline.unet = torch.compile(pipeline.unet, fullgraph=False)
@@ -119,6 +123,30 @@ def generation(preset: str, device: torch.device, steps: int, fast_steps: int, o
                 "fast_look": {"steps": fast_steps, "seconds": fast_seconds, "peak_gib": fast_peak},
             })
     return results
+
+
+def outfit_prompts(catalog: list[StoredProduct], options: int) -> list[gen.OutfitPrompt]:
+    """An outfit of (up to) two products per option, named in its prompt."""
+    return [gen.OutfitPrompt(PROMPT.format(items=", ".join(p.title for p in catalog[i:i + 2])), tuple(catalog[i:i + 2]))
+            for i in range(options)]
+
+
+def default_look(models: gen.LookModels, identity: gen.Identity, catalog: list[StoredProduct], steps: int,
+                 device: torch.device) -> dict[str, Any]:
+    """The CLI's default look, DEFAULT_OPTIONS options × DEFAULT_CANDIDATES candidates, in the batches `generate`
+    sizes to the free memory: its seconds and peak, after a one-step warm-up at the same batch."""
+    outfits = outfit_prompts(catalog, DEFAULT_OPTIONS)
+    seeds = [[DEFAULT_CANDIDATES * option + each for each in range(DEFAULT_CANDIDATES)]
+             for option in range(DEFAULT_OPTIONS)]
+    images = DEFAULT_OPTIONS * DEFAULT_CANDIDATES
+    print(f"the default look: {DEFAULT_OPTIONS} options x {DEFAULT_CANDIDATES} candidates in {steps} steps ...",
+          file=sys.stderr)
+    first, _ = timed(device, lambda: gen.generate(models, identity, outfits, seeds, Recipe(steps=1)))
+    batch = gen.fitting_batch(models.pipeline, classifier_free=True)  # what the measured call is about to choose
+    seconds, peak = timed(device, lambda: gen.generate(models, identity, outfits, seeds, Recipe(steps=steps)))
+    return {"options": DEFAULT_OPTIONS, "candidates": DEFAULT_CANDIDATES, "images": images, "batch": batch,
+            "calls": math.ceil(images / batch), "steps": steps, "seconds": seconds,
+            "seconds_per_image": round(seconds / images, 3), "peak_gib": peak, "warm_up_s": first}
 
 
 def stage_timings(device: str, steps: int, options: int, products: int, repeats: int) -> dict[str, Any]:
