@@ -92,14 +92,14 @@ BASE_STEP_CAP = 2500
 
 
 def plan_for(minutes: float) -> Plan:
-    """Share `minutes` out: 30% to the text-to-image model, 8% to its shuffled-caption twin, 4% to each
-    DreamBooth run, 20% to the reference-token generator and 14% to the IP-Adapter one; the rest is drawing
-    and reading samples, which is slow on a CPU, and the fashion CLIP (bound by epochs, not time: about a
-    minute on a loaded 2-core machine)."""
+    """Share `minutes` out: 25% to the text-to-image model (its 2,500-step cap took 12 minutes on two
+    cores), 7% to its shuffled-caption twin, 4% to each DreamBooth run, 25% to the reference-token generator
+    and 15% to the IP-Adapter one; the rest is drawing and reading samples, which is slow on a CPU, and the
+    fashion CLIP (bound by epochs, not time: about a minute on a loaded 2-core machine)."""
     seconds = minutes * 60
-    return Plan(base_seconds=0.30 * seconds, base_steps=BASE_STEP_CAP, shuffled_seconds=0.08 * seconds,
-                shuffled_steps=BASE_STEP_CAP, subject_seconds=0.04 * seconds, reference_seconds=0.20 * seconds,
-                adapter_seconds=0.14 * seconds)
+    return Plan(base_seconds=0.25 * seconds, base_steps=BASE_STEP_CAP, shuffled_seconds=0.07 * seconds,
+                shuffled_steps=BASE_STEP_CAP, subject_seconds=0.04 * seconds, reference_seconds=0.25 * seconds,
+                adapter_seconds=0.15 * seconds)
 
 
 def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str], None] | None = None,
