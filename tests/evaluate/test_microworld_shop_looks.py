@@ -71,9 +71,9 @@ def test_a_perfect_model_wears_each_options_own_product_and_the_persons_marker()
 
     assert report["options"] == 8 and report["prompts"] == ["a dress for a garden party", "a red dress for a wedding"]
     assert report["wears_own_product"] == 1.0 and report["wears_other_options_product"] == 0.0
-    assert report["marker_right"] == 1.0 and report["recognisable"] == 1.0
+    assert report["marker_right"] == report["marker_colour_right"] == report["recognisable"] == 1.0
     assert report["from_clean_images"] == {"wears_own_product": 1.0, "wears_other_options_product": 0.0,
-                                           "marker_right": 1.0}
+                                           "marker_right": 1.0, "marker_colour_right": 1.0}
     assert report["chance"] == pytest.approx(1 / 24, abs=1e-4)
     assert [entry.split(":")[0] for entry in report["injected"]] == ["editor", "user intake"]
     # The pipeline's image handling (a 512-px JPEG of each product, resized; photos kept as JPEG) is small.
@@ -84,7 +84,8 @@ def test_an_untrained_reference_model_runs_through_style():
     report = judged_looks(ReferenceGenerator(0), looks=1, steps=2)
 
     assert report["options"] == 4
-    for name in ("wears_own_product", "wears_other_options_product", "marker_right", "recognisable"):
+    for name in ("wears_own_product", "wears_other_options_product", "marker_right", "marker_colour_right",
+                 "recognisable"):
         assert 0.0 <= report[name] <= 1.0
     assert all(0.0 <= value <= 1.0 for value in report["from_clean_images"].values())
 

@@ -221,8 +221,8 @@ def judged_looks(model: Callable[..., np.ndarray], seed: int = 0, looks: int = l
     identity = HELD_OUT_IDENTITIES[seed % len(HELD_OUT_IDENTITIES)]
     photos = shopper_photos(identity, rng)
     editor = MicroEditor(model, steps)
-    piped: dict[str, list[bool]] = {"own": [], "other": [], "marker": [], "recognisable": []}
-    clean: dict[str, list[bool]] = {"own": [], "other": [], "marker": [], "recognisable": []}
+    piped: dict[str, list[bool]] = {"own": [], "other": [], "marker": [], "marker_colour": [], "recognisable": []}
+    clean: dict[str, list[bool]] = {"own": [], "other": [], "marker": [], "marker_colour": [], "recognisable": []}
     errors: dict[str, list[float]] = {"photo": [], "product": []}
     with tempfile.TemporaryDirectory(prefix="stylist-microworld-looks-") as folder:
         settings = Settings(data_dir=Path(folder), preset=PRESET, device="cpu")
@@ -250,10 +250,12 @@ def judged_looks(model: Callable[..., np.ndarray], seed: int = 0, looks: int = l
         "wears_other_options_product": _share(piped["other"]),
         "chance": round(1 / len(DRESSES), 4),
         "marker_right": _share(piped["marker"]),
+        "marker_colour_right": _share(piped["marker_colour"]),  # the hat's colour, whatever its shape
         "recognisable": _share(piped["recognisable"]),
         "from_clean_images": {"wears_own_product": _share(clean["own"]),
                               "wears_other_options_product": _share(clean["other"]),
-                              "marker_right": _share(clean["marker"])},
+                              "marker_right": _share(clean["marker"]),
+                              "marker_colour_right": _share(clean["marker_colour"])},
         # Mean absolute difference, in levels of 255, between what the model was given and the clean picture.
         "reference_error": {name: round(float(np.mean(values)), 3) for name, values in errors.items()},
         "prompts": [LOOK_PROMPTS[number % len(LOOK_PROMPTS)] for number in range(looks)],
@@ -271,6 +273,7 @@ def _judge(pictures: np.ndarray, listed: list[Garment], identity: Identity, into
         into["own"].append(worn == listed[index])
         into["other"].append(worn == listed[(index + 1) % len(listed)])
         into["marker"].append(reading.marker == identity.marker)
+        into["marker_colour"].append(reading.marker is not None and reading.marker.colour == identity.marker.colour)
         into["recognisable"].append(reading.recognisable)
 
 
