@@ -10,6 +10,7 @@ from PIL import Image
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.looks import references as ref
+from stylist.looks.generate import Candidate
 from stylist.looks.pipeline import style
 from stylist.looks.recipe import Recipe
 from stylist.models.loading import load_image_pipeline
@@ -88,6 +89,26 @@ def test_the_references_are_exactly_the_images_given_to_the_model(settings, user
     fits = len(request.product_ids) <= KLEIN.max_references - 1
     assert len(request.references) == (1 + len(request.product_ids) if fits else 2)
     assert all(image.size == (KLEIN.resolution, KLEIN.resolution) for image in request.references)
+
+
+def test_an_injected_editor_draws_the_look_and_the_presets_pipeline_is_never_built(settings, user, monkeypatch):
+    def refuse(preset, device):
+        raise AssertionError("the preset's pipeline was built although an editor was given")
+
+    monkeypatch.setattr(ref, "reference_models", refuse)
+    given = []
+
+    def editor(requests, seeds, recipe, on_step=None):
+        given.append((requests, seeds))
+        return [[Candidate(Image.new("RGB", (KLEIN.resolution,) * 2, (9, 99, 199)), seed) for seed in option]
+                for option in seeds]
+
+    made = look(settings, user, editor=editor)
+
+    ((request,), seeds) = given[0]
+    assert len(given) == 1 and seeds == [[made.options[0].seed]]
+    assert list(request.product_ids) == made.options[0].references and "image 1" in request.prompt
+    assert np.array_equal(pixels(made)[0, 0], [9, 99, 199])
 
 
 def test_an_outfit_too_large_for_the_references_goes_in_as_one_sheet(settings, catalog):

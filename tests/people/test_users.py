@@ -13,8 +13,8 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.people import users
-from stylist.people.photos import PhotosRefused
-from stylist.people.users import add_user, delete_user, face_crops, get_user, list_users
+from stylist.people.photos import AcceptedPhoto, Box, IntakeResult, PhotosRefused, crop_face
+from stylist.people.users import add_user, delete_user, face_crops, get_user, list_users, store_user
 from stylist.settings import Settings
 from tests.people.conftest import SIDEWAYS_UPRIGHT
 
@@ -53,6 +53,22 @@ def test_a_new_user_is_stored_upright_without_metadata_with_crops_at_the_preset_
         with Image.open(crop) as image:
             assert image.size == (512, 512) and image.mode == "RGB"
     assert get_user(settings, user.id) == user and list_users(settings) == [user]
+
+
+def test_photos_whose_faces_are_known_are_stored_as_intake_stores_them(settings):
+    # Flat pictures with no face a detector could find: the boxes are taken as given.
+    images = [Image.new("RGB", (64, 64), (40 * number, 90, 160)) for number in range(3)]
+    boxes = [Box(10 + number, 4, 20, 18) for number in range(3)]
+    accepted = [AcceptedPhoto(f"{number}.png", image, box, crop_face(image, box, 64))
+                for number, (image, box) in enumerate(zip(images, boxes))]
+
+    user = store_user(settings, " Figure ", IntakeResult(accepted, [], []), crop_size=64)
+
+    assert user.name == "Figure" and [photo.face for photo in user.photos] == boxes
+    assert registry_ids(settings) == [user.id] and get_user(settings, user.id) == user
+    assert user.consent["by"] == "operator" and all(crop.is_file() for crop in user.crops)
+    with pytest.raises(StylistError, match="name"):
+        store_user(settings, "", IntakeResult(accepted, [], []), crop_size=64)
 
 
 def test_crops_at_another_size_are_cut_from_the_stored_photos(settings, good_photos):

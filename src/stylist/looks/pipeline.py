@@ -2,7 +2,9 @@
 wearing purchasable products. Reads top to bottom: retrieve, outfits, generate, rank, look.
 
 Retrieval and scoring are injected (`retriever`, `scorer`, `pixel_scorer`) and default to the fashion CLIP
-of stylist.grounding; the tests pass their own to check what each stage does with what it is given.
+of stylist.grounding; the tests pass their own to check what each stage does with what it is given. The klein
+path's drawing is injected the same way (`editor`, default the preset's pipeline), so that the micro-world
+judges this very pipeline with a reference model that learnt (evaluate/microworld/shop_looks.py).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +32,9 @@ from stylist.people.users import get_user
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import new_id, utc_now
 from stylist.settings import Settings
+
+if TYPE_CHECKING:  # references.py imports diffusers, which only the klein path needs
+    from stylist.looks.references import Editor
 
 # Products retrieved per option: enough for each option to find fresh products in every slot.
 RETRIEVED_PER_OPTION = 12
@@ -49,13 +56,15 @@ def style(
     retriever: Retriever | None = None,
     scorer: Scorer | None = None,
     pixel_scorer: PixelScorer | None = None,
+    editor: Editor | None = None,
 ) -> Look:
     """Make, store and return a look of `options` options for `user_id` as `prompt` describes.
 
     `budget` (or a phrase in the prompt such as "under €300") caps each option's total price. `seed` makes
     the look reproducible: the same seed, catalog and models give the same look. `recipe` says how the
     pictures are drawn (steps, candidates, adapter scales, CLIP guidance, the fast first look; see
-    recipe.py). Unknown users raise StylistError.
+    recipe.py). `editor` draws the klein presets' candidates instead of the preset's own pipeline. Unknown
+    users raise StylistError.
     """
     from stylist.looks import generate as gen
 
@@ -120,7 +129,7 @@ def style(
     if preset.edits_references:
         # klein: the person's photo and the products' photos are the conditions; nothing was trained.
         drawn, references = _edit_references(preset, settings.device, user, scene, plan, seeds, recipe, notes,
-                                             lambda: lap("load"), on_step)
+                                             lambda: lap("load"), on_step, editor)
         identity_kind = "reference photo"
     else:
         guidance = None
@@ -178,19 +187,20 @@ def style(
 
 def _edit_references(preset, device: str, user, scene: str, plan: list[Outfit], seeds: list[list[int]],
                      recipe: Recipe, notes: list[str], loaded: Callable[[], None],
-                     on_step: Callable[[int, int], None]) -> tuple[list, list[list[int]]]:
+                     on_step: Callable[[int, int], None], editor: Editor | None) -> tuple[list, list[list[int]]]:
     """The klein path's candidates for each outfit, and the product ids each option was drawn from."""
     from stylist.looks import references as ref
 
     if recipe.clip_guidance > 0:
         raise StylistError(f"CLIP guidance steers the sdxl and sd14 presets' sampling; the {preset.name} preset "
                            "draws from the products' own photos instead: leave out --clip-guidance")
-    models = ref.reference_models(preset, device)
-    with models.lock:
-        person = ref.person_photo(user)
-        loaded()
-        requests = [ref.edit_request(person, scene, outfit.products, preset, notes) for outfit in plan]
-        drawn = ref.draw(models, requests, seeds, recipe, on_step)
+    if editor is None:
+        # `draw` holds the pipeline's lock while it draws the whole look.
+        editor = partial(ref.draw, ref.reference_models(preset, device))
+    person = ref.person_photo(user)
+    loaded()
+    requests = [ref.edit_request(person, scene, outfit.products, preset, notes) for outfit in plan]
+    drawn = editor(requests, seeds, recipe, on_step)
     return drawn, [list(request.product_ids) for request in requests]
 
 

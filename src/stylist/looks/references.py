@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from diffusers import DiffusionPipeline
@@ -41,6 +42,15 @@ class EditRequest:
     prompt: str
     references: tuple[Image.Image, ...]  # the person's photo first
     product_ids: tuple[int, ...]  # the products whose own images are among the references
+
+
+class Editor(Protocol):
+    """What draws each request's candidates, one per seed, every candidate's noise from its own seed: `draw`
+    on the preset's pipeline, unless `style` is handed another (its `editor=`), as the micro-world's 32-pixel
+    reference model is, so that stylist's own looks pipeline is judged end to end with a model that learnt."""
+
+    def __call__(self, requests: Sequence[EditRequest], seeds: Sequence[Sequence[int]], recipe: Recipe,
+                 on_step: Callable[[int, int], None] | None = None) -> list[list[Candidate]]: ...
 
 
 @dataclass

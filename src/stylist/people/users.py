@@ -72,10 +72,19 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, cr
     this person, who agrees to their use: "person" (they ticked the box) or "operator" (the CLI's user).
     `refused` are photos turned away before intake, named with intake's own refusals.
     """
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
-        raise StylistError(f"a user's name must be 1 to {MAX_NAME_LENGTH} printable characters")
-    intake = intake_photos(photos, crop_size, refused)
+    name = _checked_name(name)
+    return store_user(settings, name, intake_photos(photos, crop_size, refused), crop_size=crop_size,
+                      consent_by=consent_by)
+
+
+def store_user(settings: Settings, name: str, intake: IntakeResult, *, crop_size: int,
+               consent_by: str = "operator") -> User:
+    """Store photos that intake accepted as a new user (folder, photos, crops, user.json and the index row),
+    or raise and store nothing. `add_user` is the way in for people's photos; this half is separate for
+    pictures whose faces are known without detection, such as the micro-world's 32-pixel figures (where the
+    Haar cascades find no face), so that they are stored exactly as a person's are.
+    """
+    name = _checked_name(name)
     user_id = new_id()
     root = _users_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
@@ -96,6 +105,13 @@ def add_user(settings: Settings, name: str, photos: Sequence[PhotoSource], *, cr
         shutil.rmtree(folder if moved else staging, ignore_errors=True)
         raise
     return _load(folder)
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
+        raise StylistError(f"a user's name must be 1 to {MAX_NAME_LENGTH} printable characters")
+    return name
 
 
 def get_user(settings: Settings, user_id: str) -> User:
