@@ -164,7 +164,8 @@ def test_fashion_clip_learns_the_garments_beyond_chance_and_both_broken_trainers
 # earlier checkpoint by it would only pick a less-trained model.
 SHORT = Plan(base_seconds=None, base_steps=BASE_STEPS, shuffled_seconds=None, shuffled_steps=20, subject_seconds=None,
              subject_steps=8, class_images=2000, per_prompt=2, samples=8, class_prior_images=8, sampling_steps=10,
-             judge_every=BASE_STEPS, reference_steps=4, adapter_steps=4, reference_samples=8, reference_sampling_steps=4)
+             judge_every=BASE_STEPS, reference_steps=4, adapter_steps=4, reference_samples=8, reference_sampling_steps=4,
+             looks=1)
 
 
 @pytest.fixture
@@ -205,6 +206,7 @@ def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path
         assert set(path["garment_all_right"]) >= {"with_reference", "shuffled", "none", "chance", "untrained"}
         assert set(path["identity_marker"]) >= {"own_photo", "other_photo"}
         assert path["run"]["steps"] == 4 and path["samples_per_number"] == 8
+    assert set(references["looks"]) >= {"wears_own_product", "wears_other_options_product", "chance", "injected"}
     for grid in ("reference-tokens-garment", "reference-tokens-both", "ip-adapter-identity-other-photo"):
         assert (tmp_path / f"{grid}.png").is_file()
     text = summary(report)

@@ -8,10 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from stylist.evaluate.microworld.classifier import classify
 from stylist.evaluate.microworld.image_adapter import AdapterGenerator
-from stylist.evaluate.microworld.reference_model import ReferenceGenerator, fold
+from stylist.evaluate.microworld.reference_model import FOLD, ReferenceGenerator, fold
 from stylist.evaluate.microworld.reference_train import train_conditioned
 from stylist.evaluate.microworld.references import CHANCE, reference_scores
 from stylist.evaluate.microworld.wardrobe import (
@@ -33,7 +34,9 @@ from stylist.evaluate.microworld.world import (
     SKINS,
     Figure,
     Marker,
+    garment_mask,
     product_shot,
+    regions,
     render,
 )
 
@@ -148,10 +151,10 @@ def test_reference_tokens_sit_after_the_picture_at_their_own_time_coordinate():
 @pytest.mark.parametrize("make", [ReferenceGenerator, AdapterGenerator])
 def test_training_lowers_the_loss_and_is_repeatable(make):
     first = make(0)
-    run = train_conditioned(first, steps=24, seed=3)
-    assert run.steps == 24 and np.mean(run.losses[-6:]) < 0.8 * np.mean(run.losses[:6])
-    second = make(0)
-    assert train_conditioned(second, steps=24, seed=3).losses == run.losses
+    run = train_conditioned(first, steps=35, seed=3)
+    # Compared over whole cycles of the 7 tasks, whose losses differ.
+    assert run.steps == 35 and np.mean(run.losses[-7:]) < 0.8 * np.mean(run.losses[:7])
+    assert train_conditioned(make(0), steps=4, seed=3).losses == train_conditioned(make(0), steps=4, seed=3).losses
     with pytest.raises(ValueError, match="time budget"):
         train_conditioned(make(0))
 
@@ -164,13 +167,38 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-# The suite's short version of part 2: 300 steps of the reference-token generator, about 2 minutes. By then
-# it has learnt to take the garment's colour from the product shot on products it never saw, not yet whole
-# garments or markers (the full run, benchmarks/microworld_bench.py, shows those: docs/microworld.md).
+def region_error(model: ReferenceGenerator, batch: Examples, part: str, sigma: float = 0.7) -> float:
+    """Squared error of the model's prediction of the clean picture at noise level `sigma`, over the pixels the
+    images should decide: the garment's (`part` "garment") or the hat's ("hat"). Same noise for every call."""
+    clean = fold(batch.targets)
+    noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    noisy = (1 - sigma) * clean + sigma * noise
+    velocity = model.predict(noisy, torch.full((len(clean),), sigma), model.encode(batch.prompts),
+                             [fold(images) for images in batch.references])
+    predicted, target = (F.pixel_shuffle(latents, FOLD) for latents in (noisy - sigma * velocity, clean))
+    masks = []
+    for reading in classify(batch.targets, PATTERNS):
+        where = regions(reading.shift)
+        masks.append(garment_mask(reading.category, where) if part == "garment" else where["beanie"] | where["brim"])
+    mask = torch.from_numpy(np.stack(masks))[:, None].expand(-1, 3, -1, -1)
+    return ((predicted - target) ** 2)[mask].mean().item()
+
+
+# The suite's short version of part 2: 300 steps of the reference-token generator, about 2 minutes. By then its
+# samples are not yet readable figures (the full run, benchmarks/microworld_bench.py, shows what they wear:
+# docs/microworld.md), but it already uses the images: on products and people it never saw, it predicts the
+# garment's pixels better from the product's own shot than from another product's, and the hat's pixels
+# better from the person's own photo than from another person's; the untrained model does neither.
 @pytest.mark.timeout(900)
-def test_reference_tokens_carry_the_product_shots_colour_after_a_short_run(one_thread):
-    model = ReferenceGenerator(0)
-    train_conditioned(model, steps=300, seed=0)
-    scores, _ = reference_scores(model, samples=48)
-    colour = scores["garment_attributes"]["colour"]
-    assert colour["with_reference"] >= max(0.3, colour["shuffled"] + 0.15, colour["none"] + 0.15), colour
+def test_reference_tokens_use_the_product_shot_and_the_photo_after_a_short_run(one_thread):
+    trained, untrained = ReferenceGenerator(0), ReferenceGenerator(0)
+    train_conditioned(trained, steps=300, seed=0)
+    rng = np.random.default_rng(5)
+    with torch.no_grad():
+        for task, part in (("garment", "garment"), ("identity", "hat")):
+            batch = examples(task, 64, rng, HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES)
+            others = replace(batch, references=[batch.references[0][np.roll(np.arange(64), 1)]])
+            own, other = region_error(trained, batch, part), region_error(trained, others, part)
+            assert own < 0.9 * other, (task, own, other)
+            before, before_other = region_error(untrained, batch, part), region_error(untrained, others, part)
+            assert before > 0.95 * before_other and before > 2 * own, (task, before, before_other)

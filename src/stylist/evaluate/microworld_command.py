@@ -61,8 +61,8 @@ def summary(report: dict[str, Any]) -> str:
 def _references_summary(references: dict[str, Any]) -> list[str]:
     """Part 4's lines: for each mechanism, what its images carry into the picture, beside the baselines."""
     held = references["held_out"]
-    lines = [f"images into the picture, on {held['garments']} products and {held['identities']} people never "
-             "trained on (reference tokens, as klein / IP-Adapter, as SDXL):"]
+    lines = [(f"images into the picture, on {held['garments']} products and {held['identities']} people never "
+              "trained on (reference tokens, as klein / IP-Adapter, as SDXL):")]
     paths = (references, references["ip_adapter"])
     rows = (("garment_all_right", "garment from its shot: all right", ("with_reference", "shuffled", "none")),
             ("identity_marker", "marker from the photo", ("own_photo", "other_photo", "none")),
@@ -70,4 +70,8 @@ def _references_summary(references: dict[str, Any]) -> list[str]:
     for key, label, columns in rows:
         numbers = "  |  ".join(" / ".join(f"{path[key][column]:.2f}" for column in columns) for path in paths)
         lines.append(f"  {label:34} {numbers}   ({' / '.join(columns)}; chance {references[key]['chance']:.3f})")
+    looks = references["looks"]
+    lines.append(f"stylist style on the micro-world dress shop, {looks['options']} options: the picture wears its own "
+                 f"product {looks['wears_own_product']:.2f} (another option's {looks['wears_other_options_product']:.2f}; "
+                 f"chance {looks['chance']:.3f}), the person's marker {looks['marker_right']:.2f}")
     return lines

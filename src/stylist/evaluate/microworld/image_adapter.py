@@ -1,12 +1,13 @@
 """The SDXL path's mechanism in the micro-world: IP-Adapter's decoupled cross-attention on part 1's UNet.
 
-As stylist attaches a face adapter and a product adapter to SDXL (models/face_adapter.py, IP-Adapter "plus"
-checkpoints), this attaches two adapters to the micro-world UNet: image slot 1 (the person's photo) and slot
-2 (the product shot). Each image's 8×8 patch features become 16 tokens through diffusers' IP-Adapter Plus
-Resampler (`IPAdapterPlusImageProjection`), and diffusers' `IPAdapterAttnProcessor2_0` adds their attention
-to every cross-attention layer's, with key and value projections of their own. (A first version used the
-plain adapter's single pooled vector per image, as 4 tokens: it carried the garment's category and the
-person's hat but hardly the colour and not the pattern; docs/microworld.md.) The
+As stylist attaches a face adapter and a product adapter to SDXL (models/face_adapter.py), this attaches two
+adapters to the micro-world UNet: image slot 1 (the person's photo) and slot 2 (the product shot). Each
+image becomes 4 tokens through diffusers' `ImageProjection` (the plain IP-Adapter's projection of one pooled
+image vector), and diffusers' `IPAdapterAttnProcessor2_0` adds their attention to every cross-attention
+layer's, with key and value projections of their own. stylist's own adapters are IP-Adapter "plus" (a
+Resampler over patch features); in the micro-world a Resampler trained from scratch carried nothing into the
+picture in 1,200 steps (the marker as often from another person's photo as from the person's own), where
+this projection carried the hat and the garment's category (docs/microworld.md). The
 text still enters where it always did. Images enter only through these layers, which (part 1's UNet) sit
 at 8×8 and in the middle block: whether a pattern printed 3 pixels apart survives that is what the
 measurement asks.
@@ -24,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import DDIMScheduler, UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0, IPAdapterAttnProcessor2_0
-from diffusers.models.embeddings import IPAdapterPlusImageProjection, MultiIPAdapterImageProjection
+from diffusers.models.embeddings import ImageProjection, MultiIPAdapterImageProjection
 from torch import nn
 from transformers import CLIPTextConfig, CLIPTextModel
 
@@ -42,40 +43,38 @@ from stylist.evaluate.microworld.world import SIZE
 from stylist.models.tokenizer import clip_tokenizer
 
 SLOTS = 2  # image 1: the person's photo; image 2: the product shot
-IMAGE_TOKENS = 16
-EMBEDDING = 64
-PATCHES = 64
+IMAGE_TOKENS = 4
+EMBEDDING = 128
 SAMPLING_STEPS = 25
 # Which adapter each task's images go to, in order.
 TASK_SLOTS = {"garment": [1], "identity": [0], "both": [0, 1], "none": []}
 
 
 class ImageEncoder(nn.Module):
-    """A 32-pixel picture as 8×8 patch features, the role CLIP's image tower (its penultimate layer, for IP-Adapter
-    Plus) plays for stylist's adapters."""
+    """A 32-pixel picture as one vector, the role CLIP's image tower plays for IP-Adapter."""
 
     def __init__(self) -> None:
         super().__init__()
         self.layers = nn.Sequential(
             nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.SiLU(),  # 16×16
-            nn.Conv2d(32, EMBEDDING, 3, stride=2, padding=1), nn.SiLU(),  # 8×8
-            nn.Conv2d(EMBEDDING, EMBEDDING, 3, padding=1),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.SiLU(),  # 8×8
+            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.SiLU(),  # 4×4
+            nn.Flatten(), nn.Linear(64 * 4 * 4, EMBEDDING),
         )
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.layers(pixels).flatten(2).transpose(1, 2)  # (B, 64 patches, EMBEDDING)
+        return self.layers(pixels)
 
 
 def attach_adapters(unet: UNet2DConditionModel) -> None:
     """Two image projections and IP-Adapter attention processors, as diffusers' `load_ip_adapter` sets them up."""
     cross = unet.config.cross_attention_dim
     unet.encoder_hid_proj = MultiIPAdapterImageProjection(
-        [IPAdapterPlusImageProjection(embed_dims=EMBEDDING, output_dims=cross, hidden_dims=64, depth=2, dim_head=16,
-                                      heads=4, num_queries=IMAGE_TOKENS, ffn_ratio=2) for _ in range(SLOTS)])
+        [ImageProjection(EMBEDDING, cross, IMAGE_TOKENS) for _ in range(SLOTS)])
     unet.register_to_config(encoder_hid_dim_type="ip_image_proj")
     processors = {}
     for name in unet.attn_processors:
-        if name.endswith("attn1.processor") or name.startswith("encoder_hid_proj"):  # self-attention, the Resampler's
+        if name.endswith("attn1.processor"):
             processors[name] = AttnProcessor2_0()
             continue
         if name.startswith("mid_block"):
@@ -113,8 +112,8 @@ class AdapterGenerator:
         return self.text_encoder(ids)[0]
 
     def image_embeds(self, batch: Examples) -> list[torch.Tensor]:
-        """One (B, 1, PATCHES, EMBEDDING) tensor per slot, the task's images in their slots and zeros in the others."""
-        embeds = [torch.zeros(len(batch.targets), 1, PATCHES, EMBEDDING) for _ in range(SLOTS)]
+        """One (B, 1, EMBEDDING) tensor per slot, the task's images in their slots and zeros in the others."""
+        embeds = [torch.zeros(len(batch.targets), 1, EMBEDDING) for _ in range(SLOTS)]
         for slot, images in zip(TASK_SLOTS[batch.task], batch.references, strict=True):
             pixels = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
             embeds[slot] = self.image_encoder(pixels).unsqueeze(1)

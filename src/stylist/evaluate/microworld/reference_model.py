@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import Flux2KleinPipeline, Flux2Transformer2DModel, FlowMatchEulerDiscreteScheduler
+from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline, Flux2Transformer2DModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
 from stylist.evaluate.microworld.model import TEXT_ENCODER, TOKENS

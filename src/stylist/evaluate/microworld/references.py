@@ -61,6 +61,12 @@ def reference_scores(model: ConditionedModel, samples: int = 72, steps: int | No
     grids["identity"] = _grid(people.references[0], marker_readings["own_photo"][1])
     grids["identity-other-photo"] = _grid(others.references[0], marker_readings["other_photo"][1])
     markers = {name: _share(_marker_right(reading, people)) for name, (reading, _) in marker_readings.items()}
+    # The marker's two halves apart: where a model gets one and misses the other shows here.
+    marker_parts = {part: {name: _share(np.array([reading.marker is not None and getattr(reading.marker, part)
+                                                  == getattr(identity.marker, part) for reading, identity in
+                                                  zip(readings_, people.identities, strict=True)]))
+                           for name, (readings_, _) in marker_readings.items()}
+                    for part in ("colour", "shape")}
 
     both = examples("both", samples, rng, HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES)
     both_readings, both_images = draw(both)
@@ -72,6 +78,7 @@ def reference_scores(model: ConditionedModel, samples: int = 72, steps: int | No
         "garment_all_right": attributes.pop("all"),
         "garment_attributes": attributes,
         "identity_marker": markers | {"chance": round(CHANCE["marker"], 4)},
+        "identity_marker_parts": marker_parts,
         "person_and_product": {"both_right": _share(garment_right & marker_right), "garment_right": _share(garment_right),
                                "marker_right": _share(marker_right),
                                "chance": round(CHANCE["all"] * CHANCE["marker"], 5)},

@@ -9,7 +9,9 @@
    the untrained model, a run on shuffled texts, and chance.
 4. References: the klein path's mechanism (reference images as tokens) and the SDXL path's (IP-Adapter),
    each trained from scratch to carry a product shot's garment and a person's photo's marker into the
-   picture, measured on products and people they never saw, against no image, another's image, and chance.
+   picture, measured on products and people they never saw, against no image, another's image, and chance;
+   then `stylist style` itself on a micro-world shop, drawn by the reference-token model, each option's
+   picture judged against its own product and another option's.
 Sample grids go to PNG files beside report.json, so that what the numbers say can be seen.
 """
 
@@ -27,7 +29,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stylist.evaluate.microworld.image_adapter import AdapterGenerator
 from stylist.evaluate.microworld.model import GUIDANCE, SAMPLING_STEPS, UNET, MicroPipeline, new_pipeline
+from stylist.evaluate.microworld.reference_model import ReferenceGenerator
+from stylist.evaluate.microworld.reference_train import train_conditioned
+from stylist.evaluate.microworld.references import reference_scores
+from stylist.evaluate.microworld.retrieval import retrieval_scores
 from stylist.evaluate.microworld.scores import (
     CHANCE,
     MAX_DIVERSITY_BITS,
@@ -36,11 +43,7 @@ from stylist.evaluate.microworld.scores import (
     hat_share,
     prompt_fidelity,
 )
-from stylist.evaluate.microworld.image_adapter import AdapterGenerator
-from stylist.evaluate.microworld.reference_model import ReferenceGenerator
-from stylist.evaluate.microworld.reference_train import train_conditioned
-from stylist.evaluate.microworld.references import reference_scores
-from stylist.evaluate.microworld.retrieval import retrieval_scores
+from stylist.evaluate.microworld.shop_looks import judged_looks
 from stylist.evaluate.microworld.subject import RECIPE, copy_of, draw_class_images, train_subject
 from stylist.evaluate.microworld.train import TrainingRun, train_base
 from stylist.evaluate.microworld.world import INSTANCE_PROMPT, class_data, identity_photos
@@ -81,6 +84,7 @@ class Plan:
     adapter_steps: int | None = None
     reference_samples: int = 72  # samples per part-2 number
     reference_sampling_steps: int | None = None  # None: each generator's own
+    looks: int = 8  # `stylist style` looks judged on the micro-world dress shop, 4 options each
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -204,6 +208,9 @@ def reference_report(plan: Plan, grids: dict[str, np.ndarray], stage: Callable[[
         run = train_conditioned(model, seconds=seconds, steps=steps, seed=seed)
         stage(f"sampling the {name.replace('_', ' ')} generator")
         scores, path_grids = reference_scores(model, plan.reference_samples, plan.reference_sampling_steps)
+        if name == "reference_tokens":  # klein's mechanism, the one `style`'s klein path draws with
+            stage("judging stylist style's looks on the micro-world dress shop")
+            scores["looks"] = judged_looks(model, seed=seed, looks=plan.looks, steps=plan.reference_sampling_steps)
         scores["garment_all_right"]["untrained"] = untrained["garment_all_right"]["with_reference"]
         scores["identity_marker"]["untrained"] = untrained["identity_marker"]["own_photo"]
         scores["run"] = run.to_json() | {"trainable_parameters": sum(
