@@ -165,7 +165,7 @@ def test_fashion_clip_learns_the_garments_beyond_chance_and_both_broken_trainers
 SHORT = Plan(base_seconds=None, base_steps=BASE_STEPS, shuffled_seconds=None, shuffled_steps=20, subject_seconds=None,
              subject_steps=8, class_images=2000, per_prompt=2, samples=8, class_prior_images=8, sampling_steps=10,
              judge_every=BASE_STEPS, reference_steps=4, adapter_steps=4, reference_samples=8, reference_sampling_steps=4,
-             looks=1)
+             looks=1, retrieval_epochs=2)  # retrieval's learning has its own test below
 
 
 @pytest.fixture

@@ -78,7 +78,8 @@ def write_catalog(data_dir: Path, products: list[Listing], texts: list[dict[str,
 
 
 def _png(image: np.ndarray) -> bytes:
-    """Lossless, so that the world's flat colours reach the CLIP as they were drawn."""
+    """The picture as a shop would send it. The image store keeps JPEG copies (the original and a 512-px square),
+    so the world's flat colours reach the CLIP a few levels off and its one-pixel edges softened."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return buffer.getvalue()
