@@ -168,15 +168,6 @@ SHORT = Plan(base_seconds=None, base_steps=BASE_STEPS, shuffled_seconds=None, sh
              looks=1, retrieval_epochs=2)  # retrieval's learning has its own test below
 
 
-@pytest.fixture
-def one_thread():
-    """Where other processes share the cores, two torch threads spent four times the CPU per step of one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # Longer than the suite's 5-minute limit when the cores are shared with other jobs.
 @pytest.mark.timeout(1200)
 def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path, monkeypatch, one_thread):

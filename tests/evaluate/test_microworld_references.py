@@ -159,14 +159,6 @@ def test_training_lowers_the_loss_and_is_repeatable(make):
         train_conditioned(make(0))
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def region_error(model: ReferenceGenerator, batch: Examples, part: str, sigma: float = 0.7) -> float:
     """Squared error of the model's prediction of the clean picture at noise level `sigma`, over the pixels the
     images should decide: the garment's (`part` "garment") or the hat's ("hat"). Same noise for every call."""
