@@ -13,7 +13,7 @@ model that only remembers what it saw cannot score there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
@@ -131,8 +131,3 @@ def _other(garment: Garment, rng: np.random.Generator) -> Garment:
     while (other := GARMENTS[rng.integers(len(GARMENTS))]) == garment:
         pass
     return other
-
-
-def with_references(batch: Examples, references: list[np.ndarray]) -> Examples:
-    """The same targets conditioned on other images (the shuffled-reference baseline)."""
-    return replace(batch, references=references)
