@@ -58,12 +58,7 @@ class NearestCopyingModel:
         return np.stack(pictures)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_a_perfect_model_wears_each_options_own_product_and_the_persons_marker():

@@ -4,7 +4,9 @@ Each benchmark is a module of this package with `run(**settings) -> dict` (ident
 video; the scripts in the repository's benchmarks/ are their command lines), and `smoke`, which runs every
 path once on the real weights present on the machine (smoke.py). This runs them one after the other with
 the settings that fit one H100 in about ten minutes for the random-weight ones and under ten more for the
-smoke stage (estimates), and on the `tiny` preset with the CPU settings their own tests use (tiny-klein for
+smoke stage (estimates; where one command may run at most 10 minutes, as on the lent device machines, run
+them as two calls: `--only identity --only looks --only klein --only clip --only video`, then `--only
+smoke`), and on the `tiny` preset with the CPU settings their own tests use (tiny-klein for
 klein), so the first GPU call is not the first call. A benchmark that fails is recorded with its error and
 the others still run: one broken benchmark should not cost the whole paid GPU session. A benchmark that
 goes on past a failed step (smoke) lists its failures in its result's "errors", and they count as its error.

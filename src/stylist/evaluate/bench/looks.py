@@ -17,8 +17,9 @@ It measures, through `stylist.looks.generate`, as `stylist style` runs it:
 - a fast first look: one image in 4 steps without classifier-free guidance, the LCM-LoRA recipe (a LoRA
   fused or not costs about the same, so the random model stands for the distilled one);
 - the CLI's default look: DEFAULT_OPTIONS options × DEFAULT_CANDIDATES candidates (4 × 2), batched as
-  `stylist style` batches them (as many per call as `fitting_batch` finds room for in the free memory), whose
-  peak is what a 24 GB card must hold; the 4 × 1 figure above understates it.
+  `stylist style` batches them (as many per call as `fitting_batch` finds room for in the free memory). On a
+  large card all 8 go in one call, so its peak is an upper bound for a 24 GB card, which would split the
+  batch; the 4 × 1 figure above understates the default.
 Peak memory is `torch.cuda.max_memory_allocated` over the measured call, weights included.
 
 `--stages` runs `stylist.looks.pipeline.style` end to end on tiny (an offline demo shop crawled, a user cut
@@ -142,6 +143,8 @@ def default_look(models: gen.LookModels, identity: gen.Identity, catalog: list[S
     print(f"the default look: {DEFAULT_OPTIONS} options x {DEFAULT_CANDIDATES} candidates in {steps} steps ...",
           file=sys.stderr)
     first, _ = timed(device, lambda: gen.generate(models, identity, outfits, seeds, Recipe(steps=1)))
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()  # as `timed` does before the measured call, so that both see the same free memory
     batch = gen.fitting_batch(models.pipeline, classifier_free=True)  # what the measured call is about to choose
     seconds, peak = timed(device, lambda: gen.generate(models, identity, outfits, seeds, Recipe(steps=steps)))
     return {"options": DEFAULT_OPTIONS, "candidates": DEFAULT_CANDIDATES, "images": images, "batch": batch,

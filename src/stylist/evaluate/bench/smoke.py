@@ -124,9 +124,16 @@ def image_preset(name: str, device: torch.device, folder: Path, steps: Steps, re
     if resolution is not None:
         preset = replace(preset, resolution=resolution)
     settings = Settings(data_dir=folder / name, preset=name, device=str(device))
-    user = add_user(settings, "Smoke", sorted(PHOTOS.glob("*.jpg")), crop_size=preset.resolution)  # the demo's
-    products = make_products(folder)[:2]
-    results: dict[str, Any] = {}
+    made: dict[str, Any] = {}
+
+    def setup() -> None:  # the demo's person and two products; a failure here is one step's, not the stage's
+        made["user"] = add_user(settings, "Smoke", sorted(PHOTOS.glob("*.jpg")), crop_size=preset.resolution)
+        made["products"] = make_products(folder)[:2]
+
+    results: dict[str, Any] = {"setup": steps.run(f"{name}.setup", setup)}
+    if "error" in results["setup"]:
+        return results
+    user, products = made["user"], made["products"]
     if preset.edits_references:
         _references(preset, device, user, products, steps, look_steps, f"{name}.", results)
         results["fast_look"] = {"skipped": f"{name} has no fast mode: its look is already {ref.STEPS} steps"}

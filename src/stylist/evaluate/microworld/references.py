@@ -26,12 +26,21 @@ from stylist.evaluate.microworld.wardrobe import (
     HELD_OUT_IDENTITIES,
     Examples,
     Garment,
+    Identity,
     examples,
 )
-from stylist.evaluate.microworld.world import CATEGORIES, COLOURS, MARKER_COLOURS, MARKER_SHAPES, PATTERNS, product_shot
+from stylist.evaluate.microworld.world import (
+    CATEGORIES,
+    COLOURS,
+    MARKER_COLOURS,
+    MARKER_SHAPES,
+    PATTERNS,
+    SKINS,
+    product_shot,
+)
 
 CHANCE = {"colour": 1 / len(COLOURS), "category": 1 / len(CATEGORIES), "pattern": 1 / len(PATTERNS),
-          "all": CHANCE_GARMENT, "marker": 1 / (len(MARKER_COLOURS) * len(MARKER_SHAPES))}
+          "all": CHANCE_GARMENT, "marker": 1 / (len(MARKER_COLOURS) * len(MARKER_SHAPES) * len(SKINS))}
 EVALUATION_SEED = 5  # the held-out examples; the samples' noise uses seed 1
 
 
@@ -62,11 +71,10 @@ def reference_scores(model: ConditionedModel, samples: int = 72, steps: int | No
     grids["identity-other-photo"] = _grid(others.references[0], marker_readings["other_photo"][1])
     markers = {name: _share(_marker_right(reading, people)) for name, (reading, _) in marker_readings.items()}
     # The marker's two halves apart: where a model gets one and misses the other shows here.
-    marker_parts = {part: {name: _share(np.array([reading.marker is not None and getattr(reading.marker, part)
-                                                  == getattr(identity.marker, part) for reading, identity in
+    marker_parts = {part: {name: _share(np.array([_part_right(reading, identity, part) for reading, identity in
                                                   zip(readings_, people.identities, strict=True)]))
                            for name, (readings_, _) in marker_readings.items()}
-                    for part in ("colour", "shape")}
+                    for part in ("colour", "shape", "skin")}
 
     both = examples("both", samples, rng, HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES)
     both_readings, both_images = draw(both)
@@ -98,14 +106,25 @@ def _sampler(model: ConditionedModel, steps: int | None):
 
 
 def _right(readings: list[Reading], garments: list[Garment], attribute: str) -> np.ndarray:
+    """Whether each picture is a recognisable figure wearing the garment's `attribute` (or all three): noise
+    is read as its nearest template, and must not count."""
     names = ("colour", "pattern", "category") if attribute == "all" else (attribute,)
-    return np.array([all(getattr(reading, name) == getattr(garment, name) for name in names)
+    return np.array([reading.recognisable and all(getattr(reading, name) == getattr(garment, name) for name in names)
                      for reading, garment in zip(readings, garments, strict=True)])
 
 
 def _marker_right(readings: list[Reading], batch: Examples) -> np.ndarray:
-    return np.array([reading.marker == identity.marker
+    """Whether each picture is the identity: a recognisable figure with their hat (colour and shape) and skin."""
+    return np.array([reading.recognisable and reading.marker == identity.marker and reading.skin == identity.skin
                      for reading, identity in zip(readings, batch.identities, strict=True)])
+
+
+def _part_right(reading: Reading, identity: Identity, part: str) -> bool:
+    if not reading.recognisable:
+        return False
+    if part == "skin":
+        return reading.skin == identity.skin
+    return reading.marker is not None and getattr(reading.marker, part) == getattr(identity.marker, part)
 
 
 def _share(values: np.ndarray) -> float:

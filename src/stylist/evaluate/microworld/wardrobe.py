@@ -62,19 +62,16 @@ CHANCE_GARMENT = 1 / len(GARMENTS)
 
 
 def _held_out_garments() -> tuple[Garment, ...]:
-    """12 garments no model trains on: every category, colour and pattern among them, each also seen in
-    other garments in training (so what is new is the combination, as with a shop's new product)."""
-    rng = np.random.default_rng(7)
-    while True:
-        chosen = tuple(GARMENTS[index] for index in rng.permutation(len(GARMENTS))[:12])
-        if all({getattr(garment, name) for garment in chosen} == set(values)
-               for name, values in (("category", CATEGORIES), ("colour", COLOURS), ("pattern", PATTERNS))):
-            return chosen
+    """12 garments no model trains on, balanced: each category 4 times, each colour twice, each pattern 3 times,
+    and each of them seen in other garments in training (what is new is the combination, as with a shop's new
+    product). Balanced, so that a model that always drew one thing would score no better than chance."""
+    colours = list(COLOURS)
+    return tuple(Garment(CATEGORIES[index % 3], colours[index // 2], PATTERNS[index % 4]) for index in range(12))
 
 
 def _held_out_identities() -> tuple[Identity, ...]:
-    """One identity per marker (6), each with a skin that marker has in training too, so that the photo alone
-    tells which hat to draw."""
+    """One identity per marker (6), each a (skin, marker) pair no model trains on; every marker and every skin
+    is worn by other people in training, so only the photo tells which hat and which skin to draw."""
     skins = list(SKINS)
     markers = [Marker(colour, shape) for colour, shape in product(MARKER_COLOURS, MARKER_SHAPES)]
     return tuple(Identity(skins[index % len(skins)], marker) for index, marker in enumerate(markers))
@@ -113,7 +110,7 @@ def examples(task: str, count: int, rng: np.random.Generator, garments: tuple[Ga
         targets.append(render(_figure(garment, identity, rng)))
         shots.append(product_shot(garment.category, garment.colour, garment.pattern))
         if identity is not None:
-            photos.append(render(_figure(_other(garment, rng), identity, rng)))
+            photos.append(render(_figure(_other(garment, garments, rng), identity, rng)))
     references = {"garment": [shots], "identity": [photos], "both": [photos, shots], "none": []}[task]
     return Examples(task, np.stack(targets), [np.stack(images) for images in references], chosen, who)
 
@@ -126,8 +123,9 @@ def _figure(garment: Garment, identity: Identity | None, rng: np.random.Generato
                   marker=identity.marker if identity else None)
 
 
-def _other(garment: Garment, rng: np.random.Generator) -> Garment:
-    """Another garment for a person's photo, so that the photo cannot tell what the target wears."""
-    while (other := GARMENTS[rng.integers(len(GARMENTS))]) == garment:
+def _other(garment: Garment, garments: tuple[Garment, ...], rng: np.random.Generator) -> Garment:
+    """Another garment of the same set for a person's photo, so that the photo cannot tell what the target
+    wears (and training photos show no held-out garment)."""
+    while (other := garments[rng.integers(len(garments))]) == garment:
         pass
     return other
