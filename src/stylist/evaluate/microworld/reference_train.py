@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from diffusers.training_utils import EMAModel
 
-from stylist.evaluate.microworld.train import FINAL_LR_SHARE, WARMUP_STEPS
+from stylist.evaluate.microworld.train import FINAL_LR_SHARE, WARMUP_STEPS, share_done
 from stylist.evaluate.microworld.wardrobe import Examples, examples
 
 BATCH_SIZE = 16  # half of part 1's: at a fixed time on the CPU, twice the steps learnt more (docs/microworld.md)
@@ -63,7 +63,7 @@ def train_conditioned(model: ConditionedModel, *, seconds: float | None = None, 
     optimizer = torch.optim.AdamW(parameters, lr=LEARNING_RATE, weight_decay=1e-2)
     average = EMAModel(parameters, decay=0.999, use_ema_warmup=True, power=2 / 3)
     started, step, losses = time.perf_counter(), 0, []
-    while (done := _share_done(time.perf_counter() - started, seconds, step, steps)) < 1:
+    while (done := share_done(time.perf_counter() - started, seconds, step, steps)) < 1:
         cosine = FINAL_LR_SHARE + (1 - FINAL_LR_SHARE) * 0.5 * (1 + math.cos(math.pi * done))
         for group in optimizer.param_groups:
             group["lr"] = LEARNING_RATE * min(1.0, (step + 1) / WARMUP_STEPS) * cosine
@@ -83,6 +83,3 @@ def train_conditioned(model: ConditionedModel, *, seconds: float | None = None, 
         module.eval()
     return ReferenceRun(step, round(time.perf_counter() - started, 1), losses)
 
-
-def _share_done(elapsed: float, seconds: float | None, step: int, steps: int | None) -> float:
-    return max(elapsed / seconds if seconds else 0.0, step / steps if steps else 0.0)

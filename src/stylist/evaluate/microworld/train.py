@@ -80,7 +80,7 @@ def train_base(pipeline: MicroPipeline, data: ClassData, *, seconds: float | Non
     started, step, losses = time.perf_counter(), 0, []
     judged: list[tuple[int, float]] = []
     best: tuple[int, float, list[torch.Tensor]] | None = None
-    while (done := _progress(time.perf_counter() - started, seconds, step, steps)) < 1:
+    while (done := share_done(time.perf_counter() - started, seconds, step, steps)) < 1:
         step += 1
         # A time budget fixes no number of steps, so the schedule follows the share of the budget spent.
         cosine = FINAL_LR_SHARE + (1 - FINAL_LR_SHARE) * 0.5 * (1 + math.cos(math.pi * done))
@@ -131,5 +131,6 @@ def _judge(judge: Callable[[MicroPipeline], float], pipeline: MicroPipeline, mod
     return best
 
 
-def _progress(elapsed: float, seconds: float | None, step: int, steps: int | None) -> float:
+def share_done(elapsed: float, seconds: float | None, step: int, steps: int | None) -> float:
+    """How far a run bounded by `seconds`, `steps` or both is: whichever budget is further spent (1 = done)."""
     return max(elapsed / seconds if seconds else 0.0, step / steps if steps else 0.0)
