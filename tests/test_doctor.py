@@ -34,27 +34,41 @@ def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(of
     assert report["device"]["memory_bytes"] > 0 and report["disk"]["free_bytes"] > 0
     assert {model["name"] for model in report["models"]} == repos
     for model in report["models"]:
-        assert set(model) == {"name", "role", "present", "size_bytes", "licence", "fetch"}
+        assert set(model) == {"name", "role", "present", "size_bytes", "licence", "fetch", "required", "missing"}
         assert model["present"] is False and model["size_bytes"] > 10**8 and model["licence"]
-        assert model["fetch"].startswith(f"hf download {model['name']} --include ")
+        assert model["fetch"].startswith(f"stylist --preset {preset} models fetch")
+        assert model["missing"] == model["required"] and model["required"]
+    if preset == "klein":
+        klein = next(model for model in report["models"] if model["name"] == "black-forest-labs/FLUX.2-klein-4B")
+        assert "tokenizer/chat_template.jinja" in klein["required"]
 
 
 def test_a_model_copied_into_the_models_dir_is_present(offline, tmp_path):
     klein = get_preset("klein")
     missing = {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"]
     folder = offline / "black-forest-labs" / "FLUX.2-klein-4B"
-    # The files the loader reads, the text encoder in shards as large models ship.
+    # The files the loader reads, the text encoder in shards beside their index, as large models ship.
     for name in ("model_index.json", "transformer/config.json", "transformer/diffusion_pytorch_model.safetensors",
                  "vae/config.json", "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json",
                  "text_encoder/model-00001-of-00002.safetensors", "text_encoder/model-00002-of-00002.safetensors",
-                 "tokenizer/vocab.txt", "scheduler/scheduler_config.json"):
+                 "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "tokenizer/chat_template.jinja",
+                 "scheduler/scheduler_config.json"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(b"")
+    shards = {"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}
+    (folder / "text_encoder" / "model.safetensors.index.json").write_text(json.dumps(shards))
     found = {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"]
-    assert not missing.present and found.present and found.fetch is None
+    assert not missing.present and found.present and found.fetch is None and not found.missing
+    assert "text_encoder/model-00002-of-00002.safetensors" in found.required
 
-    (folder / "vae" / "diffusion_pytorch_model.safetensors").unlink()
-    assert not {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"].present
+    def gaps() -> list[str]:
+        return {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"].missing
+
+    (folder / "tokenizer" / "chat_template.jinja").unlink()  # the template klein formats every prompt with
+    assert gaps() == ["tokenizer/chat_template.jinja"]
+    (folder / "tokenizer" / "chat_template.jinja").write_text("")
+    (folder / "text_encoder" / "model-00002-of-00002.safetensors").unlink()  # a shard the index names
+    assert gaps() == ["text_encoder/model-00002-of-00002.safetensors"]
 
 
 def test_a_tiny_preset_needs_nothing_and_says_so(tmp_path):

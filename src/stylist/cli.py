@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -13,6 +14,7 @@ from stylist.doctor import doctor
 from stylist.errors import StylistError
 from stylist.evaluate.bench_command import bench
 from stylist.evaluate.commands import evaluate
+from stylist.fetch import models
 from stylist.grounding.commands import clip
 from stylist.identity.commands import train
 from stylist.looks.commands import style
@@ -39,6 +41,7 @@ main_group.add_command(catalog)
 main_group.add_command(clip)
 main_group.add_command(demo)
 main_group.add_command(doctor)
+main_group.add_command(models)
 main_group.add_command(user)
 user.add_command(train)  # the person's records are people's; their trained likeness is identity's
 main_group.add_command(style)
@@ -54,10 +57,15 @@ def quiet_libraries() -> None:
     Their "Loading weights" and "Writing model shards" bars and deprecation notes say nothing a stylist user
     can act on; stylist's own bars and one-line errors do. Read by the libraries when they are imported, so
     this runs first; a user's own setting of these variables wins.
+
+    bitsandbytes (installed with the `gpu` extra) is imported by diffusers and transformers in every command
+    that loads them, and on processors with AVX512-BF16 it warns at import about an optional kernel package
+    for 4-bit CPU inference, which stylist never runs: its warnings stop here, its errors still show.
     """
     for variable, value in (("TRANSFORMERS_VERBOSITY", "error"), ("DIFFUSERS_VERBOSITY", "error"),
                             ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
         os.environ.setdefault(variable, value)
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,9 @@
 """`stylist doctor`: before the first GPU run, what this machine has and what the preset still needs.
 
-For the device: its name, memory and the dtypes it runs. For each model the preset loads: whether every file
-its loader reads is already here (checked on disk only, never over the network), about how large the
-download is, its licence, and the exact command that fetches it. It sits beside cli.py because it asks every
-part which files it reads (models, grounding, looks, video), so that the fetch commands are the loaders' own.
+For the device: its name, memory and the dtypes it runs. For each model the preset loads (models/weights.py,
+the list the loaders read): whether every file its loader reads is already here, by name (checked on disk
+only, never over the network), about how large the download is, its licence, and `stylist models fetch`,
+which gets what is missing.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from stylist.models.presets import VIDEO_BACKENDS
 from stylist.settings import PRESETS, Settings
 
 
@@ -27,35 +28,26 @@ class ModelCheck:
     size_bytes: int | None  # about how much the fetch downloads; 0 when built in code, None when unknown
     licence: str
     fetch: str | None  # the command that gets it; None when present or built in code
+    required: list[str]  # every file the loaders read, by name (a sharded weight as its index and shards)
+    missing: list[str]  # those not on this machine
 
 
-def check_models(preset) -> list[ModelCheck]:
-    """Every model `preset` loads, in the order a look and a spin need them."""
-    from stylist.grounding.fashion_clip import clip_weights
-    from stylist.looks.generate import fast_lora_weights
-    from stylist.models.face_adapter import adapter_weights
-    from stylist.models.loading import image_model_weights, local_folder
-    from stylist.models.presets import MODEL_CARDS, download_bytes
-    from stylist.video.backends import video_weights
+def check_models(preset, video: str | None = None) -> list[ModelCheck]:
+    """Every model `preset` loads, in the order a look and a spin need them (`video`: another spin backend)."""
+    from stylist.models.weights import candidate_folders, preset_needs
 
-    adapters = [adapter for adapter in (preset.face_adapter, preset.product_adapter) if adapter is not None]
-    needs = [("image model", image_model_weights(preset)),
-             ("face and product adapters", adapter_weights(adapters) if adapters and adapters[0].repo else None),
-             ("fast first look (LCM-LoRA)", fast_lora_weights(preset)),
-             ("fashion CLIP backbone", clip_weights(preset)),
-             *((f"spin: {role}", weights) for role, weights in video_weights(preset).items())]
     if preset.random_weights:
         return [ModelCheck("built in code", f"{preset.name}: every model, seeded miniatures", True, 0,
-                           "the project's own (Apache-2.0)", None)]
+                           "the project's own (Apache-2.0)", None, [], [])]
     checks = []
-    for role, weights in needs:
-        if weights is None:
-            continue
-        present = local_folder(weights) is not None
-        card = MODEL_CARDS.get(weights.repo)
-        checks.append(ModelCheck(weights.repo, role, present, download_bytes(weights.repo, weights.files),
-                                 card.licence if card else "see the model card",
-                                 None if present else weights.fetch_command()))
+    for need in preset_needs(preset, video):
+        weights = need.weights
+        # The first folder found that is complete, else the first found (whose gaps are named), else none.
+        folders = [folder for folder in candidate_folders(weights) if folder.is_dir()]
+        folder = next((each for each in folders if not weights.missing(each)), folders[0] if folders else None)
+        missing = weights.missing(folder) if folder else weights.required_files()
+        checks.append(ModelCheck(weights.repo, need.role, not missing, weights.size_bytes, weights.licence,
+                                 weights.command if missing else None, weights.required_files(folder), missing))
     return checks
 
 
@@ -85,16 +77,28 @@ def models_disk() -> dict:
     return {"path": str(folder), "free_bytes": shutil.disk_usage(existing).free}
 
 
+def model_lines(models: list[ModelCheck]) -> list[str]:
+    """One line a model: its role, repository, licence, and present or what is missing and how to fetch it."""
+    lines = []
+    for model in models:
+        size = f"{model.size_bytes / 1e9:.1f} GB" if model.size_bytes else "size unknown"
+        gaps = ", ".join(model.missing[:3]) + (f" and {len(model.missing) - 3} more" if len(model.missing) > 3 else "")
+        state = "present" if model.present else f"MISSING {gaps} ({size}): {model.fetch}"
+        lines.append(f"{model.role}: {model.name} [{model.licence}] {state}")
+    return lines
+
+
 @click.command()
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), help="Check this preset [the run's].")
+@click.option("--video", type=click.Choice(VIDEO_BACKENDS), help="Check this spin backend [the preset's].")
 @click.option("--json", "as_json", is_flag=True, help="Print {preset, device, disk, models, ok} as JSON.")
 @click.pass_obj
-def doctor(settings: Settings, preset_name: str | None, as_json: bool) -> None:
+def doctor(settings: Settings, preset_name: str | None, video: str | None, as_json: bool) -> None:
     """Say what the preset needs on this machine: the device, and each model present or how to fetch it."""
     from stylist.models.presets import get_preset
 
     preset = get_preset(preset_name or settings.preset)
-    models = check_models(preset)
+    models = check_models(preset, video)
     report = {"preset": preset.name, "device": device_report(settings.device), "disk": models_disk(),
               "models": [asdict(model) for model in models], "ok": all(model.present for model in models)}
     if as_json:
@@ -104,9 +108,7 @@ def doctor(settings: Settings, preset_name: str | None, as_json: bool) -> None:
         click.echo(f"{preset.name} on {device['name']} ({device['memory_bytes'] / 1e9:.0f} GB"
                    f"{', bf16' if device['bf16'] else ''}); {report['disk']['free_bytes'] / 1e9:.0f} GB free in "
                    f"{report['disk']['path']}")
-        for model in models:
-            size = f"{model.size_bytes / 1e9:.1f} GB" if model.size_bytes else "size unknown" if model.size_bytes is None else ""
-            state = "present" if model.present else f"MISSING ({size}): {model.fetch}"
-            click.echo(f"  {model.role}: {model.name} [{model.licence}] {state}")
+        for line in model_lines(models):
+            click.echo(f"  {line}")
     if not report["ok"]:
         raise SystemExit(1)

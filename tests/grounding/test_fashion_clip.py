@@ -90,7 +90,7 @@ def test_real_presets_never_run_on_random_weights(data_dir, tmp_path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.delenv("STYLIST_MODELS_DIR", raising=False)
-    with pytest.raises(StylistError, match=rf"{repo}.*hf download {repo}"):
+    with pytest.raises(StylistError, match=rf"{repo}.*stylist --preset sdxl models fetch"):
         FashionClip.load(settings)
     # A local copy with only some of the weights is refused, naming a missing one.
     folder = tmp_path / "clip"

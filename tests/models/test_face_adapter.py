@@ -65,10 +65,8 @@ def test_the_real_adapter_without_weights_fails_in_one_sentence(offline):
     with pytest.raises(StylistError) as error:
         attach_face_adapter(pipeline, get_preset("sdxl"))
     assert str(error.value) == (
-        "the sdxl preset needs h94/IP-Adapter: download it with `hf download h94/IP-Adapter --include "
-        "'sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors' 'models/image_encoder/config.json' "
-        "'models/image_encoder/model.safetensors'` where there is network access, "
-        "or put a copy in $STYLIST_MODELS_DIR/h94/IP-Adapter"
+        "the sdxl preset needs h94/IP-Adapter: fetch it with `stylist --preset sdxl models fetch` where there is "
+        "network access, or put a copy in $STYLIST_MODELS_DIR/h94/IP-Adapter"
     )
     assert not face_adapter_attached(pipeline)
 

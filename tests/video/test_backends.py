@@ -8,7 +8,7 @@ from diffusers import ControlNetModel, MotionAdapter, UNetMotionModel, WanVACETr
 from diffusers.models.embeddings import MultiIPAdapterImageProjection
 
 from stylist.errors import StylistError
-from stylist.models.loading import model_variable
+from stylist.models.weights import model_variable
 from stylist.models.presets import get_preset
 from stylist.models.tiny import TINY_SD, build_pipeline, write_face_adapter
 from stylist.settings import Settings
@@ -67,7 +67,9 @@ def test_a_real_backend_without_weights_says_which_model_is_missing(tmp_path, of
     with pytest.raises(StylistError) as error:
         load(tmp_path, name, preset, cached=False)
     message = str(error.value)
-    assert message.startswith(f"the {preset} preset needs {repo}: download it with `hf download {repo} --include")
+    # sd14 spins with AnimateDiff, so its Wan VACE is fetched by naming the backend.
+    command = f"stylist --preset {preset} models fetch" + (" --video wan-vace" if preset == "sd14" and name == "wan-vace" else "")
+    assert message.startswith(f"the {preset} preset needs {repo}: fetch it with `{command}`")
     assert f"$STYLIST_MODELS_DIR/{repo}" in message and "\n" not in message
 
 

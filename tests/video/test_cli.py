@@ -74,7 +74,7 @@ def test_a_real_preset_without_weights_names_the_model(tmp_path, astronaut_png, 
         monkeypatch.setenv(variable, str(value))
     result = stylist(tmp_path / "data", "--preset", "sdxl", "video", astronaut_png, "--out", tmp_path / "x.mp4")
     assert one_error_line(result).startswith("error: the sdxl preset needs Wan-AI/Wan2.1-VACE-1.3B-diffusers: "
-                                             "download it with `hf download")
+                                             "fetch it with `stylist --preset sdxl models fetch`")
 
 
 def test_video_alone_shows_help_and_usage_errors_exit_2(tmp_path):

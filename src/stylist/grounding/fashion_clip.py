@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -38,12 +37,12 @@ from stylist.imaging import ImageRejected, load_image
 from stylist.models.device import resolve_device
 from stylist.models.presets import TINY_CLIP_MODEL, Preset, get_preset
 from stylist.models.residency import RESIDENCY
+from stylist.models.weights import OPEN_CLIP_FILE, clip_weights, model_folder
 from stylist.settings import Settings
 
 TINY_SEED = 0  # the tiny base model's weights are drawn from this seed, so every process builds the same one
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "clip.json"
-CLIP_WEIGHTS = "open_clip_model.safetensors"  # a pretrained backbone's file in its hub repository
 BATCH = 128  # images or texts embedded per forward pass
 # The part of a fused product embedding that comes from its images; the rest comes from its text.
 IMAGE_SHARE = 0.5
@@ -142,11 +141,8 @@ class FashionClip(nn.Module):
         return model.eval()
 
     def _load_pretrained(self, preset: Preset) -> None:
-        # models.loading imports diffusers; only real presets need it.
-        from stylist.models.loading import model_folder
-
-        weights = _weights(self.config.backbone, self.config.pretrained)
-        checkpoint = model_folder(weights, preset) / CLIP_WEIGHTS
+        weights = clip_weights(preset)
+        checkpoint = model_folder(weights, preset) / OPEN_CLIP_FILE
         if not checkpoint.is_file():
             raise StylistError(f"the {preset.name} preset's CLIP ({self.config.backbone} {self.config.pretrained}) "
                                f"has no {checkpoint.name} in {checkpoint.parent}: {weights.how_to_get()}")
@@ -282,26 +278,6 @@ def _signature(preset: Preset, stamp: str) -> str:
 def _file_stamp(path: Path) -> str:
     status = path.stat()
     return f"{status.st_mtime_ns}:{status.st_size}"
-
-
-def clip_weights(preset: Preset):
-    """The pretrained backbone's file that `FashionClip.load` reads for a base model; None for random weights."""
-    return _weights(preset.clip_model, preset.clip_pretrained) if preset.clip_pretrained else None
-
-
-def _weights(backbone: str, pretrained: str):
-    from stylist.models.loading import Weights
-
-    return Weights(_hub_repo(backbone, pretrained), (CLIP_WEIGHTS,))
-
-
-def _hub_repo(backbone: str, pretrained: str) -> str:
-    """The Hugging Face repository open_clip keeps a pretrained tag's weights in ("org/name")."""
-    hub = open_clip.get_pretrained_cfg(backbone, pretrained).get("hf_hub", "")
-    if not hub:
-        raise StylistError(f"open_clip knows no hub copy of {backbone} {pretrained}")
-    # "org/name/" names the repository; "org/name/file.bin" a file in it, whose safetensors twin is read instead.
-    return os.path.split(hub)[0]
 
 
 @contextmanager

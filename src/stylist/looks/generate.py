@@ -31,7 +31,8 @@ from stylist.looks.guidance import CleanPrediction, ClipGuidance
 from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
-from stylist.models.loading import Weights, load_image_pipeline, model_folder
+from stylist.models.loading import load_image_pipeline
+from stylist.models.weights import LCM_LORA_FILE, fast_lora_weights, model_folder
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import User
@@ -46,7 +47,6 @@ DEFAULT_GUIDANCE = 5.0
 FAST_LCM = {"steps": 4, "guidance": 1.0}
 FAST_SAMPLER = {"steps": 8, "guidance": DEFAULT_GUIDANCE}
 FAST_ADAPTER = "fast"
-LCM_WEIGHTS = "pytorch_lora_weights.safetensors"
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
     pipeline = models.pipeline
     if fast and models.preset.fast_lora and not models.fast_lora:
         weights = fast_lora_weights(models.preset)
-        pipeline.load_lora_weights(str(model_folder(weights, models.preset)), weight_name=LCM_WEIGHTS,
+        pipeline.load_lora_weights(str(model_folder(weights, models.preset)), weight_name=LCM_LORA_FILE,
                                    adapter_name=FAST_ADAPTER)
         models.fast_lora = True
     # A fully fine-tuned identity is in the UNet's own weights, not an adapter.
@@ -174,11 +174,6 @@ def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool) -> int:
     side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
     per_image = ACTIVATION_BYTES_PER_MEGAPIXEL * side * side / 2**20 * (1.0 if classifier_free else 0.5)
     return max(1, min(MAX_BATCH, int(0.8 * free // per_image)))
-
-
-def fast_lora_weights(preset: Preset) -> Weights | None:
-    """The LCM-LoRA file the fast first look reads; None for presets that use a few-step sampler instead."""
-    return Weights(preset.fast_lora, (LCM_WEIGHTS,)) if preset.fast_lora else None
 
 
 def product_board(products: Sequence[StoredProduct], size: int = 512) -> Image.Image:

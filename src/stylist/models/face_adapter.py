@@ -18,9 +18,10 @@ from PIL import Image
 from transformers import CLIPVisionModelWithProjection
 
 from stylist.errors import StylistError
-from stylist.models.loading import Weights, load_component, model_folder
+from stylist.models.loading import load_component
 from stylist.models.presets import FACE_ADAPTER_SCALE, FaceAdapter, Preset
 from stylist.models.tiny import write_face_adapter
+from stylist.models.weights import Weights, adapter_weights, fetch_command, model_folder
 
 
 def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
@@ -35,7 +36,8 @@ def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
     attach_ip_adapters(pipeline, preset, [preset.face_adapter])
 
 
-def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Sequence[FaceAdapter]) -> None:
+def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Sequence[FaceAdapter],
+                       weights: Weights | None = None) -> None:
     """Load several IP-Adapters of one repository side by side, in order, with the image encoder they share.
 
     Looks use the face adapter and the product adapter together: every call then takes one image (or
@@ -46,15 +48,10 @@ def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Se
             for seed, adapter in enumerate(adapters):
                 write_face_adapter(pipeline.unet, adapter, Path(folder), seed=seed)
             files = tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files))
-            _load(pipeline, adapters, Path(folder), Weights(f"the {preset.name} image adapters", files))
+            _load(pipeline, adapters, Path(folder), Weights(f"the {preset.name} image adapters", files, files))
     else:
-        weights = adapter_weights(adapters)
+        weights = weights or adapter_weights(list(adapters), fetch_command(preset))
         _load(pipeline, adapters, model_folder(weights, preset), weights)
-
-
-def adapter_weights(adapters: Sequence[FaceAdapter]) -> Weights:
-    """The files of these IP-Adapters (one repository) and their shared image encoder."""
-    return Weights(adapters[0].repo, tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files)))
 
 
 def _load(pipeline: DiffusionPipeline, adapters: Sequence[FaceAdapter], folder: Path, weights: Weights) -> None:

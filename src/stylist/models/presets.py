@@ -59,12 +59,16 @@ class FaceAdapter:
         return (f"{self.subfolder}/{self.weight_name}", f"{encoder}/config.json", f"{encoder}/model.safetensors")
 
 
+# The spin's video model families: Wan VACE (modern) and AnimateDiff + ControlNet-OpenPose (baseline).
+VIDEO_BACKENDS = ("wan-vace", "animatediff")
+
+
 @dataclass(frozen=True)
 class VideoModels:
     """The spin's video models (video/backends.py loads them). A repository of None means the model is built
     in code from seeded configs (video/tiny.py), as the tiny presets do."""
 
-    # Default backend: "wan-vace" (modern) or "animatediff" (baseline).
+    # Default backend, one of VIDEO_BACKENDS.
     backend: str
     # Hub id of Wan VACE in diffusers' layout (transformer, VAE, UMT5 text encoder, tokenizer, scheduler).
     wan_vace: str | None
@@ -271,47 +275,6 @@ _PRESETS = {
         ),
     )
 }
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    """What `stylist doctor` says of a repository without asking the network: its licence, and about how
-    many bytes stylist downloads of it (the files the loaders read, full precision; approximate, from the
-    repositories' file listings)."""
-
-    licence: str
-    download_bytes: int
-
-
-GB = 10**9
-MODEL_CARDS = {
-    "stabilityai/stable-diffusion-xl-base-1.0": ModelCard("CreativeML Open RAIL++-M", int(13.9 * GB)),
-    "CompVis/stable-diffusion-v1-4": ModelCard("CreativeML OpenRAIL-M", int(4.3 * GB)),
-    "black-forest-labs/FLUX.2-klein-4B": ModelCard("Apache-2.0", 16 * GB),
-    "latent-consistency/lcm-lora-sdxl": ModelCard("OpenRAIL++-M", int(0.39 * GB)),
-    "latent-consistency/lcm-lora-sdv1-5": ModelCard("OpenRAIL++-M", int(0.13 * GB)),
-    "laion/CLIP-ViT-B-32-laion2B-s34B-b79K": ModelCard("MIT", int(0.61 * GB)),
-    "Wan-AI/Wan2.1-VACE-1.3B-diffusers": ModelCard("Apache-2.0", 15 * GB),
-    "stable-diffusion-v1-5/stable-diffusion-v1-5": ModelCard("CreativeML OpenRAIL-M", int(4.3 * GB)),
-    "guoyww/animatediff-motion-adapter-v1-5-2": ModelCard("Apache-2.0", int(1.8 * GB)),
-    "lllyasviel/control_v11p_sd15_openpose": ModelCard("CreativeML OpenRAIL-M", int(1.45 * GB)),
-    # h94/IP-Adapter: the ViT-H image encoder every adapter shares, plus each adapter file read (below).
-    "h94/IP-Adapter": ModelCard("Apache-2.0", int(2.53 * GB)),
-}
-ADAPTER_FILE_BYTES = {
-    "ip-adapter-plus-face_sdxl_vit-h.safetensors": int(0.85 * GB),
-    "ip-adapter-plus_sdxl_vit-h.safetensors": int(0.85 * GB),
-    "ip-adapter-plus-face_sd15.safetensors": int(0.1 * GB),
-    "ip-adapter-plus_sd15.safetensors": int(0.1 * GB),
-}
-
-
-def download_bytes(repo: str, files: tuple[str, ...]) -> int | None:
-    """About how many bytes fetching these files of `repo` takes; None for a repository the table lacks."""
-    card = MODEL_CARDS.get(repo)
-    if card is None:
-        return None
-    return card.download_bytes + sum(ADAPTER_FILE_BYTES.get(file.rsplit("/", 1)[-1], 0) for file in files)
 
 
 def get_preset(name: str) -> Preset:

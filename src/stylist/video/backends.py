@@ -36,26 +36,19 @@ from transformers import AutoTokenizer, CLIPTextModel, CLIPTokenizer, UMT5Encode
 
 from stylist.imaging import pad_to_square
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.face_adapter import adapter_weights, attach_ip_adapters
-from stylist.models.loading import Weights, load_component, model_folder, pipeline_files
+from stylist.models.face_adapter import attach_ip_adapters
+from stylist.models.loading import load_component
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
+from stylist.models.weights import model_folder, video_weights
 from stylist.video import adapters, backend_name
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline, build_animatediff, build_wan_vace
 
 PROMPT = "a full-body photo of a person turning around on the spot, studio light, plain background"
 NEGATIVE_PROMPT = "blurry, distorted body, extra limbs, deformed hands, low quality, text, watermark"
 
-# The files read of each repository the preset names (glob patterns): the models' own weights, not the fp16,
-# ONNX or .bin copies beside them.
-WAN_VACE_FILES = (
-    "model_index.json", "*/*.json", "tokenizer/*", "transformer/*.safetensors", "vae/*.safetensors",
-    "text_encoder/*.safetensors",
-)
 SD15_PARTS = {"unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
               "tokenizer": CLIPTokenizer}
-# The motion adapter and ControlNet repositories hold one model at their root.
-ROOT_MODEL_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
 # How strongly the look steers AnimateDiff's frames against the prompt; IP-Adapter's examples use 0.5–0.8.
 LOOK_SCALE = 0.7
 
@@ -224,7 +217,8 @@ def _build(name: str, preset: Preset, device: torch.device, dtype: torch.dtype) 
 
 def attach_look_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
     """The preset's look adapter on AnimateDiff's UNet, with its image encoder."""
-    attach_ip_adapters(pipeline, preset, [preset.video.look_adapter])
+    weights = None if preset.random_weights else video_weights(preset, "animatediff")["look adapter"]
+    attach_ip_adapters(pipeline, preset, [preset.video.look_adapter], weights)
 
 
 def _load_wan(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
@@ -238,20 +232,6 @@ def _load_wan(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
     components = {name: load_component(part, folder, name, wan, torch.float32 if name == "vae" else dtype)
                   for name, part in parts.items()}
     return WanVACEPipeline(**components)
-
-
-def video_weights(preset: Preset, name: str | None = None) -> dict[str, Weights]:
-    """The files each model of the preset's video backend (or `name`) reads, by role; empty when built in code."""
-    name = backend_name(preset, name)
-    models = preset.video
-    if preset.random_weights:
-        return {}
-    if name == "wan-vace":
-        return {"video model": Weights(models.wan_vace, WAN_VACE_FILES)}
-    return {"animated image model": Weights(models.animatediff_base, pipeline_files(SD15_PARTS)),
-            "motion adapter": Weights(models.motion_adapter, ROOT_MODEL_FILES),
-            "pose ControlNet": Weights(models.pose_controlnet, ROOT_MODEL_FILES),
-            "look adapter": adapter_weights([models.look_adapter])}
 
 
 def _load_animatediff(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:

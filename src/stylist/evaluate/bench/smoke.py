@@ -48,7 +48,7 @@ from stylist.demo.job import PHOTOS
 from stylist.evaluate.bench.looks import make_products
 from stylist.evaluate.bench.measure import machine, peak_gib, reset_peak, save, synchronize
 from stylist.evaluate.bench.video import LOOK, spin
-from stylist.grounding.fashion_clip import FashionClip, clip_weights
+from stylist.grounding.fashion_clip import FashionClip
 from stylist.identity.dreambooth import train_identity
 from stylist.identity.dreambooth_config import DreamBoothConfig, default_config
 from stylist.imaging import load_image
@@ -57,13 +57,20 @@ from stylist.looks import references as ref
 from stylist.looks.guidance import ClipGuidance, FashionClipPixels
 from stylist.looks.recipe import Recipe
 from stylist.models.device import resolve_device
-from stylist.models.face_adapter import adapter_weights
-from stylist.models.loading import Weights, image_model_weights, local_folder
 from stylist.models.presets import Preset, get_preset
 from stylist.models.residency import RESIDENCY
+from stylist.models.weights import (
+    Weights,
+    clip_weights,
+    fast_lora_weights,
+    image_model_weights,
+    local_folder,
+    preset_adapter_weights,
+    video_weights,
+)
 from stylist.people.users import User, add_user
 from stylist.settings import Settings
-from stylist.video.backends import load_backend, video_weights
+from stylist.video.backends import load_backend
 
 IMAGE_PRESETS = ("sdxl", "klein", "sd14")
 # Each video backend, and the preset whose spins use it.
@@ -80,7 +87,7 @@ def missing(needs: Iterable[Weights | None]) -> dict[str, str] | None:
     absent = [weights for weights in needs if weights is not None and local_folder(weights) is None]
     if not absent:
         return None
-    return {"skipped": "; ".join(f"{weights.repo} is missing: {weights.fetch_command()}" for weights in absent)}
+    return {"skipped": "; ".join(f"{weights.repo} is missing: {weights.command}" for weights in absent)}
 
 
 class Steps:
@@ -117,8 +124,7 @@ def image_preset(name: str, device: torch.device, folder: Path, steps: Steps, re
                  look_steps: int | None, train_steps: int) -> dict[str, Any]:
     """The load, look, fast look, CLIP-guided image and training steps of one image preset."""
     preset = get_preset(name)
-    adapters = [adapter for adapter in (preset.face_adapter, preset.product_adapter) if adapter is not None]
-    skipped = missing([image_model_weights(preset), adapter_weights(adapters) if adapters else None])
+    skipped = missing([image_model_weights(preset), preset_adapter_weights(preset)])
     if skipped:
         return skipped
     if resolution is not None:
@@ -173,7 +179,7 @@ def _looks(preset: Preset, device: torch.device, settings: Settings, user: User,
         return {"steps": counted[-1], "width": image.width, "height": image.height}
 
     results["look"] = steps.run(f"{prefix}look", lambda: draw(Recipe(steps=look_steps, candidates=1)))
-    fast = missing([gen.fast_lora_weights(preset)])
+    fast = missing([fast_lora_weights(preset)])
     results["fast_look"] = fast or steps.run(f"{prefix}fast_look", lambda: draw(Recipe(fast=True, steps=look_steps)))
     clip = missing([clip_weights(preset)])
     if clip:

@@ -1,0 +1,323 @@
+"""Every file each real preset reads, repository by repository: the one list that `stylist models fetch`
+downloads, `stylist doctor` checks and the loaders open. Nothing else in stylist spells a repository's files.
+
+A repository is fetched by glob patterns (huggingface_hub's `allow_patterns`) that take the files the loaders
+read and leave the rest: the repositories also hold fp16, ONNX, OpenVINO, .bin and single-file copies of the
+same weights, several times the size. It counts as complete when every required file is present, where a
+weight file may come whole or in shards (`model.safetensors.index.json` and every shard its weight map names),
+and a tokenizer's files are named one by one: klein's prompt goes through `apply_chat_template`, and
+transformers keeps that template in `tokenizer/chat_template.jinja`, which no `*.json` pattern matches.
+
+Where the files are found, in order:
+1. the folder in `STYLIST_MODEL_<REPO>`, the hub id in capitals with every other character as `_`
+   (`STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0`, `STYLIST_MODEL_H94_IP_ADAPTER`);
+2. `$STYLIST_MODELS_DIR/<hub id>`, as `hf download <hub id> --local-dir ...` lays it out;
+3. the Hugging Face hub cache, where `stylist models fetch` puts them; a loader downloads what is missing into
+   it, unless `HF_HUB_OFFLINE` is set.
+
+Torch-free: the doctor and the fetch command read it without loading a model library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import huggingface_hub
+import huggingface_hub.constants
+
+from stylist.errors import StylistError
+from stylist.models.presets import VIDEO_BACKENDS, FaceAdapter, Preset
+
+GB = 10**9
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A hub repository, the files of it stylist fetches (glob patterns) and the ones it must have to load."""
+
+    repo: str
+    fetch: tuple[str, ...]
+    # Paths in the repository; a `.safetensors` path is satisfied by the file or by its index and every shard.
+    required: tuple[str, ...]
+    size_bytes: int | None = None  # about how much the fetch downloads (full precision); None when unknown
+    licence: str = "see the model card"
+    # The command that fetches this repository with the others the run needs.
+    command: str = "stylist models fetch"
+
+    def required_files(self, folder: Path | None = None) -> list[str]:
+        """Every file required, by name: a sharded weight as its index and the shards the index in `folder`
+        names (as the single file while no index is there to read)."""
+        names: list[str] = []
+        for path in self.required:
+            shards = _shards(folder, path) if folder is not None else None
+            names.extend([f"{path}.index.json", *shards] if shards is not None else [path])
+        return names
+
+    def missing(self, folder: Path) -> list[str]:
+        """The required files not in `folder`; empty when it is complete."""
+        return [name for name in self.required_files(folder) if not (folder / name).is_file()]
+
+    def how_to_get(self) -> str:
+        """The end of every missing-model sentence: the fetch command, or a local copy."""
+        return (f"fetch it with `{self.command}` where there is network access, "
+                f"or put a copy in $STYLIST_MODELS_DIR/{self.repo}")
+
+
+def _shards(folder: Path, path: str) -> list[str] | None:
+    """The shards a weight's index names, as repository paths; None when the weight is not sharded here."""
+    if not path.endswith(".safetensors") or (folder / path).is_file():
+        return None
+    index = folder / f"{path}.index.json"
+    if not index.is_file():
+        return None
+    try:
+        weight_map = json.loads(index.read_text())["weight_map"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []  # an unreadable index: its index file alone is named, and the load will say what is wrong
+    parent = path.rpartition("/")[0]
+    return [f"{parent}/{shard}" if parent else shard for shard in sorted(set(weight_map.values()))]
+
+
+# What the loaders read of each kind of folder in a repository ("" is the repository's root).
+def _weight(path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A safetensors weight, whole or in shards beside its index (large models ship that way)."""
+    stem = path.removesuffix(".safetensors")
+    return (path, f"{path}.index.json", f"{stem}-*-of-*.safetensors"), (path,)
+
+
+def _model(folder: str, stem: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    prefix = f"{folder}/" if folder else ""
+    fetch, required = _weight(f"{prefix}{stem}.safetensors")
+    return (f"{prefix}config.json", *fetch), (f"{prefix}config.json", *required)
+
+
+def diffusers_model(folder: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return _model(folder, "diffusion_pytorch_model")
+
+
+def transformers_model(folder: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return _model(folder, "model")
+
+
+def tokenizer(folder: str, files: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The whole tokenizer folder is fetched (a few MB); the files its class reads are required by name."""
+    return (f"{folder}/*",), tuple(f"{folder}/{name}" for name in files)
+
+
+def scheduler(folder: str = "scheduler") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return (f"{folder}/scheduler_config.json",), (f"{folder}/scheduler_config.json",)
+
+
+# transformers' CLIPTokenizer reads the BPE vocabulary and merges (SDXL's and SD 1.x's repositories have no
+# tokenizer.json); Qwen2TokenizerFast reads tokenizer.json and the chat template klein formats every prompt
+# with; Wan's UMT5 tokenizer (AutoTokenizer) reads tokenizer.json, built from its sentencepiece model.
+CLIP_TOKENIZER = ("vocab.json", "merges.txt", "tokenizer_config.json")
+QWEN_TOKENIZER = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
+UMT5_TOKENIZER = ("tokenizer.json", "tokenizer_config.json")
+
+# The folders of each diffusers pipeline repository that its loader assembles the pipeline from.
+PIPELINE_FOLDERS = {
+    "sdxl": (diffusers_model("unet"), diffusers_model("vae"), transformers_model("text_encoder"),
+             transformers_model("text_encoder_2"), tokenizer("tokenizer", CLIP_TOKENIZER),
+             tokenizer("tokenizer_2", CLIP_TOKENIZER), scheduler()),
+    "sd": (diffusers_model("unet"), diffusers_model("vae"), transformers_model("text_encoder"),
+           tokenizer("tokenizer", CLIP_TOKENIZER), scheduler()),
+    "klein": (diffusers_model("transformer"), diffusers_model("vae"), transformers_model("text_encoder"),
+              tokenizer("tokenizer", QWEN_TOKENIZER), scheduler()),
+    "wan-vace": (diffusers_model("transformer"), diffusers_model("vae"), transformers_model("text_encoder"),
+                 tokenizer("tokenizer", UMT5_TOKENIZER), scheduler()),
+}
+
+# Licences as the model cards state them (presets.py says more), and about how many bytes the files fetched
+# weigh, from the repositories' file listings.
+LICENCES = {
+    "stabilityai/stable-diffusion-xl-base-1.0": ("CreativeML Open RAIL++-M", int(13.9 * GB)),
+    "CompVis/stable-diffusion-v1-4": ("CreativeML OpenRAIL-M", int(4.3 * GB)),
+    "black-forest-labs/FLUX.2-klein-4B": ("Apache-2.0", 16 * GB),
+    "latent-consistency/lcm-lora-sdxl": ("OpenRAIL++-M", int(0.39 * GB)),
+    "latent-consistency/lcm-lora-sdv1-5": ("OpenRAIL++-M", int(0.13 * GB)),
+    "laion/CLIP-ViT-B-32-laion2B-s34B-b79K": ("MIT", int(0.61 * GB)),
+    "Wan-AI/Wan2.1-VACE-1.3B-diffusers": ("Apache-2.0", 15 * GB),
+    "stable-diffusion-v1-5/stable-diffusion-v1-5": ("CreativeML OpenRAIL-M", int(4.3 * GB)),
+    "guoyww/animatediff-motion-adapter-v1-5-2": ("Apache-2.0", int(1.8 * GB)),
+    "lllyasviel/control_v11p_sd15_openpose": ("CreativeML OpenRAIL-M", int(1.45 * GB)),
+    # The ViT-H image encoder every adapter shares; each adapter file read adds its own size (below).
+    "h94/IP-Adapter": ("Apache-2.0", int(2.53 * GB)),
+}
+ADAPTER_FILE_BYTES = {
+    "ip-adapter-plus-face_sdxl_vit-h.safetensors": int(0.85 * GB),
+    "ip-adapter-plus_sdxl_vit-h.safetensors": int(0.85 * GB),
+    "ip-adapter-plus-face_sd15.safetensors": int(0.1 * GB),
+    "ip-adapter-plus_sd15.safetensors": int(0.1 * GB),
+}
+
+# The open_clip pretrained tags the presets use and the hub repository open_clip reads each from (its
+# `hf_hub`; tests/models checks this against open_clip's own table), and the file read there.
+OPEN_CLIP_REPOS = {("ViT-B-32", "laion2b_s34b_b79k"): "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"}
+OPEN_CLIP_FILE = "open_clip_model.safetensors"
+# The LCM-LoRA file, as latent-consistency publishes it (kohya-style keys, which diffusers converts).
+LCM_LORA_FILE = "pytorch_lora_weights.safetensors"
+
+def _weights(repo: str, parts, command: str, extra_bytes: int = 0) -> Weights:
+    fetch = tuple(dict.fromkeys(pattern for patterns, _ in parts for pattern in patterns))
+    required = tuple(dict.fromkeys(path for _, paths in parts for path in paths))
+    licence, size = LICENCES.get(repo, ("see the model card", None))
+    return Weights(repo, fetch, required, None if size is None else size + extra_bytes, licence, command)
+
+
+def fetch_command(preset: Preset, video: str | None = None) -> str:
+    """`stylist models fetch` for this preset (and a video backend other than its own)."""
+    other = f" --video {video}" if video and video != preset.video.backend else ""
+    return f"stylist --preset {preset.name} models fetch{other}"
+
+
+def pipeline_weights(repo: str, family: str, command: str) -> Weights:
+    """A diffusers pipeline repository: model_index.json and the folders its loader reads."""
+    return _weights(repo, ((("model_index.json",), ()), *PIPELINE_FOLDERS[family]), command)
+
+
+def image_model_weights(preset: Preset) -> Weights | None:
+    """The preset's image model; None when built in code."""
+    if preset.random_weights:
+        return None
+    return pipeline_weights(preset.image_model, preset.family, fetch_command(preset))
+
+
+def adapter_weights(adapters: list[FaceAdapter], command: str) -> Weights:
+    """IP-Adapters of one repository: each adapter file and the image encoder they share."""
+    encoder = adapters[0].image_encoder_folder
+    files = [((path,), (path,)) for path in dict.fromkeys(f"{a.subfolder}/{a.weight_name}" for a in adapters)]
+    extra = sum(ADAPTER_FILE_BYTES.get(adapter.weight_name, 0) for adapter in adapters)
+    return _weights(adapters[0].repo, (transformers_model(encoder), *files), command, extra)
+
+
+def preset_adapter_weights(preset: Preset) -> Weights | None:
+    """The looks' face and product adapters; None for presets without them or with adapters built in code."""
+    adapters = [adapter for adapter in (preset.face_adapter, preset.product_adapter) if adapter is not None]
+    if not adapters or adapters[0].repo is None:
+        return None
+    return adapter_weights(adapters, fetch_command(preset))
+
+
+def fast_lora_weights(preset: Preset) -> Weights | None:
+    """The LCM-LoRA the fast first look reads; None for presets that use a few-step sampler instead."""
+    if not preset.fast_lora:
+        return None
+    return _weights(preset.fast_lora, (((LCM_LORA_FILE,), (LCM_LORA_FILE,)),), fetch_command(preset))
+
+
+def clip_weights(preset: Preset) -> Weights | None:
+    """The fashion CLIP's pretrained backbone; None when it starts from random weights (tiny)."""
+    if preset.clip_pretrained is None:
+        return None
+    repo = OPEN_CLIP_REPOS.get((preset.clip_model, preset.clip_pretrained))
+    if repo is None:
+        raise StylistError(f"stylist knows no hub copy of {preset.clip_model} {preset.clip_pretrained}: "
+                           "add it to OPEN_CLIP_REPOS in stylist/models/weights.py")
+    return _weights(repo, (((OPEN_CLIP_FILE,), (OPEN_CLIP_FILE,)),), fetch_command(preset))
+
+
+def video_weights(preset: Preset, backend: str | None = None) -> dict[str, Weights]:
+    """The models of the preset's video backend (or `backend`), by role; empty when built in code."""
+    backend = backend or preset.video.backend
+    if backend not in VIDEO_BACKENDS:
+        raise StylistError(f"unknown video backend {backend!r}: choose one of {', '.join(VIDEO_BACKENDS)}")
+    if preset.random_weights:
+        return {}
+    models, command = preset.video, fetch_command(preset, backend)
+    if backend == "wan-vace":
+        return {"video model": pipeline_weights(models.wan_vace, "wan-vace", command)}
+    return {"animated image model": pipeline_weights(models.animatediff_base, "sd", command),
+            "motion adapter": _weights(models.motion_adapter, (diffusers_model(),), command),
+            "pose ControlNet": _weights(models.pose_controlnet, (diffusers_model(),), command),
+            "look adapter": adapter_weights([models.look_adapter], command)}
+
+
+@dataclass(frozen=True)
+class Need:
+    role: str  # what the run uses it for
+    weights: Weights = field(compare=False)
+
+
+def preset_needs(preset: Preset, video: str | None = None) -> list[Need]:
+    """Every repository a run of `preset` reads, in the order a look and a spin need them."""
+    needs = [("image model", image_model_weights(preset)),
+             ("face and product adapters", preset_adapter_weights(preset)),
+             ("fast first look (LCM-LoRA)", fast_lora_weights(preset)),
+             ("fashion CLIP backbone", clip_weights(preset)),
+             *((f"spin: {role}", weights) for role, weights in video_weights(preset, video).items())]
+    return [Need(role, weights) for role, weights in needs if weights is not None]
+
+
+def model_variable(repo: str) -> str:
+    """The environment variable that may name a folder holding `repo`."""
+    return "STYLIST_MODEL_" + re.sub(r"[^A-Z0-9]+", "_", repo.upper())
+
+
+def candidate_folders(weights: Weights) -> list[Path]:
+    """Where the weights may already be on this machine, in the order they are looked for; never downloads."""
+    candidates = []
+    variable = model_variable(weights.repo)
+    if os.environ.get(variable):
+        candidates.append(Path(os.environ[variable]).expanduser())
+    if os.environ.get("STYLIST_MODELS_DIR"):
+        candidates.append(Path(os.environ["STYLIST_MODELS_DIR"]).expanduser() / weights.repo)
+    cached = cached_folder(weights)
+    if cached is not None:
+        candidates.append(cached)
+    return candidates
+
+
+def cached_folder(weights: Weights) -> Path | None:
+    """The repository's snapshot in the Hugging Face cache, complete or not; None when it is not there."""
+    try:
+        return Path(huggingface_hub.snapshot_download(weights.repo, allow_patterns=list(weights.fetch),
+                                                      local_files_only=True, cache_dir=_cache()))
+    except (OSError, ValueError):
+        return None
+
+
+def local_folder(weights: Weights) -> Path | None:
+    """The first folder on this machine holding every required file, or None. `stylist doctor` asks this."""
+    return next((folder for folder in candidate_folders(weights)
+                 if folder.is_dir() and not weights.missing(folder)), None)
+
+
+def model_folder(weights: Weights, preset: Preset) -> Path:
+    """The local folder holding the weights, found or downloaded as the module docstring says."""
+    variable = model_variable(weights.repo)
+    if os.environ.get(variable):
+        folder = Path(os.environ[variable]).expanduser()
+        if not folder.is_dir():
+            raise StylistError(f"{variable} points to {folder}, which is not a folder: "
+                               f"point it at a copy of {weights.repo}")
+        return folder
+    if os.environ.get("STYLIST_MODELS_DIR"):
+        folder = Path(os.environ["STYLIST_MODELS_DIR"]).expanduser() / weights.repo
+        if folder.is_dir():
+            return folder
+    try:
+        return download(weights, local_files_only=offline())
+    except (OSError, ValueError) as error:
+        raise StylistError(f"the {preset.name} preset needs {weights.repo}: {weights.how_to_get()}") from error
+
+
+def download(weights: Weights, local_files_only: bool = False) -> Path:
+    """The repository's files into the Hugging Face cache (resuming what is there); its snapshot folder."""
+    return Path(huggingface_hub.snapshot_download(weights.repo, allow_patterns=list(weights.fetch),
+                                                  local_files_only=local_files_only, cache_dir=_cache()))
+
+
+def _cache() -> str:
+    """The hub cache, read now (huggingface_hub reads HF_HUB_CACHE once, when it is imported)."""
+    return huggingface_hub.constants.HF_HUB_CACHE
+
+
+def offline() -> bool:
+    """HF_HUB_OFFLINE, read now: huggingface_hub reads it only once, when it is imported."""
+    value = os.environ.get("HF_HUB_OFFLINE", "").strip().upper()
+    return value in {"1", "ON", "YES", "TRUE"} or huggingface_hub.constants.HF_HUB_OFFLINE

@@ -1,0 +1,61 @@
+"""The weights list: what each real preset reads, fetched by patterns that take those files and no others."""
+
+from __future__ import annotations
+
+import json
+
+import open_clip
+import pytest
+from huggingface_hub.utils import filter_repo_objects
+
+from stylist.models.presets import VIDEO_BACKENDS, get_preset
+from stylist.models.weights import LICENCES, OPEN_CLIP_REPOS, Weights, preset_needs
+
+REAL = ("sdxl", "sd14", "klein")
+
+
+def fetched(weights: Weights, files: list[str]) -> set[str]:
+    """The files of a repository listing that huggingface_hub downloads for these patterns."""
+    return set(filter_repo_objects(files, allow_patterns=list(weights.fetch)))
+
+
+@pytest.mark.parametrize("preset", REAL)
+@pytest.mark.parametrize("video", VIDEO_BACKENDS)
+def test_every_required_file_is_fetched_and_every_repository_has_a_licence(preset, video):
+    for need in preset_needs(get_preset(preset), video):
+        weights = need.weights
+        assert fetched(weights, list(weights.required)) == set(weights.required), (need.role, weights.repo)
+        assert weights.repo in LICENCES and weights.size_bytes > 10**8 and weights.licence
+        assert weights.command.startswith(f"stylist --preset {preset} models fetch")
+
+
+def test_klein_reads_its_chat_template_and_takes_its_text_encoder_in_shards():
+    klein = next(need.weights for need in preset_needs(get_preset("klein")) if need.role == "image model")
+    assert "tokenizer/chat_template.jinja" in klein.required
+    listing = ["model_index.json", "tokenizer/chat_template.jinja", "tokenizer/tokenizer.json",
+               "text_encoder/model.safetensors.index.json", "text_encoder/model-00001-of-00002.safetensors",
+               "text_encoder/model-00002-of-00002.safetensors", "text_encoder/config.json",
+               # Not read: a single-file copy of the whole model, and half-precision twins.
+               "flux-2-klein-4b.safetensors", "transformer/diffusion_pytorch_model.fp16.safetensors"]
+    assert fetched(klein, listing) == set(listing[:7])
+
+
+def test_a_sharded_weight_is_complete_with_its_index_and_every_shard(tmp_path):
+    weights = Weights("org/model", ("text_encoder/*",), ("text_encoder/model.safetensors",))
+    assert weights.missing(tmp_path) == ["text_encoder/model.safetensors"]
+    (tmp_path / "text_encoder").mkdir()
+    index = {"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors",
+                            "c": "model-00001-of-00002.safetensors"}}
+    (tmp_path / "text_encoder" / "model.safetensors.index.json").write_text(json.dumps(index))
+    (tmp_path / "text_encoder" / "model-00001-of-00002.safetensors").write_bytes(b"")
+    assert weights.missing(tmp_path) == ["text_encoder/model-00002-of-00002.safetensors"]
+    (tmp_path / "text_encoder" / "model-00002-of-00002.safetensors").write_bytes(b"")
+    assert weights.missing(tmp_path) == []
+    assert weights.required_files(tmp_path) == ["text_encoder/model.safetensors.index.json",
+                                                "text_encoder/model-00001-of-00002.safetensors",
+                                                "text_encoder/model-00002-of-00002.safetensors"]
+
+
+def test_the_open_clip_repositories_are_open_clips_own():
+    for (model, tag), repo in OPEN_CLIP_REPOS.items():
+        assert open_clip.get_pretrained_cfg(model, tag)["hf_hub"].rstrip("/").startswith(repo)
