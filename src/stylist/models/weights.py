@@ -28,6 +28,7 @@ from pathlib import Path
 
 import huggingface_hub
 import huggingface_hub.constants
+from huggingface_hub.file_download import repo_folder_name
 
 from stylist.errors import StylistError
 from stylist.models.presets import VIDEO_BACKENDS, FaceAdapter, Preset
@@ -273,12 +274,16 @@ def candidate_folders(weights: Weights) -> list[Path]:
 
 
 def cached_folder(weights: Weights) -> Path | None:
-    """The repository's snapshot in the Hugging Face cache, complete or not; None when it is not there."""
+    """The repository's snapshot of `main` in the Hugging Face cache, complete or not; None when there is none.
+
+    Read from the cache's own layout (refs/main names the snapshot folder) rather than through
+    `snapshot_download(local_files_only=True)`, which refuses an incomplete snapshot without naming its gaps."""
+    repo = Path(_cache()) / repo_folder_name(repo_id=weights.repo, repo_type="model")
     try:
-        return Path(huggingface_hub.snapshot_download(weights.repo, allow_patterns=list(weights.fetch),
-                                                      local_files_only=True, cache_dir=_cache()))
-    except (OSError, ValueError):
+        snapshot = repo / "snapshots" / (repo / "refs" / "main").read_text().strip()
+    except OSError:
         return None
+    return snapshot if snapshot.is_dir() else None
 
 
 def local_folder(weights: Weights) -> Path | None:
@@ -288,7 +293,19 @@ def local_folder(weights: Weights) -> Path | None:
 
 
 def model_folder(weights: Weights, preset: Preset) -> Path:
-    """The local folder holding the weights, found or downloaded as the module docstring says."""
+    """The local folder holding every required file, found or downloaded as the module docstring says.
+
+    A folder that lacks a required file is refused here, naming it, rather than left to fail inside a library
+    (klein without its chat template loads, then fails on its first prompt)."""
+    folder = _find_or_download(weights, preset)
+    gaps = weights.missing(folder)
+    if gaps:
+        more = f" and {len(gaps) - 1} more files" if len(gaps) > 1 else ""
+        raise StylistError(f"the copy of {weights.repo} in {folder} lacks {gaps[0]}{more}: {weights.how_to_get()}")
+    return folder
+
+
+def _find_or_download(weights: Weights, preset: Preset) -> Path:
     variable = model_variable(weights.repo)
     if os.environ.get(variable):
         folder = Path(os.environ[variable]).expanduser()
@@ -300,16 +317,22 @@ def model_folder(weights: Weights, preset: Preset) -> Path:
         folder = Path(os.environ["STYLIST_MODELS_DIR"]).expanduser() / weights.repo
         if folder.is_dir():
             return folder
+    needs = StylistError(f"the {preset.name} preset needs {weights.repo}: {weights.how_to_get()}")
+    if offline():
+        folder = cached_folder(weights)
+        if folder is None:
+            raise needs
+        return folder
     try:
-        return download(weights, local_files_only=offline())
+        return download(weights)
     except (OSError, ValueError) as error:
-        raise StylistError(f"the {preset.name} preset needs {weights.repo}: {weights.how_to_get()}") from error
+        raise needs from error
 
 
-def download(weights: Weights, local_files_only: bool = False) -> Path:
+def download(weights: Weights) -> Path:
     """The repository's files into the Hugging Face cache (resuming what is there); its snapshot folder."""
     return Path(huggingface_hub.snapshot_download(weights.repo, allow_patterns=list(weights.fetch),
-                                                  local_files_only=local_files_only, cache_dir=_cache()))
+                                                  cache_dir=_cache()))
 
 
 def _cache() -> str:
