@@ -10,6 +10,16 @@ import pytest
 from PIL import Image
 
 
+@pytest.fixture(scope="session")
+def real_repos(tmp_path_factory):
+    """Tiny checkpoints in every real repository's own layout (tests/real_layouts.py), written once a session."""
+    from tests.real_layouts import write_real_repos
+
+    root = tmp_path_factory.mktemp("real-repos")
+    write_real_repos(root)
+    return root
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     path = tmp_path / "data"

@@ -13,20 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 
 from stylist.models.presets import get_preset
-from stylist.models.weights import preset_needs
+from stylist.models.weights import cached_folder, preset_needs
 from tests.hub_server import serve_hub
 from tests.looks.conftest import catalog, photos  # noqa: F401  (a small catalog and a person's photos)
-from tests.real_layouts import write_real_repos
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hub")
-    write_real_repos(root)
-    with serve_hub(root) as endpoint:
+def hub(real_repos):
+    with serve_hub(real_repos) as endpoint:
         yield endpoint
 
 
@@ -43,20 +41,26 @@ def stylist(env: dict[str, str], *args) -> subprocess.CompletedProcess:
                           text=True, timeout=900)
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("preset", ["klein", "sdxl", "sd14"])
-def test_fetch_doctor_style_video_and_smoke_on_each_real_layout(hub, catalog, photos, preset, tmp_path):  # noqa: F811
+def test_fetch_doctor_style_video_and_smoke_on_each_real_layout(hub, catalog, photos, preset, tmp_path,  # noqa: F811
+                                                                monkeypatch):
     env = environment(hub, catalog.settings.data_dir, tmp_path / "hf")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))  # HF_HOME's
     needs = preset_needs(get_preset(preset))
 
     fetched = stylist(env, "--preset", preset, "models", "fetch")
     assert fetched.returncode == 0, fetched.stderr
+    sizes = {need.weights.repo: need.weights.size_bytes for need in needs}  # sd14's IP-Adapter serves two roles
     assert fetched.stdout.strip().splitlines() == [
-        f"{preset}: {len(needs)} models present (about "
-        f"{sum(need.weights.size_bytes for need in needs) / 1e9:.1f} GB), every file its looks and spins read"]
+        f"{preset}: {len(sizes)} models present (about {sum(sizes.values()) / 1e9:.1f} GB), every file its looks "
+        "and spins read"]
     for need in needs:  # every required file came from the hub, and no decoy (fp16, .bin, single-file copies)
-        asked = hub.downloads(need.weights.repo)
-        assert set(need.weights.required_files()) - {"text_encoder/model.safetensors"} <= asked, need.weights.repo
-        assert not any(name.endswith((".bin", ".fp16.safetensors", ".ckpt", ".onnx", ".msgpack")) for name in asked)
+        weights = need.weights
+        snapshot = cached_folder(weights)
+        assert set(weights.required_files(snapshot)) <= hub.downloads(weights.repo), weights.repo
+        for path in snapshot.rglob("*"):
+            assert not path.is_file() or not path.read_bytes().startswith(b"decoy:"), path
 
     env["HF_HUB_OFFLINE"] = "1"
     doctor = stylist(env, "--preset", preset, "doctor", "--json")

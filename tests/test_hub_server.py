@@ -18,7 +18,7 @@ from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTP
 from safetensors.torch import load_file
 
 from tests.hub_server import serve_hub, use_hub
-from tests.real_layouts import KLEIN, LCM_SD15, LCM_SDXL, LORA_WEIGHTS, SDXL, WAN, write_real_repos
+from tests.real_layouts import KLEIN, LCM_SD15, LCM_SDXL, LORA_WEIGHTS, SDXL, WAN
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a klein download takes: the pipeline's json, its tokenizer folder, the full-precision weights.
@@ -26,11 +26,9 @@ KLEIN_FILES = ["model_index.json", "*/*.json", "tokenizer/*", "transformer/diffu
                "vae/diffusion_pytorch_model.safetensors", "text_encoder/model-*-of-*.safetensors"]
 
 
-@pytest.fixture(scope="module")
-def repos(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("hub")
-    write_real_repos(root)
-    return root
+@pytest.fixture
+def repos(real_repos) -> Path:
+    return real_repos
 
 
 @pytest.fixture

@@ -54,9 +54,3 @@ def test_a_library_warning_at_import_stays_out_of_a_commands_one_error_line(tmp_
     assert result.stderr.strip().splitlines() == [
         "error: the catalog has no purchasable products: crawl a shop first (stylist catalog crawl URL)"]
 
-
-def test_a_default_install_does_not_import_bitsandbytes():
-    # It is the `gpu` extra's: diffusers and transformers import it in every command wherever it is installed.
-    result = subprocess.run([sys.executable, "-c", "import sys, diffusers.quantizers, transformers.quantizers; "
-                             "print('bitsandbytes' in sys.modules)"], capture_output=True, text=True, timeout=300)
-    assert result.stdout.strip() == "False", result.stderr

@@ -58,13 +58,18 @@ def quiet_libraries() -> None:
     can act on; stylist's own bars and one-line errors do. Read by the libraries when they are imported, so
     this runs first; a user's own setting of these variables wins.
 
+    The hub's bars go off by a call rather than by HF_HUB_DISABLE_PROGRESS_BARS, which would forbid `models
+    fetch` from turning them back on; transformers reads that state when it is imported.
+
     bitsandbytes (installed with the `gpu` extra) is imported by diffusers and transformers in every command
     that loads them, and on processors with AVX512-BF16 it warns at import about an optional kernel package
     for 4-bit CPU inference, which stylist never runs: its warnings stop here, its errors still show.
     """
-    for variable, value in (("TRANSFORMERS_VERBOSITY", "error"), ("DIFFUSERS_VERBOSITY", "error"),
-                            ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
+    import huggingface_hub.utils
+
+    for variable, value in (("TRANSFORMERS_VERBOSITY", "error"), ("DIFFUSERS_VERBOSITY", "error")):
         os.environ.setdefault(variable, value)
+    huggingface_hub.utils.disable_progress_bars()
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 

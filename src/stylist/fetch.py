@@ -13,7 +13,7 @@ import click
 
 from stylist.doctor import check_models, model_lines
 from stylist.errors import StylistError
-from stylist.models.presets import VIDEO_BACKENDS
+from stylist.models.presets import VIDEO_BACKENDS, get_preset
 from stylist.settings import PRESETS, Settings
 
 
@@ -31,7 +31,6 @@ def fetch(settings: Settings, preset_name: str | None, video: str | None) -> Non
     import huggingface_hub.constants
     import huggingface_hub.utils
 
-    from stylist.models.presets import get_preset
     from stylist.models.weights import download, offline, preset_needs
 
     preset = get_preset(preset_name or settings.preset)
@@ -41,7 +40,7 @@ def fetch(settings: Settings, preset_name: str | None, video: str | None) -> Non
         return
     if offline():
         raise StylistError("HF_HUB_OFFLINE is set, so nothing can be downloaded: unset it to fetch the models")
-    terminal = sys.stdout.isatty()
+    terminal = on_terminal()
     # The CLI turns the hub's bars off for every other command; a download of gigabytes wants them.
     (huggingface_hub.utils.enable_progress_bars if terminal else huggingface_hub.utils.disable_progress_bars)()
     failed: dict[str, str] = {}
@@ -58,14 +57,23 @@ def fetch(settings: Settings, preset_name: str | None, video: str | None) -> Non
     if terminal:
         for line in model_lines(checks):
             click.echo(f"  {line}")
-    incomplete = [check.name for check in checks if not check.present and check.name not in failed]
+    # A repository the hub has but without a file the loaders read (a renamed tokenizer file, say).
+    incomplete = {check.name: check.missing for check in checks if check.missing and check.name not in failed}
     if failed or incomplete:
         reasons = [f"{repo} ({reason})" for repo, reason in failed.items()]
-        reasons += [f"{repo} (incomplete after the download: see `stylist doctor`)" for repo in incomplete]
+        reasons += [f"{repo} (the hub has no {', '.join(gaps)})" for repo, gaps in incomplete.items()]
         raise StylistError(f"could not fetch {'; '.join(reasons)}")
-    total = sum(check.size_bytes or 0 for check in checks)
-    click.echo(f"{preset.name}: {len(checks)} models present (about {total / 1e9:.1f} GB), every file its looks "
-               "and spins read")
+    # One repository may serve two roles (sd14's IP-Adapter: its looks' and its spins'); count it once.
+    sizes: dict[str, int] = {}
+    for check in checks:
+        sizes[check.name] = max(sizes.get(check.name, 0), check.size_bytes or 0)
+    click.echo(f"{preset.name}: {len(sizes)} models present (about {sum(sizes.values()) / 1e9:.1f} GB), every file "
+               "its looks and spins read")
+
+
+def on_terminal() -> bool:
+    """Whether a person watches: the hub's progress bars then, one summary line otherwise."""
+    return sys.stdout.isatty()
 
 
 def why(error: Exception, endpoint: str) -> str:
@@ -78,6 +86,8 @@ def why(error: Exception, endpoint: str) -> str:
         RevisionNotFoundError,
     )
 
+    if isinstance(error, LocalEntryNotFoundError) and isinstance(error.__cause__, HfHubHTTPError):
+        error = error.__cause__  # the hub answered, with an error, when asked for the repository's files
     if isinstance(error, GatedRepoError):
         return "gated: accept its licence on its model page and set HF_TOKEN to a token of that account"
     if isinstance(error, RepositoryNotFoundError | RevisionNotFoundError):
@@ -85,8 +95,10 @@ def why(error: Exception, endpoint: str) -> str:
     if isinstance(error, LocalEntryNotFoundError):
         return f"{endpoint} could not be reached"
     if isinstance(error, HfHubHTTPError):
-        status = error.response.status_code if error.response is not None else "no answer"
-        return f"{endpoint} answered {status}"
+        status = error.response.status_code if error.response is not None else None
+        if status == 401:
+            return f"{endpoint} refused the token: check HF_TOKEN"
+        return f"{endpoint} answered {status or 'nothing'}"
     if isinstance(error, OSError):
         return error.strerror or str(error)
     return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -9,7 +9,7 @@ import pytest
 from huggingface_hub.utils import filter_repo_objects
 
 from stylist.models.presets import VIDEO_BACKENDS, get_preset
-from stylist.models.weights import LICENCES, OPEN_CLIP_REPOS, Weights, preset_needs
+from stylist.models.weights import MODEL_CARDS, OPEN_CLIP_REPOS, PIPELINE_FOLDERS, Weights, preset_needs
 
 REAL = ("sdxl", "sd14", "klein")
 
@@ -25,7 +25,7 @@ def test_every_required_file_is_fetched_and_every_repository_has_a_licence(prese
     for need in preset_needs(get_preset(preset), video):
         weights = need.weights
         assert fetched(weights, list(weights.required)) == set(weights.required), (need.role, weights.repo)
-        assert weights.repo in LICENCES and weights.size_bytes > 10**8 and weights.licence
+        assert weights.repo in MODEL_CARDS and weights.size_bytes > 10**8 and weights.licence
         assert weights.command.startswith(f"stylist --preset {preset} models fetch")
 
 
@@ -59,3 +59,15 @@ def test_a_sharded_weight_is_complete_with_its_index_and_every_shard(tmp_path):
 def test_the_open_clip_repositories_are_open_clips_own():
     for (model, tag), repo in OPEN_CLIP_REPOS.items():
         assert open_clip.get_pretrained_cfg(model, tag)["hf_hub"].rstrip("/").startswith(repo)
+
+
+def test_the_list_names_the_folders_each_loader_assembles_its_pipeline_from():
+    from stylist.models.loading import FAMILIES
+    from stylist.video.backends import SD15_PARTS, WAN_PARTS
+
+    loaders = {family: parts for family, (_, parts) in FAMILIES.items()} | {"wan-vace": WAN_PARTS,
+                                                                              "animatediff": SD15_PARTS}
+    assert set(loaders) == set(PIPELINE_FOLDERS)
+    for family, parts in loaders.items():
+        listed = {path.split("/")[0] for _, paths in PIPELINE_FOLDERS[family] for path in paths}
+        assert listed == set(parts), family

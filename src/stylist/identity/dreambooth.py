@@ -327,8 +327,8 @@ def make_optimizer(trained: dict[str, torch.nn.Module], config: DreamBoothConfig
         else:
             # Never silently: full AdamW keeps 8 bytes of state per trained weight instead of 2.
             state_gb = 6 * sum(parameter.numel() for parameter in trainable_parameters(trained)) / 1e9
-            warnings.warn(f"8-bit Adam was asked for but bitsandbytes is not installed (it installs on Linux "
-                          f"x86-64): full AdamW needs about {state_gb:.1f} GB more GPU memory for its state",
+            warnings.warn(f"8-bit Adam was asked for but bitsandbytes is not installed (`pip install -e '.[gpu]'` "
+                          f"on Linux x86-64): full AdamW needs about {state_gb:.1f} GB more GPU memory for its state",
                           stacklevel=2)
     vectors = identifier_parameters(list(trained.values()))
     chosen = {id(vector) for vector in vectors}

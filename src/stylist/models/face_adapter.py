@@ -8,6 +8,7 @@ in code, so the tests run the same loading path as production.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -47,8 +48,9 @@ def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Se
         with TemporaryDirectory() as folder:
             for seed, adapter in enumerate(adapters):
                 write_face_adapter(pipeline.unet, adapter, Path(folder), seed=seed)
-            files = tuple(dict.fromkeys(name for adapter in adapters for name in adapter.files))
-            _load(pipeline, adapters, Path(folder), Weights(f"the {preset.name} image adapters", files, files))
+            built = replace(adapter_weights(list(adapters), fetch_command(preset)),
+                            repo=f"the {preset.name} image adapters")
+            _load(pipeline, adapters, Path(folder), built)
     else:
         weights = weights or adapter_weights(list(adapters), fetch_command(preset))
         _load(pipeline, adapters, model_folder(weights, preset), weights)

@@ -24,8 +24,14 @@ from diffusers import (
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
 )
-from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer, PreTrainedModel, Qwen2TokenizerFast
-from transformers import Qwen3ForCausalLM
+from transformers import (
+    CLIPTextModel,
+    CLIPTextModelWithProjection,
+    CLIPTokenizer,
+    PreTrainedModel,
+    Qwen2TokenizerFast,
+    Qwen3ForCausalLM,
+)
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
@@ -36,7 +42,7 @@ from stylist.models.weights import Weights, image_model_weights, model_folder
 
 # Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
 # The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.
-_FAMILIES: dict[str, tuple[type[DiffusionPipeline], dict[str, type]]] = {
+FAMILIES: dict[str, tuple[type[DiffusionPipeline], dict[str, type]]] = {
     "sdxl": (StableDiffusionXLPipeline, {
         "unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
         "text_encoder_2": CLIPTextModelWithProjection, "tokenizer": CLIPTokenizer, "tokenizer_2": CLIPTokenizer,
@@ -85,7 +91,7 @@ def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> Diffusio
         if dtype != torch.float32:  # built in float32; a cast to it anyway only makes diffusers log warnings
             pipeline.to(dtype=dtype)
     else:
-        pipeline_class, parts = _FAMILIES[preset.family]
+        pipeline_class, parts = FAMILIES[preset.family]
         weights = image_model_weights(preset)
         folder = model_folder(weights, preset)
         components = {name: load_component(part, folder, name, weights, dtype) for name, part in parts.items()}

@@ -52,12 +52,6 @@ class FaceAdapter:
     # Relative to the repository root: the ViT-H encoder these adapters were trained with.
     image_encoder_folder: str
 
-    @property
-    def files(self) -> tuple[str, ...]:
-        """The files read: this adapter and its encoder, not the repository's many other adapters and copies."""
-        encoder = self.image_encoder_folder
-        return (f"{self.subfolder}/{self.weight_name}", f"{encoder}/config.json", f"{encoder}/model.safetensors")
-
 
 # The spin's video model families: Wan VACE (modern) and AnimateDiff + ControlNet-OpenPose (baseline).
 VIDEO_BACKENDS = ("wan-vace", "animatediff")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import huggingface_hub
@@ -76,40 +76,44 @@ def _shards(folder: Path, path: str) -> list[str] | None:
     if not index.is_file():
         return None
     try:
-        weight_map = json.loads(index.read_text())["weight_map"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []  # an unreadable index: its index file alone is named, and the load will say what is wrong
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # an unreadable index counts as none: the weight is then named as missing
     parent = path.rpartition("/")[0]
-    return [f"{parent}/{shard}" if parent else shard for shard in sorted(set(weight_map.values()))]
+    return [f"{parent}/{shard}" if parent else shard for shard in shards] or None
 
 
-# What the loaders read of each kind of folder in a repository ("" is the repository's root).
-def _weight(path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+# What the loaders read of each kind of folder in a repository ("" is the repository's root), as the patterns
+# fetched and the paths required.
+Files = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _weight(path: str) -> Files:
     """A safetensors weight, whole or in shards beside its index (large models ship that way)."""
     stem = path.removesuffix(".safetensors")
     return (path, f"{path}.index.json", f"{stem}-*-of-*.safetensors"), (path,)
 
 
-def _model(folder: str, stem: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _model(folder: str, stem: str) -> Files:
     prefix = f"{folder}/" if folder else ""
     fetch, required = _weight(f"{prefix}{stem}.safetensors")
     return (f"{prefix}config.json", *fetch), (f"{prefix}config.json", *required)
 
 
-def diffusers_model(folder: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+def diffusers_model(folder: str = "") -> Files:
     return _model(folder, "diffusion_pytorch_model")
 
 
-def transformers_model(folder: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def transformers_model(folder: str) -> Files:
     return _model(folder, "model")
 
 
-def tokenizer(folder: str, files: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def tokenizer(folder: str, files: tuple[str, ...]) -> Files:
     """The whole tokenizer folder is fetched (a few MB); the files its class reads are required by name."""
     return (f"{folder}/*",), tuple(f"{folder}/{name}" for name in files)
 
 
-def scheduler(folder: str = "scheduler") -> tuple[tuple[str, ...], tuple[str, ...]]:
+def scheduler(folder: str = "scheduler") -> Files:
     return (f"{folder}/scheduler_config.json",), (f"{folder}/scheduler_config.json",)
 
 
@@ -131,11 +135,14 @@ PIPELINE_FOLDERS = {
               tokenizer("tokenizer", QWEN_TOKENIZER), scheduler()),
     "wan-vace": (diffusers_model("transformer"), diffusers_model("vae"), transformers_model("text_encoder"),
                  tokenizer("tokenizer", UMT5_TOKENIZER), scheduler()),
+    # The SD 1.5 that AnimateDiff animates: its motion pipeline brings its own scheduler.
+    "animatediff": (diffusers_model("unet"), diffusers_model("vae"), transformers_model("text_encoder"),
+                    tokenizer("tokenizer", CLIP_TOKENIZER)),
 }
 
-# Licences as the model cards state them (presets.py says more), and about how many bytes the files fetched
-# weigh, from the repositories' file listings.
-LICENCES = {
+# Each repository's licence as its model card states it (presets.py says more), and about how many bytes the
+# files fetched weigh, from the repositories' file listings.
+MODEL_CARDS = {
     "stabilityai/stable-diffusion-xl-base-1.0": ("CreativeML Open RAIL++-M", int(13.9 * GB)),
     "CompVis/stable-diffusion-v1-4": ("CreativeML OpenRAIL-M", int(4.3 * GB)),
     "black-forest-labs/FLUX.2-klein-4B": ("Apache-2.0", 16 * GB),
@@ -163,10 +170,12 @@ OPEN_CLIP_FILE = "open_clip_model.safetensors"
 # The LCM-LoRA file, as latent-consistency publishes it (kohya-style keys, which diffusers converts).
 LCM_LORA_FILE = "pytorch_lora_weights.safetensors"
 
-def _weights(repo: str, parts, command: str, extra_bytes: int = 0) -> Weights:
+
+def _weights(repo: str, parts: tuple[Files, ...], command: str, extra_bytes: int = 0) -> Weights:
+    """One repository's entry from the files of its folders, with its licence and size."""
     fetch = tuple(dict.fromkeys(pattern for patterns, _ in parts for pattern in patterns))
     required = tuple(dict.fromkeys(path for _, paths in parts for path in paths))
-    licence, size = LICENCES.get(repo, ("see the model card", None))
+    licence, size = MODEL_CARDS.get(repo, ("see the model card", None))
     return Weights(repo, fetch, required, None if size is None else size + extra_bytes, licence, command)
 
 
@@ -177,7 +186,8 @@ def fetch_command(preset: Preset, video: str | None = None) -> str:
 
 
 def pipeline_weights(repo: str, family: str, command: str) -> Weights:
-    """A diffusers pipeline repository: model_index.json and the folders its loader reads."""
+    """A diffusers pipeline repository: the folders its loader reads, and model_index.json (a few hundred bytes
+    that the loaders do not need, fetched so that the cached folder is a pipeline diffusers itself can open)."""
     return _weights(repo, ((("model_index.json",), ()), *PIPELINE_FOLDERS[family]), command)
 
 
@@ -232,7 +242,7 @@ def video_weights(preset: Preset, backend: str | None = None) -> dict[str, Weigh
     models, command = preset.video, fetch_command(preset, backend)
     if backend == "wan-vace":
         return {"video model": pipeline_weights(models.wan_vace, "wan-vace", command)}
-    return {"animated image model": pipeline_weights(models.animatediff_base, "sd", command),
+    return {"animated image model": pipeline_weights(models.animatediff_base, "animatediff", command),
             "motion adapter": _weights(models.motion_adapter, (diffusers_model(),), command),
             "pose ControlNet": _weights(models.pose_controlnet, (diffusers_model(),), command),
             "look adapter": adapter_weights([models.look_adapter], command)}
@@ -240,8 +250,10 @@ def video_weights(preset: Preset, backend: str | None = None) -> dict[str, Weigh
 
 @dataclass(frozen=True)
 class Need:
-    role: str  # what the run uses it for
-    weights: Weights = field(compare=False)
+    """One repository a run reads, and what for."""
+
+    role: str
+    weights: Weights
 
 
 def preset_needs(preset: Preset, video: str | None = None) -> list[Need]:
@@ -293,40 +305,35 @@ def local_folder(weights: Weights) -> Path | None:
 
 
 def model_folder(weights: Weights, preset: Preset) -> Path:
-    """The local folder holding every required file, found or downloaded as the module docstring says.
+    """The local folder holding every required file: the first complete one found (the same one `stylist
+    doctor` reports), else the hub cache after downloading what is missing, unless HF_HUB_OFFLINE is set.
 
-    A folder that lacks a required file is refused here, naming it, rather than left to fail inside a library
+    A copy that lacks a required file is refused here, naming it, rather than left to fail inside a library
     (klein without its chat template loads, then fails on its first prompt)."""
-    folder = _find_or_download(weights, preset)
-    gaps = weights.missing(folder)
-    if gaps:
-        more = f" and {len(gaps) - 1} more files" if len(gaps) > 1 else ""
-        raise StylistError(f"the copy of {weights.repo} in {folder} lacks {gaps[0]}{more}: {weights.how_to_get()}")
-    return folder
-
-
-def _find_or_download(weights: Weights, preset: Preset) -> Path:
     variable = model_variable(weights.repo)
-    if os.environ.get(variable):
-        folder = Path(os.environ[variable]).expanduser()
-        if not folder.is_dir():
-            raise StylistError(f"{variable} points to {folder}, which is not a folder: "
-                               f"point it at a copy of {weights.repo}")
+    if os.environ.get(variable) and not Path(os.environ[variable]).expanduser().is_dir():
+        raise StylistError(f"{variable} points to {os.environ[variable]}, which is not a folder: "
+                           f"point it at a copy of {weights.repo}")
+    complete = local_folder(weights)
+    if complete is not None:
+        return complete
+    found = [folder for folder in candidate_folders(weights) if folder.is_dir()]
+    if offline() or os.environ.get(variable):
+        if not found:
+            raise StylistError(f"the {preset.name} preset needs {weights.repo}: {weights.how_to_get()}")
+        folder = found[0]
+    else:
+        try:
+            folder = download(weights)
+        except Exception as error:  # noqa: BLE001 — the hub's and the network's errors alike: one sentence
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise StylistError(f"the {preset.name} preset needs {weights.repo}, which could not be fetched "
+                               f"({reason}): {weights.how_to_get()}") from error
+    gaps = weights.missing(folder)
+    if not gaps:
         return folder
-    if os.environ.get("STYLIST_MODELS_DIR"):
-        folder = Path(os.environ["STYLIST_MODELS_DIR"]).expanduser() / weights.repo
-        if folder.is_dir():
-            return folder
-    needs = StylistError(f"the {preset.name} preset needs {weights.repo}: {weights.how_to_get()}")
-    if offline():
-        folder = cached_folder(weights)
-        if folder is None:
-            raise needs
-        return folder
-    try:
-        return download(weights)
-    except (OSError, ValueError) as error:
-        raise needs from error
+    more = f" and {len(gaps) - 1} more files" if len(gaps) > 1 else ""
+    raise StylistError(f"the copy of {weights.repo} in {folder} lacks {gaps[0]}{more}: {weights.how_to_get()}")
 
 
 def download(weights: Weights) -> Path:

@@ -47,6 +47,9 @@ from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline,
 PROMPT = "a full-body photo of a person turning around on the spot, studio light, plain background"
 NEGATIVE_PROMPT = "blurry, distorted body, extra limbs, deformed hands, low quality, text, watermark"
 
+# What each real video pipeline is assembled from, by folder of its repository (models/weights.py lists the files).
+WAN_PARTS = {"transformer": WanVACETransformer3DModel, "vae": AutoencoderKLWan, "text_encoder": UMT5EncoderModel,
+             "tokenizer": AutoTokenizer, "scheduler": UniPCMultistepScheduler}
 SD15_PARTS = {"unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
               "tokenizer": CLIPTokenizer}
 # How strongly the look steers AnimateDiff's frames against the prompt; IP-Adapter's examples use 0.5–0.8.
@@ -226,11 +229,9 @@ def _load_wan(preset: Preset, dtype: torch.dtype) -> DiffusionPipeline:
 
     wan = video_weights(preset, "wan-vace")["video model"]
     folder = model_folder(wan, preset)
-    parts = {"transformer": WanVACETransformer3DModel, "vae": AutoencoderKLWan, "text_encoder": UMT5EncoderModel,
-             "tokenizer": AutoTokenizer, "scheduler": UniPCMultistepScheduler}
     # Wan's VAE stays in float32, as Wan's own examples run it: its decoder loses detail in half precision.
     components = {name: load_component(part, folder, name, wan, torch.float32 if name == "vae" else dtype)
-                  for name, part in parts.items()}
+                  for name, part in WAN_PARTS.items()}
     return WanVACEPipeline(**components)
 
 
