@@ -87,5 +87,5 @@ def test_a_checkpoint_missing_a_weight_is_refused(offline, saved_tiny, component
 def test_a_checkpoint_missing_a_component_is_refused(offline, saved_tiny):
     copy = offline / SDXL_REPO
     shutil.copytree(saved_tiny, copy, ignore=shutil.ignore_patterns("vae"))
-    with pytest.raises(StylistError, match=rf"^the copy of {SDXL_REPO} in .* has no loadable vae: fetch it with `stylist --preset sdxl"):
+    with pytest.raises(StylistError, match=rf"^the copy of {SDXL_REPO} in .* lacks vae/config.json and 1 more files: fetch it with `stylist --preset sdxl"):
         load_image_pipeline(get_preset("sdxl"), "cpu", cached=False)

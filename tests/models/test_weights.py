@@ -24,7 +24,8 @@ def fetched(weights: Weights, files: list[str]) -> set[str]:
 def test_every_required_file_is_fetched_and_every_repository_has_a_licence(preset, video):
     for need in preset_needs(get_preset(preset), video):
         weights = need.weights
-        assert fetched(weights, list(weights.required)) == set(weights.required), (need.role, weights.repo)
+        choices = [choice for entry in weights.required for choice in entry.split("|")]
+        assert fetched(weights, choices) == set(choices), (need.role, weights.repo)
         assert weights.repo in MODEL_CARDS and weights.size_bytes > 10**8 and weights.licence
         assert weights.command.startswith(f"stylist --preset {preset} models fetch")
 
@@ -71,3 +72,17 @@ def test_the_list_names_the_folders_each_loader_assembles_its_pipeline_from():
     for family, parts in loaders.items():
         listed = {path.split("/")[0] for _, paths in PIPELINE_FOLDERS[family] for path in paths}
         assert listed == set(parts), family
+
+
+def test_a_clip_tokenizer_is_complete_from_its_vocabulary_files_or_from_tokenizer_json(tmp_path):
+    sdxl = next(need.weights for need in preset_needs(get_preset("sdxl")) if need.role == "image model")
+    for name in ("tokenizer_config.json", "vocab.json", "merges.txt"):  # the hub repository's files
+        (tmp_path / "hub" / "tokenizer" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "hub" / "tokenizer" / name).write_text("{}")
+    for name in ("tokenizer_config.json", "tokenizer.json"):  # what transformers 5's save_pretrained writes
+        (tmp_path / "saved" / "tokenizer" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "saved" / "tokenizer" / name).write_text("{}")
+    for folder in ("hub", "saved"):
+        assert not [name for name in sdxl.missing(tmp_path / folder) if name.startswith("tokenizer/")], folder
+    (tmp_path / "hub" / "tokenizer" / "merges.txt").unlink()
+    assert "tokenizer/merges.txt" in sdxl.missing(tmp_path / "hub")

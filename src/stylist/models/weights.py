@@ -42,7 +42,8 @@ class Weights:
 
     repo: str
     fetch: tuple[str, ...]
-    # Paths in the repository; a `.safetensors` path is satisfied by the file or by its index and every shard.
+    # Paths in the repository; a `.safetensors` path is satisfied by the file or by its index and every shard,
+    # and "a|b" by either (a tokenizer read from its vocabulary files or from tokenizer.json).
     required: tuple[str, ...]
     size_bytes: int | None = None  # about how much the fetch downloads (full precision); None when unknown
     licence: str = "see the model card"
@@ -53,7 +54,9 @@ class Weights:
         """Every file required, by name: a sharded weight as its index and the shards the index in `folder`
         names (as the single file while no index is there to read)."""
         names: list[str] = []
-        for path in self.required:
+        for entry in self.required:
+            choices = entry.split("|")
+            path = next((choice for choice in choices if folder is not None and _found(folder, choice)), choices[0])
             shards = _shards(folder, path) if folder is not None else None
             names.extend([f"{path}.index.json", *shards] if shards is not None else [path])
         return names
@@ -66,6 +69,10 @@ class Weights:
         """The end of every missing-model sentence: the fetch command, or a local copy."""
         return (f"fetch it with `{self.command}` where there is network access, "
                 f"or put a copy in $STYLIST_MODELS_DIR/{self.repo}")
+
+
+def _found(folder: Path, path: str) -> bool:
+    return (folder / path).is_file() or (folder / f"{path}.index.json").is_file()
 
 
 def _shards(folder: Path, path: str) -> list[str] | None:
@@ -110,7 +117,7 @@ def transformers_model(folder: str) -> Files:
 
 def tokenizer(folder: str, files: tuple[str, ...]) -> Files:
     """The whole tokenizer folder is fetched (a few MB); the files its class reads are required by name."""
-    return (f"{folder}/*",), tuple(f"{folder}/{name}" for name in files)
+    return (f"{folder}/*",), tuple("|".join(f"{folder}/{name}" for name in each.split("|")) for each in files)
 
 
 def scheduler(folder: str = "scheduler") -> Files:
@@ -118,9 +125,10 @@ def scheduler(folder: str = "scheduler") -> Files:
 
 
 # transformers' CLIPTokenizer reads the BPE vocabulary and merges (SDXL's and SD 1.x's repositories have no
-# tokenizer.json); Qwen2TokenizerFast reads tokenizer.json and the chat template klein formats every prompt
-# with; Wan's UMT5 tokenizer (AutoTokenizer) reads tokenizer.json, built from its sentencepiece model.
-CLIP_TOKENIZER = ("vocab.json", "merges.txt", "tokenizer_config.json")
+# tokenizer.json), or the tokenizer.json that transformers 5's save_pretrained writes instead;
+# Qwen2TokenizerFast reads tokenizer.json and the chat template klein formats every prompt with; Wan's UMT5
+# tokenizer (AutoTokenizer) reads tokenizer.json, built from its sentencepiece model.
+CLIP_TOKENIZER = ("vocab.json|tokenizer.json", "merges.txt|tokenizer.json", "tokenizer_config.json")
 QWEN_TOKENIZER = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 UMT5_TOKENIZER = ("tokenizer.json", "tokenizer_config.json")
 
