@@ -199,3 +199,16 @@ def test_guidance_sees_each_samplers_own_prediction_of_the_clean_latents(sampler
     for mine, own in zip(ours, theirs, strict=True):
         assert mine.shape == (2, 4, 32, 32)
         torch.testing.assert_close(mine, own.float(), rtol=1e-4, atol=1e-4)
+
+
+def test_a_batch_counts_memory_torch_keeps_cached_as_free(monkeypatch):
+    from types import SimpleNamespace
+
+    GB = 2**30
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (1 * GB, 80 * GB))  # the driver's view
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device: 30 * GB)  # cached by earlier looks...
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device: 10 * GB)  # ...of which 20 GB are free
+    pipeline = SimpleNamespace(device=torch.device("cuda"), vae_scale_factor=8,
+                               unet=SimpleNamespace(config=SimpleNamespace(sample_size=128)))
+    per_image = gen.ACTIVATION_BYTES_PER_MEGAPIXEL * 1024 * 1024 / 2**20
+    assert gen.fitting_batch(pipeline, classifier_free=True) == min(gen.MAX_BATCH, int(0.8 * 21 * GB // per_image))

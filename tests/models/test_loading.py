@@ -89,3 +89,21 @@ def test_a_checkpoint_missing_a_component_is_refused(offline, saved_tiny):
     shutil.copytree(saved_tiny, copy, ignore=shutil.ignore_patterns("vae"))
     with pytest.raises(StylistError, match=rf"^the copy of {SDXL_REPO} in .* lacks vae/config.json and 1 more files: fetch it with `stylist --preset sdxl"):
         load_image_pipeline(get_preset("sdxl"), "cpu", cached=False)
+
+
+def test_klein_refuses_float16_in_one_sentence():
+    # What a GPU without bfloat16 (a T4, a V100) would get by default: FLUX.2 and Qwen3 overflow in float16.
+    with pytest.raises(StylistError, match=r"^tiny-klein runs in bfloat16 or float32, not float16, .* --preset sdxl"):
+        load_image_pipeline(get_preset("tiny-klein"), "cpu", torch.float16, cached=False)
+
+
+def test_the_size_a_real_preset_will_take_is_read_from_its_files_before_it_is_built(offline, saved_tiny):
+    from stylist.models.loading import expected_bytes
+    from stylist.models.residency import model_bytes
+
+    assert expected_bytes(get_preset("sdxl"), torch.float32) is None  # nothing on this machine yet
+    shutil.copytree(saved_tiny, offline / SDXL_REPO)
+    pipeline = load_image_pipeline(get_preset("sdxl"), "cpu", cached=False)
+    # The checkpoint's tensors, at the dtype asked for; the loaded models add only a few computed buffers.
+    assert expected_bytes(get_preset("sdxl"), torch.float32) == pytest.approx(model_bytes(pipeline), rel=0.02)
+    assert expected_bytes(get_preset("sdxl"), torch.bfloat16) * 2 == expected_bytes(get_preset("sdxl"), torch.float32)

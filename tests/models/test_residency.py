@@ -52,3 +52,25 @@ def test_a_pipeline_counts_every_component_and_the_process_manager_holds_the_cac
     assert model_bytes(pipeline) == sum(model_bytes(part) for part in parts) > 0
     held = {key: size for key, _, size in RESIDENCY.resident()}
     assert held[("image pipeline", "tiny", "cpu", torch.float32)] == model_bytes(pipeline)
+
+
+def test_room_is_made_before_a_model_is_built_never_after():
+    residency = Residency({"cuda": 2 * KB})
+    residency.load("look", linear, device="cuda")
+    residency.load("spin", linear, device="cuda")
+    seen: list[list] = []
+
+    def build():  # what the device holds while the new model is being put on it
+        seen.append([key for key, _, _ in residency.resident()])
+        return linear()
+
+    residency.load("klein", build, device="cuda", expected_bytes=KB)
+    assert seen == [["spin"]] and residency.used_bytes("cuda") == 2 * KB
+
+
+def test_release_empties_one_device_kind_for_a_training_job():
+    residency = Residency({"cpu": None, "cuda": None})
+    residency.load("look", linear, device="cuda:0")
+    residency.load("index", linear, device="cpu")
+    residency.release("cuda:0")
+    assert [key for key, _, _ in residency.resident()] == ["index"]

@@ -67,6 +67,7 @@ from stylist.identity.weights import (
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
 from stylist.models.presets import get_preset
+from stylist.models.residency import RESIDENCY
 from stylist.people.users import User, get_user, make_user_folder
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import utc_now
@@ -130,6 +131,10 @@ def train_identity(
         precision = config.mixed_precision
     accelerator = Accelerator(mixed_precision=precision, cpu=device.type == "cpu")
     device, main = accelerator.device, accelerator.is_main_process
+    if device.type == "cuda":
+        # The trainer's private pipeline, its gradients and optimiser state need the GPU to themselves: the
+        # looks and spin models a worker holds are dropped and loaded again by the next job that asks.
+        RESIDENCY.release(str(device))
     # Seeds python, numpy and torch alike on every process: peft draws the LoRA's first weights from torch's
     # global generator. Each process's batches come from its own generator, below.
     set_seed(config.seed)

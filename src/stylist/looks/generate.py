@@ -31,7 +31,7 @@ from stylist.looks.guidance import CleanPrediction, ClipGuidance
 from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
-from stylist.models.loading import load_image_pipeline
+from stylist.models.loading import expected_bytes, load_image_pipeline
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import LCM_LORA_FILE, fast_lora_weights, model_folder
@@ -89,7 +89,9 @@ def look_models(preset: Preset, device: str) -> LookModels:
     """The process's looks models for `preset` on `device` ("auto", "cpu", "cuda"), built on first use."""
     resolved = resolve_device(device)
     key = (preset, str(resolved), default_dtype(resolved))
-    return RESIDENCY.load(("looks", *key), lambda: _build(key), device=str(resolved))
+    # The image model's size; its IP-Adapters add under a tenth to SDXL's.
+    return RESIDENCY.load(("looks", *key), lambda: _build(key), device=str(resolved),
+                          expected_bytes=expected_bytes(preset, key[2]))
 
 
 def _build(key: tuple) -> LookModels:
@@ -171,6 +173,8 @@ def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool) -> int:
     if pipeline.device.type != "cuda":
         return MAX_BATCH
     free, _ = torch.cuda.mem_get_info(pipeline.device)
+    # Memory PyTorch keeps cached from earlier looks is free to this one: the driver counts it as used.
+    free += torch.cuda.memory_reserved(pipeline.device) - torch.cuda.memory_allocated(pipeline.device)
     side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
     per_image = ACTIVATION_BYTES_PER_MEGAPIXEL * side * side / 2**20 * (1.0 if classifier_free else 0.5)
     return max(1, min(MAX_BATCH, int(0.8 * free // per_image)))

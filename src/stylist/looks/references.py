@@ -24,7 +24,7 @@ from stylist.looks.generate import Candidate, product_board
 from stylist.looks.outfits import slot_of
 from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.loading import load_image_pipeline
+from stylist.models.loading import expected_bytes, load_image_pipeline
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import User
@@ -68,7 +68,7 @@ def reference_models(preset: Preset, device: str) -> ReferenceModels:
     # A private pipeline (cached=False): the residency manager holds it once, under this key.
     return RESIDENCY.load(("reference editing", preset, str(resolved), dtype),
                           lambda: ReferenceModels(preset, load_image_pipeline(preset, resolved, dtype, cached=False)),
-                          device=str(resolved))
+                          device=str(resolved), expected_bytes=expected_bytes(preset, dtype))
 
 
 def person_photo(user: User) -> Image.Image:

@@ -38,7 +38,7 @@ from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.tiny import tiny_klein_pipeline, tiny_pipeline
-from stylist.models.weights import Weights, image_model_weights, model_folder
+from stylist.models.weights import Weights, image_model_weights, local_folder, model_folder, weight_bytes
 
 # Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
 # The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.
@@ -78,11 +78,24 @@ def load_image_pipeline(
     """
     device = resolve_device(device or "auto")
     dtype = dtype or default_dtype(device)
+    if preset.family == "klein" and dtype == torch.float16:
+        # default_dtype falls back to float16 on GPUs without bfloat16 (before Ampere); klein would draw NaNs.
+        raise StylistError(f"{preset.name} runs in bfloat16 or float32, not float16, in which FLUX.2's transformer "
+                           "and its Qwen3 text encoder overflow: use a GPU with bfloat16 (Ampere or newer), or "
+                           "--preset sdxl on this one")
     if not cached:
         return _build(preset, device, dtype)
     # One process loads each (preset, device, dtype) once, held by the residency manager between jobs.
     return RESIDENCY.load(("image pipeline", preset.name, str(device), dtype), lambda: _build(preset, device, dtype),
-                          device=str(device))
+                          device=str(device), expected_bytes=expected_bytes(preset, dtype))
+
+
+def expected_bytes(preset: Preset, dtype: torch.dtype) -> int | None:
+    """What the preset's image model will take on the device, from its files' headers, so that the residency
+    manager makes room before building it; None when built in code or not on this machine yet."""
+    weights = image_model_weights(preset)
+    folder = local_folder(weights) if weights is not None else None
+    return weight_bytes(weights, folder, dtype.itemsize) if folder is not None else None
 
 
 def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> DiffusionPipeline:

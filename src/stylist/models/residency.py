@@ -41,9 +41,14 @@ class Residency:
         self._budgets = budgets  # per device kind; None: from the environment and the hardware
         self._lock = threading.RLock()
 
-    def load(self, key: Hashable, build: Callable[[], T], *, device: str = "cpu", stamp: str = "") -> T:
+    def load(self, key: Hashable, build: Callable[[], T], *, device: str = "cpu", stamp: str = "",
+             expected_bytes: int | None = None) -> T:
         """The model under `key`, built by `build` on first use (or when `stamp` changed), room made for it on
-        `device` ("cpu", "cuda", "cuda:0") by dropping the least recently used models there first."""
+        `device` ("cpu", "cuda", "cuda:0") by dropping the least recently used models there first.
+
+        Room is made before `build` runs, for `expected_bytes` (what the caller knows the model will take, read
+        from its files) or the size it had when last held: made only afterwards, the new model and the old ones
+        would share the device for a moment and could run it out of memory."""
         kind = device.split(":")[0]
         with self._lock:
             resident = self._residents.get(key)
@@ -51,13 +56,21 @@ class Residency:
                 resident.last_used = time.monotonic()
                 self._residents.move_to_end(key)
                 return resident.value
-            expected = resident.size_bytes if resident is not None else 0
+            expected = max(expected_bytes or 0, resident.size_bytes if resident is not None else 0)
             self._residents.pop(key, None)
             self._make_room(kind, expected)
             value = build()
             self._residents[key] = Resident(value, kind, model_bytes(value), stamp, time.monotonic())
             self._make_room(kind, 0, keep=key)
             return value
+
+    def release(self, device: str) -> None:
+        """Drop every model held on `device`'s kind: a training job needs the whole device for itself."""
+        kind = device.split(":")[0]
+        with self._lock:
+            for key in [key for key, each in self._residents.items() if each.device == kind]:
+                del self._residents[key]
+            _empty_cache(kind)
 
     def drop(self, key: Hashable) -> None:
         with self._lock:

@@ -21,8 +21,10 @@ Torch-free: the doctor and the fetch command read it without loading a model lib
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,24 @@ class Weights:
         """The end of every missing-model sentence: the fetch command, or a local copy."""
         return (f"fetch it with `{self.command}` where there is network access, "
                 f"or put a copy in $STYLIST_MODELS_DIR/{self.repo}")
+
+
+def weight_bytes(weights: Weights, folder: Path, itemsize: int) -> int:
+    """The bytes the weights in `folder` take once loaded at `itemsize` bytes a number, read from the
+    safetensors headers (shapes only, no tensor is read): what a device must hold before they are built."""
+    numbers = 0
+    for name in weights.required_files(folder):
+        if name.endswith(".safetensors") and (folder / name).is_file():
+            header = _safetensors_header(folder / name)
+            numbers += sum(math.prod(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+    return itemsize * numbers
+
+
+def _safetensors_header(path: Path) -> dict:
+    """A safetensors file's header: an 8-byte little-endian length, then that much JSON."""
+    with path.open("rb") as file:
+        (length,) = struct.unpack("<Q", file.read(8))
+        return json.loads(file.read(length))
 
 
 def _found(folder: Path, path: str) -> bool:
