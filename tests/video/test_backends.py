@@ -105,5 +105,5 @@ def test_real_backends_load_from_local_copies(tmp_path, local_copies):
 
 def test_an_incomplete_local_copy_is_refused(tmp_path, local_copies):
     (local_copies / VIDEO.motion_adapter / "diffusion_pytorch_model.safetensors").unlink()
-    with pytest.raises(StylistError, match=f"the copy of {VIDEO.motion_adapter} in .* has no loadable"):
+    with pytest.raises(StylistError, match=f"the copy of {VIDEO.motion_adapter} in .* lacks diffusion_pytorch_model.safetensors: "):
         load(tmp_path, "animatediff", "sd14", cached=False)
