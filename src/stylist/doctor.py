@@ -34,7 +34,8 @@ class ModelCheck:
 
 def check_models(preset, video: str | None = None) -> list[ModelCheck]:
     """Every model `preset` loads, in the order a look and a spin need them (`video`: another spin backend)."""
-    from stylist.models.weights import candidate_folders, preset_needs
+    from stylist.models.locate import candidate_folders
+    from stylist.models.weights import preset_needs
 
     if preset.random_weights:
         return [ModelCheck("built in code", f"{preset.name}: every model, seeded miniatures", True, 0,

@@ -31,7 +31,8 @@ def fetch(settings: Settings, preset_name: str | None, video: str | None) -> Non
     import huggingface_hub.constants
     import huggingface_hub.utils
 
-    from stylist.models.weights import download, offline, preset_needs
+    from stylist.models.locate import download, offline
+    from stylist.models.weights import preset_needs
 
     preset = get_preset(preset_name or settings.preset)
     needs = preset_needs(preset, video)

@@ -8,7 +8,7 @@ from diffusers import ControlNetModel, MotionAdapter, UNetMotionModel, WanVACETr
 from diffusers.models.embeddings import MultiIPAdapterImageProjection
 
 from stylist.errors import StylistError
-from stylist.models.weights import model_variable
+from stylist.models.locate import model_variable
 from stylist.models.presets import get_preset
 from stylist.models.tiny import TINY_SD, build_pipeline, write_face_adapter
 from stylist.settings import Settings

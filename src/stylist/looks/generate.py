@@ -32,9 +32,10 @@ from stylist.looks.recipe import Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import expected_bytes, load_image_pipeline
+from stylist.models.locate import model_folder
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
-from stylist.models.weights import LCM_LORA_FILE, fast_lora_weights, model_folder
+from stylist.models.weights import LCM_LORA_FILE, fast_lora_weights
 from stylist.people.users import User
 
 # Candidates drawn in one denoising call at most, and the activation memory each costs (see fitting_batch).

@@ -20,9 +20,10 @@ from transformers import CLIPVisionModelWithProjection
 
 from stylist.errors import StylistError
 from stylist.models.loading import load_component
+from stylist.models.locate import model_folder
 from stylist.models.presets import FACE_ADAPTER_SCALE, FaceAdapter, Preset
 from stylist.models.tiny import write_face_adapter
-from stylist.models.weights import Weights, adapter_weights, fetch_command, model_folder
+from stylist.models.weights import Weights, adapter_weights, fetch_command
 
 
 def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:

@@ -35,10 +35,11 @@ from transformers import (
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
+from stylist.models.locate import local_folder, model_folder, weight_bytes
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.tiny import tiny_klein_pipeline, tiny_pipeline
-from stylist.models.weights import Weights, image_model_weights, local_folder, model_folder, weight_bytes
+from stylist.models.weights import Weights, image_model_weights
 
 # Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
 # The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.

@@ -57,6 +57,7 @@ from stylist.looks import references as ref
 from stylist.looks.guidance import ClipGuidance, FashionClipPixels
 from stylist.looks.recipe import Recipe
 from stylist.models.device import resolve_device
+from stylist.models.locate import local_folder
 from stylist.models.presets import Preset, get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import (
@@ -64,7 +65,6 @@ from stylist.models.weights import (
     clip_weights,
     fast_lora_weights,
     image_model_weights,
-    local_folder,
     preset_adapter_weights,
     video_weights,
 )
