@@ -104,3 +104,18 @@ def test_on_a_terminal_the_hubs_progress_bars_show(tmp_path):
     assert process.returncode == 1  # the CLIP and the video model are not on this hub
     assert "image model: black-forest-labs/FLUX.2-klein-4B (Apache-2.0, about 16.0 GB)" in shown
     assert "files: 100%|" in shown and "Cannot enable progress bars" not in shown  # tqdm's bar, no warning
+
+
+def test_a_hub_without_a_file_the_loaders_read_is_named_with_that_file(tmp_path, monkeypatch, no_token):
+    root = tmp_path / "hub"
+    write_klein(root / KLEIN)
+    (root / KLEIN / "tokenizer" / "chat_template.jinja").unlink()  # a mirror of an older upload, say
+    write_wan(root / WAN)
+    clip = root / "laion" / "CLIP-ViT-B-32-laion2B-s34B-b79K"
+    clip.mkdir(parents=True)
+    (clip / "open_clip_model.safetensors").write_bytes(b"only its presence is checked here")
+    with serve_hub(root) as hub:
+        use_hub(monkeypatch, hub, tmp_path / "cache")
+        result = fetch(tmp_path, "--preset", "klein", "models", "fetch")
+    assert result.exit_code == 1
+    assert str(result.exception) == f"could not fetch {KLEIN} (the hub has no tokenizer/chat_template.jinja)"
