@@ -40,8 +40,10 @@ def test_a_trained_identity_replaces_the_face_adapter_and_users_do_not_mix(catal
     assert gen.use_identity(models, user).subject == "sks person"
     assert models.pipeline.get_active_adapters() == [f"identity-{user.id}"]
 
+    encoder = models.pipeline.image_encoder
     bob_after, bob_again = look(catalog, other)
     assert models.identity is None
+    assert models.pipeline.image_encoder is encoder  # the adapters' image encoder is not read again
     np.testing.assert_array_equal(bob_image, bob_again)
     _, ada_again = look(catalog, user)
     np.testing.assert_array_equal(ada_image, ada_again)

@@ -39,11 +39,12 @@ def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
 
 
 def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Sequence[FaceAdapter],
-                       weights: Weights | None = None) -> None:
+                       weights: Weights | None = None, encoder: torch.nn.Module | None = None) -> None:
     """Load several IP-Adapters of one repository side by side, in order, with the image encoder they share.
 
     Looks use the face adapter and the product adapter together: every call then takes one image (or
-    image embedding) per adapter, and `set_ip_adapter_scale` a list of scales in the same order.
+    image embedding) per adapter, and `set_ip_adapter_scale` a list of scales in the same order. `encoder`:
+    the image encoder these adapters were last attached with, kept instead of being read again.
     """
     if adapters[0].repo is None:
         with TemporaryDirectory() as folder:
@@ -51,17 +52,19 @@ def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Se
                 write_face_adapter(pipeline.unet, adapter, Path(folder), seed=seed)
             built = replace(adapter_weights(list(adapters), fetch_command(preset)),
                             repo=f"the {preset.name} image adapters")
-            _load(pipeline, adapters, Path(folder), built)
+            _load(pipeline, adapters, Path(folder), built, encoder)
     else:
         weights = weights or adapter_weights(list(adapters), fetch_command(preset))
-        _load(pipeline, adapters, model_folder(weights, preset), weights)
+        _load(pipeline, adapters, model_folder(weights, preset), weights, encoder)
 
 
-def _load(pipeline: DiffusionPipeline, adapters: Sequence[FaceAdapter], folder: Path, weights: Weights) -> None:
+def _load(pipeline: DiffusionPipeline, adapters: Sequence[FaceAdapter], folder: Path, weights: Weights,
+          encoder: torch.nn.Module | None) -> None:
     # The image encoder is loaded here rather than by load_ip_adapter so that its weights are checked too;
     # load_ip_adapter then finds it registered and loads only the adapters.
     encoder_folder = adapters[0].image_encoder_folder
-    encoder = load_component(CLIPVisionModelWithProjection, folder, encoder_folder, weights, pipeline.dtype)
+    if encoder is None:
+        encoder = load_component(CLIPVisionModelWithProjection, folder, encoder_folder, weights, pipeline.dtype)
     pipeline.register_modules(image_encoder=encoder.to(pipeline.device))
     names = ", ".join(adapter.weight_name for adapter in adapters)
     try:
