@@ -165,3 +165,19 @@ def test_training_on_a_reference_editing_preset_is_refused_with_what_to_run_inst
 
     with pytest.raises(StylistError, match="needs no training.*style USER_ID"):
         default_config(KLEIN)
+
+
+def test_an_options_prompt_is_encoded_once_for_all_its_candidates(settings, user, monkeypatch):
+    models = ref.reference_models(KLEIN, "cpu")
+    encoded: list = []
+    real_encode = models.pipeline.encode_prompt
+
+    def spy(prompt=None, **arguments):
+        encoded.append((prompt, arguments.get("num_images_per_prompt")))
+        return real_encode(prompt=prompt, **arguments)
+
+    monkeypatch.setattr(models.pipeline, "encode_prompt", spy)
+    request = ref.edit_request(ref.person_photo(user), "a party", [], KLEIN, [])
+    [candidates] = ref.draw(models, [request], [[1, 2, 3]], Recipe(steps=1))
+    assert [candidate.seed for candidate in candidates] == [1, 2, 3]
+    assert encoded == [(request.prompt, 3)]  # one prompt, its embedding repeated: not three encodings of it

@@ -157,9 +157,10 @@ def draw(models: ReferenceModels, requests: Sequence[EditRequest], seeds: Sequen
                     on_step(offset + step + 1, total)
                 return tensors
 
+            # The prompt once per option, its embedding repeated for the candidates: Qwen3-4B reads 512 tokens.
             output = models.pipeline(
-                image=list(request.references), prompt=[request.prompt] * len(option_seeds), height=side, width=side,
-                num_inference_steps=steps, guidance_scale=guidance,
+                image=list(request.references), prompt=request.prompt, num_images_per_prompt=len(option_seeds),
+                height=side, width=side, num_inference_steps=steps, guidance_scale=guidance,
                 generator=[torch.Generator("cpu").manual_seed(seed) for seed in option_seeds],
                 max_sequence_length=models.preset.max_prompt_tokens, callback_on_step_end=report,
             )
