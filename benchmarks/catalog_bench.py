@@ -36,6 +36,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import make_catalogue
 from stylist.demo.drawing import render_image
+from stylist.files import recorded_path
 
 
 def machine() -> dict:
@@ -187,7 +188,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
-    results = {"benchmark": "catalog", "machine": machine(), "settings": vars(args) | {"out": str(args.out)}}
+    results = {"benchmark": "catalog", "machine": machine(), "settings": vars(args) | {"out": recorded_path(args.out)}}
     with shop_process(args.products, args.latency) as base_url:
         for concurrency in (args.concurrency, 1):
             print(f"crawling {args.products} products at concurrency {concurrency}"

@@ -38,6 +38,8 @@ from typing import Any
 import faiss
 import numpy as np
 
+from stylist.files import recorded_path
+
 TARGETS = {"p99_ms_at_1m": 10.0, "recall_at_10": 0.95}
 HNSW_NEIGHBOURS = 32  # M
 HNSW_EF_CONSTRUCTION = 40  # faiss's default
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     faiss.omp_set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     results: dict[str, Any] = {"benchmark": "index", "machine": machine(),
-                               "settings": vars(args) | {"out": str(args.out)}, "targets": TARGETS, "index": []}
+                               "settings": vars(args) | {"out": recorded_path(args.out)}, "targets": TARGETS, "index": []}
     for size in args.sizes:
         results["index"].append(bench_size(size, args.dim, args.queries, args.exact_queries, args.k, rng))
         args.out.parent.mkdir(parents=True, exist_ok=True)

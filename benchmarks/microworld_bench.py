@@ -27,6 +27,7 @@ import torch
 
 from stylist.evaluate.microworld.report import Plan, plan_for, reference_report, run_microworld, write_grids
 from stylist.evaluate.microworld.retrieval import retrieval_scores
+from stylist.files import recorded_path
 
 
 def machine() -> dict[str, Any]:
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report = run_microworld(plan, args.grids, on_stage=lambda stage: print(f"{stage} ...", file=sys.stderr, flush=True))
     about["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     results = {"benchmark": "microworld", **report, "machine": report["machine"] | about,
-               "settings": {**vars(args), "out": str(args.out), "grids": str(args.grids) if args.grids else None}}
+               "settings": {**vars(args), "out": recorded_path(args.out),
+                            "grids": recorded_path(args.grids) if args.grids else None}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return results

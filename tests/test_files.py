@@ -1,11 +1,15 @@
-"""Files written whole: the new file in place at the end, the old one untouched and nothing left on failure."""
+"""Files written whole: the new file in place at the end, the old one untouched and nothing left on failure; and
+paths as committed results record them."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from stylist.files import replacing, write_atomic
+from stylist.files import recorded_path, replacing, write_atomic
 
 
 def test_write_atomic_replaces_the_file_whole_with_bytes_or_text(tmp_path):
@@ -33,3 +37,16 @@ def test_the_partial_file_keeps_the_suffix_for_writers_that_pick_the_format_by_i
         assert partial.suffix == ".png" and partial.parent == tmp_path and partial.name.startswith(".")
         Image.new("RGB", (4, 4), (200, 0, 0)).save(partial)
     assert Image.open(path).format == "PNG"
+
+
+def test_a_recorded_path_is_relative_to_the_repository_or_only_a_file_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert recorded_path(tmp_path / "benchmarks" / "results" / "a.json") == "benchmarks/results/a.json"
+    assert recorded_path(Path("/elsewhere/scratch/b.json")) == "b.json"
+
+
+def test_no_committed_benchmark_result_names_a_folder_of_the_machine_that_wrote_it():
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    for path in results.rglob("*.json"):
+        text = path.read_text()
+        assert not re.search(r'"(/tmp|/root|/home|/work|/Users)/', text), path

@@ -1,5 +1,6 @@
 """Files that appear whole: written beside their final path and moved into place in one step, so a reader in
-another process (or the next run, after a crash) sees the old file or the new one, never half of one."""
+another process (or the next run, after a crash) sees the old file or the new one, never half of one. And paths
+as a committed record names them: never one machine's absolute folders."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def write_atomic(path: Path | str, data: bytes | str) -> None:
     """Write `data` (text as UTF-8) to `path` whole."""
     with replacing(path) as partial:
         partial.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def recorded_path(path: Path | str) -> str:
+    """`path` as a result committed to the repository records it: relative to the working folder (the
+    repository, where benchmarks run) when inside it, else its file name alone."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name

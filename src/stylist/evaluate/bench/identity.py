@@ -36,6 +36,7 @@ from diffusers import DDPMScheduler, DiffusionPipeline
 from peft import LoraConfig
 
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.files import recorded_path
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, TINY_SDXL, ImageModelConfigs, build_pipeline
@@ -161,7 +162,7 @@ def run(*, preset: str = "sdxl", device: str = "auto", train_steps: int = 10, ge
     results: dict[str, Any] = {
         "benchmark": "identity", "machine": machine(torch_device, {"peft": peft.__version__}),
         "settings": {"preset": preset, "device": device, "train_steps": train_steps, "gen_steps": gen_steps,
-                     "rank": rank, "batch": batch, "out": str(out) if out else None,
+                     "rank": rank, "batch": batch, "out": recorded_path(out) if out else None,
                      "dtype": str(dtype).removeprefix("torch."), "resolution": resolution, "attention": "sdpa"},
         "parameters": {"unet": unet_parameters, "lora": sum(parameter.numel() for parameter in parameters)},
         "targets": TARGETS,

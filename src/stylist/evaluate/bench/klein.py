@@ -30,6 +30,7 @@ from PIL import Image
 
 from stylist.evaluate.bench.looks import make_products, timed
 from stylist.evaluate.bench.measure import command_line, machine, print_results, save, synchronize
+from stylist.files import recorded_path
 from stylist.looks.recipe import Recipe
 from stylist.looks.references import STEPS, ReferenceModels, draw, edit_request
 from stylist.models.device import default_dtype, resolve_device
@@ -127,7 +128,7 @@ def run(*, preset: str = "klein", device: str = "auto", steps: int = STEPS, refe
     torch.compile'd transformer); write to `out` if given."""
     torch_device = resolve_device(device)
     settings = {"preset": preset, "device": device, "steps": steps, "references": list(references),
-                "compile": compile, "out": str(out) if out else None}
+                "compile": compile, "out": recorded_path(out) if out else None}
     found = machine(torch_device, {}, busy=torch_device.type == "cpu")
     results: dict[str, Any] = {"benchmark": "klein", "machine": found, "settings": settings, "targets": TARGETS,
                                "offload_options": list(OFFLOAD_OPTIONS)}

@@ -45,6 +45,7 @@ from PIL import Image
 from stylist.catalog.store import StoredProduct
 from stylist.evaluate.bench.identity import SDXL
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.files import recorded_path
 from stylist.looks import generate as gen
 from stylist.looks.recipe import DEFAULT_CANDIDATES, DEFAULT_OPTIONS, Recipe
 from stylist.models.device import default_dtype, resolve_device
@@ -201,7 +202,7 @@ def run(*, preset: str = "sdxl", device: str = "auto", steps: int = 30, fast_ste
     busy = {"load_average_1m": round(os.getloadavg()[0], 2), "torch_threads": torch.get_num_threads()}
     settings = {"preset": preset, "device": device, "steps": steps, "fast_steps": fast_steps, "options": options,
                 "compile": compile, "stages": stages, "products": products, "repeats": repeats,
-                "out": str(out) if out else None}
+                "out": recorded_path(out) if out else None}
     results: dict[str, Any] = {"benchmark": "looks-stages" if stages else "looks",
                                "machine": machine(torch_device, {"peft": peft.__version__}) | busy,
                                "settings": settings, "targets": TARGETS}

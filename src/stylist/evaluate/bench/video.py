@@ -35,6 +35,7 @@ import torch
 from PIL import Image
 
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
+from stylist.files import recorded_path
 from stylist.imaging import load_image
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.presets import get_preset
@@ -165,7 +166,7 @@ def run(*, preset: str = "full", device: str = "auto", backends: tuple[str, ...]
     results: dict[str, Any] = {
         "benchmark": "video", "machine": machine(torch_device, {"av": av.__version__}, busy=True),
         "settings": {"preset": preset, "device": device, "backends": list(backends), "seconds": seconds, "fps": fps,
-                     "steps": steps, "out": str(out) if out else None, "dtype": str(dtype).removeprefix("torch."),
+                     "steps": steps, "out": recorded_path(out) if out else None, "dtype": str(dtype).removeprefix("torch."),
                      "attention": "sdpa"},
         "targets": TARGETS,
         "spins": [measure(name, preset, seconds, fps, steps, torch_device, dtype) for name in backends],
