@@ -34,7 +34,7 @@ class ModelCheck:
 
 def check_models(preset, video: str | None = None) -> list[ModelCheck]:
     """Every model `preset` loads, in the order a look and a spin need them (`video`: another spin backend)."""
-    from stylist.models.locate import candidate_folders
+    from stylist.models.locate import best_folder
     from stylist.models.weights import preset_needs
 
     if preset.random_weights:
@@ -43,9 +43,7 @@ def check_models(preset, video: str | None = None) -> list[ModelCheck]:
     checks = []
     for need in preset_needs(preset, video):
         weights = need.weights
-        # The first folder found that is complete, else the first found (whose gaps are named), else none.
-        folders = [folder for folder in candidate_folders(weights) if folder.is_dir()]
-        folder = next((each for each in folders if not weights.missing(each)), folders[0] if folders else None)
+        folder = best_folder(weights)
         missing = weights.missing(folder) if folder else weights.required_files()
         checks.append(ModelCheck(weights.repo, need.role, not missing, weights.size_bytes, weights.licence,
                                  weights.command if missing else None, weights.required_files(folder), missing))

@@ -64,7 +64,7 @@ def test_room_is_made_before_a_model_is_built_never_after():
         seen.append([key for key, _, _ in residency.resident()])
         return linear()
 
-    residency.load("klein", build, device="cuda", expected_bytes=KB)
+    residency.load("klein", build, device="cuda", expected_bytes=lambda: KB)
     assert seen == [["spin"]] and residency.used_bytes("cuda") == 2 * KB
 
 

@@ -92,7 +92,7 @@ def look_models(preset: Preset, device: str) -> LookModels:
     key = (preset, str(resolved), default_dtype(resolved))
     # The image model's size; its IP-Adapters add under a tenth to SDXL's.
     return RESIDENCY.load(("looks", *key), lambda: _build(key), device=str(resolved),
-                          expected_bytes=expected_bytes(preset, key[2]))
+                          expected_bytes=lambda: expected_bytes(preset, key[2]))
 
 
 def _build(key: tuple) -> LookModels:

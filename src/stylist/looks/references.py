@@ -68,7 +68,7 @@ def reference_models(preset: Preset, device: str) -> ReferenceModels:
     # A private pipeline (cached=False): the residency manager holds it once, under this key.
     return RESIDENCY.load(("reference editing", preset, str(resolved), dtype),
                           lambda: ReferenceModels(preset, load_image_pipeline(preset, resolved, dtype, cached=False)),
-                          device=str(resolved), expected_bytes=expected_bytes(preset, dtype))
+                          device=str(resolved), expected_bytes=lambda: expected_bytes(preset, dtype))
 
 
 def person_photo(user: User) -> Image.Image:

@@ -88,7 +88,7 @@ def load_image_pipeline(
         return _build(preset, device, dtype)
     # One process loads each (preset, device, dtype) once, held by the residency manager between jobs.
     return RESIDENCY.load(("image pipeline", preset.name, str(device), dtype), lambda: _build(preset, device, dtype),
-                          device=str(device), expected_bytes=expected_bytes(preset, dtype))
+                          device=str(device), expected_bytes=lambda: expected_bytes(preset, dtype))
 
 
 def expected_bytes(preset: Preset, dtype: torch.dtype) -> int | None:

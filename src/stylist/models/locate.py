@@ -59,10 +59,17 @@ def cached_folder(weights: Weights) -> Path | None:
     return snapshot if snapshot.is_dir() else None
 
 
+def best_folder(weights: Weights) -> Path | None:
+    """The folder this machine would load from: the first holding every required file, else the first there
+    at all (whose gaps can then be named), else None. `stylist doctor` reports this one."""
+    found = [folder for folder in candidate_folders(weights) if folder.is_dir()]
+    return next((folder for folder in found if not weights.missing(folder)), found[0] if found else None)
+
+
 def local_folder(weights: Weights) -> Path | None:
-    """The first folder on this machine holding every required file, or None. `stylist doctor` asks this."""
-    return next((folder for folder in candidate_folders(weights)
-                 if folder.is_dir() and not weights.missing(folder)), None)
+    """The first folder on this machine holding every required file, or None."""
+    folder = best_folder(weights)
+    return folder if folder is not None and not weights.missing(folder) else None
 
 
 def model_folder(weights: Weights, preset: Preset) -> Path:
@@ -75,14 +82,12 @@ def model_folder(weights: Weights, preset: Preset) -> Path:
     if os.environ.get(variable) and not Path(os.environ[variable]).expanduser().is_dir():
         raise StylistError(f"{variable} points to {os.environ[variable]}, which is not a folder: "
                            f"point it at a copy of {weights.repo}")
-    complete = local_folder(weights)
-    if complete is not None:
-        return complete
-    found = [folder for folder in candidate_folders(weights) if folder.is_dir()]
+    folder = best_folder(weights)
+    if folder is not None and not weights.missing(folder):
+        return folder
     if offline() or os.environ.get(variable):
-        if not found:
+        if folder is None:
             raise StylistError(f"the {preset.name} preset needs {weights.repo}: {weights.how_to_get()}")
-        folder = found[0]
     else:
         try:
             folder = download(weights)

@@ -42,12 +42,12 @@ class Residency:
         self._lock = threading.RLock()
 
     def load(self, key: Hashable, build: Callable[[], T], *, device: str = "cpu", stamp: str = "",
-             expected_bytes: int | None = None) -> T:
+             expected_bytes: Callable[[], int | None] | None = None) -> T:
         """The model under `key`, built by `build` on first use (or when `stamp` changed), room made for it on
         `device` ("cpu", "cuda", "cuda:0") by dropping the least recently used models there first.
 
-        Room is made before `build` runs, for `expected_bytes` (what the caller knows the model will take, read
-        from its files) or the size it had when last held: made only afterwards, the new model and the old ones
+        Room is made before `build` runs, for `expected_bytes()` (what the caller knows the model will take, read
+        from its files; asked only when building) or the size it had when last held: made only afterwards, the new model and the old ones
         would share the device for a moment and could run it out of memory."""
         kind = device.split(":")[0]
         with self._lock:
@@ -56,7 +56,8 @@ class Residency:
                 resident.last_used = time.monotonic()
                 self._residents.move_to_end(key)
                 return resident.value
-            expected = max(expected_bytes or 0, resident.size_bytes if resident is not None else 0)
+            expected = max((expected_bytes() if expected_bytes else None) or 0,
+                           resident.size_bytes if resident is not None else 0)
             self._residents.pop(key, None)
             self._make_room(kind, expected)
             value = build()
