@@ -17,13 +17,15 @@ import torch
 from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 from safetensors.torch import load_file
 
+from stylist.models.presets import get_preset
+from stylist.models.weights import image_model_weights
 from tests.hub_server import serve_hub, use_hub
 from tests.real_layouts import KLEIN, LCM_SD15, LCM_SDXL, LORA_WEIGHTS, SDXL, WAN
 
 ROOT = Path(__file__).resolve().parents[1]
-# What a klein download takes: the pipeline's json, its tokenizer folder, the full-precision weights.
-KLEIN_FILES = ["model_index.json", "*/*.json", "tokenizer/*", "transformer/diffusion_pytorch_model.safetensors",
-               "vae/diffusion_pytorch_model.safetensors", "text_encoder/model-*-of-*.safetensors"]
+# What stylist downloads of klein and SDXL: the weights list's own patterns.
+KLEIN_FILES = list(image_model_weights(get_preset("klein")).fetch)
+SDXL_FILES = list(image_model_weights(get_preset("sdxl")).fetch)
 
 
 @pytest.fixture
@@ -61,13 +63,10 @@ def test_snapshot_download_fetches_exactly_the_matching_files_byte_for_byte(hub,
 
 
 def test_decoys_stay_on_the_hub(hub, repos):
-    patterns = ["model_index.json", "*/*.json", "*/*.txt", "unet/diffusion_pytorch_model.safetensors",
-                "text_encoder/model.safetensors", "text_encoder_2/model.safetensors"]
-    huggingface_hub.snapshot_download(SDXL, allow_patterns=patterns)
+    huggingface_hub.snapshot_download(SDXL, allow_patterns=SDXL_FILES)
     fetched = hub.downloads(SDXL)
     assert "tokenizer_2/merges.txt" in fetched and "unet/diffusion_pytorch_model.safetensors" in fetched
-    assert not [name for name in fetched if ".fp16." in name or name.endswith((".onnx", ".msgpack"))
-                or "/" not in name and name.endswith(".safetensors")]
+    assert not [name for name in fetched if (repos / SDXL / name).read_bytes().startswith(b"decoy:")]
 
 
 def test_an_interrupted_download_resumes_with_a_range_request(repos, tmp_path, monkeypatch):
