@@ -8,6 +8,7 @@ and a full decode so truncated files are refused instead of half-read.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 
 import imagehash
@@ -81,6 +82,21 @@ def pad_to_square(image: Image.Image, size: int = 512, background=NEUTRAL_BACKGR
     canvas = Image.new("RGB", (size, size), background)
     canvas.paste(fitted, ((size - fitted.width) // 2, (size - fitted.height) // 2))
     return canvas
+
+
+def fit_within(image: Image.Image, max_pixels: int, multiple: int = 16, min_side: int = 0) -> Image.Image:
+    """The image at its own aspect ratio, no larger than `max_pixels` and with both sides a multiple of
+    `multiple`: shrunk when larger, never enlarged (upscaling adds tokens, not detail) except as far as
+    `min_side` asks, then trimmed by under `multiple` pixels a side, centred, to reach the multiple.
+    Reference-editing models read references this way (FLUX.2: within 1 MP, sides a multiple of 16, at least
+    64); padding would spend tokens on grey."""
+    scale = min(1.0, (max_pixels / (image.width * image.height)) ** 0.5)
+    scale = max(scale, min_side / min(image.size))
+    width = max(multiple, math.ceil(min_side / multiple) * multiple, int(image.width * scale) // multiple * multiple)
+    height = max(multiple, math.ceil(min_side / multiple) * multiple, int(image.height * scale) // multiple * multiple)
+    if (width, height) == image.size:
+        return image
+    return ImageOps.fit(image, (width, height), method=Image.Resampling.LANCZOS)
 
 
 def perceptual_hash(image: Image.Image) -> str:

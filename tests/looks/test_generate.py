@@ -147,7 +147,7 @@ def test_a_candidate_is_the_same_whichever_batch_draws_it(user):
     together = gen.generate(models, identity, outfits, seeds, Recipe(steps=2), batch_size=3)
     one_by_one = gen.generate(models, identity, outfits, seeds, Recipe(steps=2), batch_size=1)
 
-    assert gen.fitting_batch(models.pipeline, classifier_free=True) == gen.MAX_BATCH  # the CPU's default
+    assert gen.fitting_batch(models.pipeline, classifier_free=True, size=(64, 96)) == gen.MAX_BATCH  # the CPU's
     for first, second in zip(together, one_by_one, strict=True):
         for a, b in zip(first, second, strict=True):
             assert a.seed == b.seed
@@ -208,7 +208,7 @@ def test_a_batch_counts_memory_torch_keeps_cached_as_free(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (1 * GB, 80 * GB))  # the driver's view
     monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device: 30 * GB)  # cached by earlier looks...
     monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device: 10 * GB)  # ...of which 20 GB are free
-    pipeline = SimpleNamespace(device=torch.device("cuda"), vae_scale_factor=8,
-                               unet=SimpleNamespace(config=SimpleNamespace(sample_size=128)))
-    per_image = gen.ACTIVATION_BYTES_PER_MEGAPIXEL * 1024 * 1024 / 2**20
-    assert gen.fitting_batch(pipeline, classifier_free=True) == min(gen.MAX_BATCH, int(0.8 * 21 * GB // per_image))
+    pipeline = SimpleNamespace(device=torch.device("cuda"))
+    per_image = gen.ACTIVATION_BYTES_PER_MEGAPIXEL * 832 * 1216 / 2**20
+    assert gen.fitting_batch(pipeline, classifier_free=True, size=(832, 1216)) == min(
+        gen.MAX_BATCH, int(0.8 * 21 * GB // per_image))

@@ -42,8 +42,9 @@ def product(settings, product_id):
 
 
 def repaint(settings, product_id, rgb) -> None:
-    """Give a product another picture, in place: the catalog still points at the same file."""
-    Image.new("RGB", (512, 512), rgb).save(product(settings, product_id).images[0], format="JPEG")
+    """Give a product another picture, in place, as the shop published it: the catalog still points at the
+    same file. The catalog's padded 512-pixel copy is left as it was: references are drawn from originals."""
+    Image.new("RGB", (640, 960), rgb).save(product(settings, product_id).originals[0], format="JPEG")
 
 
 def test_a_look_needs_no_training_and_lists_the_products_it_was_drawn_from(settings, user):
@@ -53,7 +54,7 @@ def test_a_look_needs_no_training_and_lists_the_products_it_was_drawn_from(setti
     listed = {item["id"] for item in option.products}
     assert option.references and set(option.references) <= listed
     assert made.settings["identity"] == "reference photo" and made.settings["preset"] == "tiny-klein"
-    assert Image.open(option.image).size == (KLEIN.resolution, KLEIN.resolution)
+    assert Image.open(option.image).size == KLEIN.look_size == (64, 96)  # portrait, as klein's 832x1248
     stored = get_look(settings, user.id, made.look_id)
     assert stored.options[0].references == option.references
     assert stored.to_json()["options"][0]["references"] == option.references
@@ -88,7 +89,12 @@ def test_the_references_are_exactly_the_images_given_to_the_model(settings, user
     # The person's photo first, then one image per product while they fit, else one sheet of them all.
     fits = len(request.product_ids) <= KLEIN.max_references - 1
     assert len(request.references) == (1 + len(request.product_ids) if fits else 2)
-    assert all(image.size == (KLEIN.resolution, KLEIN.resolution) for image in request.references)
+    # Each at its own aspect ratio within the preset's reference size, sides a multiple of 16, never padded.
+    person = ref.person_photo(user)
+    assert all(width % 16 == 0 and height % 16 == 0 and width * height <= KLEIN.reference_pixels
+               for width, height in (image.size for image in request.references))
+    width, height = request.references[0].size
+    assert abs(width / height - person.width / person.height) < 16 / min(width, height)
 
 
 def test_an_injected_editor_draws_the_look_and_the_presets_pipeline_is_never_built(settings, user, monkeypatch):
@@ -124,9 +130,32 @@ def test_an_outfit_too_large_for_the_references_goes_in_as_one_sheet(settings, c
     assert len(few.references) == 4 and "from image 4" in few.prompt
 
 
+def test_references_come_from_the_shops_own_photographs_unpadded(settings, catalog):
+    dress = product(settings, catalog.ids["D1"])
+    Image.new("RGB", (900, 1350), (200, 30, 40)).save(dress.originals[0], format="JPEG")
+    person = Image.new("RGB", (300, 500), (200, 160, 140))
+
+    request = ref.edit_request(person, "a party", [dress], KLEIN, [])
+
+    # The original's 2:3, shrunk to the reference size, not the catalog's 512² copy padded with grey.
+    garment = np.asarray(request.references[1], dtype=np.int16)
+    assert request.references[1].size == (96, 144) and np.abs(garment - (200, 30, 40)).max() < 12
+    assert request.references[0].size == (96, 160)  # the person at 3:5, nothing added around them
+
+
+def test_a_product_whose_original_is_gone_is_drawn_from_its_catalog_copy(settings, catalog):
+    dress = product(settings, catalog.ids["D1"])
+    dress.originals[0].unlink()
+    notes: list[str] = []
+
+    request = ref.edit_request(Image.new("RGB", (300, 500)), "a party", [dress], KLEIN, notes)
+
+    assert request.product_ids == (dress.id,) and notes == [] and request.references[1].size == (128, 128)
+
+
 def test_an_unreadable_product_image_is_left_out_with_a_note(settings, user, catalog):
     broken = product(settings, catalog.ids["D1"])
-    broken.images[0].write_bytes(b"not an image")
+    broken.originals[0].write_bytes(b"not an image")
 
     made = look(settings, user, prompt="a red silk dress")
 
@@ -180,4 +209,5 @@ def test_an_options_prompt_is_encoded_once_for_all_its_candidates(settings, user
     request = ref.edit_request(ref.person_photo(user), "a party", [], KLEIN, [])
     [candidates] = ref.draw(models, [request], [[1, 2, 3]], Recipe(steps=1))
     assert [candidate.seed for candidate in candidates] == [1, 2, 3]
-    assert encoded == [(request.prompt, 3)]  # one prompt, its embedding repeated: not three encodings of it
+    # One encoding of the text, before drawing; the call repeats that embedding for its three candidates.
+    assert encoded == [(request.prompt, None), (None, 3)]

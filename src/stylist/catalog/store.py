@@ -42,6 +42,15 @@ class StoredProduct:
     first_seen: str
     last_seen: str
     images: list[Path] = field(default_factory=list)  # normalised 512×512 copies, in the shop's order
+    # The same pictures as the shop published them (upright RGB, full size): what reference editing reads.
+    originals: list[Path] = field(default_factory=list)
+
+    def picture(self) -> Path:
+        """The first picture as the shop published it, or its catalog copy where the original is gone from the
+        disk; IndexError for a product without pictures."""
+        if self.originals and self.originals[0].is_file():
+            return self.originals[0]
+        return self.images[0]
 
     def to_json(self) -> dict:
         return {
@@ -370,27 +379,30 @@ class CatalogStore:
             f"JOIN shops s ON s.id = p.shop_id {where} ORDER BY p.shop_id, p.id",
             params,
         ).fetchall()
-        images = self._normalised_images([row["id"] for row in rows])
+        images = self._image_files([row["id"] for row in rows])
         for row in rows:
             yield StoredProduct(
                 id=row["id"], shop=row["host"], sku=row["sku"], url=row["url"], designer=row["designer"],
                 title=row["title"], description=row["description"], category=row["category"],
                 color=row["color"], price=row["price"], currency=row["currency"],
                 available=bool(row["purchasable"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
-                images=images.get(row["id"], []),
+                images=[normalised for normalised, _ in images.get(row["id"], [])],
+                originals=[original for _, original in images.get(row["id"], [])],
             )
 
-    def _normalised_images(self, product_ids: list[int]) -> dict[int, list[Path]]:
+    def _image_files(self, product_ids: list[int]) -> dict[int, list[tuple[Path, Path]]]:
+        """Each product's pictures in the shop's order, as (normalised copy, original)."""
         # One query for all products rather than one per product; the rows are filtered here.
-        found: dict[int, list[Path]] = {}
+        found: dict[int, list[tuple[Path, Path]]] = {}
         rows = self.db.execute(
-            "SELECT pi.product_id, i.normalised FROM product_images pi JOIN images i ON i.sha256 = pi.sha256 "
-            "ORDER BY pi.product_id, pi.position"
+            "SELECT pi.product_id, i.normalised, i.original FROM product_images pi "
+            "JOIN images i ON i.sha256 = pi.sha256 ORDER BY pi.product_id, pi.position"
         )
         wanted = set(product_ids)
         for row in rows:
             if row["product_id"] in wanted:
-                found.setdefault(row["product_id"], []).append(self.root / row["normalised"])
+                found.setdefault(row["product_id"], []).append((self.root / row["normalised"],
+                                                                 self.root / row["original"]))
         return found
 
     def stats_for(self, shop_id: int) -> dict:

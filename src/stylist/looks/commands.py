@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from stylist.limits import MAX_OPTIONS
-from stylist.looks.recipe import DEFAULT_OPTIONS, DEFAULT_PRODUCT_SCALE, Recipe
+from stylist.looks.recipe import DEFAULT_OPTIONS, DEFAULT_PRODUCT_SCALE, Recipe, look_size, parse_size
 from stylist.models.presets import FACE_ADAPTER_SCALE
 from stylist.settings import Settings
 
@@ -35,18 +35,22 @@ from stylist.settings import Settings
               help="Strength of the product images (sdxl, sd14).")
 @click.option("--face-scale", type=click.FloatRange(min=0), default=FACE_ADAPTER_SCALE, show_default=True,
               help="Strength of the face adapter before training (sdxl, sd14).")
+@click.option("--size", metavar="WxH", help="Width and height of the pictures, multiples of 16 [the preset's "
+              "portrait frame: 832x1248 klein, 832x1216 sdxl, 512x768 sd14].")
 @click.pass_obj
 def style(settings: Settings, user_id: str, prompt: str, options: int, budget: float | None, seed: int | None,
           out_dir: str | None, as_json: bool, fast: bool, candidates: int | None, steps: int | None,
-          clip_guidance: float, product_scale: float, face_scale: float) -> None:
+          clip_guidance: float, product_scale: float, face_scale: float, size: str | None) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
+    from stylist.models.presets import get_preset
     from stylist.people.users import get_user
 
-    # Before torch is imported: an unknown user is answered at once.
+    # Before torch is imported: an unknown user or a size the model cannot draw is answered at once.
     get_user(settings, user_id)
+    asked = look_size(get_preset(settings.preset), parse_size(size)) if size else None
 
     recipe = Recipe(fast=fast, candidates=candidates, steps=steps, clip_guidance=clip_guidance,
-                    product_scale=product_scale, face_scale=face_scale)
+                    product_scale=product_scale, face_scale=face_scale, size=asked)
 
     from stylist.looks.pipeline import style as make_look
     from stylist.progress import progress_bars, wants_progress

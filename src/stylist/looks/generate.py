@@ -21,26 +21,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
-from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler, LCMScheduler
+from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler, LCMScheduler, StableDiffusionXLPipeline
 from PIL import Image
 
 from stylist.catalog.store import StoredProduct
 from stylist.identity.weights import identity_folder, load_identity, unload_identity
 from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
 from stylist.looks.guidance import CleanPrediction, ClipGuidance
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import Recipe, look_size
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import expected_bytes, load_image_pipeline
 from stylist.models.locate import model_folder
+from stylist.models.memory import ACTIVATION_BYTES_PER_MEGAPIXEL, MAX_BATCH
 from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import LCM_LORA_FILE, fast_lora_weights
 from stylist.people.users import User
 
-# Candidates drawn in one denoising call at most, and the activation memory each costs (see fitting_batch).
-MAX_BATCH = 8
-ACTIVATION_BYTES_PER_MEGAPIXEL = 2.5e9
 DEFAULT_STEPS = 30
 DEFAULT_GUIDANCE = 5.0
 # The fast first look: LCM-LoRA's recipe (4 steps, no classifier-free guidance) where the preset has one,
@@ -167,20 +165,20 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
     return FAST_SAMPLER
 
 
-def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool) -> int:
+def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool, size: tuple[int, int]) -> int:
     """How many candidates one denoising call draws: up to MAX_BATCH, as many as fit in the GPU's free memory.
 
-    Activations grow with the image's pixels and double with classifier-free guidance; the per-megapixel
-    figure is an estimate for SDXL's UNet in half precision (about 2.5 GB per 1024² image with CFG), to be
-    replaced by `stylist bench gpu`'s measurement. The CPU draws MAX_BATCH: its memory is the machine's.
+    Activations grow with the image's pixels (`size`, width by height) and halve without classifier-free
+    guidance; the per-megapixel figure is the memory plan's estimate (models/memory.py), to be replaced by
+    `stylist bench gpu`'s measurement. The CPU draws MAX_BATCH: its memory is the machine's.
     """
     if pipeline.device.type != "cuda":
         return MAX_BATCH
     free, _ = torch.cuda.mem_get_info(pipeline.device)
     # Memory PyTorch keeps cached from earlier looks is free to this one: the driver counts it as used.
     free += torch.cuda.memory_reserved(pipeline.device) - torch.cuda.memory_allocated(pipeline.device)
-    side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
-    per_image = ACTIVATION_BYTES_PER_MEGAPIXEL * side * side / 2**20 * (1.0 if classifier_free else 0.5)
+    width, height = size
+    per_image = ACTIVATION_BYTES_PER_MEGAPIXEL * width * height / 2**20 * (1.0 if classifier_free else 0.5)
     return max(1, min(MAX_BATCH, int(0.8 * free // per_image)))
 
 
@@ -195,7 +193,7 @@ def product_board(products: Sequence[StoredProduct], size: int = 512) -> Image.I
     board = Image.new("RGB", (size, size), NEUTRAL_BACKGROUND)
     top = (size - rows * cell) // 2
     for index, product in enumerate(products):
-        picture = pad_to_square(load_image(product.images[0].read_bytes()), cell)
+        picture = pad_to_square(load_image(product.picture().read_bytes()), cell)
         row, column = divmod(index, columns)
         left = (size - min(columns, len(products) - row * columns) * cell) // 2
         board.paste(picture, (left + column * cell, top + row * cell))
@@ -229,9 +227,12 @@ def generate(
         do_cfg = guidance_scale > 1 and getattr(pipeline.unet.config, "time_cond_proj_dim", None) is None
         pipeline.set_ip_adapter_scale([0.0 if identity.trained else recipe.face_scale,
                                        recipe.product_scale if any(outfit.products for outfit in outfits) else 0.0])
+        # Each outfit's text and pictures encoded once, whichever of its candidates a batch draws.
         embeds = [_image_embeds(pipeline, identity.face, outfit.products, do_cfg) for outfit in outfits]
+        texts = [_text_embeds(pipeline, outfit.text, do_cfg) for outfit in outfits]
         images: list[Image.Image] = []
-        batch_size = batch_size or fitting_batch(pipeline, do_cfg)
+        width, height = look_size(models.preset, recipe.size)
+        batch_size = batch_size or fitting_batch(pipeline, do_cfg, (width, height))
         batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
         total = steps * len(batches)
         # Guidance reads each step's prediction of the clean latents from a hook on the UNet, for this call only.
@@ -244,8 +245,9 @@ def generate(
                             on_step(offset + step + 1, total)
                     prompts = [outfits[index].text for index, _ in batch]
                     output = pipeline(
-                        prompt=prompts,
+                        **_text_rows(texts, [index for index, _ in batch]),
                         ip_adapter_image_embeds=_rows(embeds, [index for index, _ in batch], do_cfg),
+                        height=height, width=width,
                         num_inference_steps=steps,
                         guidance_scale=guidance_scale,
                         generator=[torch.Generator("cpu").manual_seed(seed) for _, seed in batch],
@@ -265,6 +267,24 @@ def _image_embeds(pipeline: DiffusionPipeline, face: Image.Image, products: Sequ
                   do_cfg: bool) -> list[torch.Tensor]:
     """Per adapter (face, products): [negative; positive] embeddings of one outfit, or [positive] without CFG."""
     return pipeline.prepare_ip_adapter_image_embeds([face, product_board(products)], None, pipeline.device, 1, do_cfg)
+
+
+def _text_embeds(pipeline: DiffusionPipeline, text: str, do_cfg: bool) -> dict[str, torch.Tensor]:
+    """One outfit's prompt as the pipeline's `*prompt_embeds` arguments: SDXL's two encoders give sequence and
+    pooled embeddings, SD 1.x's one the sequence; the negatives are what the pipeline would make of no
+    negative prompt (SDXL: zeros), and absent without classifier-free guidance."""
+    names = ("prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds")
+    if isinstance(pipeline, StableDiffusionXLPipeline):
+        encoded = pipeline.encode_prompt(text, device=pipeline.device, num_images_per_prompt=1,
+                                         do_classifier_free_guidance=do_cfg)
+    else:
+        encoded = pipeline.encode_prompt(text, pipeline.device, 1, do_cfg)
+    return {name: tensor for name, tensor in zip(names, encoded, strict=False) if tensor is not None}
+
+
+def _text_rows(texts: list[dict[str, torch.Tensor]], outfit_of_row: list[int]) -> dict[str, torch.Tensor]:
+    """The text embeddings of a batch of rows, each row its outfit's."""
+    return {name: torch.cat([texts[index][name] for index in outfit_of_row]) for name in texts[0]}
 
 
 def _rows(embeds: list[list[torch.Tensor]], outfit_of_row: list[int], do_cfg: bool) -> list[torch.Tensor]:

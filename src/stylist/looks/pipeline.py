@@ -69,6 +69,7 @@ def style(
     from stylist.looks import generate as gen
 
     preset = get_preset(settings.preset)  # resolved once for the whole look
+    recipe = recipe.for_preset(preset)  # its size settled (the preset's portrait frame unless asked for)
     report = on_progress or ignore
     timings: dict[str, float] = {}
     started = clock = time.perf_counter()

@@ -19,20 +19,31 @@ from diffusers import DiffusionPipeline
 from PIL import Image
 
 from stylist.catalog.store import StoredProduct
-from stylist.imaging import ImageRejected, load_image, pad_to_square
+from stylist.imaging import ImageRejected, fit_within, load_image
 from stylist.looks.generate import Candidate, product_board
 from stylist.looks.outfits import slot_of
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import Recipe, look_size
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import expected_bytes, load_image_pipeline
+from stylist.models.memory import (
+    MODEL_OFFLOAD,
+    TEXT_ENCODER_OFFLOAD,
+    MemoryPlan,
+    candidates_per_call,
+    device_plan,
+)
 from stylist.models.presets import Preset
-from stylist.models.residency import RESIDENCY
+from stylist.models.residency import RESIDENCY, model_bytes
 from stylist.people.users import User
 
 # FLUX.2 klein 4B is distilled to 4 steps without classifier-free guidance; the fast look is the same recipe
 # with one candidate, since there is nothing faster to switch to.
 STEPS = 4
 GUIDANCE = 1.0
+# FLUX.2 packs latents in 2×2 patches of the VAE's 8-pixel cells, and its image processor refuses a reference
+# with a side under 64 pixels.
+REFERENCE_MULTIPLE = 16
+MIN_REFERENCE_SIDE = 64
 
 
 @dataclass(frozen=True)
@@ -57,18 +68,42 @@ class Editor(Protocol):
 class ReferenceModels:
     preset: Preset
     pipeline: DiffusionPipeline
+    # Where the models sit on the device (models/memory.py): whole, the text encoder in the CPU's memory
+    # between looks, or each model offloaded while another runs.
+    plan: MemoryPlan
     # Held for a whole look, so that threads of one worker draw one look at a time on the shared pipeline.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
+    @property
+    def device_bytes(self) -> int:
+        """What the residency manager counts on the device: every model, since even with the text encoder in
+        the CPU's memory it comes back for each look's prompts; the largest model when each is offloaded."""
+        parts = [model_bytes(part) for part in self.pipeline.components.values() if isinstance(part, torch.nn.Module)]
+        return max(parts, default=0) if self.plan.placement == MODEL_OFFLOAD else sum(parts)
+
 
 def reference_models(preset: Preset, device: str) -> ReferenceModels:
-    """The process's reference-editing pipeline for `preset` on `device`, built on first use."""
+    """The process's reference-editing pipeline for `preset` on `device`, built on first use and placed as the
+    device's memory plan says."""
     resolved = resolve_device(device)
     dtype = default_dtype(resolved)
-    # A private pipeline (cached=False): the residency manager holds it once, under this key.
-    return RESIDENCY.load(("reference editing", preset, str(resolved), dtype),
-                          lambda: ReferenceModels(preset, load_image_pipeline(preset, resolved, dtype, cached=False)),
-                          device=str(resolved), expected_bytes=lambda: expected_bytes(preset, dtype))
+    plan = device_plan(preset, str(resolved))
+
+    def build() -> ReferenceModels:
+        # A private pipeline (cached=False): the residency manager holds it once, under this key.
+        pipeline = load_image_pipeline(preset, resolved, dtype, cached=False,
+                                       model_offload=plan.placement == MODEL_OFFLOAD)
+        if plan.placement == TEXT_ENCODER_OFFLOAD:
+            pipeline.text_encoder.to("cpu")
+        return ReferenceModels(preset, pipeline, plan)
+
+    def held() -> int | None:
+        """Room made before building: every model's size from its files (the text encoder joins the others on
+        the device for each look's prompts), or the plan's largest model when each is offloaded."""
+        return plan.resident_bytes if plan.placement == MODEL_OFFLOAD else expected_bytes(preset, dtype)
+
+    return RESIDENCY.load(("reference editing", preset, str(resolved), dtype, plan.placement), build,
+                          device=str(resolved), expected_bytes=held)
 
 
 def person_photo(user: User) -> Image.Image:
@@ -88,26 +123,31 @@ def person_photo(user: User) -> Image.Image:
 
 def reference_images(person: Image.Image, products: Sequence[StoredProduct], preset: Preset,
                      notes: list[str]) -> tuple[tuple[Image.Image, ...], tuple[int, ...]]:
-    """The references for one outfit, each padded square at the model's resolution, and the products they show.
+    """The references for one outfit, and the products they show.
 
-    A product whose image cannot be read is left out with a note; the look still shows the others. When the
-    products do not all fit beside the person's photo, they go in as one sheet rather than as several passes
-    of a few garments each: passes would redraw the person once per pass (more time, and the likeness drifts
-    with every redraw), and the sheet keeps one call per option. The SDXL path gives its product adapter the
-    same sheet, so both paths see an outfit the same way when it is large.
+    Each reference is the picture at its own aspect ratio, fitted within the preset's reference size (1 MP on
+    klein) at sides a multiple of 16, as FLUX.2 reads references, never padded: grey borders
+    would cost tokens and draw nothing. A product's is its stored original (the shop's own photograph, not the
+    catalog's 512-pixel padded copy). A product whose image cannot be read is left out with a note; the look
+    still shows the others. When the products do not all fit beside the person's photo, they go in as one
+    sheet rather than as several passes of a few garments each: passes would redraw the person once per pass
+    (more time, and the likeness drifts with every redraw), and the sheet keeps one call per option. The SDXL
+    path gives its product adapter the same sheet, so both paths see an outfit the same way when it is large.
     """
-    side = preset.resolution
+    def fitted(image: Image.Image) -> Image.Image:
+        return fit_within(image, preset.reference_pixels, REFERENCE_MULTIPLE, MIN_REFERENCE_SIDE)
+
     readable: list[tuple[StoredProduct, Image.Image]] = []
     for product in products:
         try:
-            readable.append((product, load_image(product.images[0].read_bytes())))
+            readable.append((product, load_image(product.picture().read_bytes())))
         except (ImageRejected, OSError, IndexError):
             notes.append(f"the picture of {product.title} could not be read, so it is listed but not drawn from")
-    references = [pad_to_square(person, side)]
+    references = [fitted(person)]
     if len(readable) <= preset.max_references - 1:
-        references += [pad_to_square(image, side) for _, image in readable]
+        references += [fitted(image) for _, image in readable]
     elif readable:
-        references.append(product_board([product for product, _ in readable], side))
+        references.append(product_board([product for product, _ in readable], preset.resolution))
     return tuple(references), tuple(product.id for product, _ in readable)
 
 
@@ -143,26 +183,54 @@ def draw(models: ReferenceModels, requests: Sequence[EditRequest], seeds: Sequen
          recipe: Recipe, on_step: Callable[[int, int], None] | None = None) -> list[list[Candidate]]:
     """Candidates for each request, one per seed, every candidate's noise from a CPU generator of its own seed.
 
-    One call per option (references are shared by every image of a call), its candidates drawn together.
+    Every option's prompt is encoded once, before the first step (Qwen3-4B reads 512 tokens; with the memory
+    plan's text encoder offload, the encoder visits the device once a look). Then each option is drawn in calls
+    of as many candidates as the plan has room for, its references shared by every image of a call.
     """
     steps = recipe.steps or STEPS
     guidance = GUIDANCE if recipe.guidance_scale is None else recipe.guidance_scale
-    side = models.preset.resolution
-    total = steps * len(requests)
+    width, height = look_size(models.preset, recipe.size)
+    calls: list[list[Sequence[int]]] = []  # each option's seeds, in calls of as many as fit
+    for request, option_seeds in zip(requests, seeds, strict=True):
+        size = candidates_per_call(models.preset, models.plan, (width, height), len(request.references))
+        calls.append([option_seeds[start:start + size] for start in range(0, len(option_seeds), size)])
+    total, done = steps * sum(len(chunks) for chunks in calls), 0
     found: list[list[Candidate]] = []
     with models.lock:
-        for number, (request, option_seeds) in enumerate(zip(requests, seeds, strict=True)):
-            def report(pipeline, step: int, timestep, tensors: dict, offset: int = number * steps) -> dict:
-                if on_step is not None:
-                    on_step(offset + step + 1, total)
-                return tensors
+        prompts = encode_prompts(models, [request.prompt for request in requests])
+        for request, embeds, chunks in zip(requests, prompts, calls, strict=True):
+            candidates: list[Candidate] = []
+            for chunk in chunks:
+                def report(pipeline, step: int, timestep, tensors: dict, offset: int = done) -> dict:
+                    if on_step is not None:
+                        on_step(offset + step + 1, total)
+                    return tensors
 
-            # The prompt once per option, its embedding repeated for the candidates: Qwen3-4B reads 512 tokens.
-            output = models.pipeline(
-                image=list(request.references), prompt=request.prompt, num_images_per_prompt=len(option_seeds),
-                height=side, width=side, num_inference_steps=steps, guidance_scale=guidance,
-                generator=[torch.Generator("cpu").manual_seed(seed) for seed in option_seeds],
-                max_sequence_length=models.preset.max_prompt_tokens, callback_on_step_end=report,
-            )
-            found.append([Candidate(image, seed) for image, seed in zip(output.images, option_seeds, strict=True)])
+                output = models.pipeline(
+                    image=list(request.references), prompt_embeds=embeds, num_images_per_prompt=len(chunk),
+                    height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
+                    generator=[torch.Generator("cpu").manual_seed(seed) for seed in chunk],
+                    callback_on_step_end=report,
+                )
+                candidates += [Candidate(image, seed) for image, seed in zip(output.images, chunk, strict=True)]
+                done += steps
+            found.append(candidates)
     return found
+
+
+def encode_prompts(models: ReferenceModels, prompts: Sequence[str]) -> list[torch.Tensor]:
+    """Each prompt's embedding, one row each. With the text encoder offloaded between looks it comes to the
+    device for these prompts and leaves before any denoising, so that its memory is the activations' then."""
+    pipeline = models.pipeline
+    device = pipeline._execution_device
+    visiting = models.plan.placement == TEXT_ENCODER_OFFLOAD and device.type != "cpu"
+    if visiting:
+        pipeline.text_encoder.to(device)
+    try:
+        with torch.no_grad():
+            return [pipeline.encode_prompt(prompt, device=device, max_sequence_length=models.preset.max_prompt_tokens)[0]
+                    for prompt in prompts]
+    finally:
+        if visiting:
+            pipeline.text_encoder.to("cpu")
+            torch.cuda.empty_cache()

@@ -70,12 +70,15 @@ def load_image_pipeline(
     dtype: torch.dtype | None = None,
     *,
     cached: bool = True,
+    model_offload: bool = False,
 ) -> DiffusionPipeline:
     """The preset's text-to-image pipeline on `device` in `dtype` (both default to what suits the machine).
 
     The run resolves its preset once (`get_preset(settings.preset)`) and hands it down. A cached pipeline
     is shared with every other caller in the process: pass `cached=False` for a private copy that may be
-    changed, such as the one a trainer adds LoRA layers to.
+    changed, such as the one a trainer adds LoRA layers to. `model_offload` (private copies on a GPU) keeps
+    the models in the CPU's memory and brings each to the device only while it runs (the memory plan's
+    "model offload").
     """
     device = resolve_device(device or "auto")
     dtype = dtype or default_dtype(device)
@@ -85,7 +88,7 @@ def load_image_pipeline(
                            "and its Qwen3 text encoder overflow: use a GPU with bfloat16 (Ampere or newer), or "
                            "--preset sdxl on this one")
     if not cached:
-        return _build(preset, device, dtype)
+        return _build(preset, device, dtype, model_offload)
     # One process loads each (preset, device, dtype) once, held by the residency manager between jobs.
     return RESIDENCY.load(("image pipeline", preset.name, str(device), dtype), lambda: _build(preset, device, dtype),
                           device=str(device), expected_bytes=lambda: expected_bytes(preset, dtype))
@@ -99,7 +102,7 @@ def expected_bytes(preset: Preset, dtype: torch.dtype) -> int | None:
     return weight_bytes(weights, folder, dtype.itemsize) if folder is not None else None
 
 
-def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> DiffusionPipeline:
+def _build(preset: Preset, device: torch.device, dtype: torch.dtype, model_offload: bool = False) -> DiffusionPipeline:
     if preset.random_weights:
         pipeline = tiny_klein_pipeline() if preset.family == "klein" else tiny_pipeline(preset.family)
         if dtype != torch.float32:  # built in float32; a cast to it anyway only makes diffusers log warnings
@@ -110,7 +113,10 @@ def _build(preset: Preset, device: torch.device, dtype: torch.dtype) -> Diffusio
         folder = model_folder(weights, preset)
         components = {name: load_component(part, folder, name, weights, dtype) for name, part in parts.items()}
         pipeline = pipeline_class(**components, **_EXTRA_ARGUMENTS[preset.family])
-    pipeline.to(device)
+    if model_offload and device.type == "cuda":
+        pipeline.enable_model_cpu_offload(device=device)
+    else:
+        pipeline.to(device)
     # Progress reaches users through callback_on_step_end, not through a bar the pipeline draws itself.
     pipeline.set_progress_bar_config(disable=True)
     return pipeline

@@ -86,7 +86,7 @@ class Preset:
     family: str
     # Hugging Face hub id of the image model; None means built in code from seeded configs (tiny).
     image_model: str | None
-    # Side of the square images the model is trained and sampled at.
+    # Side of the square images the model is trained at (identity crops, DreamBooth, class images).
     resolution: int
     # open_clip model name and pretrained tag of the fashion CLIP backbone; no tag means random weights.
     clip_model: str
@@ -106,6 +106,12 @@ class Preset:
     # text encoder's token budget (the real Qwen3 reads 512; tiny's 64 keep tests quick).
     max_references: int = 0
     max_prompt_tokens: int = 77
+    # The most pixels a reference image is fitted to, at its own aspect ratio: FLUX.2 reads up to 1 MP. Tiny's
+    # 128² keeps both sides of a portrait photo above the 64 pixels FLUX.2's image processor asks for.
+    reference_pixels: int = 0
+    # (width, height) a look is drawn at unless `stylist style --size` asks for another: a portrait frame, since
+    # a look is a full-length photo of a person; square would leave the face some 60-90 px high at 1024².
+    look_size: tuple[int, int] = (832, 1216)
 
     @property
     def random_weights(self) -> bool:
@@ -180,6 +186,14 @@ TINY_VIDEO_MODELS = VideoModels(
 # limit of its own): the person's photo and three garments.
 KLEIN_MAX_REFERENCES = 4
 
+# Portrait frames looks are drawn in, (width, height): FLUX.2's vendor lists 832×1248 among its buckets; SDXL's
+# training buckets include 832×1216; SD 1.x draws 512×768 well. The tiny presets keep klein's 2:3 at their
+# 64-pixel scale (sides a multiple of 16, which klein's latents need).
+KLEIN_PORTRAIT = (832, 1248)
+SDXL_PORTRAIT = (832, 1216)
+SD_PORTRAIT = (512, 768)
+TINY_PORTRAIT = (64, 96)
+
 # Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
 TINY_CLIP_MODEL = "stylist-tiny-ViT"
 
@@ -201,6 +215,7 @@ _PRESETS = {
             baseline="sd14",
             product_adapter=SDXL_PRODUCT_ADAPTER,
             fast_lora="latent-consistency/lcm-lora-sdxl",
+            look_size=SDXL_PORTRAIT,
         ),
         Preset(
             name="sd14",
@@ -214,6 +229,7 @@ _PRESETS = {
             baseline=None,
             product_adapter=SD_PRODUCT_ADAPTER,
             fast_lora="latent-consistency/lcm-lora-sdv1-5",
+            look_size=SD_PORTRAIT,
         ),
         Preset(
             name="klein",
@@ -227,6 +243,8 @@ _PRESETS = {
             baseline="sdxl",
             max_references=KLEIN_MAX_REFERENCES,
             max_prompt_tokens=512,
+            reference_pixels=1024 * 1024,
+            look_size=KLEIN_PORTRAIT,
         ),
         Preset(
             name="tiny",
@@ -240,6 +258,7 @@ _PRESETS = {
             baseline="tiny-sd",
             product_adapter=TINY_PRODUCT_ADAPTER,
             fast_lora=None,
+            look_size=TINY_PORTRAIT,
         ),
         Preset(
             name="tiny-sd",
@@ -253,6 +272,7 @@ _PRESETS = {
             baseline=None,
             product_adapter=TINY_PRODUCT_ADAPTER,
             fast_lora=None,
+            look_size=TINY_PORTRAIT,
         ),
         Preset(
             name="tiny-klein",
@@ -266,6 +286,8 @@ _PRESETS = {
             baseline="tiny",
             max_references=KLEIN_MAX_REFERENCES,
             max_prompt_tokens=64,
+            reference_pixels=128 * 128,
+            look_size=TINY_PORTRAIT,
         ),
     )
 }

@@ -117,8 +117,13 @@ class Residency:
 
 def model_bytes(value: Any) -> int:
     """The bytes of every weight and buffer in `value`: a torch module, a diffusers pipeline (its components),
-    or an object holding one in `.pipeline` or `.model`; 0 for anything else (a faiss index counts its own)."""
+    or an object holding one in `.pipeline` or `.model`; 0 for anything else (a faiss index counts its own).
+    An object that keeps part of its models off the device says what it holds there in `.device_bytes`."""
     import torch
+
+    held = getattr(value, "device_bytes", None)
+    if held is not None:
+        return int(held)
 
     if isinstance(value, torch.nn.Module):
         tensors = [*value.parameters(), *value.buffers()]

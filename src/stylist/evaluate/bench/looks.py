@@ -146,7 +146,8 @@ def default_look(models: gen.LookModels, identity: gen.Identity, catalog: list[S
     first, _ = timed(device, lambda: gen.generate(models, identity, outfits, seeds, Recipe(steps=1)))
     if torch.cuda.is_available():
         torch.cuda.empty_cache()  # as `timed` does before the measured call, so that both see the same free memory
-    batch = gen.fitting_batch(models.pipeline, classifier_free=True)  # what the measured call is about to choose
+    # What the measured call is about to choose, at the preset's portrait frame.
+    batch = gen.fitting_batch(models.pipeline, classifier_free=True, size=models.preset.look_size)
     seconds, peak = timed(device, lambda: gen.generate(models, identity, outfits, seeds, Recipe(steps=steps)))
     return {"options": DEFAULT_OPTIONS, "candidates": DEFAULT_CANDIDATES, "images": images, "batch": batch,
             "calls": math.ceil(images / batch), "steps": steps, "seconds": seconds,
