@@ -75,3 +75,16 @@ def test_a_tiny_preset_needs_nothing_and_says_so(tmp_path):
     result = doctor(tmp_path, "--preset", "tiny-klein")
     assert result.exit_code == 0, result.output
     assert "built in code" in result.output and "MISSING" not in result.output
+
+
+def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(offline, tmp_path):
+    result = doctor(tmp_path, "--preset", "klein", "--json")
+    plans = json.loads(result.output)["memory_plan"]
+
+    assert set(plans) == {"this device", "24 GB card", "80 GB card"}
+    assert plans["this device"]["placement"] == "whole" and plans["this device"]["memory_bytes"] is None  # the CPU
+    assert plans["24 GB card"]["placement"] == "text encoder offload" and plans["24 GB card"]["fits"]
+    assert plans["80 GB card"]["placement"] == "whole" and plans["80 GB card"]["batch"] >= 2
+    assert all(plan["estimate"] for plan in plans.values())
+    text = doctor(tmp_path, "--preset", "klein").output
+    assert "memory plan, 24 GB card: text encoder offload" in text

@@ -1,3 +1,4 @@
+import numpy as np
 import io
 
 import pytest
@@ -53,3 +54,18 @@ def test_pad_to_square_keeps_the_whole_image():
     assert square.getpixel((5, 256)) == NEUTRAL_BACKGROUND  # padding at the sides
     assert square.getpixel((256, 2))[1] > 150  # the garment reaches top and bottom: nothing cropped
     assert square.getpixel((256, 509))[1] > 150
+
+
+def test_fit_within_keeps_the_aspect_shrinks_to_the_limit_and_never_pads():
+    from stylist.imaging import fit_within
+
+    big = Image.new("RGB", (3000, 4500), (200, 30, 40))  # a shop's 13.5 MP photo
+    fitted = fit_within(big, 1024 * 1024)
+    width, height = fitted.size
+    assert width % 16 == 0 and height % 16 == 0 and width * height <= 1024 * 1024
+    assert abs(width / height - 2 / 3) < 0.02 and width >= 816  # within a multiple of the 1 MP frame
+    assert np.asarray(fitted).reshape(-1, 3).min(axis=0).tolist()[0] > 150  # no grey border anywhere
+
+    small = Image.new("RGB", (400, 600))
+    assert fit_within(small, 1024 * 1024).size == (400, 592)  # never enlarged; trimmed to the multiple
+    assert fit_within(Image.new("RGB", (40, 60)), 1024 * 1024, min_side=64).size == (64, 96)

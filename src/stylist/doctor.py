@@ -1,6 +1,7 @@
 """`stylist doctor`: before the first GPU run, what this machine has and what the preset still needs.
 
-For the device: its name, memory and the dtypes it runs. For each model the preset loads (models/weights.py,
+For the device: its name, memory and the dtypes it runs, and the memory plan (models/memory.py): where the
+image model's weights would sit on it, and on a 24 GB and an 80 GB card. For each model the preset loads (models/weights.py,
 the list the loaders read): whether every file its loader reads is already here, by name (checked on disk
 only, never over the network), about how large the download is, its licence, and `stylist models fetch`,
 which gets what is missing.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from stylist.models.memory import plans
 from stylist.models.presets import VIDEO_BACKENDS
 from stylist.settings import PRESETS, Settings
 
@@ -87,10 +89,21 @@ def model_lines(models: list[ModelCheck]) -> list[str]:
     return lines
 
 
+def plan_lines(found: dict[str, dict]) -> list[str]:
+    """One line a card: where the image model's weights sit and how many candidates a call draws."""
+    lines = []
+    for card, plan in found.items():
+        held = f"{plan['resident_bytes'] / 1e9:.1f} of {plan['weights_bytes'] / 1e9:.1f} GB held on the device, "
+        state = "" if plan["fits"] else "DOES NOT FIT: "
+        lines.append(f"memory plan, {card}: {state}{plan['placement']} ({held if plan['memory_bytes'] else ''}"
+                     f"{plan['batch']} a call; estimated): {plan['why']}")
+    return lines
+
+
 @click.command()
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), help="Check this preset [the run's].")
 @click.option("--video", type=click.Choice(VIDEO_BACKENDS), help="Check this spin backend [the preset's].")
-@click.option("--json", "as_json", is_flag=True, help="Print {preset, device, disk, models, ok} as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print {preset, device, disk, models, memory_plan, ok} as JSON.")
 @click.pass_obj
 def doctor(settings: Settings, preset_name: str | None, video: str | None, as_json: bool) -> None:
     """Say what the preset needs on this machine: the device, and each model present or how to fetch it."""
@@ -98,16 +111,20 @@ def doctor(settings: Settings, preset_name: str | None, video: str | None, as_js
 
     preset = get_preset(preset_name or settings.preset)
     models = check_models(preset, video)
-    report = {"preset": preset.name, "device": device_report(settings.device), "disk": models_disk(),
-              "models": [asdict(model) for model in models], "ok": all(model.present for model in models)}
+    device = device_report(settings.device)
+    report = {"preset": preset.name, "device": device, "disk": models_disk(),
+              "models": [asdict(model) for model in models],
+              "memory_plan": plans(preset, "cuda" if device["type"] == "cuda" else "cpu"),
+              "ok": all(model.present for model in models)}
     if as_json:
         click.echo(json.dumps(report))
     else:
-        device = report["device"]
         click.echo(f"{preset.name} on {device['name']} ({device['memory_bytes'] / 1e9:.0f} GB"
                    f"{', bf16' if device['bf16'] else ''}); {report['disk']['free_bytes'] / 1e9:.0f} GB free in "
                    f"{report['disk']['path']}")
         for line in model_lines(models):
+            click.echo(f"  {line}")
+        for line in plan_lines(report["memory_plan"]):
             click.echo(f"  {line}")
     if not report["ok"]:
         raise SystemExit(1)

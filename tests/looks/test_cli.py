@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from PIL import Image
+
 from tests.looks.conftest import GONE, SOLD_OUT
 
 
@@ -36,6 +38,23 @@ def test_style_prints_the_contract_json_and_copies_the_images(catalog, user, tmp
             assert product["id"] in purchasable and product["url"].startswith("https://shop.test/products/")
             assert os.path.isabs(product["image"]) and os.path.isfile(product["image"])
     assert len({frozenset(p["id"] for p in option["products"]) for option in look["options"]}) == 2
+    # Drawn in the preset's portrait frame, and look.json says so.
+    assert look["settings"]["size"] == [64, 96]
+    assert all(Image.open(option["image"]).size == (64, 96) for option in look["options"])
+
+
+def test_style_size_chooses_the_frame_and_a_size_the_model_cannot_draw_is_one_sentence(catalog, user):
+    made = stylist(catalog.settings.data_dir, "style", user.id, "a coat", "--options", "1", "--steps", "1",
+                   "--candidates", "1", "--size", "96x64", "--json")
+    assert made.returncode == 0, made.stderr
+    look = json.loads(made.stdout)
+    assert look["settings"]["size"] == [96, 64] and Image.open(look["options"][0]["image"]).size == (96, 64)
+
+    for size, words in (("100x64", "multiples of 16"), ("64", "WIDTHxHEIGHT"), ("4096x4096", "outside")):
+        refused = stylist(catalog.settings.data_dir, "style", user.id, "a coat", "--size", size)
+        assert refused.returncode == 1 and refused.stdout == ""
+        [line] = refused.stderr.strip().splitlines()
+        assert line.startswith("error: ") and words in line
 
 
 def test_style_for_an_unknown_user_is_one_error_line(catalog):

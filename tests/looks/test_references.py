@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
@@ -211,3 +212,37 @@ def test_an_options_prompt_is_encoded_once_for_all_its_candidates(settings, user
     assert [candidate.seed for candidate in candidates] == [1, 2, 3]
     # One encoding of the text, before drawing; the call repeats that embedding for its three candidates.
     assert encoded == [(request.prompt, None), (None, 3)]
+
+
+def test_candidates_drawn_one_call_each_when_the_plan_has_room_for_one_are_the_same_pictures(settings, user):
+    from dataclasses import replace
+
+    from stylist.models.memory import TEXT_ENCODER_OFFLOAD, activation_bytes
+
+    models = ref.reference_models(KLEIN, "cpu")
+    request = ref.edit_request(ref.person_photo(user), "a party", [], KLEIN, [])
+    together = ref.draw(models, [request], [[1, 2, 3]], Recipe(steps=1))
+    # A budget with room for one candidate at a time beside the models, the text encoder offloaded.
+    room = activation_bytes(KLEIN, KLEIN.look_size, len(request.references))
+    tight = ref.ReferenceModels(KLEIN, models.pipeline, replace(models.plan, placement=TEXT_ENCODER_OFFLOAD,
+                                                                 budget_bytes=room, resident_bytes=0))
+    totals: list[int] = []
+    one_by_one = ref.draw(tight, [request], [[1, 2, 3]], Recipe(steps=1), on_step=lambda done, total: totals.append(total))
+
+    assert totals == [3, 3, 3]  # three calls of one step each
+    for a, b in zip(together[0], one_by_one[0], strict=True):
+        assert a.seed == b.seed and a.image.size == KLEIN.look_size
+        np.testing.assert_allclose(np.asarray(a.image, float), np.asarray(b.image, float), atol=2)
+
+
+def test_the_residency_manager_counts_every_model_unless_each_is_offloaded(settings):
+    from dataclasses import replace
+
+    from stylist.models.memory import MODEL_OFFLOAD
+    from stylist.models.residency import model_bytes
+
+    models = ref.reference_models(KLEIN, "cpu")
+    parts = [model_bytes(part) for part in models.pipeline.components.values() if isinstance(part, torch.nn.Module)]
+    assert model_bytes(models) == sum(parts)
+    offloaded = ref.ReferenceModels(KLEIN, models.pipeline, replace(models.plan, placement=MODEL_OFFLOAD))
+    assert model_bytes(offloaded) == max(parts) < sum(parts)

@@ -122,7 +122,12 @@ def test_the_whole_flow_in_chromium_on_a_phone_screen(live_server, settings, que
             assert link.get_attribute("href") in shop_urls
             assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
         assert page.locator(".look .designer").first.inner_text().strip()
-        assert page.evaluate("document.querySelector('.look > img').naturalWidth") > 0
+        natural_width, natural_height, shown_width, shown_height = page.evaluate(
+            "(() => { const i = document.querySelector('.look > img');"
+            " return [i.naturalWidth, i.naturalHeight, i.clientWidth, i.clientHeight]; })()")
+        # A portrait look, shown whole: its box has the picture's shape, so nothing is cropped to a square.
+        assert natural_height > natural_width > 0
+        assert abs(shown_height / shown_width - natural_height / natural_width) < 0.05
         # Nothing sticks out sideways on a phone.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
