@@ -495,3 +495,24 @@ def test_bad_requests_are_one_error_line(settings, bob, tmp_path):
     assert missing.returncode != 0 and len(lines) == 1, missing.stderr
     assert lines[0].startswith("error: the sdxl preset needs stabilityai/stable-diffusion-xl-base-1.0")
     assert not (bob.folder / "identity" / "sdxl").exists()
+
+
+def test_the_instance_images_are_the_face_crops_and_the_whole_photos_that_show_more(ada, tmp_path):
+    from stylist.people.photos import Box
+    from stylist.people.users import body_crops
+
+    photos = instance_images(ada, 64)
+    faces, bodies = photos[:len(ada.photos)], photos[len(ada.photos):]
+    # The astronaut's wider photos show her down to the waist: they give body squares beside the face crops;
+    # the close-up among them gives none.
+    assert 1 <= len(bodies) < len(ada.photos) and {image.path for image in bodies} < set(body_crops(ada, 64))
+    for body in bodies:  # photo N's body square is N.png, and shows at least 1.5 times its face crop's width
+        assert body.original_size[0] >= 1.5 * faces[int(body.path.stem) - 1].original_size[0]
+    with Image.open(bodies[0].path) as body, Image.open(faces[0].path) as face:
+        assert body.size == face.size == (64, 64)
+        assert not np.array_equal(np.asarray(body), np.asarray(face))
+    # A close-up's body square is its face crop again: it is not added twice.
+    from stylist.people.photos import body_box, crop_box
+    close_up, face_box = (300, 300), Box(40, 40, 220, 220)
+    assert body_box(close_up, face_box)[2] - body_box(close_up, face_box)[0] < 1.5 * (
+        crop_box(close_up, face_box)[2] - crop_box(close_up, face_box)[0])

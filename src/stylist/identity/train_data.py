@@ -1,5 +1,6 @@
-"""What the DreamBooth loop trains on: the user's face crops and the class images as VAE latents, the two
-prompts as text-encoder conditioning, and batches that put instance rows first and class rows second.
+"""What the DreamBooth loop trains on: the user's face crops and body squares, the class images as VAE
+latents, the two prompts as text-encoder conditioning, and batches that put instance rows first and class rows
+second.
 
 Latents are kept as the VAE's latent distributions (mean and standard deviation) and sampled afresh for
 every batch, so caching them changes the cost of a step but not what the model sees.
@@ -15,11 +16,13 @@ import torch
 from diffusers import AutoencoderKL, DiffusionPipeline
 from PIL import Image
 
-from stylist.people.photos import crop_box
-from stylist.people.users import User, face_crops
+from stylist.people.photos import body_box, crop_box
+from stylist.people.users import User, body_crops, face_crops
 
 # Images per VAE call while caching: 200 class images at 1024×1024 in one call would not fit a GPU.
 ENCODE_BATCH = 4
+# A body square joins the instance images when it is at least this much wider than the face crop.
+BODY_OVER_FACE = 1.5
 
 
 @dataclass(frozen=True)
@@ -30,20 +33,30 @@ class TrainingImage:
 
 
 def instance_images(user: User, resolution: int) -> list[TrainingImage]:
-    """The user's face crops at `resolution`, each with the size of its square in the photo it was cut from.
+    """The user's face crops at `resolution`, and beside them each photo's body square where it shows more of
+    the person than the face crop does, each with the size of its square in the photo it was cut from.
+
+    Face crops alone teach the identifier a head-and-shoulders framing, which then fights full-length outfit
+    prompts; the body squares show the person's build and how they stand, in the framing looks ask for.
 
     SDXL was trained with the source size as a condition, so that upscaled, soft images are told apart from
     sharp ones. A crop upscaled from a 300-pixel square is conditioned on 300×300 here; generation asks for
     the full resolution, and the softness stays with the condition instead of becoming part of the face.
-    The crop itself is the composition the model should learn (a portrait), so its crop offset is (0, 0).
+    The crop itself is the composition the model should learn, so its crop offset is (0, 0).
     """
     images = []
-    for path, photo in zip(face_crops(user, resolution), user.photos, strict=True):
+    bodies = []
+    for face, body, photo in zip(face_crops(user, resolution), body_crops(user, resolution), user.photos, strict=True):
         with Image.open(photo.file) as original:
-            left, _, right, _ = crop_box(original.size, photo.face)
+            size = original.size
+        left, _, right, _ = crop_box(size, photo.face)
         side = round(right - left)
-        images.append(TrainingImage(path, (side, side)))
-    return images
+        images.append(TrainingImage(face, (side, side)))
+        body_left, _, body_right, _ = body_box(size, photo.face)
+        body_side = round(body_right - body_left)
+        if body_side >= BODY_OVER_FACE * side:  # else the square is the face crop again
+            bodies.append(TrainingImage(body, (body_side, body_side)))
+    return images + bodies
 
 
 def class_training_images(paths: Sequence[Path], resolution: int) -> list[TrainingImage]:

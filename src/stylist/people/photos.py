@@ -35,6 +35,8 @@ MAX_UPSCALE = 2.0
 CROP_FACE_WIDTHS = 3.0
 # The face's centre sits this far down the crop, leaving more room below it for neck and shoulders.
 FACE_CENTRE_FROM_TOP = 0.4
+# Room above the face in a body square, in face heights: the hair, and a little air above it.
+BODY_HEADROOM = 0.6
 # Cascades run on a copy no larger than this; on a full 12 MP phone photo they take seconds.
 DETECT_MAX_SIDE = 1024
 # Another face at least this fraction of the largest one's width may be who the model learns instead.
@@ -168,6 +170,21 @@ def crop_box(image_size: tuple[int, int], face: Box) -> tuple[float, float, floa
     left = min(max(left, 0.0), width - side)
     top = min(max(top, 0.0), height - side)
     return left, top, left + side, top + side
+
+
+def body_box(image_size: tuple[int, int], face: Box) -> tuple[float, float, float, float]:
+    """The largest square of the photo that keeps the face, with the head near its top: as much of the
+    person's body, clothes and build as a square shows, shifted (never padded) to lie inside the image."""
+    width, height = image_size
+    side = min(width, height)
+    left = min(max(face.x + face.w / 2 - side / 2, 0.0), width - side)
+    top = min(max(face.y - BODY_HEADROOM * face.h, 0.0), height - side)
+    return left, top, left + side, top + side
+
+
+def crop_body(image: Image.Image, face: Box, size: int) -> Image.Image:
+    """The body square of `image` (body_box), resized to size×size."""
+    return image.resize((size, size), Image.Resampling.LANCZOS, box=body_box(image.size, face))
 
 
 def crop_face(image: Image.Image, face: Box, size: int) -> Image.Image:

@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.imaging import load_image
-from stylist.people.photos import Box, IntakeResult, PhotoSource, Rejection, crop_face, intake_photos
+from stylist.people.photos import Box, IntakeResult, PhotoSource, Rejection, crop_body, crop_face, intake_photos
 from stylist.records import is_id, new_id, utc_now
 from stylist.settings import Settings
 
@@ -182,18 +182,29 @@ def face_crops(user: User, size: int) -> list[Path]:
 
     Photos keep their face boxes, so a new size needs no face detection and frames the face the same way.
     """
-    folder = user.folder / "crops" / str(size)
+    return _cut(user, "crops", size, crop_face)
+
+
+def body_crops(user: User, size: int) -> list[Path]:
+    """The user's body squares at size×size (photos.body_box: as much of them as a square shows), cut the
+    first time a size is asked for, like the face crops."""
+    return _cut(user, "bodies", size, crop_body)
+
+
+def _cut(user: User, kind: str, size: int, cut: Callable[[Image.Image, Box, int], Image.Image]) -> list[Path]:
+    folder = user.folder / kind / str(size)
     if not folder.is_dir():
+        make_user_folder(user.folder, kind)
         staging = Path(tempfile.mkdtemp(prefix=f".{size}-", dir=folder.parent))
         for number, photo in enumerate(user.photos, start=1):
             image = load_image(photo.file.read_bytes())
-            _save_crop(crop_face(image, photo.face, size), staging / f"{number}.png")
+            _save_crop(cut(image, photo.face, size), staging / f"{number}.png")
         try:
             staging.rename(folder)
         except OSError:
             # Another process cut this size first; its crops are the same.
             shutil.rmtree(staging)
-    return _crop_paths(user, size)
+    return [folder / f"{number}.png" for number in range(1, len(user.photos) + 1)]
 
 
 def _users_dir(settings: Settings) -> Path:
