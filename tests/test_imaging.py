@@ -1,6 +1,6 @@
-import numpy as np
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 

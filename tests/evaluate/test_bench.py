@@ -16,6 +16,7 @@ import stylist
 from stylist.errors import StylistError
 from stylist.evaluate import bench
 from stylist.evaluate.bench import Benchmark, run_benchmarks
+from stylist.models.presets import get_preset
 
 
 def test_tiny_benchmarks_write_one_json(tmp_path):
@@ -76,6 +77,11 @@ def test_klein_benchmark_times_each_reference_count_on_tiny(tmp_path, monkeypatc
     assert [(run["torch_compile"], run["references"]) for run in runs] == [(False, 1), (False, 2), (False, 4)]
     for run in runs:
         assert run["seconds_per_look"] > 0 and 0 < run["text_encoder_share"] < 1
+    # A target per reference count, growing with the tokens each reference adds; the plan the run was placed by.
+    assert list(report["results"]["klein"]["targets"]["seconds_per_look"]) == ["1", "2", "4"]
+    real = [klein.target_seconds_per_look(get_preset("klein"), count) for count in (1, 2, 4)]
+    assert 1 < real[0] < real[1] < real[2] < 4 and real[2] > 2 * (real[0] - klein.FIXED_S_PER_LOOK)
+    assert report["results"]["klein"]["editing"]["memory_plan"]["placement"] == "whole"  # the CPU
     again = klein.run(preset="tiny-klein", device="cpu", steps=1, references=(2,), compile="both")
     assert compiled == ["Flux2Transformer2DModel"]
     assert [run["torch_compile"] for run in again["editing"]["runs"]] == [False, True]
@@ -97,6 +103,15 @@ def test_the_full_size_klein_is_the_4b_model_and_its_parts_fit(monkeypatch):
         vae = AutoencoderKLFlux2(**KLEIN_4B["vae"])
     billions = lambda model: sum(p.numel() for p in model.parameters()) / 1e9  # noqa: E731
     assert 3.5 < billions(transformer) < 4.5 and 3.5 < billions(text_encoder) < 4.5
+    # The memory plan's sizes and the targets' arithmetic are these models' in bfloat16.
+    from stylist.evaluate.bench.klein import TRANSFORMER_PARAMETERS
+    from stylist.models.memory import PART_BYTES
+
+    parts = PART_BYTES["klein"]
+    assert parts["transformer"] == pytest.approx(2e9 * billions(transformer), rel=0.03)
+    assert parts["text_encoder"] == pytest.approx(2e9 * billions(text_encoder), rel=0.03)
+    assert parts["vae"] == pytest.approx(2e9 * billions(vae), rel=0.1)
+    assert TRANSFORMER_PARAMETERS == pytest.approx(1e9 * billions(transformer), rel=0.03)
     assert transformer.config.in_channels == 4 * vae.config.latent_channels
     assert transformer.config.joint_attention_dim == 3 * text_encoder.config.hidden_size
     assert sum(transformer.config.axes_dims_rope) == transformer.config.attention_head_dim

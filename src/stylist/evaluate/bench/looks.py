@@ -62,15 +62,17 @@ COLOURS = [(190, 30, 40), (32, 45, 92), (193, 154, 107), (34, 94, 56)]
 
 
 def make_products(folder: Path) -> list[StoredProduct]:
-    """Four products with a picture each, as the catalog stores them, for the product adapter's boards."""
+    """Four products with a picture each, as the catalog stores them: the 512² copy the product adapter's
+    boards read, and the shop's 2:3 original at a shop's usual size that reference editing reads."""
     found = []
     for number, colour in enumerate(COLOURS, start=1):
-        path = folder / f"{number}.jpg"
+        path, original = folder / f"{number}.512.jpg", folder / f"{number}.jpg"
         Image.new("RGB", (512, 512), colour).save(path)
+        Image.new("RGB", (1200, 1800), colour).save(original)
         found.append(StoredProduct(id=number, shop="bench", sku=str(number), url=f"https://bench/{number}",
                                    designer="Designer", title=f"Garment {number}", description="", category="coat",
                                    color="", price=100.0, currency="EUR", available=True, first_seen="",
-                                   last_seen="", images=[path]))
+                                   last_seen="", images=[path], originals=[original]))
     return found
 
 
