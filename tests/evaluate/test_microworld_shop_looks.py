@@ -71,8 +71,9 @@ def test_a_perfect_model_wears_each_options_own_product_and_the_persons_marker()
                                            "marker_right": 1.0, "marker_colour_right": 1.0}
     assert report["chance"] == pytest.approx(1 / 24, abs=1e-4)
     assert [entry.split(":")[0] for entry in report["injected"]] == ["editor", "user intake"]
-    # The pipeline's image handling (a 512-px JPEG of each product, resized; photos kept as JPEG) is small.
-    assert 0 < report["reference_error"]["product"] < 2 and 0 < report["reference_error"]["photo"] < 4
+    # The pipeline's image handling (JPEG at full chroma for the shop's originals and the person's photos) is
+    # small: halved chroma, as before, put products 2.2 and photos 2.8 levels off.
+    assert 0 < report["reference_error"]["product"] < 0.5 and 0 < report["reference_error"]["photo"] < 1
 
 
 def test_an_untrained_reference_model_runs_through_style():
@@ -104,8 +105,8 @@ def test_enlarged_pictures_come_back_exactly_and_pass_the_presets_padding_unchan
 
 
 def test_the_shops_pictures_and_the_persons_photo_reach_the_model_recognisably():
-    """Through the real image store, user record and klein references: not exact (JPEG, a 512-px copy
-    resized), but every product is still the nearest shot to what the model gets, and the marker reads."""
+    """Through the real image store, user record and klein references: not exact (JPEG), but every product is
+    still the nearest shot to what the model gets, and the marker reads."""
     preset = get_preset("tiny-klein")
     identity = HELD_OUT_IDENTITIES[1]
     with tempfile.TemporaryDirectory() as folder:
@@ -125,9 +126,9 @@ def test_the_shops_pictures_and_the_persons_photo_reach_the_model_recognisably()
             garment = garments[product.id]
             distances = ((SHOTS - shot.astype(np.float32)) ** 2).sum(axis=(1, 2, 3))
             assert GARMENTS[int(distances.argmin())] == garment
-            assert np.abs(shot.astype(int) - product_shot(garment.category, garment.colour, garment.pattern)).mean() < 2
+            assert np.abs(shot.astype(int) - product_shot(garment.category, garment.colour, garment.pattern)).mean() < 0.5
         assert notes == []
-        assert np.abs(photo.astype(int) - photos[0][0]).mean() < 4
+        assert np.abs(photo.astype(int) - photos[0][0]).mean() < 1
         assert classify(photo[None], PATTERNS)[0].marker == identity.marker
         assert [tuple(photo.face) for photo in user.photos] == [tuple(face_box(shift)) for _, shift in photos]
 

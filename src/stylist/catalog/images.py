@@ -42,13 +42,15 @@ class ImageStore:
         original, normalised = self.paths(sha256)
         if not (original.exists() and normalised.exists()):
             original.parent.mkdir(parents=True, exist_ok=True)
-            _write_jpeg(image, original, quality=95)
+            # The original is what an editing model reads: full chroma (4:4:4), since halving it smears the
+            # thin prints and trims that tell one product from the next.
+            _write_jpeg(image, original, quality=95, subsampling=0)
             _write_jpeg(square, normalised, quality=92)
         # Hashed after normalising, so the same picture at another size or crop ratio lines up pixel for pixel.
         return StoredImage(sha256, image.width, image.height, perceptual_hash(square), original, normalised)
 
 
-def _write_jpeg(image: Image.Image, path: Path, quality: int) -> None:
+def _write_jpeg(image: Image.Image, path: Path, quality: int, subsampling: int = 2) -> None:
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality, optimize=True)
+    image.save(buffer, format="JPEG", quality=quality, optimize=True, subsampling=subsampling)
     write_atomic(path, buffer.getvalue())

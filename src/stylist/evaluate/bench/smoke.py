@@ -22,9 +22,9 @@ still run; the stage lists them in "errors", and `stylist bench gpu` exits non-z
 it should take under 10 minutes on one H100 (an estimate: no GPU has run it yet): few steps, one image each,
 most of the time reading about 60 GB of weights.
 
-The CPU test runs the same code on tiny checkpoints saved in the real repositories' layouts. The SDXL-path
-looks come out at the size the checkpoint's UNet says; `resolution` (the photos' crops, klein's references,
-training) and `spin_size` bring the rest down to the tiny checkpoints' sizes.
+The CPU test runs the same code on tiny checkpoints saved in the real repositories' layouts; `resolution`
+(the photos' crops, the looks' portrait frame, klein's references, training) and `spin_size` bring the
+sizes down to the tiny checkpoints'.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from stylist.imaging import load_image
 from stylist.looks import generate as gen
 from stylist.looks import references as ref
 from stylist.looks.guidance import ClipGuidance, FashionClipPixels
-from stylist.looks.recipe import Recipe
+from stylist.looks.recipe import SIZE_MULTIPLE, Recipe
 from stylist.models.device import resolve_device
 from stylist.models.locate import local_folder
 from stylist.models.presets import Preset, get_preset
@@ -127,8 +127,9 @@ def image_preset(name: str, device: torch.device, folder: Path, steps: Steps, re
     skipped = missing([image_model_weights(preset), preset_adapter_weights(preset)])
     if skipped:
         return skipped
-    if resolution is not None:
-        preset = replace(preset, resolution=resolution)
+    if resolution is not None:  # the CPU's sizes, at the tiny checkpoints' scale: crops, frame and references
+        preset = replace(preset, resolution=resolution, reference_pixels=resolution * resolution,
+                         look_size=(resolution, resolution * 3 // 2 // SIZE_MULTIPLE * SIZE_MULTIPLE))
     settings = Settings(data_dir=folder / name, preset=name, device=str(device))
     made: dict[str, Any] = {}
 
@@ -201,7 +202,7 @@ def _references(preset: Preset, device: torch.device, user: User, products: list
 
     def load() -> None:
         models = ref.reference_models(get_preset(preset.name), str(device))
-        loaded["models"] = ref.ReferenceModels(preset, models.pipeline)  # drawn at `preset`'s resolution
+        loaded["models"] = replace(models, preset=preset)  # drawn at `preset`'s sizes, placed as loaded
 
     results["load"] = steps.run(f"{prefix}load", load)
     if "error" in results["load"]:

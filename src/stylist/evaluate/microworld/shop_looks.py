@@ -23,10 +23,10 @@ The shop sells only dresses (6 colours × 4 patterns): a micro-world figure wear
 a dress is one garment, so every outfit the pipeline composes can be drawn. Pictures are the world's with
 each pixel a 2×2 block (`enlarge`), 64 px, the preset's resolution, and come back by averaging each block
 (`shrink`), exactly for pictures stored losslessly (the looks' own PNGs). The pipeline's own image handling
-is not lossless, and is measured rather than bypassed (`reference_error`): the image store keeps a 512-px
-JPEG copy of each product picture, which the klein path resizes (Lanczos) to 64 px, so a product reaches the
-model about 1 level in 255 off on average and up to about 40 at the edges of its one-pixel prints; people's
-photos are kept as JPEG (about 2.5 off on average).
+is not lossless, and is measured rather than bypassed (`reference_error`): the image store keeps each
+product's picture as the shop published it, as a full-chroma JPEG, which the klein path fits within the
+preset's reference area at its own aspect (64 px here, unchanged), so a product reaches the model about 0.3
+levels in 255 off on average; people's photos are full-chroma JPEGs too (about 0.6 off).
 """
 
 from __future__ import annotations
