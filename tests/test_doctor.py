@@ -9,7 +9,11 @@ from click.testing import CliRunner
 
 from stylist.cli import main_group
 from stylist.doctor import check_models
+from stylist.errors import StylistError
 from stylist.models.presets import get_preset
+from stylist.people.users import add_user
+from stylist.settings import Settings
+from tests.looks.conftest import photos  # noqa: F401  (a person's photos)
 from tests.models.conftest import offline  # noqa: F401  (no weights, no network)
 
 
@@ -88,3 +92,48 @@ def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(off
     assert all(plan["estimate"] for plan in plans.values())
     text = doctor(tmp_path, "--preset", "klein").output
     assert "memory plan, 24 GB card: text encoder offload" in text
+
+
+def test_the_doctor_says_a_real_preset_needs_a_gpu_and_what_runs_here_instead(offline, tmp_path):
+    report = json.loads(doctor(tmp_path, "--preset", "klein", "--json").output)
+    assert report["device"]["runs_preset"] is False and "klein needs a CUDA GPU" in report["device"]["note"]
+    assert "--preset tiny-klein" in report["device"]["note"]
+    assert "this device: klein needs a CUDA GPU" in doctor(tmp_path, "--preset", "klein").output
+    tiny = json.loads(doctor(tmp_path, "--preset", "tiny-klein", "--json").output)
+    assert tiny["device"]["runs_preset"] is True and tiny["device"]["note"] is None
+
+
+def refusal(tmp_path, *args) -> str:
+    """The one sentence the CLI refuses `args` with (main() prints it as `error: ...`)."""
+    result = CliRunner().invoke(main_group, ["--data-dir", str(tmp_path / "data"), "--device", "cpu", *map(str, args)])
+    assert isinstance(result.exception, StylistError), (result.output, result.exception)
+    return str(result.exception)
+
+
+@pytest.mark.parametrize(("command", "doing"), [
+    (("demo", "--out", "OUT"), "the demo"),
+    (("worker",), "a worker"),
+    (("serve", "--port", "0"), "serving with a worker"),
+])
+def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tmp_path, command, doing):
+    command = [str(tmp_path / "out") if arg == "OUT" else arg for arg in command]
+    line = refusal(tmp_path, "--preset", "klein", *command)
+    assert line.startswith(f"{doing} on the klein preset cannot start: 3 models are not on this machine: "
+                           "black-forest-labs/FLUX.2-klein-4B (image model, about 16.0 GB); ")
+    assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in line and "Wan-AI/Wan2.1-VACE-1.3B-diffusers" in line
+    assert line.endswith("`stylist --preset klein doctor` lists their files and `stylist --preset klein models "
+                         "fetch` gets them where there is network access")
+    assert not (tmp_path / "out").exists()  # the demo did not start its crawl
+
+
+def test_a_look_names_the_models_it_reads_and_a_partial_copys_missing_file(offline, tmp_path, photos):  # noqa: F811
+    # A stored person, so that what is refused is the models.
+    user = add_user(Settings(data_dir=tmp_path / "data", preset="klein", device="cpu"), "Ada", photos, crop_size=64).id
+    folder = offline / "black-forest-labs" / "FLUX.2-klein-4B"
+    (folder / "model_index.json").parent.mkdir(parents=True)
+    (folder / "model_index.json").write_text("{}")
+    line = refusal(tmp_path, "--preset", "klein", "style", user, "a dress")
+    assert line.startswith("a look on the klein preset cannot start: 2 models are")
+    assert f"black-forest-labs/FLUX.2-klein-4B (image model: the copy in {folder} lacks " in line
+    assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K (fashion CLIP backbone, about 0.6 GB)" in line
+    assert "Wan-AI" not in line  # a look spins nothing

@@ -141,7 +141,7 @@ def test_without_the_chat_template_klein_is_incomplete_and_its_look_says_so(hub,
     made = stylist(env, "--preset", "klein", "style", user, "a dress", "--options", "1", "--candidates", "1")
     assert made.returncode == 1
     [line] = made.stderr.strip().splitlines()
-    assert line.startswith("error: the copy of black-forest-labs/FLUX.2-klein-4B in ")
-    assert line.endswith("lacks tokenizer/chat_template.jinja: fetch it with `stylist --preset klein models fetch` "
-                         "where there is network access, or put a copy in "
-                         "$STYLIST_MODELS_DIR/black-forest-labs/FLUX.2-klein-4B")
+    assert line.startswith("error: a look on the klein preset cannot start: a model is not on this machine: "
+                           "black-forest-labs/FLUX.2-klein-4B (image model: the copy in ")
+    assert line.endswith("lacks tokenizer/chat_template.jinja). `stylist --preset klein doctor` lists their files "
+                         "and `stylist --preset klein models fetch` gets them where there is network access")

@@ -100,6 +100,22 @@ def plan_lines(found: dict[str, dict]) -> list[str]:
     return lines
 
 
+# What runs the same path on this machine's CPU, for a real preset that needs a GPU.
+CPU_COUNTERPART = {"klein": "tiny-klein", "sdxl": "tiny", "sd14": "tiny-sd"}
+
+
+def device_note(preset, device: dict, plan: dict) -> str | None:
+    """Why this device cannot run `preset`'s looks (a real model on a CPU, a card too small), else None."""
+    if preset.random_weights:
+        return None
+    if device["type"] != "cuda":
+        return (f"{preset.name} needs a CUDA GPU: on {device['name']} one look would take hours; "
+                f"--preset {CPU_COUNTERPART[preset.name]} runs the same path here on seeded miniatures")
+    if not plan["fits"]:
+        return f"{preset.name} does not fit this card: {plan['why']}"
+    return None
+
+
 @click.command()
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), help="Check this preset [the run's].")
 @click.option("--video", type=click.Choice(VIDEO_BACKENDS), help="Check this spin backend [the preset's].")
@@ -116,6 +132,9 @@ def doctor(settings: Settings, preset_name: str | None, video: str | None, as_js
               "models": [asdict(model) for model in models],
               "memory_plan": plans(preset, "cuda" if device["type"] == "cuda" else "cpu"),
               "ok": all(model.present for model in models)}
+    # The models' check decides `ok`; whether this device can run them is said beside it.
+    note = device_note(preset, device, report["memory_plan"]["this device"])
+    device |= {"runs_preset": note is None, "note": note}
     if as_json:
         click.echo(json.dumps(report))
     else:
@@ -126,5 +145,7 @@ def doctor(settings: Settings, preset_name: str | None, video: str | None, as_js
             click.echo(f"  {line}")
         for line in plan_lines(report["memory_plan"]):
             click.echo(f"  {line}")
+        if note:
+            click.echo(f"  this device: {note}")
     if not report["ok"]:
         raise SystemExit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -81,3 +82,16 @@ def test_demo_refuses_job_options_given_to_the_shop(tmp_path):
     result = stylist("demo", "--out", str(tmp_path), "shop")
     assert result.returncode == 2 and "--out" in result.stderr and "demo shop" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_a_taken_port_is_named_by_the_shop_and_by_serve(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        expected = (f"error: port {port} on 127.0.0.1 is already in use: stop what listens there, or choose another "
+                    "port with --port (0 takes any free one)\n")
+        shop = stylist("demo", "shop", "--port", str(port), "--no-traps")
+        served = stylist("--data-dir", str(tmp_path), "--preset", "tiny", "serve", "--no-worker", "--port", str(port))
+    assert (shop.returncode, shop.stderr) == (1, expected)
+    assert (served.returncode, served.stderr) == (1, expected)

@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
+from stylist.looks.recipe import Recipe
 from stylist.people.looks import Look, Option, product_entry, save_look
 from stylist.progress import Progress
 from stylist.records import new_id, utc_now
@@ -24,7 +25,8 @@ NO_PRODUCTS = "no purchasable products match this prompt: these looks come from 
 
 
 def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, recipe=None, on_progress=None):
-    """A look in seconds: flat-colour option images, each with two purchasable products (a note when none)."""
+    """A look in seconds: flat-colour option images, each with two purchasable products (a note when none),
+    recording its recipe as the real pipeline does."""
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget / 2)]
     look_id = new_id()
@@ -38,7 +40,7 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
                            seed=number, products=[product_entry(product) for product in chosen]))
     look = Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
                 created_at=utc_now(), notes=[] if products else [NO_PRODUCTS],
-                settings={"budget": budget, "currency": None})
+                settings={"budget": budget, "currency": None, **(recipe or Recipe()).to_json()})
     return save_look(settings, look, images)
 
 

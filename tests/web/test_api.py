@@ -335,6 +335,11 @@ def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(clien
     # The look remembers the pick and its rating, for a reload of the page.
     shown = client.get(f"/api/looks/{look['look_id']}", headers=headers).json
     assert shown["chosen"] == {"option_id": second, "rating": 4, "spin": None}
+    # A pick without a rating keeps the one given; a rating alone, given later, changes it.
+    assert client.post(f"/api/options/{second}/select", headers=headers).json["rating"] == 4
+    assert client.post(f"/api/options/{second}/select", json={"rating": 2}, headers=headers).json["rating"] == 2
+    assert client.get(f"/api/looks/{look['look_id']}", headers=headers).json["chosen"]["rating"] == 2
+    client.post(f"/api/options/{second}/select", json={"rating": 4}, headers=headers)
 
     other_id, other_headers = add_user(client, photos, "Bo")
     other_look = make_look(client, other_id, other_headers)
@@ -489,3 +494,19 @@ def test_the_media_key_is_long_and_shared(settings, monkeypatch):
     first, second = load_key(settings), load_key(settings)
     assert first == second and len(first) >= 32
     assert [path.name for path in settings.data_dir.iterdir() if "secret" in path.name] == ["secret.key"]
+
+
+def test_a_quick_look_asked_through_the_api_is_drawn_with_the_fast_recipe_and_says_so(client, photos, worker):
+    user_id, headers = add_user(client, photos)
+    quick = make_look(client, user_id, headers, fast=True, steps=3, product_scale=0.8, size="64x96")
+    assert quick["recipe"]["fast"] is True and quick["recipe"]["candidates"] == 1 and quick["recipe"]["steps"] == 3
+    assert quick["recipe"]["product_scale"] == 0.8 and quick["recipe"]["size"] == [64, 96]
+    best = make_look(client, user_id, headers)
+    assert best["recipe"]["fast"] is False and best["recipe"]["candidates"] == 2 and best["recipe"]["steps"] is None
+    for bad, says in [({"fast": "yes"}, "`fast` must be true"), ({"candidates": 0}, "`candidates` must be a whole"),
+                      ({"candidates": 99}, "from 1 to 8"), ({"steps": 1000}, "`steps` must be"),
+                      ({"product_scale": -1}, "`product_scale` must be a number from 0 to 2"),
+                      ({"clip_guidance": "strong"}, "`clip_guidance`"), ({"size": "65x96"}, "multiples of 16"),
+                      ({"size": [64, 96]}, "WIDTHxHEIGHT")]:
+        answer = client.post(f"/api/users/{user_id}/looks", json={"prompt": "a dress", **bad}, headers=headers)
+        assert answer.status_code == 400 and says in answer.json["error"], (bad, answer.json)

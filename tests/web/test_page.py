@@ -173,6 +173,26 @@ def test_options_best_first_with_totals_then_a_pick_survives_a_reload(live, brow
     assert page.evaluate("document.getElementById('spin').src").startswith(f"{live}/media/")
     page.screenshot(path=str(SHOTS / "reload-restored.png"), full_page=True)
 
+    # A rating changed after the spin is saved at once, and survives a reload.
+    with page.expect_response(lambda response: response.url.endswith("/select")) as saved:
+        page.locator(".look.chosen select").select_option("2")
+    assert saved.value.json()["rating"] == 2
+    page.reload()
+    expect(page.locator(".look.chosen select")).to_have_value("2")
+
+    # A new look, quick this time: drawn with the fast recipe, said so, and no spin until one of its own
+    # options is picked; the likeness is not learnt again.
+    expect(page.locator("#look-recipe")).to_have_text("")
+    page.fill("#prompt", "a dress for a wedding")
+    page.select_option("#quality", "quick")
+    page.click("#go")
+    expect(page.locator("#look-prompt")).to_have_text("“a dress for a wedding”", timeout=60_000)
+    expect(page.locator("#look-recipe")).to_contain_text("A quick look")
+    expect(page.locator("#spin-section")).to_be_hidden()
+    expect(page.locator(".look.chosen")).to_have_count(0)
+    expect(page.locator("#train-step")).to_be_hidden()
+    page.screenshot(path=str(SHOTS / "quick-look-no-old-spin.png"), full_page=True)
+
     # "Not you?" forgets the token in this browser (not the person's data) and shows a fresh page.
     page.click("#not-you")
     expect(page.locator("#signed-in")).to_be_hidden()

@@ -15,6 +15,9 @@ from click.core import ParameterSource
 from stylist.demo.job import PROMPT, run_demo
 from stylist.demo.shop import DemoShop, serve
 from stylist.limits import MAX_OPTIONS
+from stylist.models.locate import require_local
+from stylist.models.presets import get_preset
+from stylist.models.weights import look_needs, spin_needs
 
 
 @click.group(invoke_without_command=True, subcommand_metavar="[shop [OPTIONS]]")
@@ -40,6 +43,8 @@ def demo(ctx: click.Context, out_dir: str, products: int, prompt: str, options: 
             raise click.UsageError(f"the demo job's options ({', '.join(given)}) do not go with `demo {command}`; "
                                    f"give its own options after `{command}`")
         return
+    preset = get_preset(ctx.obj.preset)  # every model the demo will read, before its crawl starts
+    require_local(preset, look_needs(preset, fast=False) + spin_needs(preset), "the demo")
     run = run_demo(ctx.obj, out_dir, products, prompt, options)
     click.echo(f"demo written to {run.index} in {run.seconds:.0f} s")
 

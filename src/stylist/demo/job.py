@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
 
@@ -221,8 +221,21 @@ def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
     )
     summary = {"preset": page["preset"], "prompt": page["prompt"], "look": look.to_json(), "spin": spin.to_json(),
                "clip": page["clip"], "identity": page["identity"], "timings": timings}
+    summary = _inside(summary, out.resolve())
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return document
+
+
+def _inside(value: Any, folder: Path) -> Any:
+    """`value` (JSON) with every path under `folder` written relative to it, as index.html links them: the demo's
+    folder can be moved, zipped or served as it is."""
+    if isinstance(value, dict):
+        return {key: _inside(item, folder) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inside(item, folder) for item in value]
+    if isinstance(value, str) and value.startswith(f"{folder}/"):
+        return Path(value).relative_to(folder).as_posix()
+    return value
 
 
 def _price(product: dict) -> str:

@@ -30,6 +30,7 @@ from stylist.demo.catalogue import (
     with_role,
 )
 from stylist.demo.pages import Response
+from stylist.errors import cannot_listen
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,10 @@ class _Handler(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def serve(shop: DemoShop, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `shop` from a daemon thread on `host`:`port` (0: a free port); yield its base URL."""
-    server = _Server((host, port), _Handler)
+    try:
+        server = _Server((host, port), _Handler)
+    except OSError as error:
+        raise cannot_listen(host, port, error) from error
     server.shop = shop
     port = server.server_address[1]
     page_host = "127.0.0.1" if host in ("", "0.0.0.0") else host

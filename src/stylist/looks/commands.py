@@ -42,12 +42,16 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
           out_dir: str | None, as_json: bool, fast: bool, candidates: int | None, steps: int | None,
           clip_guidance: float, product_scale: float, face_scale: float, size: str | None) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
+    from stylist.models.locate import require_local
     from stylist.models.presets import get_preset
+    from stylist.models.weights import look_needs
     from stylist.people.users import get_user
 
-    # Before torch is imported: an unknown user or a size the model cannot draw is answered at once.
+    # Before torch is imported: an unknown user, a size the model cannot draw or a missing model is answered at once.
     get_user(settings, user_id)
-    asked = look_size(get_preset(settings.preset), parse_size(size)) if size else None
+    preset = get_preset(settings.preset)
+    asked = look_size(preset, parse_size(size)) if size else None
+    require_local(preset, look_needs(preset, fast=fast), "a look")
 
     recipe = Recipe(fast=fast, candidates=candidates, steps=steps, clip_guidance=clip_guidance,
                     product_scale=product_scale, face_scale=face_scale, size=asked)

@@ -6,7 +6,9 @@ Torch-free: the CLI checks a recipe before any model is imported.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from stylist.errors import StylistError
 from stylist.models.presets import FACE_ADAPTER_SCALE, Preset
@@ -53,6 +55,38 @@ class Recipe:
     def to_json(self) -> dict:
         return {**asdict(self), "candidates": self.candidates_per_option,
                 "size": list(self.size) if self.size else None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Recipe:
+        """A recipe from `to_json`'s keys, any of them left out for its default: what a looks job carries and
+        what a look records. An unknown key or a value of the wrong kind is the caller's error, in one sentence."""
+        unknown = sorted(set(data) - set(RECIPE_KEYS))
+        if unknown:
+            raise StylistError(f"a recipe has no {', '.join(map(repr, unknown))}: its keys are {', '.join(RECIPE_KEYS)}")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if value is None:
+                continue
+            kind = _KINDS[name]
+            if name == "size":
+                if not (isinstance(value, list | tuple) and len(value) == 2
+                        and all(isinstance(side, int) and not isinstance(side, bool) for side in value)):
+                    raise StylistError("a recipe's `size` is [width, height] in whole pixels, or null")
+                value = (value[0], value[1])
+            elif kind is bool and not isinstance(value, bool):
+                raise StylistError(f"a recipe's `{name}` is true or false")
+            elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+                raise StylistError(f"a recipe's `{name}` is a whole number, or null")
+            elif kind is float and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise StylistError(f"a recipe's `{name}` is a number")
+            values[name] = float(value) if kind is float else value
+        return cls(**values)
+
+
+RECIPE_KEYS = tuple(field.name for field in fields(Recipe))
+# What each of a recipe's fields holds, for from_json (the annotations are strings under postponed evaluation).
+_KINDS = {"fast": bool, "candidates": int, "steps": int, "guidance_scale": float, "face_scale": float,
+          "product_scale": float, "clip_guidance": float, "size": tuple}
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from huggingface_hub.file_download import repo_folder_name
 
 from stylist.errors import StylistError
 from stylist.models.presets import Preset
-from stylist.models.weights import Weights
+from stylist.models.weights import Need, Weights
 
 
 def model_variable(repo: str) -> str:
@@ -70,6 +70,27 @@ def local_folder(weights: Weights) -> Path | None:
     """The first folder on this machine holding every required file, or None."""
     folder = best_folder(weights)
     return folder if folder is not None and not weights.missing(folder) else None
+
+
+def require_local(preset: Preset, needs: list[Need], doing: str) -> None:
+    """Refuse before any work starts when a model that `doing` reads has no complete copy here, naming every one
+    at once: found one by one as each loader ran, the last would be named after minutes of crawling or
+    drawing. Fetching is its own step (`models fetch`: resumable, tens of gigabytes), never a side effect."""
+    absent = []
+    for need in needs:
+        folder = best_folder(need.weights)
+        gaps = need.weights.missing(folder) if folder else []
+        if folder is None:
+            size = f", about {need.weights.size_bytes / 1e9:.1f} GB" if need.weights.size_bytes else ""
+            absent.append(f"{need.weights.repo} ({need.role}{size})")
+        elif gaps:
+            more = f" and {len(gaps) - 1} more files" if len(gaps) > 1 else ""
+            absent.append(f"{need.weights.repo} ({need.role}: the copy in {folder} lacks {gaps[0]}{more})")
+    if absent:
+        models = "a model is" if len(absent) == 1 else f"{len(absent)} models are"
+        raise StylistError(f"{doing} on the {preset.name} preset cannot start: {models} not on this machine: "
+                           f"{'; '.join(absent)}. `stylist --preset {preset.name} doctor` lists their files and "
+                           f"`stylist --preset {preset.name} models fetch` gets them where there is network access")
 
 
 def model_folder(weights: Weights, preset: Preset) -> Path:

@@ -253,11 +253,20 @@ class Need:
     weights: Weights
 
 
-def preset_needs(preset: Preset, video: str | None = None) -> list[Need]:
-    """Every repository a run of `preset` reads, in the order a look and a spin need them."""
+def look_needs(preset: Preset, fast: bool = True) -> list[Need]:
+    """Every repository a look of `preset` reads (`fast`: with the fast first look's LoRA)."""
     needs = [("image model", image_model_weights(preset)),
              ("face and product adapters", preset_adapter_weights(preset)),
-             ("fast first look (LCM-LoRA)", fast_lora_weights(preset)),
-             ("fashion CLIP backbone", clip_weights(preset)),
-             *((f"spin: {role}", weights) for role, weights in video_weights(preset, video).items())]
+             ("fast first look (LCM-LoRA)", fast_lora_weights(preset) if fast else None),
+             ("fashion CLIP backbone", clip_weights(preset))]
     return [Need(role, weights) for role, weights in needs if weights is not None]
+
+
+def spin_needs(preset: Preset, video: str | None = None) -> list[Need]:
+    """Every repository a spin of `preset` (with its backend, or `video`) reads."""
+    return [Need(f"spin: {role}", weights) for role, weights in video_weights(preset, video).items()]
+
+
+def preset_needs(preset: Preset, video: str | None = None) -> list[Need]:
+    """Every repository a run of `preset` reads, in the order a look and a spin need them."""
+    return look_needs(preset) + spin_needs(preset, video)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import islice
 from functools import wraps
+from itertools import islice
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request, send_from_directory
@@ -21,7 +21,18 @@ from stylist.catalog.lexical import lexical_search
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO, JobQueue, TooManyJobs
-from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
+from stylist.limits import (
+    MAX_ADAPTER_SCALE,
+    MAX_CANDIDATES,
+    MAX_CLIP_GUIDANCE,
+    MAX_OPTIONS,
+    MAX_SPIN_FPS,
+    MAX_SPIN_SECONDS,
+    MAX_STEPS,
+    MIN_SPIN_FPS,
+    MIN_SPIN_SECONDS,
+)
+from stylist.looks.recipe import RECIPE_KEYS, Recipe, look_size, parse_size
 from stylist.models.presets import get_preset
 from stylist.people.choices import get_choice, record_choice
 from stylist.people.forget import forget_user
@@ -103,6 +114,46 @@ def integer(body: dict[str, Any], name: str, default: int | None, low: int, high
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ApiError(400, f"`{name}` must be a whole number from {low} to {high}")
     return value
+
+
+def number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ApiError(400, f"`{name}` must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def recipe_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The drawing recipe a looks request asks for (`stylist style`'s options), within the API's limits:
+    only the fields given, the others left to the preset's defaults."""
+    fast = body.get("fast", False)
+    if not isinstance(fast, bool):
+        raise ApiError(400, "`fast` must be true (a quick look) or false")
+    size = body.get("size")
+    if size is not None and not isinstance(size, str):
+        raise ApiError(400, "`size` must be WIDTHxHEIGHT in pixels, such as \"832x1248\", or null")
+    fields = {"fast": fast or None,
+              "candidates": integer(body, "candidates", None, 1, MAX_CANDIDATES),
+              "steps": integer(body, "steps", None, 1, MAX_STEPS),
+              "clip_guidance": number(body, "clip_guidance", 0, MAX_CLIP_GUIDANCE),
+              "product_scale": number(body, "product_scale", 0, MAX_ADAPTER_SCALE),
+              "face_scale": number(body, "face_scale", 0, MAX_ADAPTER_SCALE)}
+    try:
+        fields["size"] = list(look_size(get_preset(settings().preset), parse_size(size))) if size else None
+        Recipe.from_json(fields)  # what the worker will build, checked now
+    except StylistError as exc:
+        raise ApiError(400, str(exc)) from exc
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def look_recipe(look) -> dict[str, Any] | None:
+    """The recipe a stored look was drawn with, as `Recipe.to_json` gives it (looks record it in their settings)."""
+    try:
+        return Recipe.from_json({name: look.settings[name] for name in RECIPE_KEYS if name in look.settings}).to_json()
+    except StylistError:
+        return None  # a look stored by a version whose recipe had other fields
 
 
 def submit(kind: str, user_id: str, params: dict[str, Any]):
@@ -239,7 +290,7 @@ def make_looks(user_id: str):
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0):
         raise ApiError(400, "`budget` must be a positive amount or null")
     params = {"prompt": prompt.strip(), "options": integer(body, "options", 4, 1, MAX_OPTIONS), "budget": budget,
-              "seed": integer(body, "seed", None, 0, 2**32 - 1)}
+              "seed": integer(body, "seed", None, 0, 2**32 - 1), "recipe": recipe_fields(body)}
     return submit(LOOKS, user_id, params)
 
 
@@ -350,7 +401,7 @@ def show_look(look_id: str):
     # Best first by the fashion CLIP's score; the first is marked best. Each with what it costs in total.
     return jsonify({
         "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at), "notes": look.notes,
-        "budget": budget_json(look, locale),
+        "budget": budget_json(look, locale), "recipe": look_recipe(look),
         "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score, "best": rank == 0,
                      "products": [product_json(product) for product in option.products],
                      "total": total(option.products, locale, budget),
@@ -366,7 +417,8 @@ def select_option(option_id: str):
     rating = integer(json_body(), "rating", None, 1, 5)
     record_choice(settings(), g.user_id, found.look.look_id, found.option.id, rank=found.rank,
                   options=len(found.look.options), score=found.option.score, prompt=found.look.prompt, rating=rating)
-    return jsonify({"option_id": found.option.id, "look_id": found.look.look_id, "rating": rating})
+    chosen = get_choice(settings(), g.user_id, found.look.look_id)  # the rating kept when none was given
+    return jsonify({"option_id": found.option.id, "look_id": found.look.look_id, "rating": chosen["rating"]})
 
 
 @blueprint.post("/options/<option_id>/video")

@@ -11,6 +11,7 @@ import time
 
 import click
 
+from stylist.errors import cannot_listen
 from stylist.logs import configure_logging
 from stylist.settings import Settings
 
@@ -74,12 +75,22 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
     from waitress import create_server
 
     from stylist.jobs.queue import open_queue
+    from stylist.models.locate import require_local
+    from stylist.models.presets import get_preset
+    from stylist.models.weights import preset_needs
     from stylist.web.app import create_app
 
+    on_redis = bool(queue_url) and not queue_url.startswith("sqlite:")
+    if not (on_redis or no_worker):  # its embedded worker would claim jobs it could not finish
+        preset = get_preset(settings.preset)
+        require_local(preset, preset_needs(preset), "serving with a worker")
     configure_logging()
     queue = open_queue(settings, queue_url)
-    server = create_server(create_app(settings, queue), host=host, port=port, threads=threads)
-    on_redis = bool(queue_url) and not queue_url.startswith("sqlite:")
+    try:
+        server = create_server(create_app(settings, queue), host=host, port=port, threads=threads)
+    except OSError as error:
+        queue.close()
+        raise cannot_listen(host, port, error) from error
     embedded = None if on_redis or no_worker else EmbeddedWorker(settings, queue.url)
     if embedded:
         embedded.start()

@@ -4,7 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from stylist.limits import MAX_OPTIONS, MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
+from stylist.limits import (
+    MAX_ADAPTER_SCALE,
+    MAX_CANDIDATES,
+    MAX_CLIP_GUIDANCE,
+    MAX_OPTIONS,
+    MAX_SPIN_FPS,
+    MAX_SPIN_SECONDS,
+    MAX_STEPS,
+    MIN_SPIN_FPS,
+    MIN_SPIN_SECONDS,
+)
+
+# The drawing recipe a looks request may ask for: `stylist style`'s options, each optional.
+RECIPE_PROPERTIES: dict[str, Any] = {
+    "fast": {"type": "boolean", "default": False, "description": "a quick look: one candidate per option, few steps"},
+    "candidates": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_CANDIDATES},
+    "steps": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_STEPS},
+    "clip_guidance": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_CLIP_GUIDANCE},
+    "product_scale": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_ADAPTER_SCALE},
+    "face_scale": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_ADAPTER_SCALE},
+    "size": {"type": ["string", "null"], "pattern": "^[0-9]+x[0-9]+$", "description": "WIDTHxHEIGHT, multiples of 16"},
+}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -105,7 +126,8 @@ def openapi_document() -> dict[str, Any]:
                          "requestBody": _json_body({"type": "object", "required": ["prompt"], "properties": {
                              "prompt": {"type": "string", "maxLength": 500},
                              "options": {"type": "integer", "minimum": 1, "maximum": MAX_OPTIONS, "default": 4},
-                             "budget": {"type": ["number", "null"]}, "seed": {"type": ["integer", "null"]}}}, True),
+                             "budget": {"type": ["number", "null"]}, "seed": {"type": ["integer", "null"]},
+                             **RECIPE_PROPERTIES}}, True),
                          "responses": JOB_STARTED},
                 "get": {"summary": "Your looks, oldest first", "security": AUTH,
                         "responses": {"200": _ok("looks", {"type": "object"}), **ERRORS_AUTH}}},
@@ -125,6 +147,9 @@ def openapi_document() -> dict[str, Any]:
                               "description": "what the shopper should know: no matching products, a sold-out item"},
                     "budget": {"type": ["object", "null"], "properties": {
                         "amount": {"type": "number"}, "currency": {"type": ["string", "null"]}, "text": {"type": "string"}}},
+                    "recipe": {"type": ["object", "null"], "description": "how the pictures were drawn, as "
+                               "`stylist style --json` records it under `settings`: fast, candidates, steps, "
+                               "guidance_scale, face_scale, product_scale, clip_guidance, size ([width, height])"},
                     "chosen": {"type": ["object", "null"], "description": "your pick in this look, its rating and spin",
                                "properties": {"option_id": {"type": "string"}, "rating": {"type": ["integer", "null"]},
                                               "spin": {"type": ["object", "null"], "properties": {

@@ -36,9 +36,11 @@ def read_uploads(files: list[FileStorage], max_bytes: int, max_pixels: int) -> U
     if not MIN_PHOTOS <= len(files) <= MAX_PHOTOS:
         raise UploadRefused(400, f"send {MIN_PHOTOS} or {MAX_PHOTOS} photos of yourself as `photos`, got {len(files)}")
     uploads = Uploads()
+    seen: set[str] = set()
     for number, file in enumerate(files, start=1):
         # The name is only used in messages; what is stored gets a server-made name.
-        name = (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:100] or f"photo {number}"
+        name = distinct_name((file.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:100] or f"photo {number}",
+                             seen)
         data = file.stream.read(max_bytes + 1)
         try:
             if len(data) > max_bytes:
@@ -50,6 +52,18 @@ def read_uploads(files: list[FileStorage], max_bytes: int, max_pixels: int) -> U
             continue
         uploads.photos.append(Upload(name, data))
     return uploads
+
+
+def distinct_name(name: str, seen: set[str]) -> str:
+    """`name`, or "IMG_1 (2).jpg" for the second of that name, so that each refusal names one file (two phones'
+    photos are often both IMG_0001.jpg); the page names its files by the same rule."""
+    stem, dot, extension = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    candidate, copy = name, 1
+    while candidate in seen:
+        copy += 1
+        candidate = f"{stem} ({copy}){dot}{extension}"
+    seen.add(candidate)
+    return candidate
 
 
 def _check_content(data: bytes, max_pixels: int) -> None:

@@ -21,9 +21,14 @@ from stylist.settings import Settings
 def worker(settings: Settings, queue_url: str | None, lease: float, handlers: str | None) -> None:
     """Run training, looks and video jobs from the queue, keeping models loaded between jobs."""
     from stylist.jobs.queue import open_queue
+    from stylist.models.locate import require_local
+    from stylist.models.presets import get_preset
+    from stylist.models.weights import preset_needs
     from stylist.worker.handlers import load_handlers
     from stylist.worker.loop import Worker
 
+    preset = get_preset(settings.preset)
+    require_local(preset, preset_needs(preset), "a worker")  # before it claims a job it could not finish
     configure_logging()
     queue = open_queue(settings, queue_url)
     runner = Worker(settings, queue, load_handlers(handlers), lease=lease)

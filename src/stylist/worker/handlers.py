@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO
+from stylist.looks.recipe import Recipe
 from stylist.worker.loop import Handler, JobContext
 
 # Modules named here (comma-separated) add handlers: each has a HANDLERS dict of kind → function.
@@ -37,8 +38,10 @@ def looks(ctx: JobContext, *, make_look: Callable[..., Any] | None = None) -> di
         from stylist.looks.pipeline import style as make_look
 
     params = ctx.job.params
+    # Jobs queued before looks carried a recipe draw with the default one.
     look = make_look(ctx.settings, ctx.job.user_id, params["prompt"], options=params["options"],
-                     budget=params.get("budget"), seed=params.get("seed"), on_progress=ctx.on_progress)
+                     budget=params.get("budget"), seed=params.get("seed"),
+                     recipe=Recipe.from_json(params.get("recipe", {})), on_progress=ctx.on_progress)
     return {"look_id": look.look_id}
 
 

@@ -51,17 +51,33 @@ function addFiles(list) {
   showPreviews();
 }
 
+function distinctNames(files) {
+  // "IMG_1 (2).jpg" for the second file of a name, as the server names it (web/uploads.py), so that each
+  // refusal marks one photo: two phones' photos are often both IMG_0001.jpg.
+  const seen = new Set();
+  return files.map((file) => {
+    const dot = file.name.lastIndexOf(".");
+    const [stem, extension] = dot > 0 ? [file.name.slice(0, dot), file.name.slice(dot)] : [file.name, ""];
+    let name = file.name;
+    for (let copy = 2; seen.has(name); copy += 1) name = `${stem} (${copy})${extension}`;
+    seen.add(name);
+    return name;
+  });
+}
+
 function showPreviews(reasons = {}) {
   const list = $("previews");
   list.replaceChildren();
+  const names = distinctNames(state.files);
   state.files.forEach((file, index) => {
-    const remove = element("button", { type: "button", class: "quiet", "aria-label": `Remove ${file.name}` }, "remove");
+    const name = names[index];
+    const remove = element("button", { type: "button", class: "quiet", "aria-label": `Remove ${name}` }, "remove");
     remove.addEventListener("click", () => { state.files.splice(index, 1); showPreviews(); });
-    const item = element("li", { "data-name": file.name }, element("img", { src: URL.createObjectURL(file), alt: file.name }),
-                         element("span", {}, file.name), remove);
-    if (reasons[file.name]) {
+    const item = element("li", { "data-name": name }, element("img", { src: URL.createObjectURL(file), alt: name }),
+                         element("span", {}, name), remove);
+    if (reasons[name]) {
       item.classList.add("refused");
-      item.append(element("span", { class: "reason" }, reasons[file.name]));
+      item.append(element("span", { class: "reason" }, reasons[name]));
     }
     list.append(item);
   });
@@ -115,6 +131,7 @@ async function start(event) {
   $("progress").hidden = false;
   $("progress-error").textContent = "";
   try {
+    $("train-step").hidden = state.trained;  // learnt once: later looks do not show an empty bar for it
     if (!state.trained) {
       const train = await api("POST", `/api/users/${state.user}/train`, trainingSteps());
       await follow(train.job_id, "train-bar", "train-message");
@@ -122,7 +139,8 @@ async function start(event) {
     }
     const budget = $("budget").value ? Number($("budget").value) : null;
     const looks = await api("POST", `/api/users/${state.user}/looks`,
-                            { prompt, options: Number($("options").value) || 4, budget, seed: null });
+                            { prompt, options: Number($("options").value) || 4, budget, seed: null,
+                              fast: $("quality").value === "quick" });
     const result = await follow(looks.job_id, "looks-bar", "looks-message");
     await showLook(result.look_id);
   } catch (error) {
@@ -147,7 +165,8 @@ async function join() {
   const form = new FormData();
   form.append("name", name);
   form.append("consent", "true");
-  for (const file of state.files) form.append("photos", file, file.name);
+  const names = distinctNames(state.files);
+  state.files.forEach((file, index) => form.append("photos", file, names[index]));
   $("go").disabled = true;
   try {
     const user = await api("POST", "/api/users", form);
@@ -180,6 +199,9 @@ async function showLook(lookId) {
   const look = await api("GET", `/api/looks/${lookId}`);
   $("look-prompt").textContent = `“${look.prompt}”`;
   $("look-notes").replaceChildren(...look.notes.map((note) => element("li", {}, note)));
+  $("look-recipe").textContent = look.recipe?.fast
+    ? "A quick look: one try for each option. Ask again with “best” for the better of two." : "";
+  clearSpin();  // the previous look's spin is not this one's; showChosen brings back this look's own
   const grid = $("looks");
   grid.replaceChildren();
   look.options.forEach((option, index) => {
@@ -206,6 +228,10 @@ async function showLook(lookId) {
       element("ul", {}, ...items),
       element("div", { class: "choose" }, choose, rating));
     choose.addEventListener("click", () => pick(option.id, card, rating.value));
+    // A rating given or changed after the pick (while or after the spin plays) is saved at once.
+    rating.addEventListener("change", () => {
+      if (card.classList.contains("chosen") && rating.value) rate(option.id, rating.value);
+    });
     grid.append(card);
   });
   $("gallery").hidden = false;
@@ -224,6 +250,14 @@ function showChosen(chosen) {
   }
 }
 
+function clearSpin() {
+  $("spin-section").hidden = true;
+  $("video-error").textContent = "";
+  $("spin").hidden = true;
+  $("spin").removeAttribute("src");
+  $("gif").hidden = true;
+}
+
 function showSpin(video) {
   // The player appears only once there is a video; until then its progress stands in its place.
   $("video-progress").hidden = true;
@@ -237,11 +271,8 @@ async function pick(optionId, card, rating) {
   document.querySelectorAll(".look").forEach((each) => each.classList.remove("chosen"));
   card.classList.add("chosen");
   document.querySelectorAll(".this-one").forEach((button) => { button.disabled = true; });
+  clearSpin();
   $("spin-section").hidden = false;
-  $("video-error").textContent = "";
-  $("spin").hidden = true;
-  $("spin").removeAttribute("src");
-  $("gif").hidden = true;
   $("video-progress").hidden = false;
   $("video-bar").value = 0;
   try {
@@ -252,6 +283,15 @@ async function pick(optionId, card, rating) {
     $("video-error").textContent = error.message;
   } finally {
     document.querySelectorAll(".this-one").forEach((button) => { button.disabled = false; });
+  }
+}
+
+async function rate(optionId, rating) {
+  // The pick stays as it is: the same select call with the rating only updates it.
+  try {
+    await api("POST", `/api/options/${optionId}/select`, { rating: Number(rating) });
+  } catch (error) {
+    $("video-error").textContent = error.message;
   }
 }
 
@@ -286,7 +326,8 @@ function showSignedIn(user) {
 }
 
 async function deleteEverything() {
-  if (!state.user || !confirm("Delete your photos, trained model, looks and videos? This cannot be undone.")) return;
+  const what = INSTANT ? "photos, looks and videos" : "photos, trained model, looks and videos";
+  if (!state.user || !confirm(`Delete your ${what}? This cannot be undone.`)) return;
   try {
     await api("DELETE", `/api/users/${state.user}`);
   } catch (error) {
@@ -296,9 +337,10 @@ async function deleteEverything() {
   $("name").readOnly = false;
   state.trained = INSTANT;
   state.files = [];
+  $("consent").checked = false;  // the next person gives their own consent
   showPreviews();
-  for (const id of ["progress", "gallery", "spin-section"]) $(id).hidden = true;
-  $("spin").removeAttribute("src");
+  for (const id of ["progress", "gallery"]) $(id).hidden = true;
+  clearSpin();
   $("looks").replaceChildren();
   $("go").disabled = false;
   $("deleted").hidden = false;
