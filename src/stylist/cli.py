@@ -27,7 +27,7 @@ from stylist.worker.commands import worker
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where stylist keeps its data [STYLIST_DATA_DIR, ./data].")
-@click.option("--preset", type=click.Choice(PRESETS), help="Which models to run [STYLIST_PRESET, tiny].")
+@click.option("--preset", type=click.Choice(PRESETS), help="Which models to run [STYLIST_PRESET, tiny-klein].")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run them [STYLIST_DEVICE, auto].")
 @click.version_option(package_name="stylist")
 @click.pass_context

@@ -9,18 +9,21 @@ from pathlib import Path
 from stylist.errors import StylistError
 
 PRESETS = ("tiny", "tiny-sd", "tiny-klein", "sd14", "sdxl", "klein")
+# The main path (looks from the person's photo and the products' own, no training) at a size any CPU runs in
+# seconds; a GPU with the real weights is chosen with --preset klein.
+DEFAULT_PRESET = "tiny-klein"
 DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    preset: str = "tiny"
+    preset: str = DEFAULT_PRESET
     device: str = "auto"
 
     @classmethod
     def from_env(cls, data_dir: str | None = None, preset: str | None = None, device: str | None = None) -> Settings:
-        preset = preset or os.environ.get("STYLIST_PRESET") or "tiny"
+        preset = preset or os.environ.get("STYLIST_PRESET") or DEFAULT_PRESET
         device = device or os.environ.get("STYLIST_DEVICE") or "auto"
         if preset not in PRESETS:
             raise StylistError(f"unknown preset {preset!r} (STYLIST_PRESET); choose one of {', '.join(PRESETS)}")

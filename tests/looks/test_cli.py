@@ -9,6 +9,7 @@ import sys
 
 from PIL import Image
 
+from stylist.people.looks import get_look
 from tests.looks.conftest import GONE, SOLD_OUT
 
 
@@ -110,3 +111,22 @@ def test_every_drawing_flag_reaches_the_recipe(catalog, user, monkeypatch):
                                      face_scale=0.8)
     CliRunner().invoke(main_group, arguments)
     assert given["recipe"] == Recipe()
+
+
+def test_style_prints_options_best_first_with_their_totals(catalog, user):
+    result = stylist(catalog.settings.data_dir, "style", user.id, "a dress and a coat", "--options", "3", "--seed", "2",
+                     "--steps", "1", "--candidates", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    look_id = lines[0].split()[1].rstrip(":")
+    assert lines[0].endswith("options in " + lines[0].split(" in ")[1]) and lines[0].endswith("s, best first")
+    look = get_look(catalog.settings, user.id, look_id)
+    ranked = [line for line in lines if line[:1].isdigit()]
+    assert [line.split()[2].rstrip(",") for line in ranked] == [option.id for option in look.best_first()]
+    scores = [option.score for option in look.best_first()]
+    assert scores == sorted(scores, reverse=True) and not any(f"{score:.4f}" in result.stdout for score in scores)
+    for line, option in zip(ranked, look.best_first(), strict=True):
+        expected = sum(product["price"] for product in option.products)
+        assert f"total €{expected:,.2f}: {option.image}" in line
+        for product in option.products:
+            assert f"   {product['designer']}, {product['title']}, €{product['price']:,.2f}: {product['url']}" in lines

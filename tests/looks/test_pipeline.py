@@ -7,10 +7,13 @@ import pytest
 from PIL import Image
 
 from stylist.errors import StylistError
+from stylist.looks.asked import EMPTY_CATALOG
 from stylist.looks.pipeline import style
 from stylist.looks.rank import PROMPT_WEIGHT
 from stylist.looks.recipe import Recipe
 from stylist.people.looks import get_look
+from stylist.people.users import add_user
+from stylist.settings import Settings
 from tests.looks.conftest import GONE, PRODUCTS, SOLD_OUT, EmptyRetriever, MeanColourScorer, WordRetriever, crawl
 
 STEPS = 2
@@ -23,8 +26,8 @@ def make(catalog, user, prompt="an autumn city look", user_id=None, candidates=1
 
 
 def test_a_look_end_to_end(catalog, user):
-    look = make(catalog, user, "a wool coat and a dress for a gallery opening", options=3, candidates=2)
-    assert len(look.options) == 3 and look.notes == []
+    look = make(catalog, user, "a wool coat and a dress for a gallery opening", options=2, candidates=2)
+    assert len(look.options) == 2 and look.notes == []
     for option in look.options:
         assert option.image.is_file() and option.image.is_relative_to(user.folder / "looks" / look.look_id)
         assert option.products and all(product["url"].startswith("https://shop.test/products/")
@@ -104,7 +107,8 @@ def test_ranking_keeps_the_best_candidate(catalog, user):
 def test_no_matching_products_still_gives_looks(catalog, user):
     look = make(catalog, user, "a knight's armour", options=2, candidates=1, retriever=EmptyRetriever())
     assert len(look.options) == 2 and all(option.products == [] for option in look.options)
-    assert look.notes == ["no purchasable products match this prompt: these looks come from the prompt alone"]
+    assert look.notes == ["nothing in the catalog is described with “knight”, “armour”",
+                          "no purchasable products match this prompt: these looks come from the prompt alone"]
     priced_out = make(catalog, user, "a coat", options=1, candidates=1, budget=10)
     assert priced_out.options[0].products == [] and "within 10" in priced_out.notes[0]
 
@@ -139,3 +143,45 @@ def test_products_sold_out_while_the_look_was_made_are_not_listed(catalog, user)
     listed = {product["title"] for option in look.options for product in option.products}
     assert listed and scorer.sold[0] not in listed
     assert look.notes == [f"sold out while the look was made, so not listed: {scorer.sold[0]}"]
+
+
+class ShirtRetriever(WordRetriever):
+    """What a CLIP near a prompt may answer: shirts and trousers, whatever the prompt asked for."""
+
+    def __call__(self, settings, query, k, *, budget):
+        return [hit for hit in super().__call__(settings, query, k, budget=budget)
+                if hit.product.category in ("shirt", "trousers")]
+
+
+def test_a_prompt_naming_garments_gets_only_those_and_is_told_what_nothing_fits(catalog, user):
+    # Shoes fit the budget, no coat does: the look holds shoes only, and says why there is no coat.
+    look = make(catalog, user, "a smart winter coat and shoes under €150", options=2)
+    shoes = {catalog.ids["S1"], catalog.ids["S2"]}
+    assert [{product["id"] for product in option.products} <= shoes for option in look.options] == [True, True]
+    assert "no coat within €150.00: the cheapest is €160.00" in look.notes
+    # Retrieval that found only shirts: the coats the catalog has are brought in; no shirt is offered.
+    look = make(catalog, user, "a coat", options=2, retriever=ShirtRetriever())
+    coats = {catalog.ids["C1"], catalog.ids["C2"]}
+    assert [{product["id"] for product in option.products} for option in look.options] in (
+        [{catalog.ids["C1"]}, {catalog.ids["C2"]}], [{catalog.ids["C2"]}, {catalog.ids["C1"]}])
+    assert all(ids <= coats for ids in [{p["id"] for p in option.products} for option in look.options])
+    # A garment the catalog does not sell at all.
+    assert "no hat is for sale in the catalog" in make(catalog, user, "a hat and a dress", options=1).notes
+
+
+def test_no_two_options_hold_the_same_products_and_a_theme_the_catalog_lacks_is_said(catalog, user):
+    look = make(catalog, user, "a bag", options=3)
+    assert len(look.options) == 1 and look.options[0].products[0]["id"] == catalog.ids["G1"]
+    assert "the catalog gives 1 distinct outfit(s) for this prompt, so the look has 1 option(s), not 3" in look.notes
+    themed = make(catalog, user, "a dress for my Harry Potter themed party", options=2)
+    assert "nothing in the catalog is described with “harry”, “potter”, “themed”, “party”: its outfits follow the " \
+           "rest of the prompt" in themed.notes
+    assert all(option.products for option in themed.options)
+
+
+def test_an_empty_catalog_is_said_as_such_not_blamed_on_the_prompt(tmp_path, photos):
+    settings = Settings(data_dir=tmp_path / "empty", preset="tiny", device="cpu")
+    person = add_user(settings, "Ada", photos, crop_size=64)
+    look = style(settings, person.id, "a red dress", options=1, seed=1, recipe=Recipe(candidates=1, steps=STEPS),
+                 scorer=MeanColourScorer())
+    assert look.notes == [EMPTY_CATALOG] and look.options[0].products == []

@@ -12,16 +12,16 @@ from pathlib import Path
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
+from stylist.looks.asked import EMPTY_CATALOG
 from stylist.looks.recipe import Recipe
 from stylist.people.looks import Look, Option, product_entry, save_look
 from stylist.progress import Progress
 from stylist.records import new_id, utc_now
 from stylist.video.spin import Spin
 
-
 # Scores out of order, as the ranker may leave them: the API must answer the options best first.
 FAKE_SCORES = (0.6, 0.9, 0.7, 0.8)
-NO_PRODUCTS = "no purchasable products match this prompt: these looks come from the prompt alone"
+NO_PRODUCTS = EMPTY_CATALOG  # the stand-in finds products only in a catalog that has some
 
 
 def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, recipe=None, on_progress=None):

@@ -121,6 +121,18 @@ def test_the_catalog_lists_purchasable_products_with_signed_image_urls(client):
         answer = client.get(f"/api/catalog?limit={bad}")
         assert answer.status_code == 400 and "limit" in answer.json["error"]
 
+    # Pages of the catalog: every product once, with the total to page through.
+    pages = [client.get(f"/api/catalog?limit=5&offset={offset}").json for offset in (0, 5, 10, 15)]
+    assert [page["total"] for page in pages] == [12] * 4 and [page["offset"] for page in pages] == [0, 5, 10, 15]
+    assert [len(page["products"]) for page in pages] == [5, 5, 2, 0]
+    assert [p["id"] for page in pages for p in page["products"]] == [product["id"] for product in products]
+    searched = client.get(f"/api/catalog?q={word}&limit=1").json
+    assert searched["total"] == len(found) and len(searched["products"]) == 1
+    assert client.get(f"/api/catalog?q={word}&limit=1&offset=1").json["products"] == found[1:2]
+    for bad in ("-1", "x", "1.5"):
+        answer = client.get(f"/api/catalog?offset={bad}")
+        assert answer.status_code == 400 and "offset" in answer.json["error"]
+
 
 def test_unknown_paths_and_methods_answer_json(client):
     assert client.get("/api/nothing").status_code == 404 and "error" in client.get("/api/nothing").json
@@ -510,3 +522,11 @@ def test_a_quick_look_asked_through_the_api_is_drawn_with_the_fast_recipe_and_sa
                       ({"size": [64, 96]}, "WIDTHxHEIGHT")]:
         answer = client.post(f"/api/users/{user_id}/looks", json={"prompt": "a dress", **bad}, headers=headers)
         assert answer.status_code == 400 and says in answer.json["error"], (bad, answer.json)
+
+
+def test_files_of_one_name_are_told_apart_in_refusals():
+    from stylist.web.uploads import distinct_name
+
+    seen: set[str] = set()
+    names = [distinct_name(name, seen) for name in ("IMG_1.jpg", "IMG_1.jpg", "IMG_1.jpg", "scan", "scan", ".hidden")]
+    assert names == ["IMG_1.jpg", "IMG_1 (2).jpg", "IMG_1 (3).jpg", "scan", "scan (2)", ".hidden"]

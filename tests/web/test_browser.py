@@ -112,6 +112,8 @@ def test_the_whole_flow_in_chromium_on_a_phone_screen(live_server, settings, que
         expect(page.locator("#gallery")).to_be_visible(timeout=FLOW_TIMEOUT_MS)
         assert problems == [], problems  # no script error, no CSP violation, no failed request
         assert page.locator("#progress-error").inner_text() == ""
+        expect(page.locator("#looks-message")).to_have_text("done")  # the shopper's words, not the worker's
+        assert page.locator("#train-message").inner_text() == "done"
 
         # Looks with their products; every Buy link is a product's page in the shop, opened safely.
         expect(page.locator(".look")).to_have_count(2)
@@ -159,6 +161,7 @@ def test_the_whole_flow_in_chromium_on_a_phone_screen(live_server, settings, que
         page.once("dialog", lambda dialog: dialog.accept())
         page.click("#delete")
         expect(page.locator("#deleted")).to_be_visible()
+        expect(page.locator("#consent")).not_to_be_checked()  # the next person gives their own
         browser.close()
 
     assert not (settings.data_dir / "users" / user_id).exists()

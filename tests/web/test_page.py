@@ -8,10 +8,12 @@ $STYLIST_SHOTS (default /tmp/shots) for people to look at.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -102,11 +104,13 @@ def test_an_empty_catalog_is_said_on_the_page_and_in_the_look(empty_live, browse
     problems: list[str] = []
     page = open_page(browser, empty_live, problems)
     expect(page.locator("#catalog-hint")).to_be_visible()
-    expect(page.locator("#catalog-hint")).to_contain_text("stylist catalog crawl URL")
+    expect(page.locator("#catalog-hint")).to_have_text(
+        "There is nothing to buy here yet: your looks will show what you describe, without products to buy.")
     ask(page, photo_files(tmp_path, photos))
     expect(page.locator(".look")).to_have_count(4, timeout=60_000)
     expect(page.locator("#look-notes li")).to_have_text([NO_PRODUCTS])
     assert page.locator(".look a.buy").count() == 0
+    expect(page.locator(".look .best")).to_have_count(0)  # no "best match" of nothing
     page.screenshot(path=str(SHOTS / "empty-catalog.png"), full_page=True)
     assert problems == [], problems
 
@@ -222,3 +226,40 @@ def test_api_docs_work_with_no_network(live, browser):
     expect(page.locator(".opblock-summary-path", has_text="/api/users/{user_id}/looks").first).to_be_visible()
     page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
     assert outside == [] and problems == [], (outside, problems)
+
+
+def test_the_catalog_is_searched_on_the_page_with_typos_forgiven(live, browser):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, live, problems)
+    expect(page.locator("#catalog-count")).to_have_text("12 products for sale; showing 12.")
+    expect(page.locator("#catalog-results li.product")).to_have_count(12)
+    expect(page.locator("#catalog-more")).to_be_hidden()
+    title = httpx.get(f"{live}/api/catalog?limit=1").json()["products"][0]["title"]
+    slipped = " ".join(word[:-1] if len(word) > 4 else word for word in title.split())
+    page.fill("#catalog-q", slipped)
+    expect(page.locator("#catalog-count")).to_contain_text(f"match “{slipped}”")
+    expect(page.locator("#catalog-results li.product").first).to_contain_text(title)
+    expect(page.locator("#catalog-results a.buy").first).to_have_attribute("href", re.compile(r"^https?://"))
+    page.fill("#catalog-q", "zzqx")
+    expect(page.locator("#catalog-count")).to_have_text("Nothing for sale matches “zzqx”.")
+    expect(page.locator("#catalog-results li")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "catalog-search.png"), full_page=True)
+    assert problems == [], problems
+
+
+def test_of_two_photos_with_one_name_only_the_bad_one_is_marked(live, browser, photos, tmp_path):
+    from playwright.sync_api import expect
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "IMG_0001.jpg").write_bytes(photos[0][1])  # a good photo, and a wall, of one name
+    (tmp_path / "b" / "IMG_0001.jpg").write_bytes(jpeg(Image.new("RGB", (500, 500), (90, 120, 60))))
+    (tmp_path / "other.jpg").write_bytes(photos[1][1])
+    problems: list[str] = []
+    page = open_page(browser, live, problems)
+    ask(page, [str(tmp_path / "a" / "IMG_0001.jpg"), str(tmp_path / "b" / "IMG_0001.jpg"), str(tmp_path / "other.jpg")])
+    expect(page.locator("#previews li.refused")).to_have_count(1)
+    expect(page.locator("#previews li.refused")).to_have_attribute("data-name", "IMG_0001 (2).jpg")
+    expect(page.locator('#previews li[data-name="IMG_0001.jpg"]')).not_to_have_class("refused")

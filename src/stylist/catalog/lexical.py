@@ -44,6 +44,7 @@ class SearchQuery:
     colours: tuple[str, ...]  # colours it names, that the catalog has
     categories: tuple[str, ...]  # categories it names, that the catalog has
     budget: Budget | None  # stated in the text ("under €200")
+    unknown: tuple[str, ...] = ()  # words no product uses, nor a near spelling of one ("harry", "potter")
 
     def named(self, product: StoredProduct) -> int:
         """How many of the named kinds (a colour, a category) the product is."""
@@ -65,12 +66,14 @@ def understand(store: CatalogStore, query: str) -> SearchQuery:
     vocabulary = dict(store.db.execute("SELECT term, doc FROM product_terms").fetchall())
     plain = _plain(text)
     corrected: dict[str, str] = {}
-    terms = []
+    terms, unknown = [], []
     for word in re.findall(_WORD, plain):
         if word in STOP_WORDS:
             continue
         known = [word] if word in vocabulary else _nearest(word, vocabulary)
         corrected[word] = known[0] if known else word
+        if not known:
+            unknown.append(word)
         terms.extend(known or ([f"{word}*"] if len(word) >= 3 else []))
     # Colours and categories are read in the corrected text with its hyphens, so "t-shirt" is not a "shirt".
     said = re.sub(_WORD, lambda found: corrected.get(found.group(), found.group()), plain)
@@ -82,7 +85,7 @@ def understand(store: CatalogStore, query: str) -> SearchQuery:
     named_categories = [category for category in categories
                         if any(_has_phrase(said, form) for form in (category, f"{category}s", f"{category}es"))]
     return SearchQuery(words, tuple(dict.fromkeys(terms)), tuple(sorted(named_colours)),
-                       tuple(sorted(named_categories)), budget)
+                       tuple(sorted(named_categories)), budget, tuple(dict.fromkeys(unknown)))
 
 
 def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *,

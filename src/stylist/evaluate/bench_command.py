@@ -21,10 +21,10 @@ def bench() -> None:
               help="Run only this benchmark (identity, looks, klein, clip, video, smoke); repeatable.")
 @click.pass_obj
 def gpu(settings: Settings, out: Path, only: tuple[str, ...]) -> None:
-    """Full-size architectures with random weights on the GPU; on the `tiny` preset, tiny ones on the CPU."""
+    """Full-size architectures with random weights on the GPU; on a tiny preset, tiny ones on the CPU."""
     from stylist.evaluate.bench import run_benchmarks
 
-    report = run_benchmarks(out, tiny=settings.preset == "tiny", only=only,
+    report = run_benchmarks(out, tiny=settings.preset.startswith("tiny"), only=only,
                             on_start=lambda name: click.echo(f"benchmark {name} ...", err=True))
     gpu_name = report["machine"]["gpu"] or "no GPU"
     click.echo(f"{len(report['results'])} benchmarks on {gpu_name} in {sum(report['seconds'].values()):.0f} s; "

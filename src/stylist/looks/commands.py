@@ -56,7 +56,10 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
     recipe = Recipe(fast=fast, candidates=candidates, steps=steps, clip_guidance=clip_guidance,
                     product_scale=product_scale, face_scale=face_scale, size=asked)
 
+    from babel import Locale
+
     from stylist.looks.pipeline import style as make_look
+    from stylist.money import DEFAULT_LOCALE, money, total
     from stylist.progress import progress_bars, wants_progress
 
     with progress_bars(wants_progress(as_json), "style") as show:
@@ -67,8 +70,11 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
         return
     for note in look.notes:
         click.echo(f"note: {note}", err=True)
-    click.echo(f"look {look.look_id}: {len(look.options)} options in {look.timings['total']:.1f} s")
-    for option in look.options:
-        items = "; ".join(f"{product['designer']} {product['title']} {product['price']:g} {product['currency']}"
-                          for product in option.products) or "prompt only"
-        click.echo(f"{option.id}\t{option.score:.4f}\t{option.image}\t{items}")
+    click.echo(f"look {look.look_id}: {len(look.options)} options in {look.timings['total']:.1f} s, best first")
+    english = Locale.parse(DEFAULT_LOCALE)
+    for rank, option in enumerate(look.best_first(), 1):
+        cost = total(option.products, english, look.settings.get("budget"))["text"] or "no products"
+        click.echo(f"{rank}. option {option.id}, total {cost}: {option.image}")
+        for product in option.products:
+            price = money(product["price"], product["currency"], english)
+            click.echo(f"   {product['designer']}, {product['title']}, {price}: {product['url']}")

@@ -64,6 +64,13 @@ def slot_of(product: StoredProduct) -> str:
     return "accessory"
 
 
+def named_garments(text: str) -> dict[str, str]:
+    """The slots a prompt names, each with the prompt's own word for it ("a coat and shoes": outerwear is
+    "coat", shoes "shoes"), in SLOTS order."""
+    found = {slot: match.group().lower() for slot in SLOTS if (match := _PATTERNS[slot].search(text))}
+    return {slot: found[slot] for slot in SLOTS if slot in found}
+
+
 def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float | None = None) -> list[Outfit]:
     """Up to `count` outfits from `candidates` (best first), each within `budget` in total.
 

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stylist.catalog.budget import Budget, parse_budget
 from stylist.errors import StylistError
 from stylist.limits import MAX_OPTIONS
-from stylist.catalog.budget import Budget, parse_budget
+from stylist.looks.asked import fit_prompt
 from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits, crowded
 from stylist.looks.rank import Scorer, best_candidate
@@ -98,19 +99,24 @@ def style(
     # 1. Retrieve: purchasable products for the prompt, within the budget, as catalog.db has them now.
     retrieved = (retriever or grounding_retriever)(settings, scene, RETRIEVED_PER_OPTION * options,
                                                budget=cap.amount if cap else None)
-    products = purchasable_now(settings, retrieved, cap)
+    # Only the garments the prompt names; what nothing fits, and why, goes in the notes.
+    fit = fit_prompt(settings, scene, purchasable_now(settings, retrieved, cap), cap)
+    notes.extend(fit.notes)
     lap("retrieve")
 
-    # 2. Outfits: distinct sets of products, one per slot, each within the budget.
-    outfits = compose_outfits(products, options, cap.amount if cap else None)
+    # 2. Outfits: distinct sets of products, one per slot, each within the budget; no two options the same.
+    outfits = compose_outfits(fit.candidates, options, cap.amount if cap else None)
     if not outfits:
-        within = f" within {_money(cap)}" if cap else ""
-        notes.append(f"no purchasable products match this prompt{within}: these looks come from the prompt alone")
-        outfits = [Outfit(())]
-    elif len(outfits) < options:
-        notes.append(f"the catalog gives {len(outfits)} distinct outfit(s) for this prompt; "
-                     "the other options repeat them with other seeds")
-    plan = [outfits[number % len(outfits)] for number in range(options)]
+        if not fit.catalog_empty:
+            within = f" within {_money(cap)}" if cap else ""
+            notes.append(f"no purchasable products match this prompt{within}: these looks come from the prompt alone")
+        plan = [Outfit(())] * options  # options from the prompt alone differ by their seeds
+    else:
+        if len(outfits) < options:
+            notes.append(f"the catalog gives {len(outfits)} distinct outfit(s) for this prompt, so the look has "
+                         f"{len(outfits)} option(s), not {options}")
+        plan = outfits[:options]
+    options = len(plan)
     repeated = crowded(plan)
     if repeated and outfits[0].products:
         notes.append("the catalog has too few products for this prompt to vary every option: " + ", ".join(

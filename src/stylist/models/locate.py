@@ -5,7 +5,7 @@ A repository's files are found in the first of:
    (`STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0`, `STYLIST_MODEL_H94_IP_ADAPTER`);
 2. `$STYLIST_MODELS_DIR/<hub id>`, as `hf download <hub id> --local-dir ...` lays it out;
 3. the Hugging Face hub cache, where `stylist models fetch` puts them; a loader downloads what is missing into
-   it, unless `HF_HUB_OFFLINE` is set.
+   it, unless `HF_HUB_OFFLINE` is set (the commands check with `require_local` first, and refuse instead).
 Torch-free, like the list (models/weights.py).
 """
 

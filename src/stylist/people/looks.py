@@ -58,6 +58,10 @@ class Look:
     notes: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)  # how it was made: preset, budget, steps, scales, fast, ...
 
+    def best_first(self) -> list[Option]:
+        """The options by the fashion CLIP's score, best first, as the page, the CLI and the demo show them."""
+        return sorted(self.options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
+
     def to_json(self) -> dict:
         """CONTRACT.md's `stylist style --json` object, plus user_id, created_at, notes and settings."""
         return {"look_id": self.look_id, "prompt": self.prompt, "options": [option.to_json() for option in self.options],

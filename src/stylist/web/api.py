@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, render_template, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from stylist.catalog.lexical import FETCH as SEARCH_FETCH
 from stylist.catalog.lexical import lexical_search
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
@@ -34,6 +35,7 @@ from stylist.limits import (
 )
 from stylist.looks.recipe import RECIPE_KEYS, Recipe, look_size, parse_size
 from stylist.models.presets import get_preset
+from stylist.money import money, total
 from stylist.people.choices import get_choice, record_choice
 from stylist.people.forget import forget_user
 from stylist.people.looks import find_option, get_look, list_looks
@@ -43,7 +45,7 @@ from stylist.records import is_id
 from stylist.settings import Settings
 from stylist.web import accounts
 from stylist.web.media import media_url
-from stylist.web.money import money, shopper_locale, total
+from stylist.web.money import shopper_locale
 from stylist.web.openapi import openapi_document
 from stylist.web.uploads import UploadRefused, read_uploads
 
@@ -196,19 +198,26 @@ def docs_asset(filename: str):
 
 @blueprint.get("/catalog")
 def catalog():
-    """Purchasable products; with `q`, the catalog's lexical search (BM25, typo-tolerant), best first."""
+    """Purchasable products a page at a time (`offset`, `limit`), with how many there are in all (`total`);
+    with `q`, the catalog's lexical search (BM25, typo-tolerant), best first, counting up to SEARCH_FETCH."""
     query = request.args.get("q", "").strip()
-    limit = request.args.get("limit", str(CATALOG_LIMIT))
+    limit, offset = request.args.get("limit", str(CATALOG_LIMIT)), request.args.get("offset", "0")
     if not limit.isdecimal() or not 1 <= int(limit) <= MAX_CATALOG_LIMIT:
         raise ApiError(400, f"`limit` must be a whole number from 1 to {MAX_CATALOG_LIMIT}")
+    if not offset.isdecimal():
+        raise ApiError(400, "`offset` must be a whole number from 0")
     if len(query) > MAX_PROMPT:
         raise ApiError(400, f"`q` must be at most {MAX_PROMPT} characters")
+    start, stop = int(offset), int(offset) + int(limit)
     with CatalogStore(settings().catalog_db, settings().images_dir) as store:
         if query:
-            found = [hit.product for hit in lexical_search(store, query, int(limit))]
+            hits = lexical_search(store, query, SEARCH_FETCH)
+            found, count = [hit.product for hit in hits[start:stop]], len(hits)
         else:
-            found = list(islice(store.products(), int(limit)))
-        return jsonify({"products": [product_json(product.to_json()) for product in found]})
+            found = list(islice(store.products(), start, stop))
+            count = sum(shop["purchasable"] for shop in store.stats())
+        return jsonify({"products": [product_json(product.to_json()) for product in found], "total": count,
+                        "offset": start, "limit": int(limit)})
 
 
 def product_json(product: dict[str, Any]) -> dict[str, Any]:
@@ -365,12 +374,8 @@ def own_option(option_id: str) -> Found:
     if look is None:
         raise ApiError(404, f"no option {option_id}")
     # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
-    rank = next(number for number, each in enumerate(best_first(look.options)) if each.id == option.id)
+    rank = next(number for number, each in enumerate(look.best_first()) if each.id == option.id)
     return Found(look, option, rank)
-
-
-def best_first(options: list[Any]) -> list[Any]:
-    return sorted(options, key=lambda each: -(each.score if each.score is not None else float("-inf")))
 
 
 def budget_json(look: Any, locale: Any) -> dict[str, Any] | None:
@@ -398,14 +403,15 @@ def chosen_json(look: Any) -> dict[str, Any] | None:
 def show_look(look_id: str):
     look = own_look(look_id).look
     locale, budget = shopper_locale(), look.settings.get("budget")
-    # Best first by the fashion CLIP's score; the first is marked best. Each with what it costs in total.
+    # Best first by the fashion CLIP's score; the first is marked best, unless it is drawn from the prompt alone
+    # (no product fits it): a "best match" of nothing. Each with what it costs in total.
     return jsonify({
         "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at), "notes": look.notes,
         "budget": budget_json(look, locale), "recipe": look_recipe(look),
-        "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score, "best": rank == 0,
+        "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score, "best": rank == 0 and bool(option.products),
                      "products": [product_json(product) for product in option.products],
                      "total": total(option.products, locale, budget),
-                     "references": option.references} for rank, option in enumerate(best_first(look.options))],
+                     "references": option.references} for rank, option in enumerate(look.best_first())],
         "chosen": chosen_json(look),
     })
 

@@ -1,20 +1,13 @@
-"""Prices as the shopper reads them: one currency format for every price and total, written by Babel.
-
-The locale is the browser's first language Babel knows (Accept-Language), English otherwise, so one page
-writes every amount the same way whatever shop it came from.
+"""The shopper's locale for prices: the browser's first language Babel knows (Accept-Language), English
+otherwise, so that one page writes every amount the same way whatever shop it came from (stylist/money.py).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
-
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
 from flask import request
 
-DEFAULT_LOCALE = "en"
+from stylist.money import DEFAULT_LOCALE
 
 
 def shopper_locale() -> Locale:
@@ -24,22 +17,3 @@ def shopper_locale() -> Locale:
         except (UnknownLocaleError, ValueError):
             continue
     return Locale.parse(DEFAULT_LOCALE)
-
-
-def money(amount: float | None, currency: str | None, locale: Locale) -> str:
-    if amount is None or not currency:
-        return ""
-    return format_currency(amount, currency.upper(), locale=locale)
-
-
-def total(products: Iterable[dict[str, Any]], locale: Locale, budget: float | None) -> dict[str, Any]:
-    """What an option costs: an amount per currency (the catalog stores no exchange rates) and its text,
-    and whether it is within the look's budget (None when there was none)."""
-    sums: dict[str, float] = defaultdict(float)
-    for product in products:
-        if product.get("price") is not None and product.get("currency"):
-            sums[product["currency"].upper()] += product["price"]
-    amounts = [{"amount": round(amount, 2), "currency": currency} for currency, amount in sorted(sums.items())]
-    within = None if budget is None else all(each["amount"] <= budget + 1e-9 for each in amounts)
-    return {"amounts": amounts, "text": " + ".join(money(each["amount"], each["currency"], locale) for each in amounts),
-            "within_budget": within}

@@ -94,10 +94,13 @@ def openapi_document() -> dict[str, Any]:
             "/api/catalog": {"get": {
                 "summary": "Purchasable products; with q, the lexical search (BM25 over designer, title, description, colour, category; typos forgiven; colours and categories named come first; a budget in q filters)",
                 "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}},
-                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 24}}],
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 24}},
+                               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}],
                 "responses": {"200": _ok("products", {"type": "object", "properties": {
-                    "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}}}}),
-                    "400": _error("bad limit")}}},
+                    "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
+                    "total": {"type": "integer", "description": "purchasable products in all (with q: matching ones, up to 500)"},
+                    "offset": {"type": "integer"}, "limit": {"type": "integer"}}}),
+                    "400": _error("bad limit or offset")}}},
             "/api/users": {"post": {
                 "summary": "Add yourself from 3 or 4 photos; answers your token (shown once)",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -98,11 +98,25 @@ function setupDrop() {
 
 // --- jobs ------------------------------------------------------------------------------------------------
 
-async function follow(jobId, bar, message) {
+function timeLeft(seconds, progress) {
+  // From the job's own rate so far: what is left at the pace it has kept since it started running.
+  if (progress < 0.02 || seconds < 2) return "";
+  const left = (seconds * (1 - progress)) / progress;
+  if (left < 5) return ", almost done";
+  return left < 90 ? `, about ${Math.ceil(left / 5) * 5} s left` : `, about ${Math.round(left / 60)} min left`;
+}
+
+async function follow(jobId, bar, message, doing) {
+  // The shopper reads what is being done and the time left; the worker's own words stay in the tooltip.
+  let running = null;
   for (;;) {
     const job = await api("GET", `/api/jobs/${jobId}`);
     $(bar).value = job.progress;
-    $(message).textContent = job.message || job.status;
+    if (job.status === "running" && running === null) running = performance.now();
+    const seconds = running === null ? 0 : (performance.now() - running) / 1000;
+    $(message).textContent = job.status === "queued" ? "waiting for its turn…"
+      : job.status === "succeeded" ? "done" : `${doing}${timeLeft(seconds, job.progress)}`;
+    $(message).title = job.message || "";
     if (FINAL.has(job.status)) {
       if (job.status !== "succeeded") throw new Error(job.error || `the job was ${job.status}`);
       return job.result;
@@ -134,14 +148,14 @@ async function start(event) {
     $("train-step").hidden = state.trained;  // learnt once: later looks do not show an empty bar for it
     if (!state.trained) {
       const train = await api("POST", `/api/users/${state.user}/train`, trainingSteps());
-      await follow(train.job_id, "train-bar", "train-message");
+      await follow(train.job_id, "train-bar", "train-message", "Learning your face");
       state.trained = true;
     }
     const budget = $("budget").value ? Number($("budget").value) : null;
     const looks = await api("POST", `/api/users/${state.user}/looks`,
                             { prompt, options: Number($("options").value) || 4, budget, seed: null,
                               fast: $("quality").value === "quick" });
-    const result = await follow(looks.job_id, "looks-bar", "looks-message");
+    const result = await follow(looks.job_id, "looks-bar", "looks-message", "Drawing your looks");
     await showLook(result.look_id);
   } catch (error) {
     $("progress-error").textContent = error.message;
@@ -278,7 +292,7 @@ async function pick(optionId, card, rating) {
   try {
     await api("POST", `/api/options/${optionId}/select`, rating ? { rating: Number(rating) } : {});
     const job = await api("POST", `/api/options/${optionId}/video`, { seconds: 3, fps: 8 });
-    showSpin(await follow(job.job_id, "video-bar", "video-message"));
+    showSpin(await follow(job.job_id, "video-bar", "video-message", "Making your spin"));
   } catch (error) {
     $("video-error").textContent = error.message;
   } finally {
@@ -367,12 +381,51 @@ async function restore() {
   }
 }
 
+// --- catalog ---------------------------------------------------------------------------------------------
+
+const CATALOG_PAGE = 12;
+let catalogQuery = null;  // the search whose results are shown, so that a late answer to an older one is dropped
+
+async function searchCatalog(more = false) {
+  // The catalog's own lexical search (typos forgiven, colours and categories first), a page at a time.
+  const q = $("catalog-q").value.trim();
+  const list = $("catalog-results");
+  const offset = more ? list.children.length : 0;
+  catalogQuery = q;
+  let page;
+  try {
+    page = await api("GET", `/api/catalog?${new URLSearchParams({ q, limit: CATALOG_PAGE, offset })}`);
+  } catch (error) {
+    $("catalog-count").textContent = error.message;
+    return;
+  }
+  if (q !== catalogQuery) return;
+  if (!more) list.replaceChildren();
+  list.append(...page.products.map(productItem));
+  const shown = list.children.length;
+  $("catalog-count").textContent = page.total === 0
+    ? (q ? `Nothing for sale matches “${q}”.` : "Nothing is for sale yet.")
+    : `${page.total} products for sale${q ? ` match “${q}”` : ""}; showing ${shown}.`;
+  $("catalog-more").hidden = shown >= page.total;
+}
+
+function setupCatalog() {
+  let timer = null;
+  $("catalog-q").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => searchCatalog(), 250); });
+  $("catalog-form").addEventListener("submit", (event) => { event.preventDefault(); searchCatalog(); });
+  $("catalog-more").addEventListener("click", () => searchCatalog(true));
+  searchCatalog();
+}
+
 async function showCatalogHint() {
-  // An empty catalog: looks would come without products, so the page says so and what the operator runs.
+  // An empty catalog: looks would come without products, so the page says so in a shopper's words (the
+  // operator's command is in /api/health's `hint`).
   try {
     const health = await api("GET", "/api/health");
-    $("catalog-hint").textContent = health.hint ? `No products yet: ${health.hint}.` : "";
-    $("catalog-hint").hidden = !health.hint;
+    const empty = health.catalog && health.catalog.products === 0;
+    $("catalog-hint").textContent = empty
+      ? "There is nothing to buy here yet: your looks will show what you describe, without products to buy." : "";
+    $("catalog-hint").hidden = !empty;
   } catch {
     // The page works without it.
   }
@@ -384,5 +437,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("delete").addEventListener("click", deleteEverything);
   $("not-you").addEventListener("click", () => { forget(); location.reload(); });
   showCatalogHint();
+  setupCatalog();
   restore();
 });
