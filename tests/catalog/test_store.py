@@ -1,4 +1,5 @@
 import sqlite3
+import threading
 
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct
@@ -129,3 +130,25 @@ def test_migrations_run_once_and_record_the_version(data_dir):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_new_database_opened_by_many_at_once_is_migrated_once(data_dir):
+    # What the page met: its health and catalog requests opened a new catalog.db together, and the second
+    # ran the first migration again ("table shops already exists").
+    path, errors = data_dir / "catalog.db", []
+    start = threading.Barrier(8)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            CatalogStore(path).close()
+        except Exception as error:  # noqa: BLE001 — any failure is the test's finding
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

@@ -99,13 +99,16 @@ class CatalogStore:
         self.close()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        # The version is read again under the write lock: two openers of a new database at once (the page
+        # asks for its health and its catalog together) would otherwise both run the first migration.
+        while self.db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in statements(script):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number}")
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version < len(MIGRATIONS):
+                    for statement in statements(MIGRATIONS[version]):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {version + 1}")
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
