@@ -3,8 +3,8 @@
 A prompt that names garments ("a smart winter coat and shoes") is answered with those garments only: a shirt
 is no answer to it, however near the fashion CLIP finds one. A named garment that nothing purchasable fits is
 said with why ("no coat within €200.00: the cheapest is €385.00"). A prompt whose describing words the
-catalog mostly never uses (a theme: "a Harry Potter themed party") is told that its outfits follow the rest
-of it. An empty catalog is said as such, rather than blamed on the prompt.
+catalog mostly never uses (a theme: "a Harry Potter themed party") is told which words found nothing. An
+empty catalog is said as such, rather than blamed on the prompt.
 """
 
 from __future__ import annotations
@@ -81,9 +81,7 @@ def theme_note(query: SearchQuery, garment_words: set[str] = frozenset()) -> str
     unknown = [word for word in query.unknown if _describing(word) and word not in garment_words]
     if not unknown or 2 * len(unknown) < len(describing):
         return None
-    quoted = ", ".join(f"“{word}”" for word in unknown)
-    rest = ": its outfits follow the rest of the prompt" if len(unknown) < len(describing) else ""
-    return f"nothing in the catalog is described with {quoted}{rest}"
+    return "nothing in the catalog is described with " + ", ".join(f"“{word}”" for word in unknown)
 
 
 def _describing(word: str) -> bool:

@@ -118,7 +118,7 @@ def style(
         plan = outfits[:options]
     options = len(plan)
     repeated = crowded(plan)
-    if repeated and outfits[0].products:
+    if repeated and plan[0].products:
         notes.append("the catalog has too few products for this prompt to vary every option: " + ", ".join(
             f"{product.title} is in {count} of {options}" for product, count in repeated))
     lap("outfits")
