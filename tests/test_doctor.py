@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from click.testing import CliRunner
@@ -113,11 +114,14 @@ def refusal(tmp_path, *args) -> str:
 @pytest.mark.parametrize(("command", "doing"), [
     (("demo", "--out", "OUT"), "the demo"),
     (("worker",), "a worker"),
-    (("serve", "--port", "0"), "serving with a worker"),
+    (("serve", "--port", "TAKEN"), "serving with a worker"),
 ])
 def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tmp_path, command, doing):
-    command = [str(tmp_path / "out") if arg == "OUT" else arg for arg in command]
-    line = refusal(tmp_path, "--preset", "klein", *command)
+    with socket.socket() as taken:  # were the check gone, serve would stop at the port instead of serving on
+        taken.bind(("127.0.0.1", 0))
+        command = [{"OUT": str(tmp_path / "out"), "TAKEN": str(taken.getsockname()[1])}.get(arg, arg)
+                   for arg in command]
+        line = refusal(tmp_path, "--preset", "klein", *command)
     assert line.startswith(f"{doing} on the klein preset cannot start: 3 models are not on this machine: "
                            "black-forest-labs/FLUX.2-klein-4B (image model, about 16.0 GB); ")
     assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in line and "Wan-AI/Wan2.1-VACE-1.3B-diffusers" in line

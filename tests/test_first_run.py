@@ -143,5 +143,5 @@ def test_without_the_chat_template_klein_is_incomplete_and_its_look_says_so(hub,
     [line] = made.stderr.strip().splitlines()
     assert line.startswith("error: a look on the klein preset cannot start: a model is not on this machine: "
                            "black-forest-labs/FLUX.2-klein-4B (image model: the copy in ")
-    assert line.endswith("lacks tokenizer/chat_template.jinja). `stylist --preset klein doctor` lists their files "
+    assert line.endswith("lacks tokenizer/chat_template.jinja); `stylist --preset klein doctor` lists their files "
                          "and `stylist --preset klein models fetch` gets them where there is network access")

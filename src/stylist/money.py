@@ -31,3 +31,9 @@ def total(products: Iterable[dict[str, Any]], locale: Locale, budget: float | No
     within = None if budget is None else all(each["amount"] <= budget + 1e-9 for each in amounts)
     return {"amounts": amounts, "text": " + ".join(money(each["amount"], each["currency"], locale) for each in amounts),
             "within_budget": within}
+
+
+def amount_text(amount: float, currency: str | None) -> str:
+    """An amount as the CLI and the looks' notes write it, in English: by Babel where its currency is known,
+    else the bare number (a budget given without one)."""
+    return money(amount, currency, Locale.parse(DEFAULT_LOCALE)) if currency else f"{amount:g}"

@@ -130,3 +130,18 @@ def test_style_prints_options_best_first_with_their_totals(catalog, user):
         assert f"total €{expected:,.2f}: {option.image}" in line
         for product in option.products:
             assert f"   {product['designer']}, {product['title']}, €{product['price']:,.2f}: {product['url']}" in lines
+
+
+def test_style_json_lists_options_best_first_with_totals_as_the_contract_says(catalog, user):
+    result = stylist(catalog.settings.data_dir, "style", user.id, "a dress and a coat under €700", "--options", "2",
+                     "--seed", "4", "--steps", "1", "--candidates", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    look = json.loads(result.stdout)
+    scores = [option["score"] for option in look["options"]]
+    assert scores == sorted(scores, reverse=True) and [option["best"] for option in look["options"]] == [True, False]
+    assert look["budget"] == {"amount": 700, "currency": "EUR", "text": "€700.00"} and look["chosen"] is None
+    for option in look["options"]:
+        amount = round(sum(product["price"] for product in option["products"]), 2)
+        assert option["total"] == {"amounts": [{"amount": amount, "currency": "EUR"}], "text": f"€{amount:,.2f}",
+                                   "within_budget": True}
+        assert all(product["price_text"] == f"€{product['price']:,.2f}" for product in option["products"])

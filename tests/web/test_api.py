@@ -351,6 +351,9 @@ def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(clien
     assert client.post(f"/api/options/{second}/select", headers=headers).json["rating"] == 4
     assert client.post(f"/api/options/{second}/select", json={"rating": 2}, headers=headers).json["rating"] == 2
     assert client.get(f"/api/looks/{look['look_id']}", headers=headers).json["chosen"]["rating"] == 2
+    # Another option picked without a rating starts unrated: the 2 was the second option's.
+    first = look["options"][0]["id"]
+    assert client.post(f"/api/options/{first}/select", headers=headers).json["rating"] is None
     client.post(f"/api/options/{second}/select", json={"rating": 4}, headers=headers)
 
     other_id, other_headers = add_user(client, photos, "Bo")

@@ -192,7 +192,7 @@ def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
         drawn = (f" · drawn from {len(option.references)} product photo(s)" if option.references else "")
         cost = total(option.products, english, look.settings.get("budget"))["text"]
         cards.append(f'<article><img src="{rel(option.image)}" alt="look {number}" class=look>'
-                     f"<p>Option {number}{' · best match' if number == 1 else ''}"
+                     f"<p>Option {number}{' · best match' if number == 1 and option.products else ''}"
                      f"{f' · total {html.escape(cost)}' if cost else ''}{drawn}</p><ul>{items}</ul></article>")
     notes = "".join(f"<p class=note>{html.escape(note)}</p>" for note in look.notes)
     rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{seconds:.1f} s</td></tr>" for name, seconds in timings.items())

@@ -63,7 +63,7 @@ def catalog_pairs(settings: Settings, split: Split) -> CatalogPairs:
         products = [product for product in store.products() if any(path.exists() for path in product.images)]
     # In the shops' own terms, not the order a concurrent crawl stored them in: the same catalog trains the
     # same way on every run.
-    products.sort(key=lambda product: (product.url, product.sku))
+    products.sort(key=lambda product: (urlsplit(product.url).path, product.sku))
     if not products:
         raise StylistError("the catalog has no purchasable products with images: crawl a shop first "
                            "(stylist catalog crawl URL)")

@@ -9,16 +9,15 @@ empty catalog is said as such, rather than blamed on the prompt.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from babel import Locale
 
 from stylist.catalog.budget import Budget
 from stylist.catalog.lexical import STOP_WORDS, SearchQuery, lexical_search, understand
 from stylist.catalog.store import CatalogStore, StoredProduct
 from stylist.looks.outfits import Candidate, named_garments, slot_of
-from stylist.money import DEFAULT_LOCALE, money
+from stylist.money import amount_text
 from stylist.settings import Settings
 
 EMPTY_CATALOG = "the catalog has no purchasable products yet: these looks come from the prompt alone"
@@ -70,8 +69,9 @@ def fits(product: StoredProduct, slot: str, word: str) -> bool:
         return False
     if slot != "accessory":
         return True
-    text = f" {product.category} {product.title} ".lower()
-    return any(f" {form} " in text for form in {word, word.rstrip("s"), f"{word}s"})
+    words = set(re.findall(r"[a-z]+", f"{product.category} {product.title}".lower()))
+    stem = word[:-3] + "f" if word.endswith("ves") else word.removesuffix("es") if word.endswith("ses") else word
+    return bool(words & {word, stem, stem.removesuffix("s"), f"{stem}s", f"{stem}es", f"{stem[:-1]}ves"})
 
 
 def theme_note(query: SearchQuery, garment_words: set[str] = frozenset()) -> str | None:
@@ -94,16 +94,14 @@ def _from_catalog(store: CatalogStore, query: SearchQuery, slot: str, word: str,
     there are none ("no coat within €200.00: the cheapest is €385.00")."""
     of_slot = [product for product in store.products() if product.images and fits(product, slot, word)]
     if not of_slot:
-        return [], f"no {word} is for sale in the catalog"
+        return [], f"no {word} for sale in the catalog"
     affordable = [product for product in of_slot if _within(product, budget)]
     if not affordable:
         priced = [product for product in of_slot if product.price is not None
                   and (budget is None or not budget.currency or product.currency.upper() == budget.currency)]
         cheapest = min(priced, key=lambda product: product.price, default=None)
-        english = Locale.parse(DEFAULT_LOCALE)
-        within = money(budget.amount, budget.currency, english) if budget and budget.currency else f"{budget.amount:g}"
-        because = f": the cheapest is {money(cheapest.price, cheapest.currency, english)}" if cheapest else ""
-        return [], f"no {word} within {within}{because}"
+        because = f": the cheapest is {amount_text(cheapest.price, cheapest.currency)}" if cheapest else ""
+        return [], f"no {word} within {amount_text(budget.amount, budget.currency)}{because}"
     ranked = {hit.product.id: rank for rank, hit in enumerate(lexical_search(store, query, len(affordable)))}
     return sorted(affordable, key=lambda product: (ranked.get(product.id, len(ranked)), product.price or 0.0)), None
 

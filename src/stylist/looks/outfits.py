@@ -27,6 +27,8 @@ SLOT_WORDS: dict[str, tuple[str, ...]] = {
                   "earrings", "bracelet", "ring", "watch", "jewellery", "jewelry", "wand", "mask", "socks",
                   "accessory", "accessories", "headband", "beret"),
 }
+# Words for a whole outfit: a prompt that asks for one names no single slot.
+WHOLE_OUTFIT_WORDS = frozenset({"costume", "onesie"})
 # The order products are listed and named in a generation prompt: what covers most of the body first.
 SLOTS = ("dress", "top", "bottom", "outerwear", "shoes", "bag", "accessory")
 _PATTERNS = {slot: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
@@ -66,8 +68,16 @@ def slot_of(product: StoredProduct) -> str:
 
 def named_garments(text: str) -> dict[str, str]:
     """The slots a prompt names, each with the prompt's own word for it ("a coat and shoes": outerwear is
-    "coat", shoes "shoes"), in SLOTS order."""
-    found = {slot: match.group().lower() for slot in SLOTS if (match := _PATTERNS[slot].search(text))}
+    "coat", shoes "shoes"), in SLOTS order. As in `slot_of`, a slot word right before another is not a
+    garment but what kind of one ("dress shoes", "a knit dress", "a tie-dye top"); a word for a whole outfit
+    ("costume") names no slot: any garments may make it."""
+    matches = sorted((match.start(), match.end(), slot, match.group().lower()) for slot, pattern in _PATTERNS.items()
+                     for match in pattern.finditer(text) if match.group().lower() not in WHOLE_OUTFIT_WORDS)
+    found: dict[str, str] = {}
+    for (_, end, slot, word), following in zip(matches, [*matches[1:], None], strict=False):
+        if text[end:end + 1] == "-" or (following is not None and re.fullmatch(r"[\s-]*", text[end:following[0]])):
+            continue  # a modifier: of the next garment word, or joined to the next word ("tie-dye")
+        found.setdefault(slot, word)
     return {slot: found[slot] for slot in SLOTS if slot in found}
 
 

@@ -28,6 +28,7 @@ from stylist.looks.rank import Scorer, best_candidate
 from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
 from stylist.models.presets import get_preset
+from stylist.money import amount_text
 from stylist.people.looks import Look, Option, copy_images, product_entry, save_look
 from stylist.people.users import get_user
 from stylist.progress import Progress, ProgressCallback, ignore
@@ -108,7 +109,7 @@ def style(
     outfits = compose_outfits(fit.candidates, options, cap.amount if cap else None)
     if not outfits:
         if not fit.catalog_empty:
-            within = f" within {_money(cap)}" if cap else ""
+            within = f" within {amount_text(cap.amount, cap.currency)}" if cap else ""
             notes.append(f"no purchasable products match this prompt{within}: these looks come from the prompt alone")
         plan = [Outfit(())] * options  # options from the prompt alone differ by their seeds
     else:
@@ -229,10 +230,6 @@ def _describe(product) -> str:
     if product.color and product.color.lower() not in words.lower():
         words = f"{words} in {product.color.lower()}"
     return words
-
-
-def _money(budget: Budget) -> str:
-    return f"{budget.amount:g} {budget.currency}" if budget.currency else f"{budget.amount:g}"
 
 
 def _default_scorer(settings: Settings) -> Scorer:

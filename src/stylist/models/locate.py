@@ -89,7 +89,7 @@ def require_local(preset: Preset, needs: list[Need], doing: str) -> None:
     if absent:
         models = "a model is" if len(absent) == 1 else f"{len(absent)} models are"
         raise StylistError(f"{doing} on the {preset.name} preset cannot start: {models} not on this machine: "
-                           f"{'; '.join(absent)}. `stylist --preset {preset.name} doctor` lists their files and "
+                           f"{'; '.join(absent)}; `stylist --preset {preset.name} doctor` lists their files and "
                            f"`stylist --preset {preset.name} models fetch` gets them where there is network access")
 
 

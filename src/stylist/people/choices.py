@@ -28,15 +28,17 @@ def record_choice(settings: Settings, user_id: str, look_id: str, option_id: str
                   score: float | None, prompt: str, rating: int | None) -> None:
     """The user's favourite option of a look (a later pick of the same look replaces it), with its rating.
 
-    A rating given changes the one stored; none given (a pick from the page before rating, or again after)
-    keeps the look's rating as it was, so that a rating is lost only when the person changes it.
+    A rating given changes the one stored; none given keeps the rating of the same option as it was (a pick
+    from the page sent again, a rating given before), and a pick of another option starts unrated: a
+    rating is of the option it was given to.
     """
     with users_db(settings, _SCHEMA) as db:
         db.execute(
             "INSERT INTO preferences (user_id, look_id, option_id, option_rank, options, score, rating, prompt, "
             "preset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, look_id) DO UPDATE SET "
             "option_id = excluded.option_id, option_rank = excluded.option_rank, options = excluded.options, "
-            "score = excluded.score, rating = COALESCE(excluded.rating, preferences.rating), "
+            "score = excluded.score, rating = CASE WHEN excluded.rating IS NOT NULL THEN excluded.rating "
+            "WHEN preferences.option_id = excluded.option_id THEN preferences.rating END, "
             "prompt = excluded.prompt, preset = excluded.preset, created_at = excluded.created_at",
             (user_id, look_id, option_id, rank, options, score, rating, prompt, settings.preset, utc_now()),
         )

@@ -15,11 +15,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from babel import Locale
 from PIL import Image
 
 from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import write_atomic
+from stylist.money import money
 from stylist.people.users import check_user_id, make_user_folder
 from stylist.records import is_id
 from stylist.settings import Settings
@@ -57,6 +59,16 @@ class Look:
     created_at: str
     notes: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)  # how it was made: preset, budget, steps, scales, fast, ...
+
+    def budget_json(self, locale: Locale) -> dict | None:
+        """The look's budget, in its own currency or, when it named none, in the catalog's (its products')."""
+        amount = self.settings.get("budget")
+        if amount is None:
+            return None
+        currencies = [product["currency"] for option in self.options for product in option.products
+                      if product.get("currency")]
+        currency = self.settings.get("currency") or (currencies[0] if currencies else None)
+        return {"amount": amount, "currency": currency, "text": money(amount, currency, locale) or f"{amount:g}"}
 
     def best_first(self) -> list[Option]:
         """The options by the fashion CLIP's score, best first, as the page, the CLI and the demo show them."""

@@ -142,8 +142,12 @@ def recipe_fields(body: dict[str, Any]) -> dict[str, Any]:
               "clip_guidance": number(body, "clip_guidance", 0, MAX_CLIP_GUIDANCE),
               "product_scale": number(body, "product_scale", 0, MAX_ADAPTER_SCALE),
               "face_scale": number(body, "face_scale", 0, MAX_ADAPTER_SCALE)}
+    preset = get_preset(settings().preset)
+    if fields["clip_guidance"] and preset.edits_references:
+        raise ApiError(400, f"`clip_guidance` steers the sdxl and sd14 presets; the {preset.name} preset draws from "
+                            "the products' own photos instead: leave it out")
     try:
-        fields["size"] = list(look_size(get_preset(settings().preset), parse_size(size))) if size else None
+        fields["size"] = list(look_size(preset, parse_size(size))) if size else None
         Recipe.from_json(fields)  # what the worker will build, checked now
     except StylistError as exc:
         raise ApiError(400, str(exc)) from exc
@@ -151,9 +155,13 @@ def recipe_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def look_recipe(look) -> dict[str, Any] | None:
-    """The recipe a stored look was drawn with, as `Recipe.to_json` gives it (looks record it in their settings)."""
+    """The recipe a stored look was drawn with, as `Recipe.to_json` gives it (looks record it in their settings);
+    None for a look that recorded none."""
+    recorded = {name: look.settings[name] for name in RECIPE_KEYS if name in look.settings}
+    if not recorded:
+        return None
     try:
-        return Recipe.from_json({name: look.settings[name] for name in RECIPE_KEYS if name in look.settings}).to_json()
+        return Recipe.from_json(recorded).to_json()
     except StylistError:
         return None  # a look stored by a version whose recipe had other fields
 
@@ -378,16 +386,6 @@ def own_option(option_id: str) -> Found:
     return Found(look, option, rank)
 
 
-def budget_json(look: Any, locale: Any) -> dict[str, Any] | None:
-    """The look's budget, in its own currency or, when it named none, in the catalog's (its products')."""
-    amount = look.settings.get("budget")
-    if amount is None:
-        return None
-    currencies = [product["currency"] for option in look.options for product in option.products if product.get("currency")]
-    currency = look.settings.get("currency") or (currencies[0] if currencies else None)
-    return {"amount": amount, "currency": currency, "text": money(amount, currency, locale) or f"{amount:g}"}
-
-
 def chosen_json(look: Any) -> dict[str, Any] | None:
     """The option the user picked in this look, their rating, and its latest spin (null until there is one)."""
     chosen = get_choice(settings(), g.user_id, look.look_id)
@@ -407,7 +405,7 @@ def show_look(look_id: str):
     # (no product fits it): a "best match" of nothing. Each with what it costs in total.
     return jsonify({
         "look_id": look.look_id, "prompt": look.prompt, "created_at": str(look.created_at), "notes": look.notes,
-        "budget": budget_json(look, locale), "recipe": look_recipe(look),
+        "budget": look.budget_json(locale), "recipe": look_recipe(look),
         "options": [{"id": option.id, "image_url": media_url(option.image), "score": option.score, "best": rank == 0 and bool(option.products),
                      "products": [product_json(product) for product in option.products],
                      "total": total(option.products, locale, budget),

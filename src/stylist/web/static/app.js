@@ -8,7 +8,8 @@ const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const $ = (id) => document.getElementById(id);
 // A reference-editing preset (klein) needs no training: looks come straight from the photos.
 const INSTANT = document.body.dataset.instant === "true";
-const state = { files: [], user: null, token: null, trained: INSTANT };
+// `spins` counts the picks and new looks: a spin finishing after another began is not shown.
+const state = { files: [], user: null, token: null, trained: INSTANT, spins: 0 };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -56,9 +57,10 @@ function distinctNames(files) {
   // refusal marks one photo: two phones' photos are often both IMG_0001.jpg.
   const seen = new Set();
   return files.map((file) => {
-    const dot = file.name.lastIndexOf(".");
-    const [stem, extension] = dot > 0 ? [file.name.slice(0, dot), file.name.slice(dot)] : [file.name, ""];
-    let name = file.name;
+    const given = file.name.slice(0, 100);  // as long as the server keeps a name
+    const dot = given.lastIndexOf(".");
+    const [stem, extension] = dot > 0 ? [given.slice(0, dot), given.slice(dot)] : [given, ""];
+    let name = given;
     for (let copy = 2; seen.has(name); copy += 1) name = `${stem} (${copy})${extension}`;
     seen.add(name);
     return name;
@@ -265,6 +267,7 @@ function showChosen(chosen) {
 }
 
 function clearSpin() {
+  state.spins += 1;
   $("spin-section").hidden = true;
   $("video-error").textContent = "";
   $("spin").hidden = true;
@@ -286,15 +289,17 @@ async function pick(optionId, card, rating) {
   card.classList.add("chosen");
   document.querySelectorAll(".this-one").forEach((button) => { button.disabled = true; });
   clearSpin();
+  const mine = state.spins;
   $("spin-section").hidden = false;
   $("video-progress").hidden = false;
   $("video-bar").value = 0;
   try {
     await api("POST", `/api/options/${optionId}/select`, rating ? { rating: Number(rating) } : {});
     const job = await api("POST", `/api/options/${optionId}/video`, { seconds: 3, fps: 8 });
-    showSpin(await follow(job.job_id, "video-bar", "video-message", "Making your spin"));
+    const video = await follow(job.job_id, "video-bar", "video-message", "Making your spin");
+    if (mine === state.spins) showSpin(video);
   } catch (error) {
-    $("video-error").textContent = error.message;
+    if (mine === state.spins) $("video-error").textContent = error.message;
   } finally {
     document.querySelectorAll(".this-one").forEach((button) => { button.disabled = false; });
   }
