@@ -141,3 +141,10 @@ def test_a_look_names_the_models_it_reads_and_a_partial_copys_missing_file(offli
     assert f"black-forest-labs/FLUX.2-klein-4B (image model: the copy in {folder} lacks " in line
     assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K (fashion CLIP backbone, about 0.6 GB)" in line
     assert "Wan-AI" not in line  # a look spins nothing
+
+
+def test_the_clip_commands_refuse_before_trying_the_network(offline, tmp_path):
+    for command in (("search", "a red coat"), ("index",), ("eval",), ("train",)):
+        line = refusal(tmp_path, "--preset", "klein", "clip", *command)
+        assert line.startswith("the fashion CLIP on the klein preset cannot start: a model is not on this machine: "
+                               "laion/CLIP-ViT-B-32-laion2B-s34B-b79K (fashion CLIP backbone, about 0.6 GB)"), command

@@ -11,7 +11,7 @@ import pytest
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
 from stylist.catalog.images import ImageStore
-from stylist.catalog.lexical import lexical_search, understand
+from stylist.catalog.lexical import _nearest, lexical_search, understand
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import COLOURS as DEMO_COLOURS
@@ -130,3 +130,10 @@ def test_a_catalog_from_before_the_index_is_indexed_when_opened(tmp_path):
     db.close()
     with CatalogStore(tmp_path / "catalog.db") as store:
         assert len(lexical_search(store, "cotton", 10)) == 4
+
+
+
+def test_a_typo_is_never_read_as_a_stop_word():
+    # "hat" in a shop without hats used to search for "that", which every description uses.
+    assert _nearest("hat", {"that": 40, "coat": 5}) == []
+    assert _nearest("hta", {"that": 40, "hat": 2}) == ["hat"]

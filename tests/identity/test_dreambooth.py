@@ -493,7 +493,8 @@ def test_bad_requests_are_one_error_line(settings, bob, tmp_path):
                       STYLIST_MODELS_DIR=str(tmp_path), HF_HUB_CACHE=str(tmp_path / "hub"))
     lines = missing.stderr.strip().splitlines()
     assert missing.returncode != 0 and len(lines) == 1, missing.stderr
-    assert lines[0].startswith("error: the sdxl preset needs stabilityai/stable-diffusion-xl-base-1.0")
+    assert lines[0].startswith("error: training on the sdxl preset cannot start: a model is not on this machine: "
+                               "stabilityai/stable-diffusion-xl-base-1.0 (image model")
     assert not (bob.folder / "identity" / "sdxl").exists()
 
 

@@ -73,8 +73,13 @@ def test_a_real_preset_without_weights_names_the_model(tmp_path, astronaut_png, 
     for variable, value in {"HF_HUB_OFFLINE": "1", "HF_HOME": tmp_path / "hf", "STYLIST_MODELS_DIR": tmp_path / "models"}.items():
         monkeypatch.setenv(variable, str(value))
     result = stylist(tmp_path / "data", "--preset", "sdxl", "video", astronaut_png, "--out", tmp_path / "x.mp4")
-    assert one_error_line(result).startswith("error: the sdxl preset needs Wan-AI/Wan2.1-VACE-1.3B-diffusers: "
-                                             "fetch it with `stylist --preset sdxl models fetch`")
+    line = one_error_line(result)
+    assert line.startswith("error: a spin on the sdxl preset cannot start: a model is not on this machine: "
+                           "Wan-AI/Wan2.1-VACE-1.3B-diffusers (spin: video model, about 15.0 GB)")
+    assert line.endswith("`stylist --preset sdxl models fetch` gets them where there is network access")
+    # sd14's AnimateDiff spin reads four repositories: all named at once, before anything is tried.
+    line = one_error_line(stylist(tmp_path / "data", "--preset", "sd14", "video", astronaut_png, "--out", tmp_path / "x.mp4"))
+    assert line.startswith("error: a spin on the sd14 preset cannot start: 4 models are not on this machine: ")
 
 
 def test_video_alone_shows_help_and_usage_errors_exit_2(tmp_path):

@@ -131,7 +131,8 @@ def _nearest(word: str, vocabulary: dict[str, int]) -> list[str]:
     most = 1 if len(word) <= 6 else 2
     found: dict[int, list[str]] = {}
     for term in vocabulary:
-        if abs(len(term) - len(word)) <= most and not term.isdigit():
+        # A stop word is no reading of a typo: "hat" is not "that", which every description uses.
+        if abs(len(term) - len(word)) <= most and not term.isdigit() and term not in STOP_WORDS:
             distance = _edits(word, term, most)
             if distance == 1 or (distance <= most and term[0] == word[0]):
                 found.setdefault(distance, []).append(term)

@@ -230,7 +230,8 @@ def write_index(out: Path, page: dict, timings: dict[str, float]) -> Path:
         f"<a href='summary.json'>summary.json</a> has these numbers.</p>",
         encoding="utf-8",
     )
-    summary = {"preset": page["preset"], "prompt": page["prompt"], "look": look.to_json(), "spin": spin.to_json(),
+    summary = {"preset": page["preset"], "prompt": page["prompt"], "look": look.shown_json(english),
+               "spin": spin.to_json(),
                "clip": page["clip"], "identity": page["identity"], "timings": timings}
     summary = _inside(summary, out.resolve())
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")

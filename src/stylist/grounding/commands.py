@@ -14,6 +14,16 @@ from stylist.errors import StylistError
 from stylist.settings import Settings
 
 
+def _require_backbone(settings: Settings) -> None:
+    """Refuse at once, naming it, when the preset's CLIP backbone is not on this machine."""
+    from stylist.models.locate import require_local
+    from stylist.models.presets import get_preset
+    from stylist.models.weights import clip_needs
+
+    preset = get_preset(settings.preset)
+    require_local(preset, clip_needs(preset), "the fashion CLIP")
+
+
 @click.group()
 def clip() -> None:
     """The fashion CLIP: ties prompts and generated images to purchasable products."""
@@ -44,6 +54,7 @@ def clip() -> None:
 def train(settings: Settings, steps, epochs, batch_size, learning_rate, adapter_learning_rate, unfreeze, siglip,
           patience, eval_every, held_out, validation, seed, resume, as_json) -> None:
     """Fine-tune the fashion CLIP on the purchasable catalog, then rebuild the product index."""
+    _require_backbone(settings)
     from stylist.grounding.fashion_clip import FashionClip
     from stylist.grounding.index import rebuild_index
     from stylist.grounding.train import default_config, train_clip
@@ -76,6 +87,7 @@ def evaluate(settings: Settings, as_json: bool) -> None:
 
     Before any training only the base model is scored ("finetuned" is null).
     """
+    _require_backbone(settings)
     from stylist.grounding.evaluate import evaluate_clip
 
     result = evaluate_clip(settings)
@@ -108,6 +120,7 @@ def search(settings: Settings, text, image_path, k, budget, shops, category, as_
     colours and categories it names come first, and a budget in it ("under €200") is kept to."""
     if (text is None) == (image_path is None):
         raise click.UsageError("give a TEXT to search for, or --image PATH (not both)")
+    _require_backbone(settings)
     query = text
     if image_path is not None:
         from stylist.imaging import ImageRejected, load_image
@@ -135,6 +148,7 @@ def search(settings: Settings, text, image_path, k, budget, shops, category, as_
 @click.pass_obj
 def index(settings: Settings, as_json: bool) -> None:
     """Rebuild the product index now (search also does it by itself when the catalog or model changed)."""
+    _require_backbone(settings)
     from stylist.grounding.index import rebuild_index
 
     report = rebuild_index(settings)

@@ -34,12 +34,16 @@ def train(settings: Settings, user_id: str, steps: int | None, rank: int | None,
           lora: bool | None, checkpoint_every: int | None, resume: bool, as_json: bool) -> None:
     """Personalise the preset's image model on USER_ID's photos (DreamBooth; LoRA on SDXL)."""
     from stylist.identity.dreambooth_config import default_config
+    from stylist.models.locate import require_local
+    from stylist.models.presets import get_preset
+    from stylist.models.weights import image_model_needs
     from stylist.people.users import get_user
 
     if no_prior and prior_weight is not None:
         raise click.UsageError("--prior-weight and --no-prior contradict each other")
     # Before torch is imported: an unknown user is answered at once.
     get_user(settings, user_id)
+    require_local(get_preset(settings.preset), image_model_needs(get_preset(settings.preset)), "training")
     config = default_config(settings.preset, None if lora is None else ("lora" if lora else "full"))
     if rank is not None and config.unet == "full":
         raise click.UsageError(f"--rank applies to a LoRA; the {settings.preset} preset trains the whole UNet "

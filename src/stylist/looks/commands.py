@@ -67,7 +67,7 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
                          out=Path(out_dir) if out_dir else None, recipe=recipe, on_progress=show)
     english = Locale.parse(DEFAULT_LOCALE)
     if as_json:
-        click.echo(json.dumps(look_json(look, english), ensure_ascii=False))
+        click.echo(json.dumps(look.shown_json(english), ensure_ascii=False))
         return
     for note in look.notes:
         click.echo(f"note: {note}", err=True)
@@ -79,18 +79,3 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
             price = money(product["price"], product["currency"], english)
             click.echo(f"   {product['designer']}, {product['title']}, {price}: {product['url']}")
 
-
-def look_json(look, locale) -> dict:
-    """CONTRACT.md's look JSON as the CLI prints it: the stored record, its options best first, each with
-    `best` (the first, unless drawn from the prompt alone) and `total`, each product with `price_text`, and
-    the look's `budget`; `chosen` is null, since nobody has picked yet."""
-    from stylist.money import money, total
-
-    budget = look.settings.get("budget")
-    stored = {option["id"]: option for option in look.to_json()["options"]}
-    options = [stored[option.id] | {
-        "best": rank == 0 and bool(option.products), "total": total(option.products, locale, budget),
-        "products": [product | {"price_text": money(product["price"], product["currency"], locale)}
-                     for product in stored[option.id]["products"]]}
-        for rank, option in enumerate(look.best_first())]
-    return look.to_json() | {"options": options, "budget": look.budget_json(locale), "chosen": None}

@@ -262,6 +262,18 @@ def look_needs(preset: Preset, fast: bool = True) -> list[Need]:
     return [Need(role, weights) for role, weights in needs if weights is not None]
 
 
+def image_model_needs(preset: Preset) -> list[Need]:
+    """What training an identity reads: the image model (its class images are drawn with it too)."""
+    weights = image_model_weights(preset)
+    return [Need("image model", weights)] if weights is not None else []
+
+
+def clip_needs(preset: Preset) -> list[Need]:
+    """What the fashion CLIP's commands read: its pretrained backbone."""
+    weights = clip_weights(preset)
+    return [Need("fashion CLIP backbone", weights)] if weights is not None else []
+
+
 def spin_needs(preset: Preset, video: str | None = None) -> list[Need]:
     """Every repository a spin of `preset` (with its backend, or `video`) reads."""
     return [Need(f"spin: {role}", weights) for role, weights in video_weights(preset, video).items()]

@@ -21,7 +21,7 @@ from PIL import Image
 from stylist.catalog.store import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import write_atomic
-from stylist.money import money
+from stylist.money import money, total
 from stylist.people.users import check_user_id, make_user_folder
 from stylist.records import is_id
 from stylist.settings import Settings
@@ -69,6 +69,19 @@ class Look:
                       if product.get("currency")]
         currency = self.settings.get("currency") or (currencies[0] if currencies else None)
         return {"amount": amount, "currency": currency, "text": money(amount, currency, locale) or f"{amount:g}"}
+
+    def shown_json(self, locale: Locale) -> dict:
+        """CONTRACT.md's look JSON as the CLI prints it and the demo keeps it: the stored record, its options
+        best first, each with `best` (the first, unless drawn from the prompt alone) and `total`, each product
+        with `price_text`, and the look's `budget`; `chosen` is null, since nobody has picked yet."""
+        budget = self.settings.get("budget")
+        stored = {option["id"]: option for option in self.to_json()["options"]}
+        options = [stored[option.id] | {
+            "best": rank == 0 and bool(option.products), "total": total(option.products, locale, budget),
+            "products": [product | {"price_text": money(product["price"], product["currency"], locale)}
+                         for product in stored[option.id]["products"]]}
+            for rank, option in enumerate(self.best_first())]
+        return self.to_json() | {"options": options, "budget": self.budget_json(locale), "chosen": None}
 
     def best_first(self) -> list[Option]:
         """The options by the fashion CLIP's score, best first, as the page, the CLI and the demo show them."""

@@ -54,8 +54,14 @@ def video() -> None:
 def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, poses_out: str | None,
          backend: str | None, seed: int, adapter: str | None, as_json: bool) -> None:
     """Make a spin of the person in IMAGE: OUT (H.264 MP4) and OUT with .gif."""
+    from stylist.models.locate import require_local
+    from stylist.models.presets import get_preset
+    from stylist.models.weights import spin_needs
     from stylist.progress import progress_bars, wants_progress
     from stylist.video.spin import make_spin
+
+    preset = get_preset(settings.preset)
+    require_local(preset, spin_needs(preset, backend), "a spin")
 
     start = time.perf_counter()
     with progress_bars(wants_progress(as_json), "spin") as show:
@@ -95,7 +101,8 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
     read_pairs(Path(data_dir))  # a folder without pairs is answered before torch is imported
 
     from stylist.models.presets import get_preset
-    from stylist.video.finetune import default_config, finetune as run
+    from stylist.video.finetune import default_config
+    from stylist.video.finetune import finetune as run
 
     config = default_config(get_preset(settings.preset))
     changes = {"steps": steps, "rank": rank, "learning_rate": learning_rate, "frames": frames}

@@ -104,8 +104,10 @@ def openapi_document() -> dict[str, Any]:
             "/api/users": {"post": {
                 "summary": "Add yourself from 3 or 4 photos; answers your token (shown once)",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["name", "photos"], "properties": {
+                    "type": "object", "required": ["name", "photos", "consent"], "properties": {
                         "name": {"type": "string"},
+                        "consent": {"type": "string", "enum": ["true"], "description": "the photos are of you, "
+                                    "and you agree to their use to make your looks"},
                         "photos": {"type": "array", "minItems": 3, "maxItems": 4,
                                    "items": {"type": "string", "format": "binary"}}}}}}},
                 "responses": {"201": _ok("created", {"type": "object", "properties": {
