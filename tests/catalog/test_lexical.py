@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
 from stylist.catalog.images import ImageStore
-from stylist.catalog.lexical import _nearest, lexical_search, understand
+from stylist.catalog.lexical import SearchQuery, _nearest, lexical_search, understand
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import COLOURS as DEMO_COLOURS
@@ -137,3 +138,11 @@ def test_a_typo_is_never_read_as_a_stop_word():
     # "hat" in a shop without hats used to search for "that", which every description uses.
     assert _nearest("hat", {"that": 40, "coat": 5}) == []
     assert _nearest("hta", {"that": 40, "hat": 2}) == ["hat"]
+
+
+def test_what_a_garment_is_outweighs_its_colour():
+    # "blak dres" on the demo shop, which sells no black dress, put a black scarf, bag, skirt and coat first.
+    query = SearchQuery(("black", "dress"), ("black", "dress"), ("black",), ("dress",), None)
+    black_dress, red_dress, black_scarf = (SimpleNamespace(color=colour, category=kind, title=f"{colour} {kind}")
+                                           for colour, kind in (("Black", "dress"), ("Red", "dress"), ("Black", "scarf")))
+    assert query.named(black_dress) > query.named(red_dress) > query.named(black_scarf) > 0

@@ -19,7 +19,8 @@ from stylist.catalog.store import PURCHASABLE, CatalogStore, StoredProduct
 # BM25 weights of designer, title, description, colour and category: the shop's own colour and category
 # fields and the title say what a garment is; a description also mentions what it goes with.
 COLUMN_WEIGHTS = (1.0, 3.0, 1.0, 4.0, 4.0)
-# A named colour or category the product has outweighs any BM25 difference: such products come first.
+# A named colour or category the product has outweighs any BM25 difference: such products come first (a category
+# counts twice, see SearchQuery.named).
 NAMED_LIFT = 100.0
 # BM25 candidates read before the lifts reorder them.
 FETCH = 500
@@ -47,17 +48,18 @@ class SearchQuery:
     unknown: tuple[str, ...] = ()  # words no product uses, nor a near spelling of one ("harry", "potter")
 
     def named(self, product: StoredProduct) -> int:
-        """How many of the named kinds (a colour, a category) the product is."""
+        """How far the product is what the query names: 2 for the named category, 1 for the named colour.
+        What a garment is outweighs its colour: for "black dress" a red dress comes before a black scarf."""
         text = f"{product.color} {product.category} {product.title}".casefold()
         colour = any(_has_phrase(text, colour) for colour in self.colours)
         category = any(_has_phrase(text, category) for category in self.categories)
-        return int(colour) + int(category)
+        return int(colour) + 2 * int(category)
 
 
 @dataclass(frozen=True)
 class LexicalHit:
     product: StoredProduct
-    score: float  # BM25 (higher is better), plus NAMED_LIFT for each named colour or category it has
+    score: float  # BM25 (higher is better), plus NAMED_LIFT for a named colour it has and twice that for a category
 
 
 def understand(store: CatalogStore, query: str) -> SearchQuery:
