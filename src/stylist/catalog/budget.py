@@ -30,6 +30,14 @@ class Budget:
     amount: float
     currency: str | None  # ISO 4217 when the phrase named one; None means the catalog's own currencies
 
+    def in_currency(self, currency: str) -> bool:
+        """Whether a price in `currency` can be held against this budget: the catalog stores no exchange rates."""
+        return not self.currency or currency.upper() == self.currency
+
+    def allows(self, price: float | None, currency: str) -> bool:
+        """Whether a product at `price` in `currency` fits within this budget."""
+        return price is not None and price <= self.amount and self.in_currency(currency)
+
 
 def parse_budget(prompt: str) -> tuple[Budget | None, str]:
     """The budget a prompt states, if any, and the prompt without that phrase (what the picture should show)."""

@@ -10,7 +10,7 @@ empty catalog is said as such, rather than blamed on the prompt.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from stylist.catalog.budget import Budget
@@ -74,7 +74,7 @@ def fits(product: StoredProduct, slot: str, word: str) -> bool:
     return bool(words & {word, stem, stem.removesuffix("s"), f"{stem}s", f"{stem}es", f"{stem[:-1]}ves"})
 
 
-def theme_note(query: SearchQuery, garment_words: set[str] = frozenset()) -> str | None:
+def theme_note(query: SearchQuery, garment_words: Collection[str] = ()) -> str | None:
     """A note when at least half of the prompt's describing words are ones no product uses, naming them (the
     garments it names aside: a missing garment has its own note)."""
     describing = [word for word in query.words if _describing(word)]
@@ -95,19 +95,11 @@ def _from_catalog(store: CatalogStore, query: SearchQuery, slot: str, word: str,
     of_slot = [product for product in store.products() if product.images and fits(product, slot, word)]
     if not of_slot:
         return [], f"no {word} for sale in the catalog"
-    affordable = [product for product in of_slot if _within(product, budget)]
-    if not affordable:
-        priced = [product for product in of_slot if product.price is not None
-                  and (budget is None or not budget.currency or product.currency.upper() == budget.currency)]
+    affordable = [product for product in of_slot if budget is None or budget.allows(product.price, product.currency)]
+    if not affordable:  # so there is a budget
+        priced = [product for product in of_slot if product.price is not None and budget.in_currency(product.currency)]
         cheapest = min(priced, key=lambda product: product.price, default=None)
         because = f": the cheapest is {amount_text(cheapest.price, cheapest.currency)}" if cheapest else ""
         return [], f"no {word} within {amount_text(budget.amount, budget.currency)}{because}"
     ranked = {hit.product.id: rank for rank, hit in enumerate(lexical_search(store, query, len(affordable)))}
     return sorted(affordable, key=lambda product: (ranked.get(product.id, len(ranked)), product.price or 0.0)), None
-
-
-def _within(product: StoredProduct, budget: Budget | None) -> bool:
-    if budget is None:
-        return True
-    return (product.price is not None and product.price <= budget.amount
-            and (not budget.currency or product.currency.upper() == budget.currency))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from stylist.catalog.store import CatalogStore, StoredProduct
 from stylist.catalog.budget import Budget
+from stylist.catalog.store import CatalogStore, StoredProduct
 from stylist.looks.outfits import Candidate
 from stylist.settings import Settings
 
@@ -47,8 +47,7 @@ def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget:
         product = current.get(candidate.product.id)
         if product is None or not product.images:
             continue
-        if budget is not None and (product.price is None or product.price > budget.amount
-                                   or (budget.currency and product.currency.upper() != budget.currency)):
+        if budget is not None and not budget.allows(product.price, product.currency):
             continue
         if product.id not in kept or kept[product.id].score < candidate.score:
             kept[product.id] = Candidate(product, candidate.score)
