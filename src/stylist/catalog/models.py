@@ -17,6 +17,33 @@ class Page:
 
 
 @dataclass
+class Variant:
+    """One buyable form of a product as the shop lists it: a size, a colour, or both.
+
+    `size` and `color` are the shop's own text ("M", "IT 40", "32/34"), empty when the shop does not name
+    them; `sku`, `price`, `currency` and `url` are the variant's own where the shop gives them, else empty.
+    `available` is whether this variant can be bought now (a variant that does not say counts as in stock
+    when its product does).
+    """
+
+    sku: str = ""
+    size: str = ""
+    color: str = ""
+    available: bool = False
+    price: float | None = None
+    currency: str = ""
+    url: str = ""
+
+    def key(self) -> str:
+        """What tells this variant apart from its siblings within one product."""
+        return self.sku or f"{self.size}\x1f{self.color}"
+
+    def to_json(self) -> dict:
+        return {"sku": self.sku, "size": self.size, "color": self.color, "available": self.available,
+                "price": self.price, "currency": self.currency, "url": self.url}
+
+
+@dataclass
 class ExtractedProduct:
     """A product as one adapter read it from one page, before it is stored.
 
@@ -37,6 +64,8 @@ class ExtractedProduct:
     color: str = ""
     availability_stated: bool = True  # False: the page did not say, and `available` is the catalog's default
     confidence: float = 1.0  # below 1 for products read from the visible page rather than its markup
+    # sizes and colours as the shop lists them, each with its own stock; empty when the shop lists none
+    variants: list[Variant] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         """Why this record must not be stored; empty when it is complete enough to keep."""

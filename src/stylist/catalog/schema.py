@@ -161,6 +161,26 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO product_text (product_text) VALUES ('rebuild');
     """,
+    # 4: a product's variants (sizes, colours) with their own stock, kept like the product's: what the
+    # latest crawl saw (observed_available) apart from what the latest complete crawl settled (available).
+    # Products stored before have none until their shop is crawled again; nothing else changes.
+    """
+    CREATE TABLE variants (
+        product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        sku TEXT NOT NULL DEFAULT '',
+        size TEXT NOT NULL DEFAULT '',
+        color TEXT NOT NULL DEFAULT '',
+        price REAL,
+        currency TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        observed_available INTEGER NOT NULL DEFAULT 0,
+        available INTEGER NOT NULL DEFAULT 0,
+        last_seen_run_id INTEGER NOT NULL,
+        PRIMARY KEY (product_id, key)
+    );
+    """,
 ]
 
 

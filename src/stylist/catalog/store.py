@@ -12,11 +12,11 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stylist.catalog.images import StoredImage
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.schema import MIGRATIONS, statements
 from stylist.catalog.urls import canonical
 from stylist.errors import StylistError
@@ -44,6 +44,9 @@ class StoredProduct:
     images: list[Path] = field(default_factory=list)  # normalised 512×512 copies, in the shop's order
     # The same pictures as the shop published them (upright RGB, full size): what reference editing reads.
     originals: list[Path] = field(default_factory=list)
+    # Sizes and colours as the shop lists them; `available` is per variant and purchasable now (never
+    # when the product is not). Empty when the shop lists none.
+    variants: list[Variant] = field(default_factory=list)
 
     def picture(self) -> Path:
         """The first picture as the shop published it, or its catalog copy where the original is gone from the
@@ -59,6 +62,7 @@ class StoredProduct:
             "currency": self.currency, "available": self.available,
             "images": [str(path) for path in self.images],
             "first_seen": self.first_seen, "last_seen": self.last_seen,
+            "variants": [variant.to_json() for variant in self.variants],
         }
 
 
@@ -189,6 +193,12 @@ class CatalogStore:
                     "WHERE shop_id = ? AND last_seen_run_id = ?",
                     (run_id, shop_id, run_id),
                 )
+                # the variants of the products this run saw: sizes it saw settle, sizes no longer listed go
+                seen = "SELECT id FROM products WHERE shop_id = ? AND last_seen_run_id = ?"
+                self.db.execute(f"DELETE FROM variants WHERE product_id IN ({seen}) AND last_seen_run_id != ?",
+                                (shop_id, run_id, run_id))
+                self.db.execute(f"UPDATE variants SET available = observed_available WHERE product_id IN ({seen})",
+                                (shop_id, run_id))
                 kept = set(kept_urls)
                 unseen = self.db.execute(
                     "SELECT id, url FROM products WHERE shop_id = ? AND last_seen_run_id != ? "
@@ -304,7 +314,8 @@ class CatalogStore:
                         "ORDER BY position", (product_id,)
                     )
                 ]
-                changed = any(row[key] != value for key, value in fields.items()) or old_images != image_rows
+                changed = (any(row[key] != value for key, value in fields.items()) or old_images != image_rows
+                           or self._variant_rows(product_id) != _variant_rows(product.variants))
                 outcome = "updated" if changed else "unchanged"
                 assignments = ", ".join(f"{key} = :{key}" for key in fields)
                 self.db.execute(
@@ -313,6 +324,7 @@ class CatalogStore:
                     {**fields, "stamp": stamp, "run_id": run_id, "id": product_id},
                 )
             self._record_offer(product_id, run_id, product, stamp)
+            self._observe_variants(product_id, run_id, product.variants)
             for _, image in images:
                 self._insert_image(image)
             self.db.execute("DELETE FROM product_images WHERE product_id = ?", (product_id,))
@@ -341,6 +353,26 @@ class CatalogStore:
             return None
         self.db.execute("UPDATE products SET sku = ? WHERE id = ?", (product.sku, row["id"]))
         return self.db.execute("SELECT * FROM products WHERE id = ?", (row["id"],)).fetchone()
+
+    def _observe_variants(self, product_id: int, run_id: int, variants: list[Variant]) -> None:
+        """What this crawl saw of the product's variants; their settled stock changes only in `finish_run`."""
+        for position, variant in enumerate(variants):
+            self.db.execute(
+                "INSERT INTO variants (product_id, key, position, sku, size, color, price, currency, url, "
+                "observed_available, last_seen_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (product_id, key) DO UPDATE SET position = excluded.position, sku = excluded.sku, "
+                "size = excluded.size, color = excluded.color, price = excluded.price, "
+                "currency = excluded.currency, url = excluded.url, "
+                "observed_available = excluded.observed_available, last_seen_run_id = excluded.last_seen_run_id",
+                (product_id, variant.key(), position, variant.sku, variant.size, variant.color, variant.price,
+                 variant.currency, variant.url, int(variant.available), run_id),
+            )
+
+    def _variant_rows(self, product_id: int) -> list[tuple]:
+        rows = self.db.execute(
+            "SELECT sku, size, color, price, currency, url, observed_available FROM variants "
+            "WHERE product_id = ? ORDER BY position", (product_id,))
+        return [tuple(row) for row in rows]
 
     def _record_offer(self, product_id: int, run_id: int, product: ExtractedProduct, stamp: str) -> None:
         """Price history: a row whenever price, currency or stock differ from the last one."""
@@ -383,6 +415,7 @@ class CatalogStore:
             params,
         ).fetchall()
         images = self._image_files([row["id"] for row in rows])
+        variants = self._variants([row["id"] for row in rows])
         for row in rows:
             yield StoredProduct(
                 id=row["id"], shop=row["host"], sku=row["sku"], url=row["url"], designer=row["designer"],
@@ -391,6 +424,8 @@ class CatalogStore:
                 available=bool(row["purchasable"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
                 images=[normalised for normalised, _ in images.get(row["id"], [])],
                 originals=[original for _, original in images.get(row["id"], [])],
+                variants=[replace(variant, available=variant.available and bool(row["purchasable"]))
+                          for variant in variants.get(row["id"], [])],
             )
 
     def _image_files(self, product_ids: list[int]) -> dict[int, list[tuple[Path, Path]]]:
@@ -406,6 +441,19 @@ class CatalogStore:
             if row["product_id"] in wanted:
                 found.setdefault(row["product_id"], []).append((self.root / row["normalised"],
                                                                  self.root / row["original"]))
+        return found
+
+    def _variants(self, product_ids: list[int]) -> dict[int, list[Variant]]:
+        """Each product's variants in the shop's order, with the stock the latest complete crawl settled."""
+        found: dict[int, list[Variant]] = {}
+        rows = self.db.execute(
+            "SELECT product_id, sku, size, color, price, currency, url, available FROM variants "
+            "WHERE product_id IN (SELECT value FROM json_each(?)) ORDER BY product_id, position",
+            (json.dumps(product_ids),))
+        for row in rows:
+            found.setdefault(row["product_id"], []).append(Variant(
+                sku=row["sku"], size=row["size"], color=row["color"], available=bool(row["available"]),
+                price=row["price"], currency=row["currency"], url=row["url"]))
         return found
 
     def stats_for(self, shop_id: int) -> dict:
@@ -441,6 +489,10 @@ class CatalogStore:
     def updated_at(self) -> str | None:
         row = self.db.execute("SELECT MAX(finished_at) FROM crawl_runs WHERE status = 'complete'").fetchone()
         return row[0]
+
+
+def _variant_rows(variants: list[Variant]) -> list[tuple]:
+    return [(v.sku, v.size, v.color, v.price, v.currency, v.url, int(v.available)) for v in variants]
 
 
 def _shop(row: sqlite3.Row | None) -> ShopRecord:

@@ -1,0 +1,83 @@
+"""A product's variants in catalog.db: stored under their product, settled only by complete crawls, listed per size,
+and migration 4 keeping every product stored before it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from stylist.catalog.models import ExtractedProduct, Variant
+from stylist.catalog.schema import MIGRATIONS
+from stylist.catalog.store import CatalogStore
+
+
+def dress(sizes: dict[str, bool], price: float = 89.5) -> ExtractedProduct:
+    variants = [Variant(sku=f"D-{size}", size=size, available=stocked, price=price, currency="EUR",
+                        url=f"https://shop.test/p/dress?size={size}") for size, stocked in sizes.items()]
+    return ExtractedProduct(sku="D", url="https://shop.test/p/dress", title="Hadley dress", price=price,
+                            currency="EUR", available=any(sizes.values()), variants=variants)
+
+
+def crawl(store: CatalogStore, shop_id: int, products: list[ExtractedProduct], complete: bool = True) -> list[str]:
+    run = store.start_run(shop_id)
+    outcomes = [store.upsert_product(shop_id, run, product, []) for product in products]
+    store.finish_run(run, complete=complete, stats={})
+    return outcomes
+
+
+def stock(store: CatalogStore) -> dict[str, bool]:
+    [product] = store.products(include_unavailable=True)
+    return {variant.size: variant.available for variant in product.variants}
+
+
+def test_variants_are_listed_with_their_own_stock_and_settled_only_by_complete_crawls(data_dir: Path) -> None:
+    store = CatalogStore(data_dir / "catalog.db")
+    shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
+    crawl(store, shop.id, [dress({"6": False, "8": True, "10": True})])
+    assert stock(store) == {"6": False, "8": True, "10": True}
+    [listed] = store.products()
+    assert listed.to_json()["variants"][1] == {
+        "sku": "D-8", "size": "8", "color": "", "available": True, "price": 89.5, "currency": "EUR",
+        "url": "https://shop.test/p/dress?size=8"}
+
+    # an incomplete crawl that saw 8 sell out settles nothing
+    crawl(store, shop.id, [dress({"6": False, "8": False, "10": True})], complete=False)
+    assert stock(store) == {"6": False, "8": True, "10": True}
+    # a complete one does, and a size the shop stopped listing goes
+    assert crawl(store, shop.id, [dress({"8": False, "10": True})]) == ["updated"]
+    assert stock(store) == {"8": False, "10": True}
+    assert crawl(store, shop.id, [dress({"8": False, "10": True})]) == ["unchanged"]
+
+
+def test_no_variant_is_purchasable_when_its_product_is_not(data_dir: Path) -> None:
+    store = CatalogStore(data_dir / "catalog.db")
+    shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
+    crawl(store, shop.id, [dress({"8": True})])
+    crawl(store, shop.id, [])  # gone from the shop
+    assert stock(store) == {"8": False}
+    assert list(store.products()) == []
+
+
+def test_migration_4_keeps_every_product_and_the_next_crawl_adds_variants(data_dir: Path) -> None:
+    path = data_dir / "catalog.db"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:3]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 3")
+    db.execute("INSERT INTO shops (host, root_url, adapter, created_at, last_complete_run_id) "
+               "VALUES ('shop.test', 'https://shop.test', 'jsonld', '2026-01-01', 1)")
+    db.execute("INSERT INTO crawl_runs (shop_id, started_at, status) VALUES (1, '2026-01-01', 'complete')")
+    db.execute("INSERT INTO products (shop_id, sku, url, title, price, currency, observed_available, available, "
+               "first_seen, last_seen, last_seen_run_id, complete_run_id) VALUES (1, 'D', 'https://shop.test/p/dress', "
+               "'Hadley dress', 89.5, 'EUR', 1, 1, '2026-01-01', '2026-01-01', 1, 1)")
+    db.commit()
+    db.close()
+
+    store = CatalogStore(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    [kept] = store.products()
+    assert (kept.sku, kept.title, kept.variants) == ("D", "Hadley dress", [])
+    assert kept.to_json()["variants"] == []
+    crawl(store, 1, [dress({"8": True, "10": False})])
+    [same] = store.products()
+    assert same.id == kept.id and [(v.size, v.available) for v in same.variants] == [("8", True), ("10", False)]
