@@ -27,9 +27,11 @@ from stylist.looks.outfits import Outfit, compose_outfits, crowded
 from stylist.looks.rank import Scorer, best_candidate
 from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
+from stylist.looks.sizing import in_your_size
 from stylist.models.presets import get_preset
 from stylist.money import amount_text
 from stylist.people.looks import Look, Option, copy_images, product_entry, save_look
+from stylist.people.sizes import get_sizes
 from stylist.people.users import get_user
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import new_id, utc_now
@@ -103,10 +105,13 @@ def style(
     # Only the garments the prompt names; what nothing fits, and why, goes in the notes.
     fit = fit_prompt(settings, scene, purchasable_now(settings, retrieved, cap), cap)
     notes.extend(fit.notes)
+    # In stock in the person's size, for the slots they gave one: each at that size's price and link.
+    sized = in_your_size(fit.candidates, get_sizes(settings, user.id))
+    notes.extend(sized.notes)
     lap("retrieve")
 
     # 2. Outfits: distinct sets of products, one per slot, each within the budget; no two options the same.
-    outfits = compose_outfits(fit.candidates, options, cap.amount if cap else None)
+    outfits = compose_outfits(sized.candidates, options, cap.amount if cap else None)
     if not outfits:
         if not fit.catalog_empty:
             within = f" within {amount_text(cap.amount, cap.currency)}" if cap else ""
@@ -118,6 +123,7 @@ def style(
                          f"{len(outfits)} option(s), not {options}")
         plan = outfits[:options]
     options = len(plan)
+    notes.extend(sized.listed_notes(list({p.id: p for outfit in plan for p in outfit.products}.values())))
     repeated = crowded(plan)
     if repeated and plan[0].products:
         notes.append("the catalog has too few products for this prompt to vary every option: " + ", ".join(
@@ -173,7 +179,8 @@ def style(
     for number, (ranked, option, outfit, shown) in enumerate(zip(best, drawn, plan, references, strict=True), start=1):
         chosen.append(Option(
             id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6), seed=option[ranked.index].seed,
-            products=[product_entry(product) for product in outfit.products if product.id in available],
+            products=[product_entry(product, sized.sizes.get(product.id)) for product in outfit.products
+                      if product.id in available],
             references=[product_id for product_id in shown if product_id in available],
             candidates=[{"seed": each.seed, "score": round(score, 6)}
                         for each, score in zip(option, ranked.scores, strict=True)],

@@ -1,4 +1,4 @@
-"""`stylist user add|list|delete`: the people looks are made for. `user train` is identity's (cli.py adds it).
+"""`stylist user add|list|delete|sizes`: the people looks are made for. `user train` is identity's (cli.py adds it).
 
 OpenCV, which intake uses to find faces, is imported inside the commands, so that `stylist --help` and the
 other command groups start without it.
@@ -76,6 +76,36 @@ def delete(settings: Settings, user_id: str, queue_url: str | None) -> None:
         finally:
             queue.close()
     click.echo(f"deleted user {user_id}")
+
+
+@user.command()
+@click.argument("user_id")
+@click.argument("pairs", nargs=-1, metavar="[SLOT=SIZE]...")
+@click.option("--json", "as_json", is_flag=True, help='Print {"id", "sizes": {slot: size}} as JSON.')
+@click.pass_obj
+def sizes(settings: Settings, user_id: str, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Set USER_ID's sizes (dress=M "shoes=EU 39" bottom=32/34; SLOT= clears one) or, with none, show them.
+
+    Slots: dress, top, bottom, outerwear, shoes. Looks then offer, for those slots, only products in stock in
+    that size (products whose shop lists no sizes stay, and the look says so).
+    """
+    from stylist.errors import StylistError
+    from stylist.people.sizes import get_sizes, set_sizes
+
+    asked = {}
+    for pair in pairs:
+        slot, equals, size = pair.partition("=")
+        if not equals:
+            raise StylistError(f"{pair!r} is not SLOT=SIZE, such as dress=M or \"shoes=EU 39\"")
+        asked[slot.strip().lower()] = size
+    worn = set_sizes(settings, user_id, asked) if asked else get_sizes(settings, user_id)
+    if as_json:
+        click.echo(json.dumps({"id": user_id, "sizes": worn}, ensure_ascii=False))
+    elif not worn:
+        click.echo(f"no sizes for {user_id}: looks show products in any size", err=not asked)
+    else:
+        for slot, size in worn.items():
+            click.echo(f"{slot}\t{size}")
 
 
 def _to_json(each: User) -> dict:

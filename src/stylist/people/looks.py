@@ -28,7 +28,7 @@ from stylist.settings import Settings
 
 # Look ids are stylist.records ids, like user ids; an option id is its look's id and its number.
 _OPTION_ID = re.compile(r"(?P<look>[0-9a-f]{16})-(?P<number>[1-9][0-9]*)")
-PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image")
+PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image", "size")
 
 
 @dataclass
@@ -37,7 +37,9 @@ class Option:
     image: Path  # absolute
     score: float
     seed: int
-    products: list[dict]  # PRODUCT_FIELDS, `image` an absolute path, `url` the product page (the Buy link)
+    # PRODUCT_FIELDS, `image` an absolute path, `url` the Buy link (the page of the person's size where the
+    # shop has one), `size` the shop's text for the size in stock in the person's size, else None
+    products: list[dict]
     candidates: list[dict] = field(default_factory=list)  # every candidate drawn: {"seed", "score"}
     # The products whose own images the model was given as conditions (klein's references, SDXL's product
     # board), so that a shopper is shown which items were rendered and which are only listed.
@@ -94,10 +96,11 @@ class Look:
                 "settings": self.settings}
 
 
-def product_entry(product: StoredProduct) -> dict:
-    """How an option lists a catalog product: PRODUCT_FIELDS, `url` the Buy link, `image` its first normalised one."""
-    return {**{name: getattr(product, name) for name in PRODUCT_FIELDS if name != "image"},
-            "image": str(product.images[0])}
+def product_entry(product: StoredProduct, size: str | None = None) -> dict:
+    """How an option lists a catalog product: PRODUCT_FIELDS, `url` the Buy link, `image` its first normalised one,
+    `size` the shop's text for the variant in the person's size (None when there is none to name)."""
+    return {**{name: getattr(product, name) for name in PRODUCT_FIELDS if name not in ("image", "size")},
+            "image": str(product.images[0]), "size": size}
 
 
 def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
@@ -171,7 +174,9 @@ def _load(settings: Settings, path: Path) -> Look:
     record = json.loads(path.read_text(encoding="utf-8"))
     options = [
         Option(id=option["id"], image=path.parent / option["image"], score=option["score"], seed=option["seed"],
-               products=[dict(product, image=str(settings.data_dir / product["image"])) for product in option["products"]],
+               # looks made before sizes were asked name none
+               products=[{"size": None} | dict(product, image=str(settings.data_dir / product["image"]))
+                         for product in option["products"]],
                candidates=option.get("candidates", []), references=option.get("references", []))
         for option in record["options"]
     ]

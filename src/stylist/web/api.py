@@ -8,6 +8,7 @@ answer as for one that does not exist, so nothing tells one user what another ha
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import wraps
@@ -40,6 +41,7 @@ from stylist.people.choices import get_choice, record_choice
 from stylist.people.forget import forget_user
 from stylist.people.looks import find_option, get_look, list_looks
 from stylist.people.photos import PhotosRefused
+from stylist.people.sizes import checked_sizes, get_sizes, set_sizes
 from stylist.people.users import add_user, delete_user, get_user
 from stylist.records import is_id
 from stylist.settings import Settings
@@ -245,6 +247,7 @@ def create_user():
     config = current_app.config
     if request.form.get("consent", "").strip().lower() != "true":
         raise ApiError(400, "confirm that the photos are of you and that you agree to their use (consent=true)")
+    sizes = form_sizes()  # checked before the photos are taken in, so a bad size stores nothing
     try:
         uploads = read_uploads(request.files.getlist("photos"), config["MAX_PHOTO_BYTES"], config["MAX_PHOTO_PIXELS"])
     except UploadRefused as exc:
@@ -260,11 +263,25 @@ def create_user():
         raise ApiError(400, str(exc)) from exc
     try:
         token = accounts.issue_token(settings(), user.id)
+        worn = set_sizes(settings(), user.id, sizes)
     except BaseException:
         delete_user(settings(), user.id)
         raise
     return jsonify({"id": user.id, "token": token, "photos": [media_url(path) for path in user.crops],
-                    "warnings": list(user.warnings)}), 201
+                    "warnings": list(user.warnings), "sizes": worn}), 201
+
+
+def form_sizes() -> dict[str, str]:
+    """The optional `sizes` field of the sign-up form: a JSON object of slot to size."""
+    text = request.form.get("sizes", "").strip()
+    if not text:
+        return {}
+    try:
+        return checked_sizes(json.loads(text))
+    except ValueError:
+        raise ApiError(400, '`sizes` must be a JSON object of slot to size, such as {"dress": "M"}') from None
+    except StylistError as exc:
+        raise ApiError(400, str(exc)) from exc
 
 
 @blueprint.get("/users/<user_id>")
@@ -276,7 +293,31 @@ def show_user(user_id: str):
     except StylistError:  # deleted between the token check and now
         raise ApiError(404, f"no user {user_id}") from None
     return jsonify({"id": user.id, "name": user.name, "created_at": user.created_at,
-                    "photos": [media_url(path) for path in user.crops], "warnings": list(user.warnings)})
+                    "photos": [media_url(path) for path in user.crops], "warnings": list(user.warnings),
+                    "sizes": get_sizes(settings(), user.id)})
+
+
+@blueprint.get("/users/<user_id>/sizes")
+@needs_token
+def show_sizes(user_id: str):
+    own_user(user_id)
+    return jsonify({"id": user_id, "sizes": get_sizes(settings(), user_id)})
+
+
+@blueprint.put("/users/<user_id>/sizes")
+@needs_token
+def change_sizes(user_id: str):
+    """The person's sizes replaced by the body's: `{"sizes": {"dress": "M"}}` (or the object alone); a slot
+    left out is cleared, so `{}` clears them all."""
+    own_user(user_id)
+    body = json_body(required=True)
+    asked = body["sizes"] if set(body) == {"sizes"} else body
+    try:
+        wanted = checked_sizes(asked)
+        cleared = {slot: "" for slot in get_sizes(settings(), user_id) if slot not in wanted}
+        return jsonify({"id": user_id, "sizes": set_sizes(settings(), user_id, {**cleared, **wanted})})
+    except StylistError as exc:
+        raise ApiError(400, str(exc)) from exc
 
 
 @blueprint.delete("/users/<user_id>")

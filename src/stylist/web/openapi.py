@@ -47,6 +47,8 @@ def _path_id(name: str) -> dict[str, Any]:
 AUTH = [{"bearer": []}]
 ERRORS_AUTH = {"401": _error("no token, or not a valid one"),
                "404": _error("no such thing, or it belongs to another user")}
+SIZES = {"type": "object", "description": "slot (dress, top, bottom, outerwear, shoes) to size as you write it: "
+         "\"M\", \"IT 40\", \"EU 39\", \"32/34\", \"one size\"", "additionalProperties": {"type": "string"}}
 JOB_STARTED = {"202": _ok("queued", {"type": "object", "required": ["job_id"], "properties": {"job_id": {"type": "string"}}}),
                "400": _error("bad input"), **ERRORS_AUTH, "429": _error("too many jobs queued or running")}
 
@@ -56,7 +58,14 @@ def openapi_document() -> dict[str, Any]:
         "id": {"type": "integer"}, "designer": {"type": "string"}, "title": {"type": "string"},
         "price": {"type": ["number", "null"]}, "currency": {"type": "string"}, "url": {"type": "string"},
         "price_text": {"type": "string", "description": "formatted for the Accept-Language locale"},
-        "image_url": {"type": ["string", "null"], "description": "signed, expiring"}}}
+        "image_url": {"type": ["string", "null"], "description": "signed, expiring"},
+        "size": {"type": ["string", "null"], "description": "in a look: the shop's size in stock in your size for "
+                 "this slot; null when you gave none, the slot takes none or the shop lists no sizes"},
+        "variants": {"type": "array", "description": "in the catalog: sizes and colours as the shop lists them",
+                     "items": {"type": "object", "properties": {
+                         "sku": {"type": "string"}, "size": {"type": "string"}, "color": {"type": "string"},
+                         "available": {"type": "boolean"}, "price": {"type": ["number", "null"]},
+                         "currency": {"type": "string"}, "url": {"type": "string"}}}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "stylist", "version": "1",
@@ -109,10 +118,13 @@ def openapi_document() -> dict[str, Any]:
                         "consent": {"type": "string", "enum": ["true"], "description": "the photos are of you, "
                                     "and you agree to their use to make your looks"},
                         "photos": {"type": "array", "minItems": 3, "maxItems": 4,
-                                   "items": {"type": "string", "format": "binary"}}}}}}},
+                                   "items": {"type": "string", "format": "binary"}},
+                        "sizes": {"type": "string", "description": "optional: a JSON object of slot to size, such "
+                                  "as {\"dress\": \"M\", \"shoes\": \"EU 39\"}; slots: dress, top, bottom, outerwear, shoes"}}}}}},
                 "responses": {"201": _ok("created", {"type": "object", "properties": {
                     "id": {"type": "string"}, "token": {"type": "string"},
-                    "photos": {"type": "array", "items": {"type": "string"}}, "warnings": {"type": "array", "items": {"type": "string"}}}}),
+                    "photos": {"type": "array", "items": {"type": "string"}}, "warnings": {"type": "array", "items": {"type": "string"}},
+                    "sizes": SIZES}}),
                     "400": _error("wrong number of photos, or too few usable ones (each refused photo in `rejected`)"),
                     "413": _error("a photo or the request is too large"), "415": _error("a file is not a JPEG, PNG or WebP image")}}},
             "/api/users/{user_id}": {
@@ -121,6 +133,18 @@ def openapi_document() -> dict[str, Any]:
                         "responses": {"200": _ok("the user", {"type": "object"}), **ERRORS_AUTH}},
                 "delete": {"summary": "Delete your photos, weights, looks, videos, jobs and choices", "security": AUTH,
                            "responses": {"204": {"description": "deleted"}, **ERRORS_AUTH}}},
+            "/api/users/{user_id}/sizes": {
+                "parameters": [_path_id("user_id")],
+                "get": {"summary": "Your sizes, by slot", "security": AUTH,
+                        "responses": {"200": _ok("your sizes", {"type": "object", "properties": {
+                            "id": {"type": "string"}, "sizes": SIZES}}), **ERRORS_AUTH}},
+                "put": {"summary": "Replace your sizes (a slot left out is cleared): looks then show, for those slots, "
+                                   "only products in stock in your size", "security": AUTH,
+                        "requestBody": _json_body({"type": "object", "properties": {"sizes": SIZES}}),
+                        "responses": {"200": _ok("your sizes", {"type": "object", "properties": {
+                            "id": {"type": "string"}, "sizes": SIZES}}),
+                            "400": _error("an unknown slot, a slot that takes no size, or a size that is not text"),
+                            **ERRORS_AUTH}}},
             "/api/users/{user_id}/train": {"post": {
                 "summary": "Train your identity", "security": AUTH, "parameters": [_path_id("user_id")],
                 "requestBody": _json_body({"type": "object", "properties": {"steps": {"type": "integer", "minimum": 1}}}),

@@ -1,0 +1,89 @@
+"""In stock in your size: the retrieved products a person can buy in the size they gave for the product's slot.
+
+A product whose shop lists sizes is kept only when one of them is the person's size (stylist.sizes.fits) and in
+stock; it is then shown at that size's price and linked to that size's page where the shop has one. A product
+whose shop lists no sizes stays, and the look's notes say so; so does a slot the person gave no size for. A
+slot left with nothing in the person's size is said in the notes, never filled with other sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from stylist.catalog.models import Variant
+from stylist.catalog.store import StoredProduct
+from stylist.looks.outfits import Candidate, slot_of
+from stylist.sizes import SIZED_SLOTS, fits, read_size
+
+
+@dataclass
+class Sized:
+    candidates: list[Candidate]
+    worn: Mapping[str, str] = field(default_factory=dict)
+    sizes: dict[int, str] = field(default_factory=dict)  # product id: the shop's text for the person's size
+    unsized: set[int] = field(default_factory=set)  # kept though their shop lists no sizes
+    notes: list[str] = field(default_factory=list)  # slots left with nothing in the person's size
+
+    def listed_notes(self, products: Sequence[StoredProduct]) -> list[str]:
+        """What the look says of the products it lists without a size: the shop lists none, or the person
+        gave none for that slot (said only to someone who gave sizes for other slots)."""
+        if not self.worn:
+            return []
+        notes = []
+        for slot in SIZED_SLOTS:
+            of_slot = list(dict.fromkeys(product.title for product in products if slot_of(product) == slot))
+            if not of_slot:
+                continue
+            if slot not in self.worn:
+                notes.append(f"no {slot} size given, so {', '.join(of_slot)} may be sold out in yours")
+                continue
+            unsized = list(dict.fromkeys(product.title for product in products
+                                         if slot_of(product) == slot and product.id in self.unsized))
+            if unsized:
+                notes.append(f"the shop lists no sizes for {', '.join(unsized)}: check {self.worn[slot]} there")
+        return notes
+
+
+def in_your_size(candidates: Sequence[Candidate], worn: Mapping[str, str]) -> Sized:
+    """The candidates that fit `worn` ({slot: size}), each at its size's price and link, with the notes."""
+    if not worn:
+        return Sized(list(candidates))
+    sized = Sized([], worn)
+    found: dict[str, int] = {}  # slot: products retrieved for it
+    for candidate in candidates:
+        product, slot = candidate.product, slot_of(candidate.product)
+        if slot not in worn or slot not in SIZED_SLOTS:
+            sized.candidates.append(candidate)
+            continue
+        found[slot] = found.get(slot, 0) + 1
+        if not any(variant.size for variant in product.variants):
+            sized.unsized.add(product.id)
+            sized.candidates.append(candidate)
+            continue
+        variant = variant_in_size(product, worn[slot])
+        if variant is not None:
+            sized.sizes[product.id] = variant.size
+            sized.candidates.append(Candidate(at_variant(product, variant), candidate.score))
+    for slot in SIZED_SLOTS:
+        if found.get(slot) and not any(slot_of(each.product) == slot for each in sized.candidates):
+            sized.notes.append(f"no {slot} in stock in your size {worn[slot]}: {found[slot]} matched the prompt, "
+                               "none in that size")
+    return sized
+
+
+def variant_in_size(product: StoredProduct, size: str) -> Variant | None:
+    """The product's variant in stock in `size`: the shop's exact words first, then the cheapest that fits."""
+    wanted = read_size(size)
+    matching = [variant for variant in product.variants
+                if variant.available and variant.size and fits(wanted, read_size(variant.size))]
+    exact = [variant for variant in matching if read_size(variant.size).values == wanted.values
+             and read_size(variant.size).system == wanted.system]
+    return min(exact or matching, key=lambda variant: variant.price if variant.price is not None else float("inf"),
+               default=None)
+
+
+def at_variant(product: StoredProduct, variant: Variant) -> StoredProduct:
+    """The product as bought in `variant`: its price (budgets and totals count what the person pays) and link."""
+    priced = variant.price is not None and (variant.currency or product.currency) == product.currency
+    return replace(product, price=variant.price if priced else product.price, url=variant.url or product.url)
