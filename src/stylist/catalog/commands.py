@@ -128,7 +128,7 @@ def stats(settings: Settings, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
 def list_products(settings: Settings, include_all: bool, as_json: bool) -> None:
-    """Purchasable products (seen in their shop's latest complete crawl, in stock)."""
+    """Purchasable products (seen in their shop's latest complete crawl, in stock), with the sizes in stock."""
     with open_store(settings) as store:
         for product in store.products(include_unavailable=include_all):
             if as_json:
@@ -136,7 +136,9 @@ def list_products(settings: Settings, include_all: bool, as_json: bool) -> None:
             else:
                 price = f"{product.price:.2f} {product.currency}" if product.price is not None else "no price"
                 mark = "" if product.available else "  [not purchasable]"
-                click.echo(f"{product.id}\t{product.designer} {product.title}\t{price}\t{product.url}{mark}")
+                sizes = [variant.size for variant in product.variants if variant.size and variant.available]
+                stocked = f"\tsizes {', '.join(dict.fromkeys(sizes))}" if sizes else ""
+                click.echo(f"{product.id}\t{product.designer} {product.title}\t{price}\t{product.url}{stocked}{mark}")
 
 
 @catalog.command()

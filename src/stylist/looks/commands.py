@@ -77,5 +77,6 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
         click.echo(f"{rank}. option {option.id}, {f'total {cost}' if cost else 'no products'}: {option.image}")
         for product in option.products:
             price = money(product["price"], product["currency"], english)
-            click.echo(f"   {product['designer']}, {product['title']}, {price}: {product['url']}")
+            size = f", size {product['size']}" if product.get("size") else ""
+            click.echo(f"   {product['designer']}, {product['title']}{size}, {price}: {product['url']}")
 

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 // A reference-editing preset (klein) needs no training: looks come straight from the photos.
 const INSTANT = document.body.dataset.instant === "true";
 // `spins` counts the picks and new looks: a spin finishing after another began is not shown.
-const state = { files: [], user: null, token: null, trained: INSTANT, spins: 0 };
+const state = { files: [], user: null, token: null, trained: INSTANT, spins: 0, sizes: {} };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -143,6 +143,7 @@ async function start(event) {
     $("start-error").textContent = "Say what you want to wear.";
     return;
   }
+  if (!(await saveSizes())) return;
   $("go").disabled = true;
   $("progress").hidden = false;
   $("progress-error").textContent = "";
@@ -181,12 +182,15 @@ async function join() {
   const form = new FormData();
   form.append("name", name);
   form.append("consent", "true");
+  const sizes = sizesGiven();
+  if (Object.keys(sizes).length) form.append("sizes", JSON.stringify(sizes));
   const names = distinctNames(state.files);
   state.files.forEach((file, index) => form.append("photos", file, names[index]));
   $("go").disabled = true;
   try {
     const user = await api("POST", "/api/users", form);
     remember(user.id, user.token);
+    state.sizes = user.sizes || {};
     showSignedIn({ name, photos: user.photos });
     for (const warning of user.warnings) $("notes").append(element("li", {}, warning));
     return true;
@@ -200,13 +204,49 @@ async function join() {
   }
 }
 
+// --- sizes -----------------------------------------------------------------------------------------------
+
+function sizesGiven() {
+  // {slot: size} for the boxes filled in; an empty box means any size.
+  const sizes = {};
+  for (const input of document.querySelectorAll("#sizes input[data-slot]")) {
+    if (input.value.trim()) sizes[input.dataset.slot] = input.value.trim();
+  }
+  return sizes;
+}
+
+function showSizes(sizes) {
+  state.sizes = sizes || {};
+  for (const input of document.querySelectorAll("#sizes input[data-slot]")) input.value = state.sizes[input.dataset.slot] || "";
+  if (Object.keys(state.sizes).length) $("sizes").open = true;
+}
+
+async function saveSizes() {
+  // A signed-in person's changed sizes are saved before their next look is asked for.
+  const sizes = sizesGiven();
+  if (JSON.stringify(sizes) === JSON.stringify(state.sizes || {})) return true;
+  try {
+    showSizes((await api("PUT", `/api/users/${state.user}/sizes`, { sizes })).sizes);
+    return true;
+  } catch (error) {
+    $("start-error").textContent = error.message;
+    return false;
+  }
+}
+
+function skipSizes() {
+  for (const input of document.querySelectorAll("#sizes input[data-slot]")) input.value = "";
+  $("sizes").open = false;
+}
+
 // --- looks -----------------------------------------------------------------------------------------------
 
 function productItem(product) {
   return element("li", { class: "product" },
     product.image_url ? element("img", { src: product.image_url, alt: "", loading: "lazy" }) : element("span"),
     element("span", {}, element("span", { class: "designer" }, product.designer || ""), product.title || "",
-            element("br"), product.price_text || ""),
+            element("br"), product.price_text || "",
+            product.size ? element("span", { class: "size" }, ` · size ${product.size}`) : ""),
     element("a", { href: product.url, target: "_blank", rel: "noopener noreferrer", class: "buy" }, "Buy"));
 }
 
@@ -357,6 +397,8 @@ async function deleteEverything() {
   state.trained = INSTANT;
   state.files = [];
   $("consent").checked = false;  // the next person gives their own consent
+  showSizes({});
+  $("sizes").open = false;
   showPreviews();
   for (const id of ["progress", "gallery"]) $(id).hidden = true;
   clearSpin();
@@ -372,7 +414,9 @@ async function restore() {
   if (!saved?.user || !saved?.token) return;
   remember(saved.user, saved.token);
   try {
-    showSignedIn(await api("GET", `/api/users/${saved.user}`));
+    const user = await api("GET", `/api/users/${saved.user}`);
+    showSignedIn(user);
+    showSizes(user.sizes);
     const { looks } = await api("GET", `/api/users/${saved.user}/looks`);
     if (looks.length) {
       state.trained = true;
@@ -440,6 +484,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupDrop();
   $("start-form").addEventListener("submit", start);
   $("delete").addEventListener("click", deleteEverything);
+  $("skip-sizes").addEventListener("click", skipSizes);
   $("not-you").addEventListener("click", () => { forget(); location.reload(); });
   showCatalogHint();
   setupCatalog();
