@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from PIL import Image
 
 from stylist.errors import StylistError
-from stylist.people.looks import Look, Option, copy_images, find_option, get_look, list_looks, save_look
+from stylist.people.looks import Look, Option, copy_images, find_option, get_look, list_looks, look_folder, save_look
 from stylist.people.users import add_user, delete_user
 from stylist.records import new_id
 from tests.looks.conftest import catalog, photos, user  # noqa: F401  (a small crawled catalog and a user)
@@ -15,7 +17,7 @@ from tests.looks.conftest import catalog, photos, user  # noqa: F401  (a small c
 def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
     look_id = new_id()
     product = {"id": catalog.ids["D1"], "designer": "Maison Verlaine", "title": "Red Silk Dress", "price": 180.0,
-               "currency": "EUR", "url": "https://shop.test/products/d1",
+               "currency": "EUR", "url": "https://shop.test/products/d1?size=M", "size": "M",
                "image": str(catalog.settings.images_dir / "ab" / "abc.512.jpg")}
     options = [Option(id=f"{look_id}-{n}", image=None, score=0.5 / n, seed=n, products=[product] * (n % 2),
                       candidates=[{"seed": n, "score": 0.5 / n}]) for n in (1, 2)]
@@ -70,3 +72,13 @@ def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):  #
     with pytest.raises(StylistError, match="not a user id"):
         get_look(catalog.settings, "..", look.look_id)
     assert get_look(catalog.settings, user.id, look.look_id) == look
+
+
+def test_a_look_made_before_sizes_names_none(catalog, user):  # noqa: F811
+    look = a_look(catalog, user)
+    record = look_folder(catalog.settings, user.id, look.look_id) / "look.json"
+    stored = json.loads(record.read_text())
+    del stored["options"][0]["products"][0]["size"]
+    record.write_text(json.dumps(stored))
+    [product] = get_look(catalog.settings, user.id, look.look_id).options[0].products
+    assert product["size"] is None and product["title"] == "Red Silk Dress"

@@ -13,8 +13,11 @@ from PIL import Image
 
 from stylist.catalog.store import CatalogStore
 from stylist.looks.asked import EMPTY_CATALOG
+from stylist.looks.outfits import Candidate
 from stylist.looks.recipe import Recipe
+from stylist.looks.sizing import in_your_size
 from stylist.people.looks import Look, Option, product_entry, save_look
+from stylist.people.sizes import get_sizes
 from stylist.progress import Progress
 from stylist.records import new_id, utc_now
 from stylist.video.spin import Spin
@@ -25,10 +28,12 @@ NO_PRODUCTS = EMPTY_CATALOG  # the stand-in finds products only in a catalog tha
 
 
 def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, recipe=None, on_progress=None):
-    """A look in seconds: flat-colour option images, each with two purchasable products (a note when none),
-    recording its recipe as the real pipeline does."""
+    """A look in seconds: flat-colour option images, each with two purchasable products in the person's sizes
+    (a note when none), recording its recipe as the real pipeline does."""
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget / 2)]
+    sized = in_your_size([Candidate(product, 0.0) for product in products], get_sizes(settings, user_id))
+    products = [candidate.product for candidate in sized.candidates]
     look_id = new_id()
     made, images = [], []
     for number in range(1, options + 1):
@@ -37,7 +42,8 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
         chosen = products[number - 1::options][:2] or products[:1]
         images.append(Image.new("RGB", (64, 64), (40 * number % 255, 120, 200)))
         made.append(Option(id=f"{look_id}-{number}", image=Path(), score=FAKE_SCORES[(number - 1) % len(FAKE_SCORES)],
-                           seed=number, products=[product_entry(product) for product in chosen]))
+                           seed=number, products=[product_entry(product, sized.sizes.get(product.id))
+                                                  for product in chosen]))
     look = Look(look_id=look_id, user_id=user_id, prompt=prompt, options=made, timings={"total": 0.0},
                 created_at=utc_now(), notes=[] if products else [NO_PRODUCTS],
                 settings={"budget": budget, "currency": None, **(recipe or Recipe()).to_json()})

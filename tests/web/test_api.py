@@ -151,7 +151,7 @@ def test_a_new_user_gets_a_token_their_photo_urls_and_server_made_files_without_
     answer = upload(client, [("../../../etc/evil.jpg", tagged.getvalue()), *photos[1:]])
     assert answer.status_code == 201
     body = answer.json
-    assert set(body) == {"id", "token", "photos", "warnings"} and body["warnings"] == []
+    assert set(body) == {"id", "token", "photos", "warnings", "sizes"} and body["warnings"] == [] and body["sizes"] == {}
     assert body["token"].startswith(body["id"] + ".")
     for url in body["photos"]:
         assert client.get(url).status_code == 200

@@ -263,3 +263,44 @@ def test_of_two_photos_with_one_name_only_the_bad_one_is_marked(live, browser, p
     expect(page.locator("#previews li.refused")).to_have_count(1)
     expect(page.locator("#previews li.refused")).to_have_attribute("data-name", "IMG_0001 (2).jpg")
     expect(page.locator('#previews li[data-name="IMG_0001.jpg"]')).not_to_have_class("refused")
+
+
+def test_sizes_are_asked_optionally_kept_restored_and_changed_with_the_next_look(live, browser, photos, tmp_path):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    page = open_page(browser, live, problems)
+    # Optional: closed until opened; "Skip" empties and closes it.
+    expect(page.locator("#sizes input[data-slot=dress]")).to_be_hidden()
+    page.click("#sizes summary")
+    page.fill("#sizes input[data-slot=dress]", "XXL")
+    page.click("#skip-sizes")
+    expect(page.locator("#sizes input[data-slot=dress]")).to_be_hidden()
+    page.click("#sizes summary")
+    expect(page.locator("#sizes input[data-slot=dress]")).to_have_value("")
+
+    page.fill("#sizes input[data-slot=top]", "M")
+    page.fill("#sizes input[data-slot=shoes]", "EU 39")
+    ask(page, photo_files(tmp_path, photos))
+    expect(page.locator(".look")).to_have_count(4, timeout=60_000)
+    saved = page.evaluate("JSON.parse(localStorage.getItem('stylist'))")
+    headers = {"Authorization": f"Bearer {saved['token']}"}
+    sizes_url = f"{live}/api/users/{saved['user']}/sizes"
+    assert httpx.get(sizes_url, headers=headers).json()["sizes"] == {"top": "M", "shoes": "EU 39"}
+    # every product named with a size is in that size (the stand-in pipeline sizes as the real one does)
+    for text in page.locator(".look .size").all_inner_texts():
+        assert text.strip() in ("· size M", "· size Medium", "· size EU 39", "· size 39")
+
+    # A reload shows them again; a change is saved with the next look.
+    page.reload()
+    expect(page.locator("#sizes input[data-slot=top]")).to_have_value("M")
+    expect(page.locator("#sizes input[data-slot=shoes]")).to_have_value("EU 39")
+    page.fill("#sizes input[data-slot=top]", "")
+    page.fill("#sizes input[data-slot=dress]", "IT 42")
+    page.fill("#prompt", "a dress for a wedding")
+    with page.expect_response(lambda response: response.url == sizes_url and response.request.method == "PUT"):
+        page.click("#go")
+    expect(page.locator("#look-prompt")).to_have_text("“a dress for a wedding”", timeout=60_000)
+    assert httpx.get(sizes_url, headers=headers).json()["sizes"] == {"dress": "IT 42", "shoes": "EU 39"}
+    page.screenshot(path=str(SHOTS / "sizes.png"), full_page=True)
+    assert problems == [], problems
