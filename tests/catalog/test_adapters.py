@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stylist.catalog.models import ExtractedProduct, Extraction, Page
+from stylist.catalog.models import ExtractedProduct, Extraction, Page, Variant
 from stylist.catalog.shops import ADAPTERS, detect_adapter, make_adapter
 from stylist.catalog.shops.fields import parse_availability, parse_currency, parse_price
 from stylist.catalog.shops.jsonld import JsonLdAdapter
@@ -120,6 +120,11 @@ def test_item_page_wrapping_product() -> None:
     )
 
 
+TRENCH = "https://www.north-row.com/products/cotton-trench"
+OVERSHIRT = "https://ostra-studio.com/products/linen-overshirt"
+TOTE = "https://ostra-studio.com/products/cotton-tote"
+
+
 def test_product_group_is_one_product() -> None:
     found = only(JsonLdAdapter().extract(fixture("jsonld_product_group.html", SHOP)))
     assert found == ExtractedProduct(
@@ -134,6 +139,9 @@ def test_product_group_is_one_product() -> None:
         image_urls=["https://cdn.north-row.com/trench/main.jpg", "https://cdn.north-row.com/trench/s-back.jpg",
                     "https://cdn.north-row.com/trench/m-detail.jpg"],
         color="Stone",  # every variant's colour
+        variants=[Variant("NR-TRENCH-S", "S", "Stone", True, 420.0, "USD", TRENCH),
+                  Variant("NR-TRENCH-M", "M", "Stone", False, 380.0, "USD", TRENCH),
+                  Variant("NR-TRENCH-L", "L", "Stone", True, 440.0, "USD", TRENCH)],
     )
 
 
@@ -402,6 +410,9 @@ def test_lvr_product_from_embedded_state() -> None:
                     "https://images.lvrcdn.com/Big70I/B41/020_1c2d3e4f-0000-4c14-ae0d-d7d7e9597df5.JPG"],
         category="women/dresses",  # from the URL
         color="WHITE",
+        # the state's sizes, each with its own stock
+        variants=[Variant("3", "38", "", True, 1260.0, "EUR", LVR_DRESS),
+                  Variant("4", "40", "", False, 1260.0, "EUR", LVR_DRESS)],
     )
 
 
@@ -483,6 +494,9 @@ def test_shopify_meta_then_products() -> None:
                         "https://cdn.shopify.com/s/files/1/0482/files/overshirt-back.jpg?v=1708416780"],
             category="Shirts",
             color="Ecru",
+            variants=[Variant("OS-LO-S-EC", "S", "Ecru", False, 180.0, "EUR", f"{OVERSHIRT}?variant=4101"),
+                      Variant("OS-LO-M-EC", "M", "Ecru", True, 195.0, "EUR", f"{OVERSHIRT}?variant=4102"),
+                      Variant("OS-LO-L-NA", "L", "Navy", True, 190.0, "EUR", f"{OVERSHIRT}?variant=4103")],
         ),
         ExtractedProduct(
             sku="7390012299",
@@ -493,6 +507,9 @@ def test_shopify_meta_then_products() -> None:
             currency="EUR",
             available=False,
             category="Bags",
+            # "Title" is Shopify's name for a product without options: its values are no sizes
+            variants=[Variant("OS-TOTE", "", "", False, 45.0, "EUR", f"{TOTE}?variant=4201"),
+                      Variant("OS-TOTE-L", "", "", False, 55.0, "EUR", f"{TOTE}?variant=4202")],
         ),
     ]
 

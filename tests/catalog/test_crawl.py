@@ -37,6 +37,9 @@ def assert_matches(store, expected):
         assert got.available == want.available, sku
         assert got.url == want.canonical_url, sku
         assert len(got.images) == want.n_images_distinct, sku
+        # every size with its own stock, whichever way the page publishes them (a sold-out product has none)
+        assert [(v.size, v.available) for v in got.variants] == [(size, ok and want.available)
+                                                                 for size, ok in want.sizes], sku
 
 
 @pytest.fixture

@@ -247,6 +247,15 @@ def microdata(shop: DemoShop, p: Product, specs: tuple[ImageSpec, ...]) -> str:
     )
 
 
+def size_picker(p: Product) -> str:
+    """The size buttons a shopper picks from, as product pages show them: a sold-out size is disabled."""
+    buttons = "".join(
+        f'<label><input type="radio" name="size" value="{html.escape(size)}"{"" if ok else " disabled"}>'
+        f"{html.escape(size)}{'' if ok else ' (sold out)'}</label>"
+        for size, ok in zip(p.sizes, p.in_stock))  # fmt: skip
+    return f'<fieldset class="size-selector" aria-label="Choose a size"><legend>Size</legend>{buttons}</fieldset>'
+
+
 def opengraph(p: Product, canonical: str, image_urls: list[str]) -> list[str]:
     tags = [
         ("og:type", "product"),

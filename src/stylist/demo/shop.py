@@ -50,6 +50,7 @@ class ExpectedProduct:
     canonical_url: str
     n_images_valid: int
     n_images_distinct: int
+    sizes: tuple[tuple[str, bool], ...] = ()  # (size, in stock), as its page's size picker or feed lists them
 
 
 class LoggedRequest(NamedTuple):
@@ -146,6 +147,7 @@ class DemoShop:
                 canonical_url=self.canonical_url(p),
                 n_images_valid=sum(spec.valid for spec in images),
                 n_images_distinct=sum(spec.valid and spec.flaw != "near_duplicate" for spec in images),
+                sizes=tuple(zip(p.sizes, p.in_stock, strict=True)),
             )
         return found
 

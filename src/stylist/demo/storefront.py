@@ -128,17 +128,16 @@ def product_page(shop: DemoShop, today: Day, p: Product) -> Response:
         f'<link rel="canonical" href="{canonical}">',
         f'<meta property="og:title" content="{html.escape(p.title)}">',
     ]
-    sizes = "".join(f"<li>{size}{'' if ok else ' — sold out'}</li>" for size, ok in zip(p.sizes, p.in_stock))
     gallery = "".join(f'<img src="{url}" alt="{html.escape(p.title)}">' for url in urls)
     shown_price = "Price on request" if m.format in ("no_price", "broken_jsonld") else pages.money(p.price)
     plain = (
         f'<p><a href="/">Home</a> / <a href="/c/{p.category}">{NOUNS[p.category]}</a></p>'
         f"<p class=designer>{html.escape(p.designer)}</p><h1>{html.escape(p.title)}</h1>"
         f"<p class=price>{shown_price}</p><p>{'In stock' if p.available else 'Sold out'}</p>"
-        f"<div class=gallery>{gallery}</div><p>{html.escape(p.description)}</p><ul>{sizes}</ul>"
+        f"<div class=gallery>{gallery}</div><p>{html.escape(p.description)}</p>{pages.size_picker(p)}"
     )
     if m.format == "microdata":
-        body = pages.microdata(shop, p, specs)
+        body = pages.microdata(shop, p, specs) + pages.size_picker(p)
     elif m.format == "opengraph":
         head += pages.opengraph(p, canonical, urls)
         body = plain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from price_parser import Price
@@ -127,6 +127,30 @@ def same_site(url: str, other: str) -> bool:
 def unique(values: Iterable[str]) -> list[str]:
     """Non-empty values without repeats, first occurrence kept in place."""
     return list(dict.fromkeys(value for value in values if value))
+
+
+class Named(Protocol):
+    """A variant, read or settled: what tells it apart from its siblings."""
+
+    sku: str
+    size: str
+    color: str
+
+
+V = TypeVar("V", bound=Named)
+
+
+def distinct_variants(variants: Iterable[V]) -> list[V]:
+    """Variants in the shop's order without repeats (by SKU, else by size and colour), the first one kept.
+
+    A variant with neither SKU nor size nor colour tells nothing apart, so it is left out.
+    """
+    seen: dict[object, V] = {}
+    for variant in variants:
+        key = variant.sku or (variant.size, variant.color)
+        if key != ("", "") and key not in seen:
+            seen[key] = variant
+    return list(seen.values())
 
 
 def keep_complete(records: Iterable[ExtractedProduct], page_url: str) -> Extraction:

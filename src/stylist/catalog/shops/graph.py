@@ -31,15 +31,15 @@ def _is_reference(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("@id"), str) and set(value) <= {"@id", "@type"}
 
 
-def _nodes(value: Any) -> Iterator[Node]:
+def nested_objects(value: Any) -> Iterator[Node]:
     """Every object nested anywhere in `value`."""
     if isinstance(value, dict):
         yield value
         for child in value.values():
-            yield from _nodes(child)
+            yield from nested_objects(child)
     elif isinstance(value, list):
         for child in value:
-            yield from _nodes(child)
+            yield from nested_objects(child)
 
 
 class Graph:
@@ -48,7 +48,7 @@ class Graph:
     def __init__(self, items: list[Any]) -> None:
         self.items = items
         self._by_id: dict[str, Node] = {}
-        for node in _nodes(items):
+        for node in nested_objects(items):
             if isinstance(node.get("@id"), str) and not _is_reference(node):
                 self._by_id.setdefault(node["@id"], node)
 

@@ -7,6 +7,8 @@ into products as the catalog defines one, visible.py reads the page as people se
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import lxml.etree
 from extruct.utils import parse_xmldom_html
 from lxml.html import HtmlElement
@@ -14,9 +16,11 @@ from lxml.html import HtmlElement
 from stylist.catalog.models import Extraction, Page
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.shops.currencies import page_currency
+from stylist.catalog.shops.embedded_sizes import sizes_by_sku
 from stylist.catalog.shops.fields import absolute_url, keep_complete
 from stylist.catalog.shops.merge import PageContext, fill_gaps, may_be_same, page_records, to_product
-from stylist.catalog.shops.records import Record
+from stylist.catalog.shops.pickers import read_picker, with_picker
+from stylist.catalog.shops.records import Record, VariantRecord
 from stylist.catalog.shops.syntaxes import read_page_data
 from stylist.catalog.shops.visible import ENOUGH, read_visible
 
@@ -68,6 +72,8 @@ class JsonLdAdapter(Adapter):
         if all(record.price is None for record in records):
             records = _with_visible(records, read_visible(tree, page.url))
         single = len(records) == 1
+        if single:
+            records[0].variants = _named_sizes(tree, records[0].variants)
         result = keep_complete((to_product(record, context, single) for record in records), page.url)
         result.broken += data.malformed
         if result.products:
@@ -87,3 +93,14 @@ def _with_visible(records: list[Record], visible: Record | None) -> list[Record]
         fill_gaps(record, visible)
         record.confidence = visible.confidence
     return records
+
+
+def _named_sizes(tree: HtmlElement, variants: list[VariantRecord]) -> list[VariantRecord]:
+    """The page's one product's variants with sizes its markup leaves out: from the page's scripts by SKU,
+    else from the size picker people see."""
+    if any(variant.size for variant in variants):
+        return variants
+    sizes = sizes_by_sku(tree, {variant.sku for variant in variants if variant.sku})
+    if sizes:
+        return [replace(variant, size=sizes.get(variant.sku, "")) for variant in variants]
+    return with_picker(variants, read_picker(tree))

@@ -28,8 +28,8 @@ Everything below comes from public scrapers and monitors written for the site be
 - The currency field's name is a guess (`Currency`, `CurrencyView`, as the API's query parameter is
   called); the JSON-LD offer's `priceCurrency` covers it when the guess is wrong. (`currency`)
 - `Availability` lists the sizes on sale, one object per size (`SizeValue`, `SizeId`, `Pricing`); the API
-  adds `QuantitiesTotal.Available`, read when present. An empty list means sold out. (`sizes`,
-  `size_quantity`)
+  adds `QuantitiesTotal.Available`, read when present. An empty list means sold out. Each size is one of
+  the product's variants. (`sizes`, `size_value`, `size_id`, `size_quantity`)
 - Photos are `PhotosByColor: {"<color id>": ["<path>", ...]}` and load from
   https://images.lvrcdn.com/Big<path>. (`photos_by_color`, `image_prefix`)
 - The colour shown is `RequestedColorDescription`. (`color`)
@@ -45,10 +45,11 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from stylist.catalog.models import ExtractedProduct, Extraction, Page
+from stylist.catalog.models import ExtractedProduct, Extraction, Page, Variant
 from stylist.catalog.shops.fields import (
     absolute_url,
     clean_text,
+    distinct_variants,
     first_text,
     keep_complete,
     parse_currency,
@@ -79,6 +80,8 @@ class Layout:
     currency: tuple[Path, ...] = (("Currency",), ("CurrencyView",))
     color: tuple[Path, ...] = (("RequestedColorDescription",),)
     sizes: Path = ("Availability",)
+    size_value: Path = ("SizeValue",)
+    size_id: Path = ("SizeId",)
     size_price: Path = ("Pricing", "Prices", 0, "FinalPrice")
     size_quantity: Path = ("QuantitiesTotal", "Available")
     photos_by_color: Path = ("PhotosByColor",)
@@ -176,7 +179,19 @@ class LuisaviaromaAdapter(JsonLdAdapter):
             image_urls=unique(self._image_url(first_text(path), page.url) for path in photo_paths),
             color=_text_at(state, layout.color),
         )
-        return _fill_gaps(product, twin) if twin else product
+        product = _fill_gaps(product, twin) if twin else product
+        if isinstance(sizes, list):
+            product.variants = distinct_variants(self._variant(size, product) for size in sizes
+                                                 if isinstance(size, dict))
+        return product
+
+    def _variant(self, size: dict[str, Any], product: ExtractedProduct) -> Variant:
+        """One listed size, at its own price where it states one."""
+        layout = self.layout
+        price = parse_price(_at(size, layout.size_price))
+        return Variant(sku=first_text(_at(size, layout.size_id)), size=first_text(_at(size, layout.size_value)),
+                       available=_in_stock(size, layout), price=product.price if price is None else price,
+                       currency=product.currency, url=product.url)
 
     def _image_url(self, path: str, page_url: str) -> str:
         if not path or path.startswith(("http:", "https:", "//")):

@@ -8,12 +8,13 @@ a product without a SKU takes its page's identity, a price without a currency co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.shops.currencies import symbol_currency
-from stylist.catalog.shops.fields import same_site, unique
+from stylist.catalog.shops.fields import distinct_variants, same_site, unique
 from stylist.catalog.shops.identity import TOKEN_SEPARATORS, page_identity, page_key, url_product_id
-from stylist.catalog.shops.records import Offer, Record, best_offer
+from stylist.catalog.shops.records import Offer, Record, VariantRecord, best_offer
 
 GAP_FIELDS = ("weak_sku", "url", "node_id", "title", "designer", "description", "category", "color")
 
@@ -89,6 +90,8 @@ def fill_gaps(target: Record, source: Record) -> None:
         target.available = source.available
     if not target.image_urls:
         target.image_urls = list(source.image_urls)
+    if not target.variants:
+        target.variants = list(source.variants)
 
 
 def group_siblings(records: list[Record]) -> list[Record]:
@@ -106,12 +109,20 @@ def merge_siblings(members: list[Record]) -> Record:
     best = best_offer(offers)
     skus = unique(m.sku for m in members)
     stated = [m.available for m in members if m.available is not None]
+    # each sibling is a variant; siblings that nothing tells apart are one product written twice
+    variants = distinct_variants(v for m in members for v in (m.variants or [_as_variant(m)]))
     merged = replace(members[0], sku=sku_stem(skus) if len(skus) > 1 else (skus[0] if skus else ""),
                      image_urls=unique(url for m in members for url in m.image_urls),
-                     available=any(stated) if stated else None, members=len(members))
+                     available=any(stated) if stated else None, members=len(members),
+                     variants=variants if len(variants) > 1 else [])
     if best is not None:
         merged.price, merged.currency, merged.symbol = best.price, best.currency, best.symbol
     return merged
+
+
+def _as_variant(record: Record) -> VariantRecord:
+    return VariantRecord(sku=record.sku, size=record.size, color=record.color, available=record.available,
+                         price=record.price, currency=record.currency, symbol=record.symbol, url=record.url)
 
 
 def sku_stem(skus: list[str]) -> str:
@@ -151,13 +162,33 @@ def to_product(record: Record, page: PageContext, single: bool) -> ExtractedProd
     sku = record.sku or identity or record.weak_sku or page_identity(url)
     currency = (record.currency or symbol_currency(record.symbol, page.currency or page.shop_currency)
                 or page.currency or page.shop_currency) if record.price is not None else record.currency
-    return ExtractedProduct(
+    available = record.price is not None if record.available is None else record.available
+    product = ExtractedProduct(
         sku=sku, url=url, title=record.title, designer=record.designer, description=record.description,
-        price=record.price, currency=currency,
-        available=record.price is not None if record.available is None else record.available,
+        price=record.price, currency=currency, available=available,
         image_urls=record.image_urls, category=record.category, color=record.color,
         # markup that prices an offer and is silent on stock means it is for sale; the visible page's
         # silence means nothing
         availability_stated=record.available is not None or record.syntax != "visible",
         confidence=record.confidence,
     )
+    product.variants = distinct_variants(_settled(v, product) for v in record.variants)
+    return product
+
+
+def _settled(variant: VariantRecord, product: ExtractedProduct) -> Variant:
+    """A variant with what it does not say taken from its product: stock, price with its currency, URL."""
+    own_price = variant.price is not None
+    currency = (variant.currency or symbol_currency(variant.symbol, product.currency) or product.currency
+                if own_price else product.currency)
+    return Variant(
+        sku=variant.sku, size=variant.size, color=variant.color,
+        available=product.available if variant.available is None else variant.available,
+        price=variant.price if own_price else product.price, currency=currency,
+        url=variant.url if variant.url and not _same_address(variant.url, product.url) else product.url,
+    )
+
+
+def _same_address(url: str, other: str) -> bool:
+    """The same page with the same query (a variant's `?size=M` link is its own address; "www." is not)."""
+    return page_key(url) == page_key(other) and urlsplit(url).query == urlsplit(other).query

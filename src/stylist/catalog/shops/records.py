@@ -12,6 +12,7 @@ from typing import Any
 from stylist.catalog.shops.fields import (
     absolute_url,
     clean_text,
+    distinct_variants,
     first_text,
     parse_availability,
     parse_currency,
@@ -23,12 +24,28 @@ from stylist.catalog.shops.graph import Graph, Node, schema_name, schema_types
 # Where a product's own identifier may be, best first; a ProductGroup is known by its group ID.
 SKU_KEYS = ("sku", "productID", "productGroupID")
 GROUP_SKU_KEYS = ("productGroupID", "sku", "productID", "@id")
+# A variant may repeat its group's productGroupID, which tells it apart from none of its siblings.
+VARIANT_SKU_KEYS = ("sku", "productID")
 # Manufacturer and barcode numbers: identifiers, but the shop's own id or page is a better key.
 WEAK_SKU_KEYS = ("mpn", "gtin", "gtin14", "gtin13", "gtin12", "gtin8")
 # priceSpecification types that show a former or suggested price, not what the buyer pays.
 NOT_PAID_PRICE_TYPES = {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"}
 # Unfilled template variables shops publish as values ("$metabrand", "{{ brand }}", "%BRAND%").
 PLACEHOLDER_MARKS = ("$", "{{", "{%", "%", "${", "[[")
+
+
+@dataclass
+class VariantRecord:
+    """One size or colour of a product as the markup states it; empty fields are what it does not say."""
+
+    sku: str = ""
+    size: str = ""
+    color: str = ""
+    available: bool | None = None
+    price: float | None = None
+    currency: str = ""
+    symbol: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -50,6 +67,8 @@ class Record:
     image_urls: list[str] = field(default_factory=list)
     category: str = ""
     color: str = ""
+    size: str = ""  # for a product node that is itself one size of a garment (a sibling)
+    variants: list[VariantRecord] = field(default_factory=list)
     members: int = 1  # how many sibling records (sizes, colours) this one stands for
     confidence: float = 1.0
 
@@ -140,20 +159,82 @@ def read_schema_product(graph: Graph, node: Node, variants: list[Node], page_url
         image_urls=unique(url for member in members for url in _images(graph, member, page_url)),
         category=first("category"),
         color=_color(graph, node, variants),
+        size=text_value(graph.text(node.get("size"))),
+        variants=_variants(graph, node, variants, page_url),
     )
 
 
-def _sku(graph: Graph, node: Node) -> str:
-    keys = GROUP_SKU_KEYS if "ProductGroup" in schema_types(node) else SKU_KEYS
+def _variants(graph: Graph, node: Node, variants: list[Node], page_url: str) -> list[VariantRecord]:
+    """A group's variant nodes, or else a product's offers when each is a size or colour of its own.
+
+    One offer, or several that nothing tells apart (sellers of one item), is the product itself.
+    """
+    if variants:
+        return distinct_variants(_variant_node(graph, variant, page_url) for variant in variants)
+    title = text_value(graph.text(node.get("name")))
+    from_offers = distinct_variants(_offer_variant(graph, offer, title, page_url)
+                                    for offer in _leaf_offers(graph, node.get("offers")))
+    return from_offers if len(from_offers) > 1 else []
+
+
+def _variant_node(graph: Graph, node: Node, page_url: str) -> VariantRecord:
+    """A ProductGroup's variant: its own identifier, size and colour, the offers it carries."""
+    offer_nodes = list(_leaf_offers(graph, node.get("offers")))
+    offers = [offer for value in offer_nodes for offer in read_offers(graph, value)]
+    best = best_offer(offers)
+    urls = [graph.text(offer.get("url")) for offer in offer_nodes] + [graph.text(node.get("url"))]
+    return VariantRecord(
+        sku=_sku(graph, node, VARIANT_SKU_KEYS), size=text_value(graph.text(node.get("size"))),
+        color=text_value(graph.text(node.get("color"))), available=any_available(offers),
+        price=best.price if best else None, currency=best.currency if best else "",
+        symbol=best.symbol if best else "", url=absolute_url(page_url, next(filter(None, urls), "")),
+    )
+
+
+def _offer_variant(graph: Graph, offer: Node, title: str, page_url: str) -> VariantRecord:
+    """One offer of a product as a variant: its SKU, and a size where the offer or its item names one."""
+    item = next((i for i in graph.all(offer.get("itemOffered")) if isinstance(i, dict)), {})
+    name = text_value(graph.text(offer.get("name")))
+    size = next(filter(None, (text_value(graph.text(value))
+                              for value in (offer.get("size"), item.get("size")))), "")
+    # an offer's name is often the product's own; only a different one can name the size
+    if not size and name and name != title:
+        size = name
+    sku = _identifier(graph, offer.get("sku")) or _identifier(graph, item.get("sku"))
+    read = list(read_offers(graph, offer))
+    best = best_offer(read)
+    return VariantRecord(
+        sku=sku, size=size,
+        color=text_value(graph.text(item.get("color"))), available=any_available(read),
+        price=best.price if best else None, currency=best.currency if best else "",
+        symbol=best.symbol if best else "", url=absolute_url(page_url, graph.text(offer.get("url"))),
+    )
+
+
+def _leaf_offers(graph: Graph, value: Any, depth: int = 0) -> Iterator[Node]:
+    """The offers in a property, those nested in an AggregateOffer instead of the aggregate."""
+    for offer in graph.all(value):
+        if not isinstance(offer, dict):
+            continue
+        nested = [child for child in graph.all(offer.get("offers")) if isinstance(child, dict)]
+        if nested and depth < 3:
+            yield from _leaf_offers(graph, nested, depth + 1)
+        else:
+            yield offer
+
+
+def _sku(graph: Graph, node: Node, keys: tuple[str, ...] = ()) -> str:
+    keys = keys or (GROUP_SKU_KEYS if "ProductGroup" in schema_types(node) else SKU_KEYS)
     offers = [offer for offer in graph.all(node.get("offers")) if isinstance(offer, dict)]
     candidates = [*(node.get(key) for key in keys), *(offer.get("sku") for offer in offers)]
-    for candidate in candidates:
-        value = text_value(graph.text(candidate))
-        # An identifier has no spaces: "Ca304103-0000 Montre" is an id with a label run into it, and
-        # the page's own identity is a safer key than either half.
-        if value and " " not in value and not is_placeholder(value):
-            return value
-    return ""
+    return next(filter(None, (_identifier(graph, candidate) for candidate in candidates)), "")
+
+
+def _identifier(graph: Graph, value: Any) -> str:
+    text = text_value(graph.text(value))
+    # An identifier has no spaces: "Ca304103-0000 Montre" is an id with a label run into it, and
+    # the page's own identity is a safer key than either half.
+    return text if " " not in text and not is_placeholder(text) else ""
 
 
 def _images(graph: Graph, node: Node, page_url: str) -> Iterator[str]:

@@ -15,12 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 from extruct.utils import parse_html
 from w3lib.url import add_or_replace_parameter
 
-from stylist.catalog.models import ExtractedProduct, Extraction, Page
+from stylist.catalog.models import ExtractedProduct, Extraction, Page, Variant
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.shops.currencies import page_currency
 from stylist.catalog.shops.fields import (
     absolute_url,
     clean_text,
+    distinct_variants,
     first_text,
     keep_complete,
     origin,
@@ -28,11 +29,15 @@ from stylist.catalog.shops.fields import (
     parse_price,
     unique,
 )
+from stylist.catalog.shops.size_words import says_size
 
 # `Shopify.currency = {"active":"USD","rate":"1.0"};` in every storefront's theme scripts
 SHOPIFY_CURRENCY = re.compile(r'Shopify\.currency\s*=\s*\{[^}]*?"active"\s*:\s*"([A-Za-z]{3})"')
 PAGE_SIZE = 250  # the most Shopify serves per page
 COLOR_OPTION_NAMES = {"color", "colour"}
+# Shopify's one option of a product that has none, and the value its one variant then has
+NO_OPTION_NAME = "title"
+NO_OPTION_VALUE = "default title"
 
 
 def products_page_url(shop_origin: str, number: int) -> str:
@@ -121,9 +126,10 @@ def _read_product(item: dict[str, Any], page_url: str, currency: str) -> Extract
     in_stock = [price for price, available in priced if available]
     handle = first_text(item.get("handle"))
     images = [image for image in item.get("images") or [] if isinstance(image, dict)]
-    return ExtractedProduct(
+    url = f"{origin(page_url)}/products/{handle}" if handle else ""
+    product = ExtractedProduct(
         sku=first_text(item.get("id")),
-        url=f"{origin(page_url)}/products/{handle}" if handle else "",
+        url=url,
         title=first_text(item.get("title")),
         designer=first_text(item.get("vendor")),
         description=clean_text(first_text(item.get("body_html"))),
@@ -134,6 +140,52 @@ def _read_product(item: dict[str, Any], page_url: str, currency: str) -> Extract
         category=first_text(item.get("product_type")),
         color=_color(item.get("options")),
     )
+    product.variants = _variants(variants, item.get("options"), product)
+    return product
+
+
+def _variants(variants: list[dict[str, Any]], options: Any, product: ExtractedProduct) -> list[Variant]:
+    """Each variant with its size and colour read from the product's options; none for a product whose only
+    variant is Shopify's "Default Title" (it has no sizes or colours)."""
+    if len(variants) == 1 and first_text(variants[0].get("title")).lower() == NO_OPTION_VALUE:
+        return []
+    size_key, color_key = _option_keys(options)
+    result = []
+    for variant in variants:
+        price = parse_price(variant.get("price"))
+        number = first_text(variant.get("id"))
+        result.append(Variant(
+            sku=first_text(variant.get("sku")) or number,
+            size=first_text(variant.get(size_key)) if size_key else "",
+            color=first_text(variant.get(color_key)) if color_key else "",
+            available=variant.get("available", product.available) is not False,
+            price=product.price if price is None else price,
+            currency=product.currency,
+            url=f"{product.url}?variant={number}" if product.url and number else product.url,
+        ))
+    return distinct_variants(result)
+
+
+def _option_keys(options: Any) -> tuple[str, str]:
+    """The variant keys ("option1".."option3") holding the size and the colour; empty where none does.
+
+    The size is the option named for it, or else the product's only option when that is neither a colour
+    nor Shopify's stand-in "Title" (shops name a lone size option "Waist" or "EU"; among several options an
+    unnamed one may as well be a material).
+    """
+    named = [(first_text(option.get("name")).lower(), _option_key(option, index))
+             for index, option in enumerate(options if isinstance(options, list) else [], start=1)
+             if isinstance(option, dict)]
+    colors = [key for name, key in named if name in COLOR_OPTION_NAMES]
+    sizes = [key for name, key in named if says_size(name)]
+    if not sizes and len(named) == 1 and named[0][0] not in COLOR_OPTION_NAMES | {NO_OPTION_NAME}:
+        sizes = [named[0][1]]
+    return (sizes[0] if sizes else ""), (colors[0] if colors else "")
+
+
+def _option_key(option: dict[str, Any], index: int) -> str:
+    position = option.get("position")
+    return f"option{position if isinstance(position, int) and 1 <= position <= 3 else index}"
 
 
 def _color(options: Any) -> str:

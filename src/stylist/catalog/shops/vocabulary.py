@@ -11,7 +11,7 @@ PROPERTIES = (
     "name", "sku", "productID", "productGroupID", "mpn", "gtin", "gtin8", "gtin12", "gtin13", "gtin14",
     "offers", "price", "lowPrice", "highPrice", "priceCurrency", "availability", "priceSpecification",
     "priceType", "brand", "manufacturer", "description", "image", "url", "contentUrl", "category", "color",
-    "hasVariant", "isVariantOf", "mainEntity", "itemReviewed", "itemOffered",
+    "size", "hasVariant", "isVariantOf", "mainEntity", "itemReviewed", "itemOffered",
 )
 TYPES = (
     "Product", "ProductGroup", "IndividualProduct", "SomeProducts", "ProductModel", "Offer", "AggregateOffer",
