@@ -81,3 +81,38 @@ def test_migration_4_keeps_every_product_and_the_next_crawl_adds_variants(data_d
     crawl(store, 1, [dress({"8": True, "10": False})])
     [same] = store.products()
     assert same.id == kept.id and [(v.size, v.available) for v in same.variants] == [("8", True), ("10", False)]
+
+
+def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds_their_sizes(data_dir: Path) -> None:
+    import asyncio
+
+    from stylist.catalog.crawl import CrawlOptions, crawl_shops
+    from stylist.catalog.images import ImageStore
+    from stylist.demo.shop import DemoShop, serve
+
+    shop = DemoShop(n_products=12, seed=5, traps=False)
+    path = data_dir / "catalog.db"
+
+    def crawl_demo(url: str) -> None:
+        with CatalogStore(path, data_dir / "images") as store:
+            [report] = asyncio.run(crawl_shops([url], store, ImageStore(data_dir / "images"),
+                                               CrawlOptions(delay=0.0, concurrency=4)))
+        assert report.complete, report.reason
+
+    with serve(shop) as url:
+        crawl_demo(url)
+        # the data dir as the catalog of yesterday left it: every product, no variants table
+        with sqlite3.connect(path) as db:
+            db.execute("DROP TABLE variants")
+            db.execute("PRAGMA user_version = 3")
+        with CatalogStore(path) as store:
+            before = {product.sku: product.id for product in store.products(include_unavailable=True)}
+            assert all(not product.variants for product in store.products(include_unavailable=True))
+        crawl_demo(url)
+    expected = shop.expected()
+    with CatalogStore(path) as store:
+        after = {product.sku: product for product in store.products(include_unavailable=True)}
+    assert {sku: product.id for sku, product in after.items()} == before and set(before) == set(expected)
+    for sku, product in after.items():
+        assert [(v.size, v.available) for v in product.variants] == [
+            (size, stocked and expected[sku].available) for size, stocked in expected[sku].sizes]

@@ -9,6 +9,7 @@ import pytest
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.store import CatalogStore
+from stylist.looks.outfits import slot_of
 from stylist.looks.pipeline import style
 from stylist.looks.recipe import Recipe
 from stylist.people.sizes import set_sizes
@@ -87,3 +88,38 @@ def test_without_sizes_products_are_shown_in_any_size_and_name_none(sized_shop):
     assert listed(look) and all(product["size"] is None for product in listed(look))
     assert "Black Slip Dress" in {product["title"] for product in listed(look)}
     assert not any("size" in note for note in look.notes)
+
+
+def test_on_a_crawled_shop_with_sizes_nothing_out_of_stock_in_the_persons_size_is_shown(data_dir, photos):
+    """The demo shop publishes sizes every way shops do (ProductGroup variants, offers per size, size pickers,
+    the Shopify feed), with sizes sold out; crawled for real, no look shows a product sold out in the size."""
+    import asyncio
+
+    from stylist.catalog.crawl import CrawlOptions, crawl_shops
+    from stylist.demo.shop import DemoShop, serve
+
+    settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
+    shops = [DemoShop(n_products=40, seed=1, traps=False), DemoShop(n_products=20, seed=2, traps=False, shopify=True)]
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        for shop in shops:
+            with serve(shop) as url:
+                [report] = asyncio.run(crawl_shops([url], store, ImageStore(settings.images_dir),
+                                                   CrawlOptions(delay=0.0, concurrency=4)))
+            assert report.complete, report.reason
+    truth = {(product.designer, product.title): dict(zip(product.sizes, product.in_stock, strict=True))
+             for shop in shops for product in shop.products()}
+    user = add_user(settings, "Ada", photos, crop_size=64)
+    worn = {"dress": "M", "top": "M", "bottom": "S", "outerwear": "L", "shoes": "39"}
+    set_sizes(settings, user.id, worn)
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        slots = {product.id: slot_of(product) for product in store.products(include_unavailable=True)}
+    sized = 0
+    for prompt in ("a dress and shoes", "a shirt, trousers and a coat", "a t-shirt and sneakers"):
+        look = style(settings, user.id, prompt, options=3, seed=1, retriever=WordRetriever(),
+                     scorer=MeanColourScorer(), recipe=Recipe(candidates=1, steps=1))
+        for product in listed(look):
+            stock = truth[(product["designer"], product["title"])]
+            if slots[product["id"]] in worn:  # every demo product lists its sizes
+                sized += 1
+                assert product["size"] == worn[slots[product["id"]]] and stock[product["size"]], (product, stock)
+    assert sized >= 6
