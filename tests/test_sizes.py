@@ -1,38 +1,55 @@
-"""Sizes as shops and people write them: read into a system and values, and matched only where a table allows."""
+"""Sizes as shops and people write them: read into systems and values, and matched only where a table allows."""
 
 from __future__ import annotations
 
 import pytest
 
-from stylist.sizes import fits, read_size
+from stylist.sizes import comparable, fits, read_size
 
 
-@pytest.mark.parametrize(("text", "system", "values"), [
-    ("M", "letter", {"M"}), ("Medium", "letter", {"M"}), ("size: m", "letter", {"M"}),
-    ("x-large", "letter", {"XL"}),
-    ("2XL", "letter", {"XXL"}), ("xx-large", "letter", {"XXL"}), ("XS/S", "letter", {"XS", "S"}),
-    ("S-L", "letter", {"S", "M", "L"}), ("4XL", "letter", {"4XL"}),
-    ("IT 40", "it", {40.0}), ("40 IT", "it", {40.0}), ("FR 38", "eu", {38.0}), ("DE 38", "eu", {38.0}),
-    ("EU 38.5", "eu", {38.5}), ("38,5", "", {38.5}), ("42 ½", "", {42.5}), ("UK 10", "uk", {10.0}),
-    ("US 7.5", "us", {7.5}),
-    ("10", "", {10.0}), ("32/34", "waist", {(32, 34)}), ("W32 L34", "waist", {(32, 34)}), ("W32/L30", "waist", {(32, 30)}),
-    ("W32", "waist", {(32, None)}), ("One Size", "one", set()), ("TU", "one", set()), ("Taglia unica", "one", set()),
-    ("Einheitsgröße", "one", set()), ("4-5 years", "text", {"4-5 years"}),
+@pytest.mark.parametrize(("text", "slot", "readings"), [
+    ("M", "", {("letter", "M")}), ("Medium", "", {("letter", "M")}), ("size: m", "", {("letter", "M")}),
+    ("x-large", "", {("letter", "XL")}), ("2XL", "", {("letter", "XXL")}), ("2X", "", {("letter", "XXL")}),
+    ("xx-large", "", {("letter", "XXL")}), ("XXXXL", "", {("letter", "4XL")}),
+    ("XS/S", "", {("letter", "XS"), ("letter", "S")}), ("S-L", "", {("letter", "S"), ("letter", "M"), ("letter", "L")}),
+    ("IT 40", "", {("it", "40")}), ("40 IT", "", {("it", "40")}), ("EUR 38", "", {("eu", "38")}),
+    ("DE 38", "", {("eu", "38")}), ("FR 38", "", {("fr", "38")}), ("EU 38.5", "", {("eu", "38.5")}),
+    ("38,5", "", {("", "38.5")}), ("42 ½", "", {("", "42.5")}), ("38 1/2", "", {("", "38.5")}),
+    ("UK 10", "", {("uk", "10")}), ("US 7.5", "", {("us", "7.5")}), ("0", "", {("", "0")}), ("00", "", {("", "00")}),
+    ("36/38", "dress", {("", "36"), ("", "38")}), ("32/34", "bottom", {("waist", (32, 34))}),
+    ("W32 L34", "", {("waist", (32, 34))}), ("W32/L30", "", {("waist", (32, 30))}), ("32x34", "", {("waist", (32, 34))}),
+    ("W32", "", {("waist", (32, None))}), ("EU 39 / UK 6", "shoes", {("eu", "39"), ("uk", "6")}),
+    ("4-5 years", "", {("text", "4-5 years")}),
 ])
-def test_sizes_are_read_into_a_system_and_values(text, system, values):
-    size = read_size(text)
-    assert (size.system, set(size.values)) == (system, values)
-    assert size.text == text
+def test_sizes_are_read_into_systems_and_values(text, slot, readings):
+    size = read_size(text, slot)
+    assert set(size.readings) == readings and not size.one and size.text == text
 
 
-@pytest.mark.parametrize(("wanted", "offered", "match"), [
-    ("M", "m", True), ("M", "Medium", True), ("M", "S/M", True), ("M", "S-L", True), ("M", "L", False),
-    ("EU 38", "FR 38", True), ("EU 38", "38", True), ("38", "IT 38", True),  # a bare number states no system
-    ("IT 40", "EU 40", False), ("IT 40", "EU 36", False), ("UK 10", "US 10", False),  # no conversion across these
-    ("M", "38", False), ("38", "M", False),  # letters and numbers differ by brand
-    ("W32", "32/34", True), ("32/32", "32/34", False), ("W32 L34", "32/34", True), ("32/34", "W32", True),
-    ("M", "one size", True), ("EU 39", "TU", True),
-    ("4-5 years", "4-5 Years", True), ("4-5 years", "6-7 years", False),
+@pytest.mark.parametrize("text", ["One Size", "TU", "O/S", "OS", "Taglia unica", "Unica", "Einheitsgröße", "onesize"])
+def test_one_size_is_read_in_the_words_shops_use(text):
+    assert read_size(text).one
+
+
+@pytest.mark.parametrize(("wanted", "offered", "slot", "match"), [
+    ("M", "m", "top", True), ("M", "Medium", "top", True), ("M", "S/M", "top", True), ("M", "S-L", "top", True),
+    ("M", "L", "top", False),
+    ("EU 38", "DE 38", "dress", True), ("DE 38", "FR 38", "dress", False),  # French clothing runs two above
+    ("EU 39", "FR 39", "shoes", True), ("EU 39", "39", "shoes", True),  # one European shoe scale; 39 is European
+    ("UK 8", "8", "shoes", False), ("38", "38", "dress", True), ("38", "IT 38", "dress", False),
+    ("EU 38", "38", "dress", False),  # a bare clothing number states no system
+    ("IT 40", "EU 40", "dress", False), ("UK 10", "US 10", "dress", False),  # no conversion across these
+    ("M", "38", "dress", False), ("38", "M", "dress", False),  # letters and numbers differ by brand
+    ("36", "36/38", "dress", True), ("0", "00", "dress", False),
+    ("W32", "32/34", "bottom", True), ("32/32", "32/34", "bottom", False), ("W32 L34", "32/34", "bottom", True),
+    ("32/34", "W32", "bottom", True), ("UK 6", "EU 39 / UK 6", "shoes", True),
+    ("M", "one size", "top", True), ("EU 39", "TU", "shoes", True),
+    ("4-5 years", "4-5 Years", "top", True), ("4-5 years", "6-7 years", "top", False),
 ])
-def test_sizes_match_within_one_system_and_through_the_published_table_only(wanted, offered, match):
-    assert fits(read_size(wanted), read_size(offered)) is match
+def test_sizes_match_within_one_system_and_through_the_published_tables_only(wanted, offered, slot, match):
+    assert fits(read_size(wanted, slot), read_size(offered, slot), slot) is match
+
+
+def test_sizes_in_systems_nothing_converts_are_not_comparable():
+    assert not comparable(read_size("M"), read_size("IT 40"), "dress")
+    assert comparable(read_size("M"), read_size("L"), "dress") and comparable(read_size("EU 39"), read_size("40", "shoes"), "shoes")

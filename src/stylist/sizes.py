@@ -1,14 +1,18 @@
-"""Clothing and shoe sizes as shops and people write them, read into a system and a value, and matched.
+"""Clothing and shoe sizes as shops and people write them, read into systems and values, and matched.
 
-A size is text first: "M", "IT 40", "EU 38.5", "32/34", "W32 L34", "one size". `read_size` reads it into a
-`Size` (a system and a set of values) so that "m", "Medium" and "M" are one size and "XS/S" fits both XS
-and S. Two sizes match only within one system, with one exception taken from a published table: the
-women's and men's clothing and shoe tables of the Wikipedia article "Clothing sizes" (and "Shoe size")
-give France, Germany and the rest of continental Europe the same numbers, so "EU 38", "FR 38" and "DE 38"
-are one size. No other conversion is made: Italian, British and American numbers differ from European ones
-by offsets that depend on gender and garment, and letters map to numbers differently for every brand, so
-matching across them would put people in the wrong size. A bare number ("38") states no system, which is
-how most shops write the sizes of the country they sell in; it matches the same number in any system.
+A size is text first: "M", "IT 40", "EU 38.5", "36/38", "32/34", "W32 L34", "EU 39 / UK 6", "one size".
+`read_size` reads it into readings, each a system and a value, so that "m", "Medium" and "M" are one size,
+"XS/S" fits XS and S, and "EU 39 / UK 6" fits both an EU 39 and a UK 6. Two sizes match when they share a
+reading in one system. The only equivalences made across systems are the ones the published tables agree
+on, from the Wikipedia articles "Shoe size" and "Clothing sizes" (the European tables of EN 13402's
+predecessors): for shoes, Europe, France and Germany use one scale (Paris points), so "FR 39" is "EU 39";
+for clothing, German sizes are the European ones ("DE 38" is "EU 38") while French ones run two above
+(FR 40 = DE 38), so clothing keeps FR apart. Italian, British and American numbers differ from those by
+offsets that depend on gender and garment, and letters map to numbers differently for every brand, so no
+conversion is made for them: a near guess would put people in the wrong size.
+
+A bare number ("38") states no system. It matches the same bare number, and, for shoes, a number from 30 up
+is read as European: no other scale reaches it (UK and US shoes stop near 16).
 """
 
 from __future__ import annotations
@@ -24,72 +28,120 @@ MAX_SIZE_TEXT = 40
 
 LETTERS = ("XXXS", "XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL", "4XL", "5XL", "6XL")
 _LETTER_WORDS = {"extra small": "XS", "x small": "XS", "small": "S", "medium": "M", "large": "L",
-                 "extra large": "XL", "x large": "XL"}
+                 "extra large": "XL", "x large": "XL", "2x": "XXL", "3x": "XXXL", "xxxxl": "4XL"}
 # "One size" as shops write it in the languages the catalog meets.
-ONE_SIZE = {"one size", "onesize", "os", "o s", "tu", "taille unique", "taglia unica", "talla unica",
-            "einheitsgrosse", "einheitsgroesse", "one fits all", "osfa", "uni", "unique", "u", "one"}
-# System words, as written before or after a number; FR and DE are European numbers (see the module's note).
-NUMBER_SYSTEMS = {"", "eu", "it", "uk", "us", "jp"}
-SYSTEMS = {"eu": "eu", "fr": "eu", "de": "eu", "it": "it", "uk": "uk", "gb": "uk", "us": "us", "jp": "jp"}
+ONE_SIZE = {"one size", "onesize", "one", "os", "o s", "o/s", "tu", "taille unique", "taglia unica", "unica",
+            "talla unica", "einheitsgrosse", "einheitsgroesse", "one size fits all", "osfa", "uni", "unique", "u"}
+# System words as written before or after a number.
+SYSTEMS = {"eu": "eu", "eur": "eu", "de": "eu", "fr": "fr", "it": "it", "uk": "uk", "gb": "uk", "us": "us",
+           "jp": "jp"}
+SHOE_EU_FROM = 30  # a bare shoe size from here up can only be European
 _NUMBER = r"\d{1,3}(?:[.,]\d)?"
-_SYSTEM_FIRST = re.compile(rf"^(?P<system>[a-z]{{2}})\s*(?P<number>{_NUMBER})$")
-_SYSTEM_AFTER = re.compile(rf"^(?P<number>{_NUMBER})\s*(?P<system>[a-z]{{2}})$")
+_WITH_SYSTEM = re.compile(
+    rf"^(?:(?P<before>[a-z]{{2,3}})\s*(?P<number>{_NUMBER})|(?P<number2>{_NUMBER})\s*(?P<after>[a-z]{{2,3}}))$")
 _BARE = re.compile(rf"^{_NUMBER}$")
-# Waist and leg in inches: "32/34", "32x34", "W32 L34", "W32/L34", "W32"
-_WAIST_LEG = re.compile(r"^w?\s*(?P<waist>\d{2})\s*(?:(?:/|x|\s)\s*l?\s*(?P<leg>\d{2}))?$")
+# Waist and leg in inches: "W32 L34", "W32/L34", "32x34", "W32"; "32/34" too where a slot says trousers
+_WAIST_LEG = re.compile(
+    r"^w\s*(?P<waist>\d{2})(?:\s*[/x ]?\s*l\s*(?P<leg>\d{2}))?$|^(?P<w>\d{2})\s*x\s*(?P<l>\d{2})$")
+_PAIR = re.compile(r"^(?P<one>\d{2})\s*/\s*(?P<other>\d{2})$")
+
+Reading = tuple[str, object]  # (system, value)
 
 
 @dataclass(frozen=True)
 class Size:
-    """A size read: `system` is "letter", "one", "waist", a number system ("eu", "it", "uk", "us", "jp"),
-    "" for a number with no system, or "text" for what could not be read (then `values` holds the text)."""
+    """A size read: its readings, or `one` for a size that fits everyone; `text` as written."""
 
-    system: str
-    values: frozenset
     text: str
+    readings: frozenset[Reading] = frozenset()
+    one: bool = False
+
+    def systems(self) -> set[str]:
+        return {system for system, _ in self.readings}
 
 
-def read_size(text: str) -> Size:
-    """`text` read into a system and values; unreadable text is kept as folded text, which only matches itself."""
+def read_size(text: str, slot: str = "") -> Size:
+    """`text` read into readings (see the module's note); `slot` settles what "32/34" means (waist and leg
+    on trousers, a double size elsewhere) and that a bare shoe size from 30 up is European."""
     original = " ".join(text.split())
     folded = _fold(original)
     if folded in ONE_SIZE:
-        return Size("one", frozenset(), original)
+        return Size(original, one=True)
+    readings = _readings(folded, slot)
+    if readings is None and "/" in folded:
+        # "EU 39 / UK 6": one size in two systems; each part must read on its own
+        parts = [_readings(part.strip(), slot) for part in folded.split("/")]
+        if all(parts) and len(parts) > 1:
+            readings = frozenset().union(*parts)
+    return Size(original, readings or frozenset({("text", folded)}))
+
+
+def fits(wanted: Size, offered: Size, slot: str = "") -> bool:
+    """Whether a shop's size `offered` is the person's size `wanted` for a product of `slot`."""
+    if offered.one:
+        return True  # made to fit everyone
+    mine, theirs = _aligned(wanted.readings, slot), _aligned(offered.readings, slot)
+    if mine & theirs:
+        return True
+    # "W32" fits every leg length of waist 32, and a shop listing waists only fits "32/34"
+    return any(system == other_system == "waist" and value[0] == other[0] and None in (value[1], other[1])
+               for system, value in mine for other_system, other in theirs)
+
+
+def comparable(wanted: Size, offered: Size, slot: str = "") -> bool:
+    """Whether the two sizes are written in a system they share, so that not fitting means another size."""
+    if offered.one or wanted.one:
+        return True
+    return bool({system for system, _ in _aligned(wanted.readings, slot)}
+                & {system for system, _ in _aligned(offered.readings, slot)})
+
+
+def _readings(folded: str, slot: str) -> frozenset[Reading] | None:
     letters = _letters(folded)
     if letters:
-        return Size("letter", frozenset(letters), original)
-    for pattern in (_SYSTEM_FIRST, _SYSTEM_AFTER):
-        match = pattern.match(folded)
-        if match and match["system"] in SYSTEMS:
-            return Size(SYSTEMS[match["system"]], frozenset({_number(match["number"])}), original)
+        return frozenset(("letter", letter) for letter in letters)
+    match = _WITH_SYSTEM.match(folded)
+    if match:
+        system, number = match["before"] or match["after"], match["number"] or match["number2"]
+        if system in SYSTEMS:
+            return frozenset({(SYSTEMS[system], _number(number))})
     if _BARE.match(folded):
-        return Size("", frozenset({_number(folded)}), original)
+        return frozenset({("", _number(folded))})
     match = _WAIST_LEG.match(folded)
-    if match and (match["leg"] or folded.startswith("w")):
-        return Size("waist", frozenset({(int(match["waist"]), int(match["leg"]) if match["leg"] else None)}),
-                    original)
-    return Size("text", frozenset({folded}), original)
+    if match:
+        waist, leg = match["waist"] or match["w"], match["leg"] or match["l"]
+        return frozenset({("waist", (int(waist), int(leg) if leg else None))})
+    match = _PAIR.match(folded)
+    if match:
+        one, other = match["one"], match["other"]
+        if slot == "bottom":
+            return frozenset({("waist", (int(one), int(other)))})
+        return frozenset({("", _number(one)), ("", _number(other))})  # a double size: "36/38" is either
+    return None
 
 
-def fits(wanted: Size, offered: Size) -> bool:
-    """Whether a shop's size `offered` is the person's size `wanted`."""
-    if offered.system == "one":
-        return True  # made to fit everyone
-    if wanted.system == "waist" == offered.system:
-        # "W32" fits every leg length of waist 32
-        return any(waist == other_waist and (leg is None or other_leg is None or leg == other_leg)
-                   for waist, leg in wanted.values for other_waist, other_leg in offered.values)
-    systems = {wanted.system, offered.system}
-    if "" in systems and systems <= NUMBER_SYSTEMS:
-        return bool(wanted.values & offered.values)  # a bare number matches that number in any system
-    return wanted.system == offered.system and bool(wanted.values & offered.values)
+def _aligned(readings: frozenset[Reading], slot: str) -> set[Reading]:
+    """Readings in the systems the published tables make one for `slot` (see the module's note)."""
+    aligned = set()
+    for system, value in readings:
+        if slot == "shoes" and (system == "fr" or (system == "" and _at_least(value, SHOE_EU_FROM))):
+            system = "eu"
+        aligned.add((system, value))
+    return aligned
+
+
+def _at_least(value: object, low: float) -> bool:
+    try:
+        return float(str(value)) >= low
+    except ValueError:
+        return False
 
 
 def _fold(text: str) -> str:
-    """Lower case, accents off, the word "size" dropped: how sizes compare."""
-    plain = re.sub(r"\s*½", ".5", text).replace("ß", "ss")
+    """Lower case, accents off, the word "size" dropped, "½" and " 1/2" as ".5": how sizes compare."""
+    plain = re.sub(r"\s*(?:½|1/2)$", ".5", text.strip()).replace("ß", "ss")
     plain = unicodedata.normalize("NFKD", plain).encode("ascii", "ignore").decode().lower()
-    plain = re.sub(r"\bsize\b|\bsz\b", " ", plain)
+    plain = re.sub(r"\bsize\b|\bsz\b|\btaglia\b(?! unica)|\bgrosse\b|\btaille\b(?! unique)", " ", plain)
     plain = re.sub(r"\b(x+|extra)[-.](?=[a-z])", r"\1 ", plain)  # "x-large", "extra-small"
     return " ".join(plain.split()).strip(" :")
 
@@ -113,5 +165,7 @@ def _letters(folded: str) -> list[str]:
     return found
 
 
-def _number(text: str) -> float:
-    return float(text.replace(",", "."))
+def _number(text: str) -> str:
+    """A size number as text, so that "00" and "0" (two US sizes) stay apart and "38,5" is "38.5"."""
+    text = text.replace(",", ".")
+    return text.removesuffix(".0") if "." in text else text

@@ -425,3 +425,11 @@ def test_luisaviaroma_sold_out_state_lists_no_sizes() -> None:
     page.text = page.text[:start] + '"Availability":[]' + page.text[end:]
     product = LuisaviaromaAdapter().extract(page).products[0]
     assert (product.available, product.variants) == (False, [])
+
+
+def test_picker_notes_beside_a_size_say_whether_it_can_be_bought() -> None:
+    choices = "".join(f'<option value="{n}">{text}</option>' for n, text in enumerate(
+        ["S - Notify me", "M - Email me when available", "L (only 1 left)", "XL (unavailable)", "XXL"], start=1))
+    body = f'<label for="size">Size</label><select id="size" name="size"><option value="">Choose</option>{choices}</select>'
+    found = only(jsonld_page(coat(), body=body))
+    assert stock(found) == [("S", False), ("M", False), ("L", True), ("XL", False), ("XXL", True)]

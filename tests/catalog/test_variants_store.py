@@ -3,6 +3,7 @@ and migration 4 keeping every product stored before it."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -103,7 +104,9 @@ def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds
         crawl_demo(url)
         # the data dir as the catalog of yesterday left it: every product, no variants table
         with sqlite3.connect(path) as db:
-            db.execute("DROP TABLE variants")
+            for script in MIGRATIONS[3:]:  # variants (4) and what came after
+                for table in re.findall(r"CREATE TABLE (\w+)", script):
+                    db.execute(f"DROP TABLE {table}")
             db.execute("PRAGMA user_version = 3")
         with CatalogStore(path) as store:
             before = {product.sku: product.id for product in store.products(include_unavailable=True)}
@@ -116,3 +119,17 @@ def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds
     for sku, product in after.items():
         assert [(v.size, v.available) for v in product.variants] == [
             (size, stocked and expected[sku].available) for size, stocked in expected[sku].sizes]
+
+
+def test_a_sighting_without_sizes_keeps_them_and_a_repeat_sighting_brings_them(data_dir: Path) -> None:
+    store = CatalogStore(data_dir / "catalog.db")
+    shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
+    crawl(store, shop.id, [dress({"S": True, "M": False})])
+    # a complete crawl that met the dress only without its sizes (a teaser elsewhere) says nothing of them
+    bare = ExtractedProduct(sku="D", url="https://shop.test/p/dress", title="Hadley dress", price=89.5,
+                            currency="EUR", available=True)
+    assert crawl(store, shop.id, [bare]) == ["unchanged"]
+    assert stock(store) == {"S": True, "M": False}
+    # met first without sizes, then on its own page with them: the sizes count
+    assert crawl(store, shop.id, [bare, dress({"S": False, "M": True})]) == ["unchanged", "repeat"]
+    assert stock(store) == {"S": False, "M": True}

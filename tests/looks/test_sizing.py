@@ -8,10 +8,11 @@ import pytest
 
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct, Variant
-from stylist.catalog.store import CatalogStore
-from stylist.looks.outfits import slot_of
+from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.looks.outfits import Candidate, slot_of
 from stylist.looks.pipeline import style
 from stylist.looks.recipe import Recipe
+from stylist.looks.sizing import in_your_size
 from stylist.people.sizes import set_sizes
 from stylist.people.users import add_user
 from stylist.settings import Settings
@@ -123,3 +124,23 @@ def test_on_a_crawled_shop_with_sizes_nothing_out_of_stock_in_the_persons_size_i
                 sized += 1
                 assert product["size"] == worn[slots[product["id"]]] and stock[product["size"]], (product, stock)
     assert sized >= 6
+
+
+def stored(product_id: int, title: str, category: str, color: str, variants: list[Variant]) -> StoredProduct:
+    return StoredProduct(id=product_id, shop="shop.test", sku=f"P{product_id}", url=f"https://shop.test/p/{product_id}",
+                         designer="Maison", title=title, description="", category=category, color=color, price=100.0,
+                         currency="EUR", available=True, first_seen="", last_seen="", variants=variants)
+
+
+def test_sizes_in_another_system_are_said_as_such_and_the_pictured_colour_is_chosen():
+    italian = stored(1, "Silk Dress", "dress", "Red", [Variant(size="IT 40", available=True),
+                                                       Variant(size="IT 42", available=True)])
+    sized = in_your_size([Candidate(italian, 1.0)], {"dress": "M"})
+    assert sized.candidates == []
+    assert sized.notes == ["no dress in stock in your size M: Silk Dress list sizes in another system, which "
+                           "cannot be compared with M"]
+    two_colours = stored(2, "Wool Coat", "coat", "Navy", [
+        Variant(size="M", color="Black", available=True, price=90.0, url="https://shop.test/p/2?c=black&s=M"),
+        Variant(size="M", color="Navy", available=True, price=120.0, url="https://shop.test/p/2?c=navy&s=M")])
+    [kept] = in_your_size([Candidate(two_colours, 1.0)], {"outerwear": "Medium"}).candidates
+    assert (kept.product.url, kept.product.price) == ("https://shop.test/p/2?c=navy&s=M", 120.0)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # references.py imports diffusers, which only the klein path 
 
 # Products retrieved per option: enough for each option to find fresh products in every slot.
 RETRIEVED_PER_OPTION = 12
+SIZED_RETRIEVAL = 3  # times as many for a person with sizes: many products are sold out in one size
 # Fractions of the progress bar each stage ends at; generation takes nearly all the time.
 _PROGRESS = {"retrieve": 0.05, "outfits": 0.06, "load": 0.15, "generate": 0.9, "rank": 0.97, "look": 1.0}
 
@@ -100,13 +101,15 @@ def style(
     notes: list[str] = []
 
     # 1. Retrieve: purchasable products for the prompt, within the budget, as catalog.db has them now.
-    retrieved = (retriever or grounding_retriever)(settings, scene, RETRIEVED_PER_OPTION * options,
-                                               budget=cap.amount if cap else None)
+    worn = get_sizes(settings, user.id)
+    # Sizes leave out what is sold out in them, so more is retrieved for a person who gave some.
+    wanted = RETRIEVED_PER_OPTION * options * (SIZED_RETRIEVAL if worn else 1)
+    retrieved = (retriever or grounding_retriever)(settings, scene, wanted, budget=cap.amount if cap else None)
     # Only the garments the prompt names; what nothing fits, and why, goes in the notes.
     fit = fit_prompt(settings, scene, purchasable_now(settings, retrieved, cap), cap)
     notes.extend(fit.notes)
     # In stock in the person's size, for the slots they gave one: each at that size's price and link.
-    sized = in_your_size(fit.candidates, get_sizes(settings, user.id))
+    sized = in_your_size(fit.candidates, worn)
     notes.extend(sized.notes)
     lap("retrieve")
 

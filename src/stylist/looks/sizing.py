@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from stylist.catalog.models import Variant
 from stylist.catalog.store import StoredProduct
 from stylist.looks.outfits import Candidate, slot_of
-from stylist.sizes import SIZED_SLOTS, fits, read_size
+from stylist.sizes import SIZED_SLOTS, comparable, fits, read_size
 
 
 @dataclass
@@ -51,6 +51,7 @@ def in_your_size(candidates: Sequence[Candidate], worn: Mapping[str, str]) -> Si
         return Sized(list(candidates))
     sized = Sized([], worn)
     found: dict[str, int] = {}  # slot: products retrieved for it
+    other_systems: dict[str, list[str]] = {}  # slot: products whose sizes cannot be compared with the person's
     for candidate in candidates:
         product, slot = candidate.product, slot_of(candidate.product)
         if slot not in worn or slot not in SIZED_SLOTS:
@@ -61,26 +62,39 @@ def in_your_size(candidates: Sequence[Candidate], worn: Mapping[str, str]) -> Si
             sized.unsized.add(product.id)
             sized.candidates.append(candidate)
             continue
-        variant = variant_in_size(product, worn[slot])
+        variant = variant_in_size(product, worn[slot], slot)
         if variant is not None:
             sized.sizes[product.id] = variant.size
             sized.candidates.append(Candidate(at_variant(product, variant), candidate.score))
+        elif not any(comparable(read_size(worn[slot], slot), read_size(each.size, slot), slot)
+                     for each in product.variants if each.size):
+            other_systems.setdefault(slot, []).append(product.title)
     for slot in SIZED_SLOTS:
-        if found.get(slot) and not any(slot_of(each.product) == slot for each in sized.candidates):
+        if not found.get(slot) or any(slot_of(each.product) == slot for each in sized.candidates):
+            continue
+        if other_systems.get(slot):
+            titles = ", ".join(dict.fromkeys(other_systems[slot]))
+            sized.notes.append(f"no {slot} in stock in your size {worn[slot]}: {titles} list sizes in another "
+                               f"system, which cannot be compared with {worn[slot]}")
+        else:
             sized.notes.append(f"no {slot} in stock in your size {worn[slot]}: {found[slot]} matched the prompt, "
                                "none in that size")
     return sized
 
 
-def variant_in_size(product: StoredProduct, size: str) -> Variant | None:
-    """The product's variant in stock in `size`: the shop's exact words first, then the cheapest that fits."""
-    wanted = read_size(size)
+def variant_in_size(product: StoredProduct, size: str, slot: str) -> Variant | None:
+    """The product's variant in stock in `size`: in the product's own colour (the one pictured) first, then in
+    the shop's exact words, then the cheapest."""
+    wanted = read_size(size, slot)
     matching = [variant for variant in product.variants
-                if variant.available and variant.size and fits(wanted, read_size(variant.size))]
-    exact = [variant for variant in matching if read_size(variant.size).values == wanted.values
-             and read_size(variant.size).system == wanted.system]
-    return min(exact or matching, key=lambda variant: variant.price if variant.price is not None else float("inf"),
-               default=None)
+                if variant.available and variant.size and fits(wanted, read_size(variant.size, slot), slot)]
+
+    def preference(variant: Variant) -> tuple:
+        other_colour = bool(variant.color and product.color and variant.color.casefold() != product.color.casefold())
+        exact = read_size(variant.size, slot).readings == wanted.readings
+        return other_colour, not exact, variant.price if variant.price is not None else float("inf")
+
+    return min(matching, key=preference, default=None)
 
 
 def at_variant(product: StoredProduct, variant: Variant) -> StoredProduct:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stylist.errors import StylistError
-from stylist.people.users import get_user, users_db
+from stylist.people.users import get_user, transaction, users_db
 from stylist.settings import Settings
 from stylist.sizes import MAX_SIZE_TEXT, SIZED_SLOTS, UNSIZED_SLOTS
 
@@ -31,6 +31,7 @@ def checked_sizes(sizes: Any) -> dict[str, str]:
         raise StylistError('sizes must be an object of slot to size, such as {"dress": "M", "shoes": "EU 39"}')
     result = {}
     for slot, size in sizes.items():
+        slot = slot.strip().lower() if isinstance(slot, str) else slot
         if slot in UNSIZED_SLOTS:
             raise StylistError(f"a {slot} takes no size; sizes are for {', '.join(SIZED_SLOTS)}")
         if slot not in SIZED_SLOTS:
@@ -53,24 +54,19 @@ def get_sizes(settings: Settings, user_id: str) -> dict[str, str]:
     return {slot: rows[slot] for slot in SIZED_SLOTS if slot in rows}
 
 
-def set_sizes(settings: Settings, user_id: str, sizes: Mapping[str, str]) -> dict[str, str]:
-    """Set the slots given (an empty size clears its slot), keep the others; returns all the person's sizes.
-
-    Every pair is checked before any is stored, so a refused request changes nothing.
-    """
+def set_sizes(settings: Settings, user_id: str, sizes: Mapping[str, str], *, replace: bool = False) -> dict[str, str]:
+    """Set the slots given (an empty size clears its slot) and keep the others, or with `replace` clear every
+    slot not given; returns all the person's sizes. Every pair is checked before any is stored, so a refused
+    request changes nothing, and the change is one transaction, so two at once do not undo each other."""
     sizes = checked_sizes(sizes)
     get_user(settings, user_id)
-    with users_db(settings, _SCHEMA) as db:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for slot, size in sizes.items():
-                if size:
-                    db.execute("INSERT INTO user_sizes (user_id, slot, size) VALUES (?, ?, ?) "
-                               "ON CONFLICT (user_id, slot) DO UPDATE SET size = excluded.size", (user_id, slot, size))
-                else:
-                    db.execute("DELETE FROM user_sizes WHERE user_id = ? AND slot = ?", (user_id, slot))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    with users_db(settings, _SCHEMA) as db, transaction(db):
+        if replace:
+            db.execute("DELETE FROM user_sizes WHERE user_id = ?", (user_id,))
+        for slot, size in sizes.items():
+            if size:
+                db.execute("INSERT INTO user_sizes (user_id, slot, size) VALUES (?, ?, ?) "
+                           "ON CONFLICT (user_id, slot) DO UPDATE SET size = excluded.size", (user_id, slot, size))
+            else:
+                db.execute("DELETE FROM user_sizes WHERE user_id = ? AND slot = ?", (user_id, slot))
     return get_sizes(settings, user_id)

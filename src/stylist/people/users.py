@@ -97,7 +97,7 @@ def store_user(settings: Settings, name: str, intake: IntakeResult, *, crop_size
     try:
         created_at = utc_now()
         _write_user(staging, user_id, name, created_at, crop_size, intake, {"by": consent_by, "at": created_at})
-        with _registry(settings) as db, _transaction(db):
+        with _registry(settings) as db, transaction(db):
             db.execute("INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)", (user_id, name, created_at))
             staging.rename(folder)
             moved = True
@@ -136,7 +136,7 @@ def delete_user(settings: Settings, user_id: str) -> None:
     folder = _users_dir(settings) / user_id
     # Renamed away inside the transaction, then removed: nobody sees a user whose files are half gone.
     trash = folder.with_name(f".deleting-{user_id}-{secrets.token_hex(4)}")
-    with _registry(settings) as db, _transaction(db):
+    with _registry(settings) as db, transaction(db):
         deleted = db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount
         # A folder without a row is what a crash between the two steps leaves; it is deleted all the same.
         if not deleted and not folder.exists():
@@ -285,7 +285,8 @@ def _registry(settings: Settings) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction on users.db that takes the lock at once, so a read inside it is still true at commit."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield

@@ -313,9 +313,7 @@ def change_sizes(user_id: str):
     body = json_body(required=True)
     asked = body["sizes"] if set(body) == {"sizes"} else body
     try:
-        wanted = checked_sizes(asked)
-        cleared = {slot: "" for slot in get_sizes(settings(), user_id) if slot not in wanted}
-        return jsonify({"id": user_id, "sizes": set_sizes(settings(), user_id, {**cleared, **wanted})})
+        return jsonify({"id": user_id, "sizes": set_sizes(settings(), user_id, asked, replace=True)})
     except StylistError as exc:
         raise ApiError(400, str(exc)) from exc
 

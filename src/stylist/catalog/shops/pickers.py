@@ -26,6 +26,10 @@ SIZE_ATTRIBUTES = ("data-size", "data-name")
 NEAR = 4  # ancestors within which a data-size element's block must say that it holds sizes
 LONG_LABEL = 30  # a longer label holds more than a size (stock notes, prices): the radio's value is read
 NOTE_SEPARATOR = " - "  # "M - Sold out": what follows the size is a note on it
+# What a picker writes beside a size that cannot be bought now: an offer to be told when it is back.
+WAITING_WORDS = ("notify me", "email me", "unavailable", "back soon", "coming soon", "not available")
+# Notes on stock that still leave the size for sale: "L (only 1 left)", "M (low stock)".
+STOCK_NOTES = ("left", "only", "last", "low stock", "few")
 
 
 @dataclass
@@ -182,13 +186,13 @@ def _size_and_note(text: str) -> tuple[str, str]:
     if separator:
         return size, note
     head, bracket, tail = text.rpartition("(")
-    if bracket and text.endswith(")") and _says_sold_out(tail):
+    if bracket and text.endswith(")") and (_says_sold_out(tail) or any(word in tail.lower() for word in STOCK_NOTES)):
         return head.strip(), tail
     return text, ""
 
 
 def _says_sold_out(note: str) -> bool:
-    return any(word in note.lower() for word in SOLD_OUT_WORDS)
+    return any(word in note.lower() for word in (*SOLD_OUT_WORDS, *WAITING_WORDS))
 
 
 def _shared_caption(texts: list[str]) -> str:
