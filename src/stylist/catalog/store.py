@@ -193,12 +193,14 @@ class CatalogStore:
                     "WHERE shop_id = ? AND last_seen_run_id = ?",
                     (run_id, shop_id, run_id),
                 )
-                # the variants of the products this run saw: sizes it saw settle, sizes no longer listed go
-                seen = "SELECT id FROM products WHERE shop_id = ? AND last_seen_run_id = ?"
-                self.db.execute(f"DELETE FROM variants WHERE product_id IN ({seen}) AND last_seen_run_id != ?",
-                                (shop_id, run_id, run_id))
-                self.db.execute(f"UPDATE variants SET available = observed_available WHERE product_id IN ({seen})",
-                                (shop_id, run_id))
+                # Sizes this run saw settle, and a product whose sizes it saw loses those it no longer lists. A
+                # sighting without sizes (a teaser of the product on another page, a page whose picker did not
+                # load) says nothing about them, so its product keeps the sizes it had.
+                listed = "SELECT DISTINCT product_id FROM variants WHERE last_seen_run_id = ?"
+                self.db.execute(f"DELETE FROM variants WHERE product_id IN ({listed}) AND last_seen_run_id != ?",
+                                (run_id, run_id))
+                self.db.execute("UPDATE variants SET available = observed_available WHERE last_seen_run_id = ?",
+                                (run_id,))
                 kept = set(kept_urls)
                 unseen = self.db.execute(
                     "SELECT id, url FROM products WHERE shop_id = ? AND last_seen_run_id != ? "
@@ -287,6 +289,12 @@ class CatalogStore:
             if row is None:
                 row = self._adopt(shop_id, run_id, product)
             if row is not None and row["last_seen_run_id"] == run_id:
+                # another page led to a product already stored in this run; its sizes count if the first
+                # sighting had none (a product first met as a teaser elsewhere)
+                if product.variants and not self.db.execute(
+                        "SELECT 1 FROM variants WHERE product_id = ? AND last_seen_run_id = ?", (row["id"], run_id)
+                ).fetchone():
+                    self._observe_variants(row["id"], run_id, product.variants)
                 self.db.execute("COMMIT")
                 return "repeat"
             fields = {
@@ -314,8 +322,8 @@ class CatalogStore:
                         "ORDER BY position", (product_id,)
                     )
                 ]
-                changed = (any(row[key] != value for key, value in fields.items()) or old_images != image_rows
-                           or self._variant_rows(product_id) != _variant_rows(product.variants))
+                new_sizes = bool(product.variants) and self._variant_rows(product_id) != _variant_rows(product.variants)
+                changed = any(row[key] != value for key, value in fields.items()) or old_images != image_rows or new_sizes
                 outcome = "updated" if changed else "unchanged"
                 assignments = ", ".join(f"{key} = :{key}" for key in fields)
                 self.db.execute(
