@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 # A path token that is a product number: digits, perhaps behind a one- or two-letter tag ("p3969033").
 PRODUCT_NUMBER = re.compile(r"[A-Za-z]{0,2}(\d{5,})")
@@ -16,6 +16,7 @@ PRODUCT_NUMBER = re.compile(r"[A-Za-z]{0,2}(\d{5,})")
 ID_SEGMENTS = {"dp", "product", "products", "itm", "item", "p", "listing", "sku"}
 ID_PARAMETERS = ("pid", "productid", "product_id", "itemid", "item_id", "id", "sku")
 TOKEN_SEPARATORS = re.compile(r"[-_.,~+]")
+MIN_CODE_DIGITS = 4
 
 
 def url_product_id(url: str) -> str:
@@ -34,6 +35,22 @@ def url_product_id(url: str) -> str:
                 return match.group(1)
     parameters = {key.lower(): value for key, value in parse_qsl(parts.query)}
     return next((parameters[key] for key in ID_PARAMETERS if parameters.get(key, "").isalnum()), "")
+
+
+def path_codes(url: str) -> list[str]:
+    """The tokens of a URL's path where shops put their product code ("/p/4667999", "-LD2041.html"): the
+    segment after an id marker and the last token of the last segment, when it has digits enough to be a
+    code rather than a model name or a capacity ("s6", "128gb")."""
+    segments = [s for s in unquote(urlsplit(url).path).split("/") if s]
+    after_marker = [segment for marker, segment in itertools.pairwise(segments) if marker.lower() in ID_SEGMENTS]
+    last = TOKEN_SEPARATORS.split(segments[-1].rsplit(".", 1)[0])[-1:] if segments else []
+    return [token for token in [*after_marker, *last] if token.isalnum() and _may_be_code(token)]
+
+
+def _may_be_code(token: str) -> bool:
+    """Four digits among letters ("LD2041"), or five alone: four alone are as often a year ("dress-2023")."""
+    digits = sum(ch.isdigit() for ch in token)
+    return digits >= MIN_CODE_DIGITS + token.isdigit()
 
 
 def page_key(url: str) -> str:

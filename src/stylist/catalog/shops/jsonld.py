@@ -21,6 +21,7 @@ from stylist.catalog.shops.fields import absolute_url, keep_complete
 from stylist.catalog.shops.merge import PageContext, fill_gaps, may_be_same, page_records, to_product
 from stylist.catalog.shops.pickers import read_picker, with_picker
 from stylist.catalog.shops.records import Record, VariantRecord
+from stylist.catalog.shops.shown_numbers import page_sku, read_shown_numbers
 from stylist.catalog.shops.syntaxes import read_page_data
 from stylist.catalog.shops.visible import ENOUGH, read_visible
 
@@ -73,7 +74,13 @@ class JsonLdAdapter(Adapter):
             records = _with_visible(records, read_visible(tree, page.url))
         single = len(records) == 1
         if single:
-            records[0].variants = _named_sizes(tree, records[0].variants)
+            record = records[0]
+            record.variants = _named_sizes(tree, record.variants)
+            # on a page of one product, the number the page shows people may be truer than the markup's id
+            shown = read_shown_numbers(tree)
+            record.sku = page_sku(record.sku, (variant.sku for variant in record.variants), shown,
+                                  (context.canonical, page.url))
+            record.weak_sku = record.weak_sku or next(iter(shown.model), "")
         result = keep_complete((to_product(record, context, single) for record in records), page.url)
         result.broken += data.malformed
         if result.products:

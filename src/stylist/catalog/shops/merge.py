@@ -141,16 +141,25 @@ def own_records(records: list[Record], page: PageContext) -> list[Record]:
     """The records that describe this page's products, not tiles pointing to other pages.
 
     A record is the page's own when it has its own SKU or names this page; when none does, a lone
-    record is. Tiles without a SKU that link elsewhere are teasers: neither products nor broken data.
+    record is. Tiles without a SKU that link elsewhere are teasers: neither products nor broken data; so
+    are tiles with one next to a record that links nowhere and has none.
     """
     keys = {page_key(url) for url in (page.url, page.canonical) if url}
     strong = [r for r in records if r.sku or (r.url and page_key(r.url) in keys)]
+    unlinked = [r for r in records if not r.url]
+    # SKUs that all belong to other pages of the shop, next to a record that links nowhere: that record
+    # is the page's own, the others recommendations written out as nodes of their own
+    if unlinked and strong and all(_links_elsewhere(r, keys, page.url) for r in strong):
+        return unlinked[:1]
     if strong:
         return strong
-    unlinked = [r for r in records if not r.url]
     if len(records) == 1:
         return records
     return unlinked[:1]
+
+
+def _links_elsewhere(record: Record, keys: set[str], page_url: str) -> bool:
+    return bool(record.url) and page_key(record.url) not in keys and same_site(record.url, page_url)
 
 
 def to_product(record: Record, page: PageContext, single: bool) -> ExtractedProduct:
