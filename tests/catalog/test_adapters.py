@@ -62,6 +62,7 @@ def test_single_offer() -> None:
         image_urls=["https://shop.example.com/media/slip-dress-front.jpg"],
         category="Dresses",
         color="Champagne",
+        mpn="SS24-DR-1042",  # the maker's part number, for finding the dress in other shops
     )
 
 
@@ -117,6 +118,7 @@ def test_item_page_wrapping_product() -> None:
         currency="CHF",
         available=True,  # PreOrder
         image_urls=["https://oskar.example.com/coat.jpg"],
+        gtin="4006381333931",
     )
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from stylist.demo.shop import DemoShop, serve
 
 CONTRACT_KEYS = {"id", "shop", "sku", "url", "designer", "title", "description", "price", "currency", "available",
-                 "images", "first_seen", "last_seen", "variants"}
+                 "images", "first_seen", "last_seen", "variants", "same_as"}
 
 
 def stylist(data_dir, *args, check=True, timeout=120):

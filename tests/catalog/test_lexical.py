@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import sqlite3
 from types import SimpleNamespace
 
@@ -19,6 +18,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import COLOURS as DEMO_COLOURS
 from stylist.demo.catalogue import NOUNS
 from stylist.demo.shop import DemoShop, serve
+from tests.catalog.downgrade import undo
 from tests.grounding import synthetic
 
 TOP = 5
@@ -126,9 +126,7 @@ def test_a_catalog_from_before_the_index_is_indexed_when_opened(tmp_path):
     db = sqlite3.connect(tmp_path / "catalog.db")
     db.executescript("DROP TRIGGER product_text_insert; DROP TRIGGER product_text_delete; "
                      "DROP TRIGGER product_text_update; DROP TABLE product_terms; DROP TABLE product_text;")
-    for script in MIGRATIONS[3:]:  # the migrations after the index's (3) are undone too
-        for table in re.findall(r"CREATE TABLE (\w+)", script):
-            db.execute(f"DROP TABLE {table}")
+    undo(db, MIGRATIONS[3:])  # the migrations after the index's (3) are undone too
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()

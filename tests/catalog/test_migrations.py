@@ -9,6 +9,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
+from tests.catalog.downgrade import undo
 from tests.conftest import image_bytes
 
 BOOTS = "https://shop.test/p/boots-p11002710.html"
@@ -30,8 +31,8 @@ def version_one_catalog(data_dir: Path) -> tuple[dict[str, int], list[str]]:
         store = CatalogStore(path)
         # today's store code writes variants (migration 4); in those days there were none, so they go to a
         # table that vanishes with this connection
-        store.db.executescript(original[2].replace("CREATE TABLE variants", "CREATE TEMP TABLE variants")
-                               .replace("REFERENCES products(id) ON DELETE CASCADE", ""))
+        for script in original[2:]:  # what today's store writes to, undone below: those days had none of it
+            store.db.executescript(script)
         images = ImageStore(data_dir / "images")
         pictures = [images.put(image_bytes(color=(60 * seed, 30, 30))) for seed in range(3)]
         shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
@@ -45,6 +46,7 @@ def version_one_catalog(data_dir: Path) -> tuple[dict[str, int], list[str]]:
         store.upsert_product(shop.id, run, sizes[3], [])
         store.finish_run(run, complete=True, stats={})
         ids = {row["sku"]: row["id"] for row in store.db.execute("SELECT sku, id FROM products")}
+        undo(store.db, original[2:])
         store.close()
     finally:
         MIGRATIONS[1:] = original

@@ -3,13 +3,13 @@ and migration 4 keeping every product stored before it."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
 
 from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
+from tests.catalog.downgrade import undo
 
 
 def dress(sizes: dict[str, bool], price: float = 89.5) -> ExtractedProduct:
@@ -104,9 +104,7 @@ def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds
         crawl_demo(url)
         # the data dir as the catalog of yesterday left it: every product, no variants table
         with sqlite3.connect(path) as db:
-            for script in MIGRATIONS[3:]:  # variants (4) and what came after
-                for table in re.findall(r"CREATE TABLE (\w+)", script):
-                    db.execute(f"DROP TABLE {table}")
+            undo(db, MIGRATIONS[3:])  # variants (4) and what came after
             db.execute("PRAGMA user_version = 3")
         with CatalogStore(path) as store:
             before = {product.sku: product.id for product in store.products(include_unavailable=True)}

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 CONTRACT_KEYS = {"id", "shop", "sku", "url", "designer", "title", "description", "price", "currency", "available",
-                 "images", "first_seen", "last_seen", "score"}
+                 "images", "first_seen", "last_seen", "variants", "same_as", "score"}
 METRICS = {"r1", "r5", "r10", "mrr"}
 
 

@@ -45,7 +45,7 @@ def test_contract_json(catalog, user):
         assert {"id", "image", "score", "products"} <= set(option)
         assert option["image"].startswith("/")
         for product in option["products"]:
-            assert set(product) == {"id", "designer", "title", "price", "currency", "url", "image", "size"}
+            assert set(product) == {"id", "designer", "title", "price", "currency", "url", "image", "size", "also_at"}
             assert product["image"].startswith(str(catalog.settings.images_dir))
 
 

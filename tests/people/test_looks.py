@@ -18,6 +18,8 @@ def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
     look_id = new_id()
     product = {"id": catalog.ids["D1"], "designer": "Maison Verlaine", "title": "Red Silk Dress", "price": 180.0,
                "currency": "EUR", "url": "https://shop.test/products/d1?size=M", "size": "M",
+               "also_at": [{"shop": "other.test", "price": 170.0, "currency": "EUR",
+                            "url": "https://other.test/d1", "available": False}],
                "image": str(catalog.settings.images_dir / "ab" / "abc.512.jpg")}
     options = [Option(id=f"{look_id}-{n}", image=None, score=0.5 / n, seed=n, products=[product] * (n % 2),
                       candidates=[{"seed": n, "score": 0.5 / n}]) for n in (1, 2)]
@@ -74,11 +76,12 @@ def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):  #
     assert get_look(catalog.settings, user.id, look.look_id) == look
 
 
-def test_a_look_made_before_sizes_names_none(catalog, user):  # noqa: F811
+def test_a_look_made_before_sizes_and_other_shops_names_neither(catalog, user):  # noqa: F811
     look = a_look(catalog, user)
     record = look_folder(catalog.settings, user.id, look.look_id) / "look.json"
     stored = json.loads(record.read_text())
     del stored["options"][0]["products"][0]["size"]
+    del stored["options"][0]["products"][0]["also_at"]
     record.write_text(json.dumps(stored))
     [product] = get_look(catalog.settings, user.id, look.look_id).options[0].products
-    assert product["size"] is None and product["title"] == "Red Silk Dress"
+    assert product["size"] is None and product["also_at"] == [] and product["title"] == "Red Silk Dress"

@@ -37,15 +37,20 @@ def catalog() -> None:
               help="Requests in flight at once (the per-host delay still applies).")
 @click.option("--delay", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Seconds between requests to one host.")
 @click.option("--render", is_flag=True, help="Load pages in headless Chromium, for shops that build pages with JavaScript.")
+@click.option("--trust-lastmod", is_flag=True,
+              help="On later crawls and refreshes, do not ask pages whose sitemap lastmod has not changed "
+                   "(for shops whose sitemaps are kept honest); otherwise every known page is asked conditionally.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per shop.")
 @click.pass_obj
-def crawl(settings: Settings, urls, adapter, max_pages, concurrency, delay, render, as_json) -> int:
+def crawl(settings: Settings, urls, adapter, max_pages, concurrency, delay, render, trust_lastmod, as_json) -> int:
     """Crawl each shop from its URL and update the catalog.
 
     The whole host of each URL is crawled (its robots.txt, sitemaps and links), whatever page the URL names.
+    A shop crawled before is asked page by page whether anything changed, so unchanged pages cost little.
     """
     urls = [shop_url(url) for url in urls]
-    options = CrawlOptions(adapter=adapter, max_pages=max_pages, concurrency=concurrency, delay=delay, render=render)
+    options = CrawlOptions(adapter=adapter, max_pages=max_pages, concurrency=concurrency, delay=delay, render=render,
+                           trust_lastmod=trust_lastmod)
     return _run_crawls(settings, [(url, options) for url in urls], as_json)
 
 
@@ -53,7 +58,11 @@ def crawl(settings: Settings, urls, adapter, max_pages, concurrency, delay, rend
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per shop.")
 @click.pass_obj
 def refresh(settings: Settings, as_json: bool) -> int:
-    """Re-crawl every shop crawled before, with the settings it was crawled with (for cron)."""
+    """Re-crawl every shop crawled before, with the settings it was crawled with (for cron).
+
+    Pages are asked conditionally (ETag, Last-Modified): each shop's line says how many were unchanged and
+    how many bytes were fetched.
+    """
     with open_store(settings) as store:
         shops = store.shops()
     if not shops:
@@ -128,11 +137,14 @@ def stats(settings: Settings, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
 def list_products(settings: Settings, include_all: bool, as_json: bool) -> None:
-    """Purchasable products (seen in their shop's latest complete crawl, in stock), with the sizes in stock."""
+    """Purchasable products (seen in their shop's latest complete crawl, in stock), with the sizes in stock;
+    with --json, each with its variants and `same_as`, the ids of the same product in other shops."""
     with open_store(settings) as store:
+        twins = store.same_products() if as_json else None
         for product in store.products(include_unavailable=include_all):
             if as_json:
-                click.echo(json.dumps(product.to_json(), ensure_ascii=False))
+                record = {**product.to_json(), "same_as": twins.same_as(product.id)}
+                click.echo(json.dumps(record, ensure_ascii=False))
             else:
                 price = f"{product.price:.2f} {product.currency}" if product.price is not None else "no price"
                 mark = "" if product.available else "  [not purchasable]"

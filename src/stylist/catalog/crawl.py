@@ -2,6 +2,19 @@
 
 Fetching (fetch.py), extracting (shops/) and storing (store.py, images.py) are separate stages; this
 module only decides what to visit and when a crawl counts as complete.
+
+A crawl of a shop crawled before is a refresh, and costs little where nothing changed. Every page the
+store remembers (store.RememberedPage) is asked conditionally, with the ETag and Last-Modified of its
+last answer. A 304 Not Modified counts as seen: the products the page yielded last time are marked seen
+by this run with what was observed of them then, and the links it yielded are followed, so the products
+behind an unchanged listing page are still reached. A page is asked in full, without validators, when
+the store lost a product it yielded (never trust a 304 for what is not there), when its product data was
+broken or one of its products' images could not be fetched (so the report counts them again and the
+images are tried again), and when it is one of the adapter's seeds (the adapter learns from those). A
+304 to a request that carried no validators says nothing; the page is asked once more, past caches.
+With `trust_lastmod`, a page whose sitemap lastmod is the one it had when the page was last fetched is
+not asked at all and counts as unchanged: off by default, because shops' lastmod is not always kept
+honest and a product's stock is what a refresh is for. Images already stored are never fetched again.
 """
 
 from __future__ import annotations
@@ -12,7 +25,7 @@ import fcntl
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,11 +39,12 @@ from stylist.catalog.render import Renderer
 from stylist.catalog.shops import detect_adapter, make_adapter
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.sitemaps import parse_sitemap
-from stylist.catalog.store import CatalogStore
+from stylist.catalog.store import CatalogStore, RememberedPage
 from stylist.catalog.urls import canonical, host_of, in_scope, page_links, shop_url
 from stylist.errors import StylistError
 from stylist.imaging import is_near_duplicate
 from stylist.progress import Progress, ProgressCallback, ignore
+from stylist.records import utc_now
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json", "application/ld+json", "text/json")
@@ -51,6 +65,8 @@ class CrawlOptions:
     image_retries: int = 1
     image_timeout: float = 8.0
     image_workers: bool = True  # normalise in a process pool (False: in a thread, for small crawls and tests)
+    # Do not ask pages whose sitemap lastmod has not moved since they were fetched (see the module's docstring).
+    trust_lastmod: bool = False
 
     def settings(self) -> dict:
         """What `catalog refresh` needs to crawl the shop the same way again.
@@ -79,6 +95,10 @@ class CrawlReport:
     not_products: int = 0  # pages without product data (category pages, about pages)
     images_rejected: int = 0  # failed downloads and files that are not good images
     images_skipped: int = 0  # not asked again: the URL failed before, or its host stopped answering
+    unchanged_pages: int = 0  # answered 304 Not Modified, or not asked because their sitemap lastmod stood still
+    not_asked: int = 0  # of the unchanged pages, those not asked (trust_lastmod)
+    requests: int = 0  # HTTP requests, pages and images, retries included
+    bytes_fetched: int = 0  # received over the wire (status lines, headers, bodies), pages and images
     image_hosts_down: list[str] = field(default_factory=list)  # hosts whose circuit breaker opened
     profile: dict[str, float] = field(default_factory=dict)  # seconds spent per stage: fetch, parse, images, store
     missing: dict[str, int] = field(default_factory=dict)  # what broken product records lacked, by field
@@ -99,7 +119,9 @@ class CrawlReport:
             f"{self.unchanged} unchanged / {self.unavailable} now unavailable, {self.images} images stored, "
             f"errors: {self.errors} (dead links {self.dead_links}, unanswered pages {self.failed_pages}, "
             f"broken product data {self.broken}, rejected images {self.images_rejected}), "
-            f"pages without product data: {self.not_products}"
+            f"pages without product data: {self.not_products}; {self.unchanged_pages} pages unchanged"
+            f"{f' ({self.not_asked} not asked)' if self.not_asked else ''}, {self.requests} requests, "
+            f"{_size(self.bytes_fetched)} fetched"
         )
 
     def to_json(self) -> dict:
@@ -107,6 +129,14 @@ class CrawlReport:
         data.pop("failed_urls")
         data["errors"] = self.errors
         return data
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "kB", "MB"):
+        if count < 1000:
+            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
 
 
 def tolerated_failures(attempted: int) -> int:
@@ -131,13 +161,17 @@ class ShopCrawl:
         self.options = options
         self.on_progress = on_progress or ignore
         self.report = CrawlReport(shop=self.host, url=self.root_url)
-        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        # Sitemaps go ahead of pages: their lastmods are known before the pages they list are asked.
+        self.queue: asyncio.PriorityQueue[tuple[bool, int, str, str]] = asyncio.PriorityQueue()
         self.seen_urls: set[str] = set()
         self.seen_skus: set[str] = set()
         self.robots: Protego | None = None
         self.adapter: Adapter | None = None
         self.cut_short = False
         self.known = 0
+        self.memory: dict[str, RememberedPage] = {}  # the shop's pages as the store remembers them
+        self.stored_skus: set[str] = set()  # the shop's products in the store when this crawl began
+        self.lastmods: dict[str, str] = {}  # canonical URL -> its lastmod in the sitemaps read so far
 
     async def run(self) -> CrawlReport:
         renderer = Renderer(user_agent(), timeout=self.options.timeout) if self.options.render else None
@@ -157,6 +191,7 @@ class ShopCrawl:
         try:
             if renderer:
                 await renderer.__aenter__()
+            self._recall(self.store.find_shop(self.host))
             robots_problem = await self._read_robots()
             if not robots_problem and await self._follow_root_redirect():
                 robots_problem = await self._read_robots()  # the rules of the host we now crawl
@@ -169,16 +204,19 @@ class ShopCrawl:
                 self.report.adapter = self.adapter.name
                 shop = self.store.register_shop(self.host, self.root_url, self.adapter.name, self.options.settings())
                 had = self.store.stats_for(shop.id)
+                self._recall(shop)  # the host may be the one the start URL redirected to
                 run_id = self.store.start_run(shop.id)
                 self.shop_id, self.run_id = shop.id, run_id
                 if not robots_problem:
                     await self._traverse()
-                self._count_images()
+                self._count_fetches()
                 complete, reason = self._verdict(robots_problem, had["purchasable"], had["products"])
+                kept_urls = [canonical(url) for url in self.report.failed_urls]
                 self.report.unavailable = self.store.finish_run(
-                    run_id, complete=complete, stats=self.report.to_json(), reason=reason,
-                    kept_urls=[canonical(url) for url in self.report.failed_urls],
+                    run_id, complete=complete, stats=self.report.to_json(), reason=reason, kept_urls=kept_urls,
                 )
+                if complete:
+                    self.store.forget_pages_not_visited(shop.id, run_id, kept_urls)
                 self.report.complete, self.report.reason = complete, reason
                 if self.store.stats_for(shop.id)["products"] == 0:
                     self.store.forget_shop(self.host)  # nothing to keep, nothing for refresh to retry
@@ -188,7 +226,7 @@ class ShopCrawl:
                 self.store.finish_run(run_id, complete=False, stats=self.report.to_json(), reason="interrupted")
             raise
         finally:
-            self._count_images()
+            self._count_fetches()
             await fetcher.aclose()
             await self.image_fetcher.aclose()
             if renderer:
@@ -196,12 +234,22 @@ class ShopCrawl:
 
     # --- setup ----------------------------------------------------------------------------------
 
+    def _recall(self, shop) -> None:
+        """Load what the store remembers of the shop's pages and products (nothing for a shop never crawled)."""
+        if shop is None:
+            self.memory, self.stored_skus = {}, set()
+        else:
+            self.memory, self.stored_skus = self.store.remembered_pages(shop.id), self.store.product_skus(shop.id)
+
     async def _follow_root_redirect(self) -> bool:
         """Adopt the host the start URL redirects to (shop.example → www.shop.example), or every link is off-site."""
         if not self.allowed(self.root_url):
             return False
+        memory = self.memory.get(canonical(self.root_url))
         try:
-            response = await self.fetcher.get(self.root_url, accept="text/html")
+            # asked conditionally too: only where the answer came from matters here, not its body
+            response = await self.fetcher.get(self.root_url, accept="text/html",
+                                              headers=memory.validators() if memory else None)
         except FetchFailed:
             return False  # the traversal will meet the same failure and count it
         final = urlsplit(response.url)
@@ -255,7 +303,7 @@ class ShopCrawl:
         for seed in map(canonical, self.adapter.seeds(self.origin)):
             if seed not in self.seen_urls and self.allowed(seed):
                 self.seen_urls.add(seed)
-                await self._visit(seed, "page")
+                await self._visit(seed, "page", conditional=False)
         if self.adapter.follow_html_links:
             self._enqueue(self.root_url, "page")
         if self.adapter.use_sitemaps:
@@ -282,11 +330,11 @@ class ShopCrawl:
             return
         self.seen_urls.add(url)
         self.known += 1
-        self.queue.put_nowait((url, kind))
+        self.queue.put_nowait((kind == "page", self.known, url, kind))
 
     async def _worker(self) -> None:
         while True:
-            url, kind = await self.queue.get()
+            _, _, url, kind = await self.queue.get()
             try:
                 await self._visit(url, kind)
             finally:
@@ -294,79 +342,158 @@ class ShopCrawl:
                 self.on_progress(Progress("crawl", self.report.pages, self.known, unit="page",
                                           details={"products": len(self.seen_skus)}))
 
-    async def _visit(self, url: str, kind: str) -> None:
+    async def _visit(self, url: str, kind: str, conditional: bool = True) -> None:
         limit = self.options.max_pages
         if limit is not None and self.report.pages >= limit:
             self.cut_short = True
             return
         self.report.pages += 1
         render = self.options.render and kind == "page" and self.adapter.follow_html_links
+        memory = self._askable(url) if conditional and not render else None
+        if memory is not None and self._unmoved_lastmod(url, memory):
+            self.report.not_asked += 1
+            self._replay(url, kind, memory)
+            return
         try:
             with self._timed("fetch"):
-                response = await self.fetcher.get(url, render=render)
+                response = await self.fetcher.get(url, render=render,
+                                                  headers=memory.validators() if memory else None)
+                if response.status == 304 and memory is None:
+                    # Not modified since a version we never named: a confused cache. Ask past it, once.
+                    response = await self.fetcher.get(url, render=render, headers={"Cache-Control": "no-cache"})
         except FetchFailed:
-            self.report.failed_pages += 1
-            self.report.failed_urls.append(url)
+            self._failed(url)
+            return
+        if response.status == 304:
+            if memory is None:
+                self._failed(url)  # still no page: its products keep their state, as for an unanswered one
+            else:
+                self._replay(url, kind, memory, response)
             return
         if response.status >= 400:
             if kind != "sitemap-guess":
                 self.report.dead_links += 1
             return
         if kind != "page":
-            await self._read_sitemap(response, guessed=kind == "sitemap-guess")
+            links = await self._read_sitemap(response, guessed=kind == "sitemap-guess")
+            if links is not None:
+                self._remember(url, response, [], links, validators=True)
             return
         final = canonical(response.url)
         self.seen_urls.add(final)
         if not in_scope(final, self.host):
             return  # redirected off the shop
         page = _page(response)
+        links = []
         if page.content_type in HTML_TYPES and self.adapter.follow_html_links:
-            for link in page_links(page.text, page.url):
-                self._enqueue(link, "page")
+            links += page_links(page.text, page.url)
         if page.content_type not in HTML_TYPES + JSON_TYPES:
             self.report.not_products += 1
+            self._remember(url, response, [], [], validators=True)
             return
         with self._timed("parse"):
             extraction = self.adapter.extract(page)
-        for link in extraction.links:
+        links += extraction.links
+        for link in links:
             self._enqueue(link, "page")
-        await self._store_products(extraction)
+        complete = await self._store_products(extraction)
+        within = [(link, "page", "") for link in dict.fromkeys(map(canonical, links)) if in_scope(link, self.host)]
+        self._remember(url, response, [product.sku for product in extraction.products], within,
+                       validators=complete and not extraction.broken)
 
-    async def _read_sitemap(self, response: Response, guessed: bool) -> None:
+    def _failed(self, url: str) -> None:
+        self.report.failed_pages += 1
+        self.report.failed_urls.append(url)
+
+    async def _read_sitemap(self, response: Response, guessed: bool) -> list[tuple[str, str, str]] | None:
+        """Follow the sitemap's children and pages; returns them as (URL, kind, lastmod), None if unreadable."""
         try:
             sitemap = parse_sitemap(response.content)
         except ValueError:
             # A guessed /sitemap.xml that turns out to be an HTML page is the shop's business, not an error.
             if not guessed:
                 self.report.broken += 1
-            return
-        for child in sitemap.sitemaps:
-            self._enqueue(child, "sitemap")
-        for page in sitemap.pages:
-            self._enqueue(page, "page")
+            return None
+        entries = [(url, "sitemap") for url in sitemap.sitemaps] + [(url, "page") for url in sitemap.pages]
+        links = [(canonical(url), kind, sitemap.lastmod.get(url, "")) for url, kind in entries]
+        self._enqueue_remembered(links)
+        return links
+
+    # --- pages seen before ----------------------------------------------------------------------
+
+    def _askable(self, url: str) -> RememberedPage | None:
+        """The remembered page to ask `url` conditionally with, or None where it must be read in full."""
+        memory = self.memory.get(url)
+        if memory is None or not memory.validators():
+            return None
+        if not self.stored_skus.issuperset(memory.skus):
+            return None  # a product it yielded is gone from the store: a 304 would not bring it back
+        return memory
+
+    def _unmoved_lastmod(self, url: str, memory: RememberedPage) -> bool:
+        lastmod = self.lastmods.get(url, "")
+        return self.options.trust_lastmod and bool(lastmod) and lastmod == memory.lastmod
+
+    def _replay(self, url: str, kind: str, memory: RememberedPage, response: Response | None = None) -> None:
+        """A page that did not change: what it yielded last time is seen again in this run."""
+        self.report.unchanged_pages += 1
+        self.seen_urls.add(memory.final_url)
+        self._enqueue_remembered(memory.links)
+        fresh = [sku for sku in dict.fromkeys(memory.skus) if sku not in self.seen_skus]
+        self.seen_skus.update(fresh)
+        with self._timed("store"):
+            self.report.unchanged += self.store.mark_seen(self.shop_id, self.run_id, fresh)
+        if kind == "page" and not memory.skus:
+            self.report.not_products += 1
+        if response is not None:  # a 304 may carry newer validators; the page is as fetched now
+            memory = replace(memory, etag=response.headers.get("etag", memory.etag),
+                             last_modified=response.headers.get("last-modified", memory.last_modified),
+                             lastmod=self.lastmods.get(url, memory.lastmod), fetched_at=utc_now())
+        self.store.remember_page(self.shop_id, self.run_id, memory)
+
+    def _enqueue_remembered(self, links: list[tuple[str, str, str]]) -> None:
+        for url, kind, lastmod in links:
+            if lastmod:
+                self.lastmods[url] = lastmod
+            self._enqueue(url, kind)
+
+    def _remember(self, url: str, response: Response, skus: list[str], links: list[tuple[str, str, str]],
+                  validators: bool) -> None:
+        """Keep what the page answered for the next crawl; without validators it will be read in full again."""
+        self.store.remember_page(self.shop_id, self.run_id, RememberedPage(
+            url=url, final_url=canonical(response.url),
+            etag=response.headers.get("etag", "") if validators else "",
+            last_modified=response.headers.get("last-modified", "") if validators else "",
+            lastmod=self.lastmods.get(url, ""), fetched_at=utc_now(), skus=list(dict.fromkeys(skus)), links=links,
+        ))
 
     # --- products and images --------------------------------------------------------------------
 
-    async def _store_products(self, extraction: Extraction) -> None:
+    async def _store_products(self, extraction: Extraction) -> bool:
+        """Store the page's products; False when an image of theirs could not be had (worth asking again)."""
         self.report.broken += extraction.broken
         for name, count in extraction.missing.items():
             self.report.missing[name] = self.report.missing.get(name, 0) + count
         if not extraction.products:
             if not extraction.broken and not extraction.links:
                 self.report.not_products += 1
-            return
+            return True
+        complete = True
         for product in extraction.products:
             if product.sku in self.seen_skus:
                 continue  # another URL of a product this crawl already stored
             self.seen_skus.add(product.sku)
             with self._timed("images"):
-                images = await self._product_images(product)
+                images, all_images = await self._product_images(product)
+            complete = complete and all_images
             with self._timed("store"):
                 outcome = self.store.upsert_product(self.shop_id, self.run_id, product, images)
             if outcome in ("new", "updated", "unchanged"):
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        return complete
 
-    async def _product_images(self, product: ExtractedProduct) -> list[tuple[str, StoredImage]]:
+    async def _product_images(self, product: ExtractedProduct) -> tuple[list[tuple[str, StoredImage]], bool]:
+        """The product's distinct images, and whether every one of its image URLs gave an image."""
         urls = list(dict.fromkeys(product.image_urls))[: self.options.max_images]
         fetched = await asyncio.gather(*(self._image(url) for url in urls))
         kept: list[tuple[str, StoredImage]] = []
@@ -374,7 +501,7 @@ class ShopCrawl:
             if image is None or is_near_duplicate(image.phash, [other.phash for _, other in kept]):
                 continue
             kept.append((url, image))
-        return kept
+        return kept, all(image is not None for image in fetched)
 
     async def _image(self, url: str) -> StoredImage | None:
         known = self.store.image_for_url(url)
@@ -385,10 +512,13 @@ class ShopCrawl:
             self.store.remember_image(url, image)
         return image
 
-    def _count_images(self) -> None:
+    def _count_fetches(self) -> None:
         outcome = self.image_fetcher.outcome
         self.report.images, self.report.images_rejected = outcome.stored, outcome.failed
         self.report.images_skipped, self.report.image_hosts_down = outcome.skipped, list(outcome.broken_hosts)
+        fetchers = (self.fetcher, self.image_fetcher.fetcher)
+        self.report.requests = sum(fetcher.requests for fetcher in fetchers)
+        self.report.bytes_fetched = sum(fetcher.bytes_received for fetcher in fetchers)
 
     @contextlib.contextmanager
     def _timed(self, stage: str) -> Iterator[None]:

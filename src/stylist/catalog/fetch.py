@@ -11,6 +11,7 @@ import email.utils
 import os
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -102,12 +103,18 @@ class Fetcher:
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
         self.requests = 0
+        self.bytes_received = 0  # status lines, headers and bodies as they came over the wire
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def get(self, url: str, *, accept: str = "*/*", render: bool = False) -> Response:
-        """GET with retries. Any definite answer (2xx, 3xx, 4xx) is returned; FetchFailed otherwise."""
+    async def get(self, url: str, *, accept: str = "*/*", render: bool = False,
+                  headers: Mapping[str, str] | None = None) -> Response:
+        """GET with retries. Any definite answer (2xx, 3xx, 4xx) is returned; FetchFailed otherwise.
+
+        `headers` are sent with the request, such as If-None-Match for a conditional one (a 304 is an
+        answer like any other); a rendered page cannot carry them.
+        """
         host = urlsplit(url).netloc
         last_problem = ""
         for attempt in range(self.retries + 1):
@@ -118,7 +125,7 @@ class Fetcher:
                     if render and self.renderer is not None:
                         response = await self._render(url)
                     else:
-                        response = await self._download(url, accept)
+                        response = await self._download(url, {"Accept": accept, **(headers or {})})
             except (httpx.TimeoutException, httpx.TransportError, TransientError) as exc:
                 last_problem = f"{type(exc).__name__}"
                 wait = self._backoff(attempt)
@@ -136,24 +143,35 @@ class Fetcher:
                 await asyncio.sleep(wait)
         raise FetchFailed(f"{url}: {last_problem} after {self.retries + 1} attempts")
 
-    async def _download(self, url: str, accept: str) -> Response:
-        async with self.client.stream("GET", url, headers={"Accept": accept}) as response:
+    async def _download(self, url: str, headers: dict[str, str]) -> Response:
+        async with self.client.stream("GET", url, headers=headers) as response:
             chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    # Too large to be a page or an image we want: a definite answer, not a retry.
-                    return Response(str(response.url), 413, response.headers, b"")
-                chunks.append(chunk)
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        # Too large to be a page or an image we want: a definite answer, not a retry.
+                        return Response(str(response.url), 413, response.headers, b"")
+                    chunks.append(chunk)
+            finally:
+                self.bytes_received += _head_bytes(response) + response.num_bytes_downloaded
             return Response(str(response.url), response.status_code, response.headers, b"".join(chunks))
 
     async def _render(self, url: str) -> Response:
         final_url, status, html = await self.renderer.render(url)
         headers = httpx.Headers({"content-type": "text/html; charset=utf-8"})
-        return Response(final_url, status, headers, html.encode("utf-8"))
+        content = html.encode("utf-8")
+        self.bytes_received += len(content)  # the page's own HTML; what the browser loaded besides is not counted
+        return Response(final_url, status, headers, content)
 
     def _backoff(self, attempt: int) -> float:
         return self.backoff * (2**attempt) * (0.75 + random.random() / 2)
+
+
+def _head_bytes(response: httpx.Response) -> int:
+    """The size of the status line and headers as sent: a 304 is little else, and must not count as free."""
+    status_line = len(f"HTTP/1.1 {response.status_code} {response.reason_phrase}\r\n")
+    return status_line + sum(len(name) + len(value) + 4 for name, value in response.headers.raw) + 2
 
 
 def retry_after(value: str | None) -> float | None:

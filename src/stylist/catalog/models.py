@@ -66,6 +66,9 @@ class ExtractedProduct:
     confidence: float = 1.0  # below 1 for products read from the visible page rather than its markup
     # sizes and colours as the shop lists them, each with its own stock; empty when the shop lists none
     variants: list[Variant] = field(default_factory=list)
+    # the maker's identifiers, as the shop publishes them: a GTIN (EAN/UPC barcode) and a part number (MPN)
+    gtin: str = ""
+    mpn: str = ""
 
     def problems(self) -> list[str]:
         """Why this record must not be stored; empty when it is complete enough to keep."""

@@ -181,6 +181,31 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (product_id, key)
     );
     """,
+    # 5: what each page of a shop answered when it was last fetched, so that a refresh can ask it
+    # conditionally (ETag, Last-Modified) and, on a 304, still count the products it yielded as seen and
+    # follow the links it yielded (crawl.py). `lastmod` is the sitemap's lastmod for the page at that
+    # fetch; `skus` and `links` are JSON lists. Nothing existing changes; pages fill in as shops are crawled.
+    """
+    CREATE TABLE pages (
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        final_url TEXT NOT NULL,
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        lastmod TEXT NOT NULL DEFAULT '',
+        fetched_at TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        skus TEXT NOT NULL DEFAULT '[]',
+        links TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (shop_id, url)
+    );
+    """,
+    # 6: the maker's identifiers a shop publishes, GTIN (EAN/UPC) and MPN, by which the same product is found
+    # in other shops (catalog/matching.py). Empty for products stored before, until their shop is crawled again.
+    """
+    ALTER TABLE products ADD COLUMN gtin TEXT NOT NULL DEFAULT '';
+    ALTER TABLE products ADD COLUMN mpn TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 

@@ -16,6 +16,9 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the protocol's own limit, uncompressed
 class Sitemap:
     pages: list[str] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)  # children of a sitemap index
+    # <lastmod> of the pages and children that give one, as written: a refresh compares it with the one
+    # it saw when it last fetched the page, so its format never has to be parsed
+    lastmod: dict[str, str] = field(default_factory=dict)
 
 
 def parse_sitemap(content: bytes) -> Sitemap:
@@ -32,10 +35,15 @@ def parse_sitemap(content: bytes) -> Sitemap:
         raise ValueError("the sitemap is not valid XML") from exc
     kind = etree.QName(root).localname
     locs = [loc.text.strip() for loc in root.iter("{*}loc") if loc.text and loc.text.strip()]
+    lastmod = {}
+    for entry in root.iterchildren("{*}url", "{*}sitemap"):
+        loc, modified = entry.findtext("{*}loc"), entry.findtext("{*}lastmod")
+        if loc and loc.strip() and modified and modified.strip():
+            lastmod[loc.strip()] = modified.strip()
     if kind == "urlset":
-        return Sitemap(pages=locs)
+        return Sitemap(pages=locs, lastmod=lastmod)
     if kind == "sitemapindex":
-        return Sitemap(sitemaps=locs)
+        return Sitemap(sitemaps=locs, lastmod=lastmod)
     raise ValueError(f"a <{kind}> document is not a sitemap")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stylist.catalog.images import StoredImage
+from stylist.catalog.matching import Listing, Matches, match
 from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.schema import MIGRATIONS, statements
 from stylist.catalog.urls import canonical
@@ -47,6 +48,8 @@ class StoredProduct:
     # Sizes and colours as the shop lists them; `available` is per variant and purchasable now (never
     # when the product is not). Empty when the shop lists none.
     variants: list[Variant] = field(default_factory=list)
+    gtin: str = ""  # the maker's barcode and part number, where the shop publishes them
+    mpn: str = ""
 
     def picture(self) -> Path:
         """The first picture as the shop published it, or its catalog copy where the original is gone from the
@@ -64,6 +67,35 @@ class StoredProduct:
             "first_seen": self.first_seen, "last_seen": self.last_seen,
             "variants": [variant.to_json() for variant in self.variants],
         }
+
+
+@dataclass
+class RememberedPage:
+    """What one page of a shop answered when it was last fetched, for the next crawl to ask it conditionally.
+
+    `url` is the canonical URL the crawl asked for and `final_url` where it ended after redirects. `skus`
+    are the products it yielded and `links` what it led to, as (canonical URL, kind, sitemap lastmod):
+    a page that answers 304 Not Modified yields them again without being read. `lastmod` is the sitemap's
+    lastmod for the page when it was fetched. A page kept without validators is read in full next time.
+    """
+
+    url: str
+    final_url: str
+    etag: str = ""
+    last_modified: str = ""
+    lastmod: str = ""
+    fetched_at: str = ""
+    skus: list[str] = field(default_factory=list)
+    links: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def validators(self) -> dict[str, str]:
+        """The headers that ask the shop whether the page changed since it was fetched; empty when it cannot be asked."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 @dataclass
@@ -230,6 +262,63 @@ class CatalogStore:
         )
         return {row[0] for row in rows}
 
+    # --- pages, for conditional refreshes --------------------------------------------------------
+
+    def remembered_pages(self, shop_id: int) -> dict[str, RememberedPage]:
+        """Every page of the shop as its latest fetch left it, by the URL the crawl asked for."""
+        rows = self.db.execute("SELECT * FROM pages WHERE shop_id = ?", (shop_id,))
+        return {
+            row["url"]: RememberedPage(
+                row["url"], row["final_url"], row["etag"], row["last_modified"], row["lastmod"], row["fetched_at"],
+                json.loads(row["skus"]), [tuple(link) for link in json.loads(row["links"])],
+            )
+            for row in rows
+        }
+
+    def remember_page(self, shop_id: int, run_id: int, page: RememberedPage) -> None:
+        self.db.execute(
+            "INSERT INTO pages (shop_id, url, final_url, etag, last_modified, lastmod, fetched_at, run_id, skus, "
+            "links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, url) DO UPDATE SET "
+            "final_url = excluded.final_url, etag = excluded.etag, last_modified = excluded.last_modified, "
+            "lastmod = excluded.lastmod, fetched_at = excluded.fetched_at, run_id = excluded.run_id, "
+            "skus = excluded.skus, links = excluded.links",
+            (shop_id, page.url, page.final_url, page.etag, page.last_modified, page.lastmod,
+             page.fetched_at or utc_now(), run_id, json.dumps(page.skus), json.dumps(page.links)),
+        )
+
+    def forget_pages_not_visited(self, shop_id: int, run_id: int, kept_urls: Iterable[str] = ()) -> None:
+        """After a complete run: pages it did not reach are no longer part of the shop (`kept_urls` got no
+        answer, and stay)."""
+        self.db.execute(
+            "DELETE FROM pages WHERE shop_id = ? AND run_id != ? AND url NOT IN (SELECT value FROM json_each(?))",
+            (shop_id, run_id, json.dumps(list(kept_urls))),
+        )
+
+    def product_skus(self, shop_id: int) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT sku FROM products WHERE shop_id = ?", (shop_id,))}
+
+    def mark_seen(self, shop_id: int, run_id: int, skus: Iterable[str]) -> int:
+        """Count products as seen by this run without a new observation: their page did not change.
+
+        What was observed of them last time stands, so `finish_run(complete=True)` settles them (and keeps
+        their variants) as it does a product `upsert_product` found unchanged. Returns how many were marked.
+        """
+        stamp = utc_now()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [row[0] for row in self.db.execute(
+                "SELECT id FROM products WHERE shop_id = ? AND last_seen_run_id != ? "
+                "AND sku IN (SELECT value FROM json_each(?))", (shop_id, run_id, json.dumps(list(skus))))]
+            self.db.executemany("UPDATE products SET last_seen = ?, last_seen_run_id = ? WHERE id = ?",
+                                [(stamp, run_id, product_id) for product_id in ids])
+            self.db.executemany("UPDATE variants SET last_seen_run_id = ? WHERE product_id = ?",
+                                [(run_id, product_id) for product_id in ids])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return len(ids)
+
     # --- images ---------------------------------------------------------------------------------
 
     def image_for_url(self, url: str) -> StoredImage | None:
@@ -301,16 +390,16 @@ class CatalogStore:
                 "url": product.url, "designer": product.designer, "title": product.title,
                 "description": product.description, "category": product.category, "color": product.color,
                 "price": product.price, "currency": product.currency,
-                "observed_available": int(product.available),
+                "observed_available": int(product.available), "gtin": product.gtin, "mpn": product.mpn,
             }
             image_rows = [(position, image.sha256, url) for position, (url, image) in enumerate(images)]
             if row is None:
                 outcome = "new"
                 product_id = self.db.execute(
                     "INSERT INTO products (shop_id, sku, url, designer, title, description, category, color, "
-                    "price, currency, observed_available, first_seen, last_seen, last_seen_run_id) "
+                    "price, currency, observed_available, gtin, mpn, first_seen, last_seen, last_seen_run_id) "
                     "VALUES (:shop_id, :sku, :url, :designer, :title, :description, :category, :color, "
-                    ":price, :currency, :observed_available, :stamp, :stamp, :run_id)",
+                    ":price, :currency, :observed_available, :gtin, :mpn, :stamp, :stamp, :run_id)",
                     {**fields, "shop_id": shop_id, "sku": product.sku, "stamp": stamp, "run_id": run_id},
                 ).lastrowid
             else:
@@ -434,6 +523,7 @@ class CatalogStore:
                 originals=[original for _, original in images.get(row["id"], [])],
                 variants=[replace(variant, available=variant.available and bool(row["purchasable"]))
                           for variant in variants.get(row["id"], [])],
+                gtin=row["gtin"], mpn=row["mpn"],
             )
 
     def _image_files(self, product_ids: list[int]) -> dict[int, list[tuple[Path, Path]]]:
@@ -450,6 +540,18 @@ class CatalogStore:
                 found.setdefault(row["product_id"], []).append((self.root / row["normalised"],
                                                                  self.root / row["original"]))
         return found
+
+    def same_products(self) -> Matches:
+        """Which stored products are the same product in different shops (catalog/matching.py), sold out or not:
+        a product's twins do not change with its stock."""
+        rows = self.db.execute("SELECT p.id, s.host, p.designer, p.title, p.gtin, p.mpn FROM products p "
+                               "JOIN shops s ON s.id = p.shop_id").fetchall()
+        hashes: dict[int, list[str]] = {}
+        for product_id, phash in self.db.execute(
+                "SELECT pi.product_id, i.phash FROM product_images pi JOIN images i ON i.sha256 = pi.sha256"):
+            hashes.setdefault(product_id, []).append(phash)
+        return match([Listing(row["id"], row["host"], row["designer"], row["title"], tuple(row["gtin"].split()),
+                              row["mpn"], tuple(hashes.get(row["id"], ()))) for row in rows])
 
     def _variants(self, product_ids: list[int]) -> dict[int, list[Variant]]:
         """Each product's variants in the shop's order, with the stock the latest complete crawl settled."""

@@ -159,6 +159,13 @@ class Product:
     currency: str = CURRENCY
     role: str = ""  # the trap this product plays, "" for an ordinary one
     updated: str = DAY_DATES[1]
+    gtin: str = ""  # the maker's barcode (EAN-13) and part number, as its page publishes them
+    mpn: str = ""
+    drawn_as: str = ""  # the SKU its pictures are drawn for: a reseller's copy shows the maker's photos
+
+    @property
+    def picture_key(self) -> str:
+        return self.drawn_as or self.sku
 
     @property
     def available(self) -> bool:
@@ -219,7 +226,42 @@ def _make_product(index: int, seed: int) -> Product:
         in_stock=tuple(in_stock),
         images=_image_specs(rng, index),
         markup=markup,
+        gtin=_ean13(f"{seed}:{index}"),
+        mpn=f"{''.join(word[0] for word in designer.split() if word[0].isalpha()).upper()}-{seed}{index:05d}",
     )
+
+
+def _ean13(key: str) -> str:
+    """A made-up EAN-13 (GS1 prefix 20: numbers for use inside one company) with its check digit."""
+    body = "20" + str(int.from_bytes(key.encode(), "big") * 2654435761 % 10**10).zfill(10)
+    total = sum(int(digit) * (3 if position % 2 else 1) for position, digit in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+# How resellers retitle the products they buy in: the same words around, the maker's order changed.
+_RESALE_TITLES = ("{designer} {title}", "Women's {lower}", "{title} - new season", "{noun}: {lower}")
+
+
+def resold(products: list[Product], seed: int, share: float) -> list[Product]:
+    """A reseller's copies of `share` of `products`: its own SKUs, titles, prices and page formats, the maker's
+    photos, and the maker's barcode on half of them, its part number on a quarter, neither on the rest (found
+    by brand, title and picture). Depends only on the products and `seed`."""
+    rng = random.Random(f"stylist-demo-reseller:{seed}")
+    ordinary = [p for p in products if not p.role]
+    chosen = rng.sample(ordinary, round(len(ordinary) * share))
+    copies = []
+    for number, p in enumerate(chosen):
+        sku = f"RS{seed}-{number + 1:05d}"
+        title = rng.choice(_RESALE_TITLES).format(designer=p.designer, title=p.title, lower=p.title.lower(),
+                                                  noun=NOUNS[p.category])
+        evidence = number % 4  # 0, 1: barcode; 2: part number; 3: neither
+        copies.append(replace(
+            p, index=10_000 + number, sku=sku, slug=f"{_slugify(title)}-{sku.lower()}", title=title,
+            price=float(round(p.price * rng.uniform(0.8, 1.2) / 5) * 5), drawn_as=p.picture_key,
+            gtin=p.gtin if evidence < 2 else "", mpn=p.mpn if evidence == 2 else "",
+            markup=replace(p.markup, format=PAGE_FORMATS[number % len(PAGE_FORMATS)]),
+        ))
+    return copies
 
 
 def _pick_sizes(rng: random.Random, category: str) -> tuple[str, ...]:

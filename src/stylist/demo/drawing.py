@@ -206,7 +206,7 @@ def render_image(product: Product, spec: ImageSpec) -> bytes:
     """The bytes served for one image: they depend only on the garment, so every day and run agree."""
     if spec.flaw == "bomb":
         return _bomb_png()
-    return _render(product.sku, product.category, product.color, product.pattern, spec, product.images[0])
+    return _render(product.picture_key, product.category, product.color, product.pattern, spec, product.images[0])
 
 
 @functools.lru_cache(maxsize=256)  # bounded: a crawl of the 5,000-product shop fetches ~20,000 images

@@ -4,8 +4,10 @@ publish (JSON-LD in its many spellings, microdata, OpenGraph), sitemaps and imag
 
 from __future__ import annotations
 
+import email.utils
 import html
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stylist.demo.catalogue import NOUNS, SHOP_NAME, ImageSpec, Product
@@ -85,6 +87,12 @@ def card(shop: DemoShop, p: Product, href: str) -> str:
         f"<span class=designer>{html.escape(p.designer)}</span><span>{html.escape(p.title)}</span>"
         f"<span class=price>{price}</span></a>"
     )
+
+
+def http_date(day: str) -> str:
+    """A catalogue date ("2024-05-01") as HTTP writes dates (Last-Modified)."""
+    when = datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)
+    return email.utils.format_datetime(when, usegmt=True)
 
 
 def money(price: float) -> str:

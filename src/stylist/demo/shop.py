@@ -4,14 +4,20 @@ crawl benchmark.
 Garments are drawn procedurally from a seed and published in the formats real shops use; with
 `traps=True` the shop also throws at a crawler what real shops throw (see `DemoShop.trap_urls`).
 `DemoShop` and `serve` are the entry points; `stylist demo shop` serves one until Ctrl-C.
+
+Like real shops and CDNs, every 200 answer carries validators (an ETag that is a hash of its body, and a
+Last-Modified: a product page's own date, else the day's latest change) and a conditional request that
+matches them is answered 304 Not Modified, so crawls can refresh cheaply.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -57,6 +63,9 @@ class LoggedRequest(NamedTuple):
     host: str  # the Host header, e.g. "localhost:8123"
     path: str  # path with query, as requested
     status: int
+    if_none_match: str = ""  # the request's conditional headers, "" when it sent none
+    if_modified_since: str = ""
+    size: int = 0  # bytes of the answer's body
 
 
 class RequestLog:
@@ -86,9 +95,11 @@ class RequestLog:
 class DemoShop:
     """A shop's catalogue on one of two days, its pages, and the ground truth a crawler should store.
 
-    Serve it with `serve(shop)`. Settable while serving: `day` (1 or 2), `fail_all` (every
-    request but robots.txt answers 503, as when the shop is down) and `latency` (seconds each answer
-    waits before it starts, as a real shop's time to first byte; 0 by default).
+    Serve it with `serve(shop)`. Settable while serving: `day` (1 or 2, or one `add_day` made),
+    `fail_all` (every request but robots.txt answers 503, as when the shop is down), `latency` (seconds
+    each answer waits before it starts, as a real shop's time to first byte; 0 by default) and
+    `blind_304` (the first request for each product page is answered 304 Not Modified whatever it
+    carries, as a cache that lost track of what its client holds).
     """
 
     def __init__(
@@ -102,12 +113,14 @@ class DemoShop:
         if traps:
             first[: len(roles)] = [with_role(p, role) for p, role in zip(first, roles)]
         self._days = {1: Day(first), 2: Day(second_day(first, seed))}
+        self._changed = {day: max(p.updated for p in d.products) for day, d in self._days.items()}
         # Images outlive their pages, as on a CDN: every product of either day keeps its pictures.
         self.pictures = {p.sku: p for d in self._days.values() for p in d.products}
         self.base_url = ""  # pages, e.g. http://127.0.0.1:8123; set by serve()
         self.image_base_url = ""  # images: the same server under another host name, e.g. http://localhost:8123
         self.fail_all = False
         self.latency = 0.0
+        self.blind_304 = False
         self.requests = RequestLog()
         self._failed_once: set[str] = set()
         self._lock = threading.Lock()
@@ -120,8 +133,20 @@ class DemoShop:
     @day.setter
     def day(self, day: int) -> None:
         if day not in self._days:
-            raise ValueError(f"the demo shop has days 1 and 2, not {day}")
+            raise ValueError(f"the demo shop has days {', '.join(map(str, self._days))}, not {day}")
         self._day = day
+
+    def changed_on(self, day: int | None = None) -> str:
+        """The date of the day's latest change (default: today), as its sitemap index and pages give it."""
+        return self._changed[day or self.day]
+
+    def add_day(self, products: list[Product]) -> int:
+        """Another day of the shop with these products (a benchmark's own changes); returns its number."""
+        day = max(self._days) + 1
+        self._days[day] = Day(products)
+        self._changed[day] = max(p.updated for p in products)
+        self.pictures.update({p.sku: p for p in products if p.sku not in self.pictures})
+        return day
 
     # Ground truth.
 
@@ -195,8 +220,10 @@ class DemoShop:
 
     # Answering requests.
 
-    def handle(self, host: str, target: str) -> Response:
-        """The answer to GET `target` (path and query) sent to `host`; logged in `requests`."""
+    def handle(self, host: str, target: str, headers: Mapping[str, str] | None = None) -> Response:
+        """The answer to GET `target` (path and query) sent to `host` with the request's `headers`;
+        logged in `requests`."""
+        headers = headers or {}
         parts = urlsplit(target)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         if self.fail_all and parts.path != "/robots.txt":
@@ -204,8 +231,22 @@ class DemoShop:
         else:
             route = shopify.route if self.shopify else storefront.route
             response = route(self, self._days[self.day], parts.path.strip("/").split("/"), query)
-        self.requests.append(LoggedRequest(host, target, response.status))
+        if response.status == 200:
+            response = self._with_validators(response)
+            product_page = parts.path.startswith(("/products/", "/p/"))
+            if _not_modified(response, headers) or (
+                    self.blind_304 and product_page and self.first_time(f"blind-304:{parts.path}")):
+                response = Response(304, response.content_type, b"", response.headers)
+        self.requests.append(LoggedRequest(host, target, response.status, headers.get("If-None-Match") or "",
+                                           headers.get("If-Modified-Since") or "", len(response.body)))
         return response
+
+    def _with_validators(self, response: Response) -> Response:
+        given = {name.lower() for name, _ in response.headers}
+        added = [("ETag", f'"{hashlib.sha256(response.body).hexdigest()[:24]}"')]
+        if "last-modified" not in given:
+            added.append(("Last-Modified", pages.http_date(self.changed_on())))
+        return response._replace(headers=(*response.headers, *added))
 
     def first_time(self, key: str) -> bool:
         """Whether `key` is asked for the first time: a flaky URL fails once, then answers."""
@@ -213,6 +254,24 @@ class DemoShop:
             first_time = key not in self._failed_once
             self._failed_once.add(key)
         return first_time
+
+
+def _not_modified(response: Response, request: Mapping[str, str]) -> bool:
+    """Whether the request's validators match the answer (RFC 9110: If-None-Match, when sent, decides)."""
+    answer = {name.lower(): value for name, value in response.headers}
+    if_none_match = request.get("If-None-Match")
+    if if_none_match:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or answer["etag"] in tags
+    if_modified_since = request.get("If-Modified-Since")
+    if not if_modified_since:
+        return False
+    try:
+        since = email.utils.parsedate_to_datetime(if_modified_since)
+        modified = email.utils.parsedate_to_datetime(answer["last-modified"])
+    except (TypeError, ValueError):
+        return False
+    return modified <= since
 
 
 # --- serving -----------------------------------------------------------------------------------
@@ -239,10 +298,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, send_body: bool) -> None:
         if self.server.shop.latency:
             time.sleep(self.server.shop.latency)
-        response = self.server.shop.handle(self.headers.get("Host", ""), self.path)
+        response = self.server.shop.handle(self.headers.get("Host", ""), self.path, self.headers)
         self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.status != 304:  # a 304 has no body, and describes none
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()

@@ -160,4 +160,5 @@ def product_page(shop: DemoShop, p: Product) -> Response:
         f"<p class=price>{pages.money(p.price)}</p><div class=gallery>{gallery}</div>"
     )
     head = f'<link rel="canonical" href="{canonical}">{pages.script(data)}'
-    return pages.page(200, p.title, body, head=head, base=shop.base_url)
+    return pages.page(200, p.title, body, head=head, base=shop.base_url,
+                      headers=(("Last-Modified", pages.http_date(p.updated)),))

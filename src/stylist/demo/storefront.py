@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from stylist.demo import pages
-from stylist.demo.catalogue import CATEGORIES, DAY_DATES, NOUNS, SHOP_NAME, Day, Product
+from stylist.demo.catalogue import CATEGORIES, NOUNS, SHOP_NAME, Day, Product
 from stylist.demo.pages import Response
 
 if TYPE_CHECKING:
@@ -150,14 +150,14 @@ def product_page(shop: DemoShop, today: Day, p: Product) -> Response:
     else:
         head.append(pages.script(pages.jsonld(p, canonical, urls, shop.base_url)))
         body = plain
-    return pages.page(200, p.title, body, head="".join(head), nav=nav(today),
-                      footer=footer(shop), base=shop.base_url)  # fmt: skip
+    return pages.page(200, p.title, body, head="".join(head), nav=nav(today), footer=footer(shop),
+                      base=shop.base_url, headers=(("Last-Modified", pages.http_date(p.updated)),))  # fmt: skip
 
 
 def sitemap_index(shop: DemoShop) -> bytes:
     files = ("products-1.xml", "products-2.xml.gz")
     entries = "".join(
-        f"<sitemap><loc>{shop.base_url}/sitemaps/{name}</loc><lastmod>{DAY_DATES[shop.day]}</lastmod></sitemap>"
+        f"<sitemap><loc>{shop.base_url}/sitemaps/{name}</loc><lastmod>{shop.changed_on()}</lastmod></sitemap>"
         for name in files
     )
     return (

@@ -134,9 +134,16 @@ def search(settings: Settings, text, image_path, k, budget, shops, category, as_
 
     # Text: the lexical and the vector index fused; an image: the vector index alone.
     find = hybrid_search if isinstance(query, str) else search_index
-    for hit in find(settings, query, k, budget=budget, shops=shops or None, category=category):
+    hits = find(settings, query, k, budget=budget, shops=shops or None, category=category)
+    if as_json:
+        # the same keys as `catalog list --json`, the same product's listings in other shops included
+        from stylist.catalog.store import CatalogStore
+
+        with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+            twins = store.same_products()
+    for hit in hits:
         if as_json:
-            click.echo(json.dumps(hit.to_json(), ensure_ascii=False))
+            click.echo(json.dumps({**hit.to_json(), "same_as": twins.same_as(hit.product.id)}, ensure_ascii=False))
         else:
             product = hit.product
             price = f"{product.price:.2f} {product.currency}" if product.price is not None else "no price"

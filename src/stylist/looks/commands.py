@@ -79,4 +79,8 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
             price = money(product["price"], product["currency"], english)
             size = f", size {product['size']}" if product.get("size") else ""
             click.echo(f"   {product['designer']}, {product['title']}{size}, {price}: {product['url']}")
+            for other in product.get("also_at", []):
+                if other["available"]:
+                    click.echo(f"     also at {other['shop']}, {money(other['price'], other['currency'], english)}: "
+                               f"{other['url']}")
 

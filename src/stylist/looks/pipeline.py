@@ -26,7 +26,8 @@ from stylist.looks.guidance import ClipGuidance, PixelScorer
 from stylist.looks.outfits import Outfit, compose_outfits, crowded
 from stylist.looks.rank import Scorer, best_candidate
 from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
-from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, still_purchasable
+from stylist.looks.best_shop import cheapest_shops, with_twins
+from stylist.looks.retrieve import Retriever, grounding_retriever, purchasable_now, shop_twins, still_purchasable
 from stylist.looks.sizing import in_your_size
 from stylist.models.presets import get_preset
 from stylist.money import amount_text
@@ -108,13 +109,16 @@ def style(
     # Only the garments the prompt names; what nothing fits, and why, goes in the notes.
     fit = fit_prompt(settings, scene, purchasable_now(settings, retrieved, cap), cap)
     notes.extend(fit.notes)
-    # In stock in the person's size, for the slots they gave one: each at that size's price and link.
-    sized = in_your_size(fit.candidates, worn)
+    # The same product in other shops joins it; in stock in the person's size, for the slots they gave one,
+    # each at that size's price and link; then each product from its cheapest shop, the others listed.
+    twins = with_twins(fit.candidates, shop_twins(settings, [candidate.product.id for candidate in fit.candidates]))
+    sized = in_your_size(twins.candidates, worn)
     notes.extend(sized.notes)
+    shops = cheapest_shops(sized.candidates, twins)
     lap("retrieve")
 
     # 2. Outfits: distinct sets of products, one per slot, each within the budget; no two options the same.
-    outfits = compose_outfits(sized.candidates, options, cap.amount if cap else None)
+    outfits = compose_outfits(shops.candidates, options, cap.amount if cap else None)
     if not outfits:
         if not fit.catalog_empty:
             within = f" within {amount_text(cap.amount, cap.currency)}" if cap else ""
@@ -182,8 +186,8 @@ def style(
     for number, (ranked, option, outfit, shown) in enumerate(zip(best, drawn, plan, references, strict=True), start=1):
         chosen.append(Option(
             id=f"{look_id}-{number}", image=Path(), score=round(ranked.score, 6), seed=option[ranked.index].seed,
-            products=[product_entry(product, sized.sizes.get(product.id)) for product in outfit.products
-                      if product.id in available],
+            products=[product_entry(product, sized.sizes.get(product.id), shops.also_at.get(product.id, []))
+                      for product in outfit.products if product.id in available],
             references=[product_id for product_id in shown if product_id in available],
             candidates=[{"seed": each.seed, "score": round(score, 6)}
                         for each, score in zip(option, ranked.scores, strict=True)],

@@ -54,6 +54,20 @@ def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget:
     return sorted(kept.values(), key=lambda each: -each.score)
 
 
+def shop_twins(settings: Settings, product_ids: Sequence[int]) -> dict[int, list[StoredProduct]]:
+    """For each product, the same product in other shops (catalog/matching.py) that is purchasable now and
+    has an image; products without twins are left out."""
+    if not product_ids or not settings.catalog_db.exists():
+        return {}
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        matches = store.same_products()
+        wanted = {product_id: matches.same_as(product_id) for product_id in product_ids}
+        twin_ids = {twin for twins in wanted.values() for twin in twins}
+        found = {product.id: product for product in store.products(ids=twin_ids) if product.images} if twin_ids else {}
+    return {product_id: [found[twin] for twin in twins if twin in found]
+            for product_id, twins in wanted.items() if any(twin in found for twin in twins)}
+
+
 def still_purchasable(settings: Settings, product_ids: Sequence[int]) -> set[int]:
     """Which of these products are purchasable now: generation takes a while, and a crawl may finish meanwhile."""
     return set(_purchasable(settings, product_ids))

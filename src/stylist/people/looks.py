@@ -28,7 +28,7 @@ from stylist.settings import Settings
 
 # Look ids are stylist.records ids, like user ids; an option id is its look's id and its number.
 _OPTION_ID = re.compile(r"(?P<look>[0-9a-f]{16})-(?P<number>[1-9][0-9]*)")
-PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image", "size")
+PRODUCT_FIELDS = ("id", "designer", "title", "price", "currency", "url", "image", "size", "also_at")
 
 
 @dataclass
@@ -38,7 +38,8 @@ class Option:
     score: float
     seed: int
     # PRODUCT_FIELDS, `image` an absolute path, `url` the Buy link (the page of the person's size where the
-    # shop has one), `size` the shop's text for the size in stock in the person's size, else None
+    # shop has one), `size` the shop's text for the size in stock in the person's size, else None, `also_at`
+    # the same product in other shops: [{"shop", "price", "currency", "url", "available"}]
     products: list[dict]
     candidates: list[dict] = field(default_factory=list)  # every candidate drawn: {"seed", "score"}
     # The products whose own images the model was given as conditions (klein's references, SDXL's product
@@ -96,11 +97,12 @@ class Look:
                 "settings": self.settings}
 
 
-def product_entry(product: StoredProduct, size: str | None = None) -> dict:
+def product_entry(product: StoredProduct, size: str | None = None, also_at: list[dict] | None = None) -> dict:
     """How an option lists a catalog product: PRODUCT_FIELDS, `url` the Buy link, `image` its first normalised one,
-    `size` the shop's text for the variant in the person's size (None when there is none to name)."""
-    return {**{name: getattr(product, name) for name in PRODUCT_FIELDS if name not in ("image", "size")},
-            "image": str(product.images[0]), "size": size}
+    `size` the shop's text for the variant in the person's size (None when there is none to name), `also_at`
+    the other shops that sell it."""
+    own = {name: getattr(product, name) for name in PRODUCT_FIELDS if name not in ("image", "size", "also_at")}
+    return {**own, "image": str(product.images[0]), "size": size, "also_at": also_at or []}
 
 
 def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
@@ -174,8 +176,8 @@ def _load(settings: Settings, path: Path) -> Look:
     record = json.loads(path.read_text(encoding="utf-8"))
     options = [
         Option(id=option["id"], image=path.parent / option["image"], score=option["score"], seed=option["seed"],
-               # looks made before sizes were asked name none
-               products=[{"size": None} | dict(product, image=str(settings.data_dir / product["image"]))
+               # looks made before sizes and other shops were asked name neither
+               products=[{"size": None, "also_at": []} | dict(product, image=str(settings.data_dir / product["image"]))
                          for product in option["products"]],
                candidates=option.get("candidates", []), references=option.get("references", []))
         for option in record["options"]

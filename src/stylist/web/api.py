@@ -236,6 +236,9 @@ def product_json(product: dict[str, Any]) -> dict[str, Any]:
     images = product.get("images") or ([product["image"]] if product.get("image") else [])
     shown["image_url"] = media_url(images[0]) if images else None
     shown["price_text"] = money(product.get("price"), product.get("currency"), shopper_locale())
+    if "also_at" in product:
+        shown["also_at"] = [other | {"price_text": money(other["price"], other["currency"], shopper_locale())}
+                            for other in product["also_at"]]
     return shown
 
 

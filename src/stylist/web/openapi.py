@@ -61,6 +61,12 @@ def openapi_document() -> dict[str, Any]:
         "image_url": {"type": ["string", "null"], "description": "signed, expiring"},
         "size": {"type": ["string", "null"], "description": "in a look: the shop's size in stock in your size for "
                  "this slot; null when you gave none, the slot takes none or the shop lists no sizes"},
+        "also_at": {"type": "array", "description": "in a look: the same product in other shops (this one is the "
+                    "cheapest with your size in stock); available: whether that shop has it in your size",
+                    "items": {"type": "object", "properties": {
+                        "shop": {"type": "string"}, "price": {"type": ["number", "null"]},
+                        "currency": {"type": "string"}, "price_text": {"type": "string"}, "url": {"type": "string"},
+                        "available": {"type": "boolean"}}}},
         "variants": {"type": "array", "description": "in the catalog: sizes and colours as the shop lists them",
                      "items": {"type": "object", "properties": {
                          "sku": {"type": "string"}, "size": {"type": "string"}, "color": {"type": "string"},

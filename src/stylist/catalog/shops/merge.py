@@ -16,7 +16,7 @@ from stylist.catalog.shops.fields import distinct_variants, same_site, unique
 from stylist.catalog.shops.identity import TOKEN_SEPARATORS, page_identity, page_key, url_product_id
 from stylist.catalog.shops.records import Offer, Record, VariantRecord, best_offer
 
-GAP_FIELDS = ("weak_sku", "url", "node_id", "title", "designer", "description", "category", "color")
+GAP_FIELDS = ("weak_sku", "mpn", "gtins", "url", "node_id", "title", "designer", "description", "category", "color")
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ def merge_siblings(members: list[Record]) -> Record:
     variants = distinct_variants(v for m in members for v in (m.variants or [_as_variant(m)]))
     merged = replace(members[0], sku=sku_stem(skus) if len(skus) > 1 else (skus[0] if skus else ""),
                      image_urls=unique(url for m in members for url in m.image_urls),
+                     gtins=unique(gtin for m in members for gtin in m.gtins),
                      available=any(stated) if stated else None, members=len(members),
                      variants=variants if len(variants) > 1 else [])
     if best is not None:
@@ -179,7 +180,7 @@ def to_product(record: Record, page: PageContext, single: bool) -> ExtractedProd
         # markup that prices an offer and is silent on stock means it is for sale; the visible page's
         # silence means nothing
         availability_stated=record.available is not None or record.syntax != "visible",
-        confidence=record.confidence,
+        confidence=record.confidence, gtin=" ".join(record.gtins), mpn=record.mpn,
     )
     product.variants = distinct_variants(_settled(v, product) for v in record.variants)
     return product

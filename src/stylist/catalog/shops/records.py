@@ -28,6 +28,7 @@ GROUP_SKU_KEYS = ("productGroupID", "sku", "productID", "@id")
 VARIANT_SKU_KEYS = ("sku", "productID")
 # Manufacturer and barcode numbers: identifiers, but the shop's own id or page is a better key.
 WEAK_SKU_KEYS = ("mpn", "gtin", "gtin14", "gtin13", "gtin12", "gtin8")
+GTIN_KEYS = WEAK_SKU_KEYS[1:]
 # priceSpecification types that show a former or suggested price, not what the buyer pays.
 NOT_PAID_PRICE_TYPES = {"StrikethroughPrice", "ListPrice", "MSRP", "SRP"}
 # Unfilled template variables shops publish as values ("$metabrand", "{{ brand }}", "%BRAND%").
@@ -55,6 +56,8 @@ class Record:
     syntax: str  # "json-ld", "microdata", "rdfa", "opengraph" or "visible"
     sku: str = ""  # the shop's own identifier
     weak_sku: str = ""  # mpn or GTIN
+    mpn: str = ""  # the maker's part number
+    gtins: list[str] = field(default_factory=list)  # barcodes of the product and of each of its variants
     url: str = ""  # as the markup states it, absolute
     node_id: str = ""  # the node's @id
     title: str = ""
@@ -147,6 +150,8 @@ def read_schema_product(graph: Graph, node: Node, variants: list[Node], page_url
         syntax=syntax,
         sku=_sku(graph, node),
         weak_sku=next(filter(None, (text_value(graph.text(node.get(key))) for key in WEAK_SKU_KEYS)), ""),
+        mpn=first("mpn"),
+        gtins=unique(text_value(graph.text(member.get(key))) for member in members for key in GTIN_KEYS),
         url=absolute_url(page_url, graph.text(node.get("url"))),
         node_id="" if node_id.startswith("_:") else node_id,
         title=first("name"),

@@ -139,6 +139,8 @@ def _read_product(item: dict[str, Any], page_url: str, currency: str) -> Extract
         image_urls=unique(absolute_url(page_url, first_text(image.get("src"))) for image in images),
         category=first_text(item.get("product_type")),
         color=_color(item.get("options")),
+        # each size's barcode: the same product in another shop shares them (catalog/matching.py)
+        gtin=" ".join(unique(first_text(variant.get("barcode")) for variant in variants)),
     )
     product.variants = _variants(variants, item.get("options"), product)
     return product

@@ -246,8 +246,19 @@ function productItem(product) {
     product.image_url ? element("img", { src: product.image_url, alt: "", loading: "lazy" }) : element("span"),
     element("span", {}, element("span", { class: "designer" }, product.designer || ""), product.title || "",
             element("br"), product.price_text || "",
-            product.size ? element("span", { class: "size" }, ` · size ${product.size}`) : ""),
+            product.size ? element("span", { class: "size" }, ` · size ${product.size}`) : "",
+            alsoAt(product.also_at || [])),
     element("a", { href: product.url, target: "_blank", rel: "noopener noreferrer", class: "buy" }, "Buy"));
+}
+
+function alsoAt(others) {
+  // The same product in other shops; this one is the cheapest with the person's size in stock.
+  const selling = others.filter((other) => other.available);
+  if (!selling.length) return "";
+  return element("small", { class: "also-at" }, element("br"), "also at ",
+    ...selling.flatMap((other, index) => [index ? ", " : "",
+      element("a", { href: other.url, target: "_blank", rel: "noopener noreferrer" }, other.shop),
+      other.price_text ? ` (${other.price_text})` : ""]));
 }
 
 async function showLook(lookId) {

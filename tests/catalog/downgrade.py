@@ -1,0 +1,15 @@
+"""Catalog databases as earlier versions of stylist left them, for the migration tests."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+
+def undo(db: sqlite3.Connection, scripts: list[str]) -> None:
+    """Take out what these migration scripts added: their tables and their columns (SQLite 3.35 drops columns)."""
+    for script in reversed(scripts):
+        for table, column in reversed(re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", script)):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        for table in re.findall(r"CREATE TABLE (\w+)", script):
+            db.execute(f"DROP TABLE {table}")
