@@ -20,6 +20,7 @@ from stylist.catalog.matching import Listing, Matches, match
 from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.schema import MIGRATIONS, statements
 from stylist.catalog.urls import canonical
+from stylist.databases import use_wal
 from stylist.errors import StylistError
 from stylist.records import utc_now
 
@@ -118,7 +119,7 @@ class CatalogStore:
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode = WAL")
+            use_wal(self.db)
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from stylist.databases import use_wal
 from stylist.jobs.queue import (
     CANCELED,
     DEFAULT_LEASE_SECONDS,
@@ -60,7 +61,7 @@ class SqliteQueue(JobQueue):
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode = WAL")
+            use_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             self._local.db = db
         return db

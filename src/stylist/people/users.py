@@ -26,6 +26,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from stylist.databases import use_wal
 from stylist.errors import StylistError
 from stylist.imaging import load_image
 from stylist.people.photos import Box, IntakeResult, PhotoSource, Rejection, crop_body, crop_face, intake_photos
@@ -268,7 +269,7 @@ def users_db(settings: Settings, schema: str = "") -> Iterator[sqlite3.Connectio
     try:
         db.execute("PRAGMA foreign_keys = ON")
         if schema and (settings.data_dir, schema) not in _schemas_ready:
-            db.execute("PRAGMA journal_mode = WAL")
+            use_wal(db)
             db.executescript(schema)
             _schemas_ready.add((settings.data_dir, schema))
         yield db
@@ -279,7 +280,7 @@ def users_db(settings: Settings, schema: str = "") -> Iterator[sqlite3.Connectio
 @contextmanager
 def _registry(settings: Settings) -> Iterator[sqlite3.Connection]:
     with users_db(settings) as db:
-        db.execute("PRAGMA journal_mode = WAL")
+        use_wal(db)
         db.execute(_SCHEMA)
         yield db
 
