@@ -161,6 +161,9 @@ def jsonld(p: Product, canonical: str, image_urls: list[str], base: str) -> dict
         "color": p.color,
         "category": NOUNS[p.category],
         "url": canonical,
+        # the maker's numbers, where the shop publishes them: how other shops' listings of it are found
+        **({"gtin13": p.gtin} if p.gtin else {}),
+        **({"mpn": p.mpn} if p.mpn else {}),
     }
     offer = {
         "@type": "Offer",
@@ -243,9 +246,11 @@ def microdata(shop: DemoShop, p: Product, specs: tuple[ImageSpec, ...]) -> str:
     relative = [shop.image_url(p, spec).removeprefix("http:") for spec in specs]
     gallery = "".join(f'<img itemprop="image" src="{url}" alt="{html.escape(p.title)}">' for url in relative)
     stock = f"http://schema.org/{'InStock' if p.available else 'OutOfStock'}"
+    makers = (f'<meta itemprop="gtin13" content="{p.gtin}">' if p.gtin else "") + (
+        f'<meta itemprop="mpn" content="{html.escape(p.mpn)}">' if p.mpn else "")
     return (
         '<section itemscope itemtype="http://schema.org/Product">'
-        f'{brand}<h1 itemprop="name">{html.escape(p.title)}</h1><meta itemprop="sku" content="{p.sku}">'
+        f'{brand}<h1 itemprop="name">{html.escape(p.title)}</h1><meta itemprop="sku" content="{p.sku}">{makers}'
         f'<div class=gallery>{gallery}</div><p itemprop="description">{html.escape(p.description)}</p>'
         '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer">'
         f'<p class=price><span itemprop="priceCurrency" content="{p.currency}">€</span>'

@@ -32,6 +32,7 @@ from stylist.demo.catalogue import (
     ImageSpec,
     Product,
     make_catalogue,
+    resold,
     second_day,
     with_role,
 )
@@ -99,11 +100,13 @@ class DemoShop:
     `fail_all` (every request but robots.txt answers 503, as when the shop is down), `latency` (seconds
     each answer waits before it starts, as a real shop's time to first byte; 0 by default) and
     `blind_304` (the first request for each product page is answered 304 Not Modified whatever it
-    carries, as a cache that lost track of what its client holds).
+    carries, as a cache that lost track of what its client holds). `resold_from` makes it a reseller that
+    also sells `resold_share` of that shop's products under its own titles and prices (catalogue.resold).
     """
 
     def __init__(
-        self, n_products: int = 60, seed: int = 0, day: int = 1, traps: bool = True, shopify: bool = False
+        self, n_products: int = 60, seed: int = 0, day: int = 1, traps: bool = True, shopify: bool = False,
+        resold_from: DemoShop | None = None, resold_share: float = 0.3,
     ) -> None:
         roles = SHOPIFY_TRAP_ROLES if shopify else TRAP_ROLES
         if traps and n_products < len(roles) + 10:
@@ -112,6 +115,8 @@ class DemoShop:
         first = make_catalogue(n_products, seed)
         if traps:
             first[: len(roles)] = [with_role(p, role) for p, role in zip(first, roles)]
+        if resold_from is not None:  # a reseller: its own products and its copies of another shop's
+            first += resold(resold_from.products(1), seed, resold_share)
         self._days = {1: Day(first), 2: Day(second_day(first, seed))}
         self._changed = {day: max(p.updated for p in d.products) for day, d in self._days.items()}
         # Images outlive their pages, as on a CDN: every product of either day keeps its pictures.
