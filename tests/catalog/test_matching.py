@@ -57,3 +57,21 @@ def test_what_tells_products_apart_keeps_them_apart():
 def test_a_key_shared_by_a_crowd_is_no_evidence():
     crowd = [Listing(n, f"shop{n}.test", "Basics", "T-shirt", mpn="TEE-0001") for n in range(20)]
     assert match(crowd).groups == []
+
+
+def test_what_two_listings_state_differently_keeps_them_apart_and_a_picture_match_takes_the_best_one():
+    listings = [
+        # alike pictures and titles, but other colours, other barcodes, other part numbers
+        Listing(1, "a.test", "Linnea Varg", "Blush Pink Striped Leather Shoes", phashes=(PICTURE,), color="Blush Pink"),
+        Listing(2, "b.test", "Linnea Varg", "Sky Blue Striped Leather Shoes", phashes=(NEAR,), color="Sky Blue"),
+        Listing(3, "a.test", "Ostra Studio", "Black Silk Scarf", phashes=(PICTURE,), gtins=("4006381333931",)),
+        Listing(4, "b.test", "Ostra Studio", "Black Cashmere Scarf", phashes=(PICTURE,), gtins=("96385074",)),
+        Listing(5, "a.test", "Halden Row", "Black Wool Hat", phashes=(OTHER,), mpn="HR-1100198"),
+        Listing(6, "b.test", "Halden Row", "Black Felt Hat", phashes=(OTHER,), mpn="HR-1100288"),
+    ]
+    assert match(listings).groups == []
+    # one reseller's listing alike two of the maker's: it is the one whose title it shares most
+    hats = [Listing(1, "maker.test", "Halden Row", "Black Straw Hat", phashes=(PICTURE,), color="Black"),
+            Listing(2, "maker.test", "Halden Row", "Black Wool Hat", phashes=(PICTURE,), color="Black"),
+            Listing(3, "resell.test", "Halden Row", "Women's black wool hat", phashes=(NEAR,), color="black")]
+    assert [sorted(group) for group in match(hats).groups] == [[2, 3]]

@@ -35,7 +35,8 @@ MIN_MPN_LENGTH = 4  # shorter "part numbers" are sizes and colour codes
 BANDS = 16  # of a picture's hash, for finding near pictures without comparing every pair (see _by_picture)
 MAX_GROUP = 12  # more shops than this selling one product is a sign the key is too loose
 # Words resellers add to a title that say nothing about which product it is.
-FILLER = frozenset(["the", "a", "an", "and", "with", "for", "in", "of", "by", "women", "womens", "woman", "men", "mens", "man", "unisex", "new", "ladies"])
+FILLER = frozenset(["the", "a", "an", "and", "with", "for", "in", "of", "by", "women", "womens", "woman", "men",
+                    "mens", "man", "unisex", "new", "ladies"])
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Listing:
     gtins: tuple[str, ...] = ()  # the product's and its sizes' barcodes: each size has its own
     mpn: str = ""
     phashes: tuple[str, ...] = ()
+    color: str = ""
 
 
 @dataclass
@@ -121,7 +123,10 @@ def _by_key(listings: Sequence[Listing], keys: Callable[[Listing], set[str]]) ->
 
 
 def _by_picture(listings: Sequence[Listing]) -> Iterable[tuple[int, int]]:
-    """Pairs of the same brand, in different shops, with most title words in common and one picture alike.
+    """Pairs of the same brand, in different shops, with most title words in common and one picture alike,
+    where nothing they state tells them apart (another barcode, part number or colour), each the other's
+    best such match in its shop: a maker's black wool hat and black straw hat may both look like a reseller's
+    "black wool hat", which is one of them.
 
     Only pairs whose pictures share a band of their hash are compared: a hash split into more bands than
     `NEAR_DUPLICATE_DISTANCE` bits can spoil leaves two near pictures at least one equal band, so nothing
@@ -135,6 +140,8 @@ def _by_picture(listings: Sequence[Listing]) -> Iterable[tuple[int, int]]:
             for band in range(BANDS):
                 buckets[(brand, band, value[band * width:(band + 1) * width])].append(listing)
     seen: set[frozenset[int]] = set()
+    # listing id, other shop: (how alike, the other listing's id)
+    best: dict[tuple[int, str], tuple[tuple[float, int], int]] = {}
     for (brand, _, _), members in buckets.items():
         for number, one in enumerate(members):
             for other in members[number + 1:]:
@@ -142,14 +149,36 @@ def _by_picture(listings: Sequence[Listing]) -> Iterable[tuple[int, int]]:
                 if one.shop == other.shop or pair in seen:
                     continue
                 seen.add(pair)
-                if _overlap(_title_words(one.title, brand), _title_words(other.title, brand)) >= MIN_TITLE_OVERLAP \
-                        and _same_picture(one.phashes, other.phashes):
-                    yield one.id, other.id
+                overlap = _overlap(_title_words(one.title, brand), _title_words(other.title, brand))
+                distance = _picture_distance(one.phashes, other.phashes)
+                if overlap < MIN_TITLE_OVERLAP or distance > NEAR_DUPLICATE_DISTANCE or _told_apart(one, other):
+                    continue
+                likeness = (overlap, -distance)
+                for mine, theirs in ((one, other), (other, one)):
+                    key = (mine.id, theirs.shop)
+                    if key not in best or best[key][0] < likeness:
+                        best[key] = (likeness, theirs.id)
+    by_id = {listing.id: listing for listing in listings}
+    for (one_id, other_shop), (_, other_id) in best.items():
+        if one_id < other_id and best.get((other_id, by_id[one_id].shop), (None, None))[1] == one_id:
+            yield one_id, other_id
 
 
-def _same_picture(ones: Sequence[str], others: Sequence[str]) -> bool:
-    return any(imagehash.hex_to_hash(one) - imagehash.hex_to_hash(other) <= NEAR_DUPLICATE_DISTANCE
-               for one in ones for other in others)
+def _told_apart(one: Listing, other: Listing) -> bool:
+    """Whether the two state something that differs: barcodes that share none, part numbers, colours."""
+    mine, theirs = {gtin14(value) for value in one.gtins} - {""}, {gtin14(value) for value in other.gtins} - {""}
+    if mine and theirs and not mine & theirs:
+        return True
+    if _brand_mpn(one) and _brand_mpn(other) and _brand_mpn(one) != _brand_mpn(other):
+        return True
+    colours = _fold(one.color).strip(), _fold(other.color).strip()
+    return all(colours) and colours[0] != colours[1]
+
+
+def _picture_distance(ones: Sequence[str], others: Sequence[str]) -> int:
+    """Bits between the two listings' most alike pictures."""
+    return min((imagehash.hex_to_hash(one) - imagehash.hex_to_hash(other) for one in ones for other in others),
+               default=10**6)
 
 
 def _overlap(one: set[str], other: set[str]) -> float:

@@ -90,7 +90,8 @@ class RememberedPage:
     links: list[tuple[str, str, str]] = field(default_factory=list)
 
     def validators(self) -> dict[str, str]:
-        """The headers that ask the shop whether the page changed since it was fetched; empty when it cannot be asked."""
+        """The headers that ask the shop whether the page changed since it was fetched; empty when it cannot be
+        asked."""
         headers = {}
         if self.etag:
             headers["If-None-Match"] = self.etag
@@ -413,7 +414,8 @@ class CatalogStore:
                     )
                 ]
                 new_sizes = bool(product.variants) and self._variant_rows(product_id) != _variant_rows(product.variants)
-                changed = any(row[key] != value for key, value in fields.items()) or old_images != image_rows or new_sizes
+                changed = (any(row[key] != value for key, value in fields.items()) or old_images != image_rows
+                           or new_sizes)
                 outcome = "updated" if changed else "unchanged"
                 assignments = ", ".join(f"{key} = :{key}" for key in fields)
                 self.db.execute(
@@ -545,14 +547,14 @@ class CatalogStore:
     def same_products(self) -> Matches:
         """Which stored products are the same product in different shops (catalog/matching.py), sold out or not:
         a product's twins do not change with its stock."""
-        rows = self.db.execute("SELECT p.id, s.host, p.designer, p.title, p.gtin, p.mpn FROM products p "
+        rows = self.db.execute("SELECT p.id, s.host, p.designer, p.title, p.gtin, p.mpn, p.color FROM products p "
                                "JOIN shops s ON s.id = p.shop_id").fetchall()
         hashes: dict[int, list[str]] = {}
         for product_id, phash in self.db.execute(
                 "SELECT pi.product_id, i.phash FROM product_images pi JOIN images i ON i.sha256 = pi.sha256"):
             hashes.setdefault(product_id, []).append(phash)
         return match([Listing(row["id"], row["host"], row["designer"], row["title"], tuple(row["gtin"].split()),
-                              row["mpn"], tuple(hashes.get(row["id"], ()))) for row in rows])
+                              row["mpn"], tuple(hashes.get(row["id"], ())), row["color"]) for row in rows])
 
     def _variants(self, product_ids: list[int]) -> dict[int, list[Variant]]:
         """Each product's variants in the shop's order, with the stock the latest complete crawl settled."""
