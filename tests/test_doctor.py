@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from stylist.cli import main_group
 from stylist.doctor import check_models
 from stylist.errors import StylistError
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.people.users import add_user
 from stylist.settings import Settings
 from tests.looks.conftest import photos  # noqa: F401  (a person's photos)

@@ -28,11 +28,11 @@ def test_the_import_contracts_are_kept():
 def test_a_model_import_in_the_web_app_breaks_the_contract(tmp_path):
     shutil.copytree(ROOT / "src" / "stylist", tmp_path / "stylist", ignore=shutil.ignore_patterns("__pycache__"))
     views = tmp_path / "stylist" / "web" / "views.py"
-    views.write_text(views.read_text() + "\nfrom stylist.looks import generate  # a deliberately wrong import\n")
+    views.write_text(views.read_text() + "\nfrom stylist.looks import adapter_drawing  # a deliberately wrong import\n")
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "the web process loads no model" in result.stdout and "BROKEN" in result.stdout
-    assert "stylist.web.views -> stylist.looks.generate" in result.stdout
+    assert "stylist.web.views -> stylist.looks.adapter_drawing" in result.stdout
 
 
 def test_a_cycle_between_packages_breaks_the_contract(tmp_path):
@@ -50,7 +50,7 @@ def test_the_web_app_imports_no_model_code_in_a_fresh_interpreter():
         "         'stylist.video', 'stylist.grounding', 'stylist.worker')\n"
         "loaded = [name for name in sys.modules if name.split('.')[0] in heavy or name.startswith(heavy)]\n"
         "loaded += [name for name in sys.modules if name.startswith('stylist.models.')]\n"
-        "plain = {'stylist.models.presets', 'stylist.looks', 'stylist.looks.recipe'}  # data: presets, a recipe\n"
+        "plain = {'stylist.presets', 'stylist.looks', 'stylist.looks.recipe'}  # data: presets, a recipe\n"
         "loaded = [name for name in loaded if name not in plain]\n"
         "print(sorted(loaded))\n"
     )

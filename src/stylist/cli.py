@@ -19,7 +19,8 @@ from stylist.grounding.commands import clip
 from stylist.identity.commands import train
 from stylist.looks.commands import style
 from stylist.people.commands import user
-from stylist.settings import DEVICES, PRESETS, Settings
+from stylist.presets import preset_names
+from stylist.settings import DEVICES, Settings
 from stylist.video.commands import video
 from stylist.web.commands import serve
 from stylist.worker.commands import worker
@@ -27,7 +28,7 @@ from stylist.worker.commands import worker
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where stylist keeps its data [STYLIST_DATA_DIR, ./data].")
-@click.option("--preset", type=click.Choice(PRESETS), help="Which models to run [STYLIST_PRESET, tiny-klein].")
+@click.option("--preset", type=click.Choice(preset_names()), help="Which models to run [STYLIST_PRESET, tiny-klein].")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run them [STYLIST_DEVICE, auto].")
 @click.version_option(package_name="stylist")
 @click.pass_context

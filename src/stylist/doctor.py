@@ -18,8 +18,8 @@ from pathlib import Path
 import click
 
 from stylist.models.memory import plans
-from stylist.models.presets import VIDEO_BACKENDS
-from stylist.settings import PRESETS, Settings
+from stylist.presets import VIDEO_BACKENDS, get_preset, preset_names
+from stylist.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -117,14 +117,12 @@ def device_note(preset, device: dict, plan: dict) -> str | None:
 
 
 @click.command()
-@click.option("--preset", "preset_name", type=click.Choice(PRESETS), help="Check this preset [the run's].")
+@click.option("--preset", "preset_name", type=click.Choice(preset_names()), help="Check this preset [the run's].")
 @click.option("--video", type=click.Choice(VIDEO_BACKENDS), help="Check this spin backend [the preset's].")
 @click.option("--json", "as_json", is_flag=True, help="Print {preset, device, disk, models, memory_plan, ok} as JSON.")
 @click.pass_obj
 def doctor(settings: Settings, preset_name: str | None, video: str | None, as_json: bool) -> None:
     """Say what the preset needs on this machine: the device, and each model present or how to fetch it."""
-    from stylist.models.presets import get_preset
-
     preset = get_preset(preset_name or settings.preset)
     models = check_models(preset, video)
     device = device_report(settings.device)

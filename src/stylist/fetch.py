@@ -13,8 +13,8 @@ import click
 
 from stylist.doctor import check_models, model_lines
 from stylist.errors import StylistError
-from stylist.models.presets import VIDEO_BACKENDS, get_preset
-from stylist.settings import PRESETS, Settings
+from stylist.presets import VIDEO_BACKENDS, get_preset, preset_names
+from stylist.settings import Settings
 
 
 @click.group()
@@ -23,7 +23,7 @@ def models() -> None:
 
 
 @models.command()
-@click.option("--preset", "preset_name", type=click.Choice(PRESETS), help="Fetch this preset's models [the run's].")
+@click.option("--preset", "preset_name", type=click.Choice(preset_names()), help="Fetch this preset's models [the run's].")
 @click.option("--video", type=click.Choice(VIDEO_BACKENDS), help="Fetch this spin backend [the preset's].")
 @click.pass_obj
 def fetch(settings: Settings, preset_name: str | None, video: str | None) -> None:

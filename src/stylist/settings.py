@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylist.errors import StylistError
+from stylist.presets import PRESETS
 
-PRESETS = ("tiny", "tiny-sd", "tiny-klein", "sd14", "sdxl", "klein")
 # The main path (looks from the person's photo and the products' own, no training) at a size any CPU runs in
 # seconds; a GPU with the real weights is chosen with --preset klein.
 DEFAULT_PRESET = "tiny-klein"

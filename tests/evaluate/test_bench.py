@@ -16,7 +16,7 @@ import stylist
 from stylist.errors import StylistError
 from stylist.evaluate import bench
 from stylist.evaluate.bench import Benchmark, run_benchmarks
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 
 
 def test_tiny_benchmarks_write_one_json(tmp_path):
@@ -105,9 +105,9 @@ def test_the_full_size_klein_is_the_4b_model_and_its_parts_fit(monkeypatch):
     assert 3.5 < billions(transformer) < 4.5 and 3.5 < billions(text_encoder) < 4.5
     # The memory plan's sizes and the targets' arithmetic are these models' in bfloat16.
     from stylist.evaluate.bench.klein import TRANSFORMER_PARAMETERS
-    from stylist.models.memory import PART_BYTES
+    from stylist.presets import KLEIN
 
-    parts = PART_BYTES["klein"]
+    parts = KLEIN.part_bytes
     assert parts["transformer"] == pytest.approx(2e9 * billions(transformer), rel=0.03)
     assert parts["text_encoder"] == pytest.approx(2e9 * billions(text_encoder), rel=0.03)
     assert parts["vae"] == pytest.approx(2e9 * billions(vae), rel=0.1)

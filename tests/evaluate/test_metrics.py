@@ -96,7 +96,7 @@ def test_prompt_and_subject_fidelity_rank_the_matching_image_first():
 
 
 def test_tiny_evaluation_models_embed_and_are_not_the_ranker():
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
 
     preset = get_preset("tiny")
     clip = evaluation_clip("tiny", ranker=(preset.clip_model, preset.clip_pretrained))

@@ -30,10 +30,10 @@ from stylist.evaluate.microworld.shop_looks import (
 from stylist.evaluate.microworld.wardrobe import GARMENTS, HELD_OUT_IDENTITIES, PROMPTS, Examples
 from stylist.evaluate.microworld.world import PATTERNS, SIZE, Figure, product_shot, regions, render
 from stylist.imaging import load_image, pad_to_square
-from stylist.looks import references as ref
+from stylist.looks import reference_editing as ref
 from stylist.looks.recipe import Recipe
-from stylist.looks.references import EditRequest
-from stylist.models.presets import get_preset
+from stylist.looks.reference_editing import EditRequest
+from stylist.presets import get_preset
 from stylist.settings import Settings
 
 SHOTS = np.stack([product_shot(g.category, g.colour, g.pattern) for g in GARMENTS]).astype(np.float32)

@@ -12,7 +12,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.grounding.fashion_clip import FashionClip, catalog_image, model_dir
 from stylist.grounding.score import score_images
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.settings import Settings
 from tests.grounding.conftest import tiny_settings
 from tests.grounding.synthetic import Garment, draw

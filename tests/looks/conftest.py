@@ -12,7 +12,7 @@ from PIL import Image
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct
 from stylist.catalog.store import CatalogStore
-from stylist.looks.outfits import Candidate
+from stylist.looks.outfits import Match
 from stylist.people.users import add_user
 from stylist.settings import Settings
 from tests.models.conftest import offline  # noqa: F401  (a machine without model weights)
@@ -87,7 +87,7 @@ class WordRetriever:
         words = set(query.lower().split())
         with CatalogStore(settings.catalog_db, settings.images_dir) as store:
             every = list(store.products(include_unavailable=True))
-        scored = [Candidate(product, len(words & set(f"{product.title} {product.category}".lower().split()))
+        scored = [Match(product, len(words & set(f"{product.title} {product.category}".lower().split()))
                             + 1 / (1 + product.id)) for product in every]
         return sorted(scored, key=lambda each: -each.score)[:k]
 

@@ -8,7 +8,7 @@ import pytest
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.store import CatalogStore
-from stylist.looks.pipeline import style
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
 from stylist.people.sizes import set_sizes
 from stylist.people.users import add_user
@@ -45,8 +45,8 @@ def three_shops(data_dir, photos):
 
 
 def dresses(settings, user):
-    look = style(settings, user.id, "a wrap dress", options=1, seed=2, retriever=WordRetriever(),
-                 scorer=MeanColourScorer(), recipe=Recipe(candidates=1, steps=1))
+    look = style(settings, user.id, "a wrap dress", options=1, seed=2,
+                 seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer()), recipe=Recipe(candidates=1, steps=1))
     return [product for option in look.options for product in option.products], look
 
 

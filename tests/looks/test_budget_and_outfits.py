@@ -8,7 +8,7 @@ import pytest
 
 from stylist.catalog.store import StoredProduct
 from stylist.catalog.budget import Budget, parse_budget
-from stylist.looks.outfits import Candidate, compose_outfits, crowded, slot_of
+from stylist.looks.outfits import Match, compose_outfits, crowded, slot_of
 
 
 @pytest.mark.parametrize(("prompt", "budget", "rest"), [
@@ -44,7 +44,7 @@ def test_slots_come_from_product_words(category, title, slot):
 def test_outfits_differ_and_fill_one_product_per_slot():
     items = [product(1, "dress"), product(2, "dress"), product(3, "shirt"), product(4, "trousers"),
              product(5, "coat"), product(6, "coat"), product(7, "shoes")]
-    candidates = [Candidate(item, 1 - item.id / 10) for item in items]
+    candidates = [Match(item, 1 - item.id / 10) for item in items]
     outfits = compose_outfits(candidates, 3)
 
     # One pair of shoes and two coats for three options: each is in one option at most (half of three).
@@ -54,13 +54,13 @@ def test_outfits_differ_and_fill_one_product_per_slot():
 
 def test_a_product_is_in_at_most_half_the_options_unless_the_catalog_is_too_small():
     items = [product(1, "dress"), product(2, "dress"), product(3, "shoes"), product(4, "bag"), product(5, "bag")]
-    outfits = compose_outfits([Candidate(item, 1 - item.id / 10) for item in items], 4)
+    outfits = compose_outfits([Match(item, 1 - item.id / 10) for item in items], 4)
     uses = Counter(id_ for outfit in outfits for id_ in outfit.ids)
     assert max(uses.values()) <= 2 and uses[3] == 2
     assert crowded(outfits) == []
 
     # One dress for four options: the base has to repeat, and the look is told which product.
-    alone = compose_outfits([Candidate(product(1, "dress"), 1.0), Candidate(product(3, "shoes"), 0.5)], 4)
+    alone = compose_outfits([Match(product(1, "dress"), 1.0), Match(product(3, "shoes"), 0.5)], 4)
     plan = [alone[number % len(alone)] for number in range(4)]
     assert [sorted(outfit.ids) for outfit in alone] == [[1, 3], [1]]
     assert [(item.id, count) for item, count in crowded(plan)] == [(1, 4)]
@@ -68,8 +68,8 @@ def test_a_product_is_in_at_most_half_the_options_unless_the_catalog_is_too_smal
 
 def test_outfits_stay_within_the_budget_and_stop_when_they_would_repeat():
     items = [product(1, "dress", 250), product(2, "coat", 100), product(3, "coat", 40), product(4, "shoes", 30)]
-    outfits = compose_outfits([Candidate(item, 1 - item.id / 10) for item in items], 4, budget=300)
+    outfits = compose_outfits([Match(item, 1 - item.id / 10) for item in items], 4, budget=300)
 
     assert all(outfit.price <= 300 for outfit in outfits)
     assert [sorted(outfit.ids) for outfit in outfits] == [[1, 3], [1, 4]]
-    assert compose_outfits([Candidate(product(1, "dress", 500), 1.0)], 2, budget=300) == []
+    assert compose_outfits([Match(product(1, "dress", 500), 1.0)], 2, budget=300) == []

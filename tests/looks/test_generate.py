@@ -9,12 +9,13 @@ from diffusers import DPMSolverMultistepScheduler, LCMScheduler
 
 from stylist.errors import StylistError
 from stylist.grounding.fashion_clip import FashionClip
-from stylist.looks import generate as gen
+from stylist.looks import adapter_drawing as gen
+from stylist.looks.drawing import product_board
 from stylist.looks.guidance import CleanPrediction, ClipGuidance, FashionClipPixels
-from stylist.looks.pipeline import style
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.models.loading import load_image_pipeline
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
 PROMPT = "a photo of a person, a red silk dress for a summer party"
@@ -94,7 +95,7 @@ def test_clip_guidance_runs_with_the_default_options_and_its_memory_does_not_gro
 
 
 def test_models_stay_loaded_between_looks(catalog, user):
-    options = {"options": 1, "retriever": WordRetriever(), "scorer": MeanColourScorer()}
+    options = {"options": 1, "seams": Seams(retriever=WordRetriever(), scorer=MeanColourScorer())}
     style(catalog.settings, user.id, "a coat", recipe=Recipe(candidates=1, steps=1), **options)
     models = gen.look_models(get_preset("tiny"), "cpu")
     pipeline = models.pipeline
@@ -106,12 +107,12 @@ def test_models_stay_loaded_between_looks(catalog, user):
 
 def test_fast_mode_draws_one_candidate_with_a_few_step_sampler(catalog, user):
     seen = []
-    look = style(catalog.settings, user.id, "a coat", options=1, seed=3, recipe=Recipe(fast=True), retriever=WordRetriever(),
-                 scorer=MeanColourScorer(), on_progress=lambda progress: seen.append((progress.fraction, progress.stage)))
+    look = style(catalog.settings, user.id, "a coat", options=1, seed=3, recipe=Recipe(fast=True),
+                 seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer()), on_progress=lambda progress: seen.append((progress.fraction, progress.stage)))
     assert all(len(option.candidates) == 1 for option in look.options)
     assert look.settings["fast"] is True
     generate_steps = [fraction for fraction, stage in seen if stage == "generate"]
-    assert len(generate_steps) == gen.FAST_SAMPLER["steps"] + 1  # each step, then the stage's end
+    assert len(generate_steps) == gen.FAST_SAMPLER_STEPS + 1  # each step, then the stage's end
     assert [fraction for fraction, _ in seen] == sorted(fraction for fraction, _ in seen) and seen[-1][0] == 1.0
 
 
@@ -120,7 +121,7 @@ def test_the_product_board_shows_every_product(catalog):
 
     with CatalogStore(catalog.settings.catalog_db, catalog.settings.images_dir) as store:
         products = list(store.products())[:3]
-    board = np.asarray(gen.product_board(products, size=96), dtype=int)
+    board = np.asarray(product_board(products, size=96), dtype=int)
     assert board.shape == (96, 96, 3)
     for product in products:
         picture = gen.load_image(product.images[0].read_bytes())
@@ -130,7 +131,7 @@ def test_the_product_board_shows_every_product(catalog):
 
 def test_fast_mode_of_a_real_preset_without_its_lcm_lora_fails_in_one_sentence(offline, catalog):
     from stylist.models.loading import load_image_pipeline
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
 
     pipeline = load_image_pipeline(get_preset("tiny"), "cpu", cached=False)
     models = gen.LookModels(("sdxl", "cpu", torch.float32), get_preset("sdxl"), pipeline, pipeline.scheduler)

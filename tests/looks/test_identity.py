@@ -10,10 +10,10 @@ from PIL import Image
 
 from stylist.identity.dreambooth import train_identity
 from stylist.identity.dreambooth_config import default_config
-from stylist.looks import generate as gen
-from stylist.looks.pipeline import style
+from stylist.looks import adapter_drawing as gen
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import add_user
 from tests.looks.conftest import MeanColourScorer, WordRetriever
@@ -21,7 +21,7 @@ from tests.looks.conftest import MeanColourScorer, WordRetriever
 
 def look(catalog, user, seed=5):
     made = style(catalog.settings, user.id, "a coat", options=1, recipe=Recipe(candidates=1, steps=2), seed=seed,
-                 retriever=WordRetriever(), scorer=MeanColourScorer())
+                 seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer()))
     return made, np.asarray(Image.open(made.options[0].image))
 
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from stylist.errors import StylistError
 from stylist.looks.asked import EMPTY_CATALOG
-from stylist.looks.pipeline import style
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.rank import PROMPT_WEIGHT
 from stylist.looks.recipe import Recipe
 from stylist.people.looks import get_look
@@ -19,10 +19,12 @@ from tests.looks.conftest import GONE, PRODUCTS, SOLD_OUT, EmptyRetriever, MeanC
 STEPS = 2
 
 
-def make(catalog, user, prompt="an autumn city look", user_id=None, candidates=1, **options):
-    options = {"options": 2, "seed": 7, "retriever": WordRetriever(), "scorer": MeanColourScorer(), **options}
+def make(catalog, user, prompt="an autumn city look", user_id=None, candidates=1, retriever=None, scorer=None,
+         **options):
+    options = {"options": 2, "seed": 7, **options}
+    seams = Seams(retriever=retriever or WordRetriever(), scorer=scorer or MeanColourScorer())
     return style(catalog.settings, user_id or user.id, prompt, recipe=Recipe(candidates=candidates, steps=STEPS),
-                 **options)
+                 seams=seams, **options)
 
 
 def test_a_look_end_to_end(catalog, user):

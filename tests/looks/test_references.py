@@ -10,12 +10,12 @@ from PIL import Image
 
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
-from stylist.looks import references as ref
-from stylist.looks.generate import Candidate
-from stylist.looks.pipeline import style
+from stylist.looks import reference_editing as ref
+from stylist.looks.drawing import Drawn
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
 from stylist.models.loading import load_image_pipeline
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.people.looks import get_look
 from stylist.settings import Settings
 from tests.looks.conftest import MeanColourScorer, WordRetriever
@@ -28,9 +28,9 @@ def settings(catalog) -> Settings:
     return Settings(data_dir=catalog.settings.data_dir, preset="tiny-klein", device="cpu")
 
 
-def look(settings, user, prompt="a red silk dress and a camel wool coat", seed=3, **options):
+def look(settings, user, prompt="a red silk dress and a camel wool coat", seed=3, editor=None, **options):
     return style(settings, user.id, prompt, options=1, seed=seed, recipe=Recipe(candidates=1),
-                 retriever=WordRetriever(), scorer=MeanColourScorer(), **options)
+                 seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer(), editor=editor), **options)
 
 
 def pixels(made) -> np.ndarray:
@@ -107,7 +107,7 @@ def test_an_injected_editor_draws_the_look_and_the_presets_pipeline_is_never_bui
 
     def editor(requests, seeds, recipe, on_step=None):
         given.append((requests, seeds))
-        return [[Candidate(Image.new("RGB", (KLEIN.resolution,) * 2, (9, 99, 199)), seed) for seed in option]
+        return [[Drawn(Image.new("RGB", (KLEIN.resolution,) * 2, (9, 99, 199)), seed) for seed in option]
                 for option in seeds]
 
     made = look(settings, user, editor=editor)
@@ -178,7 +178,7 @@ def test_the_clearest_photo_is_the_one_showing_most_of_the_person(user):
 def test_clip_guidance_is_refused_on_klein_in_one_sentence(settings, user):
     with pytest.raises(StylistError, match="leave out --clip-guidance"):
         style(settings, user.id, "a coat", options=1, recipe=Recipe(clip_guidance=0.5),
-              retriever=WordRetriever(), scorer=MeanColourScorer())
+              seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer()))
 
 
 def test_the_real_klein_without_weights_says_what_to_fetch(offline):

@@ -9,8 +9,8 @@ import pytest
 from stylist.catalog.images import ImageStore
 from stylist.catalog.models import ExtractedProduct, Variant
 from stylist.catalog.store import CatalogStore, StoredProduct
-from stylist.looks.outfits import Candidate, slot_of
-from stylist.looks.pipeline import style
+from stylist.looks.outfits import Match, slot_of
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
 from stylist.looks.sizing import in_your_size
 from stylist.people.sizes import set_sizes
@@ -49,8 +49,8 @@ def sized_shop(data_dir, photos):
 
 
 def look_for(settings, user, prompt="a dress, a coat and boots for a winter wedding"):
-    return style(settings, user.id, prompt, options=2, seed=3, retriever=WordRetriever(), scorer=MeanColourScorer(),
-                 recipe=Recipe(candidates=1, steps=2))
+    return style(settings, user.id, prompt, options=2, seed=3,
+                 seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer()), recipe=Recipe(candidates=1, steps=2))
 
 
 def listed(look):
@@ -116,8 +116,8 @@ def test_on_a_crawled_shop_with_sizes_nothing_out_of_stock_in_the_persons_size_i
         slots = {product.id: slot_of(product) for product in store.products(include_unavailable=True)}
     sized = 0
     for prompt in ("a dress and shoes", "a shirt, trousers and a coat", "a t-shirt and sneakers"):
-        look = style(settings, user.id, prompt, options=3, seed=1, retriever=WordRetriever(),
-                     scorer=MeanColourScorer(), recipe=Recipe(candidates=1, steps=1))
+        look = style(settings, user.id, prompt, options=3, seed=1,
+                     seams=Seams(retriever=WordRetriever(), scorer=MeanColourScorer()), recipe=Recipe(candidates=1, steps=1))
         for product in listed(look):
             stock = truth[(product["designer"], product["title"])]
             if slots[product["id"]] in worn:  # every demo product lists its sizes
@@ -135,12 +135,12 @@ def stored(product_id: int, title: str, category: str, color: str, variants: lis
 def test_sizes_in_another_system_are_said_as_such_and_the_pictured_colour_is_chosen():
     italian = stored(1, "Silk Dress", "dress", "Red", [Variant(size="IT 40", available=True),
                                                        Variant(size="IT 42", available=True)])
-    sized = in_your_size([Candidate(italian, 1.0)], {"dress": "M"})
+    sized = in_your_size([Match(italian, 1.0)], {"dress": "M"})
     assert sized.candidates == []
     assert sized.notes == ["no dress in stock in your size M: Silk Dress list sizes in another system, which "
                            "cannot be compared with M"]
     two_colours = stored(2, "Wool Coat", "coat", "Navy", [
         Variant(size="M", color="Black", available=True, price=90.0, url="https://shop.test/p/2?c=black&s=M"),
         Variant(size="M", color="Navy", available=True, price=120.0, url="https://shop.test/p/2?c=navy&s=M")])
-    [kept] = in_your_size([Candidate(two_colours, 1.0)], {"outerwear": "Medium"}).candidates
+    [kept] = in_your_size([Match(two_colours, 1.0)], {"outerwear": "Medium"}).candidates
     assert (kept.product.url, kept.product.price) == ("https://shop.test/p/2?c=navy&s=M", 120.0)

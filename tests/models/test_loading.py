@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 
 from stylist.errors import StylistError
 from stylist.models.loading import load_image_pipeline
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.tiny import tiny_pipeline
 
 SDXL_REPO = "stabilityai/stable-diffusion-xl-base-1.0"

@@ -9,22 +9,21 @@ from stylist.models.memory import (
     GIB,
     MAX_BATCH,
     MODEL_OFFLOAD,
-    PART_BYTES,
     TEXT_ENCODER_OFFLOAD,
     WHOLE,
     activation_bytes,
     candidates_per_call,
     plan_memory,
 )
-from stylist.models.presets import get_preset
 from stylist.models.weights import MODEL_CARDS
+from stylist.presets import get_preset
 
 KLEIN = get_preset("klein")
 
 
 def test_klein_s_parts_add_up_to_what_the_weights_list_downloads():
     _, download = MODEL_CARDS[KLEIN.image_model]
-    assert sum(PART_BYTES["klein"].values()) == pytest.approx(download, rel=0.02)
+    assert sum(KLEIN.family.part_bytes.values()) == pytest.approx(download, rel=0.02)
 
 
 @pytest.mark.parametrize(("card_gib", "placement"), [

@@ -10,24 +10,24 @@ import torch
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.presets import get_preset
-from stylist.settings import PRESETS
+from stylist.presets import get_preset
+from stylist.presets import PRESETS
 
 
 def test_every_public_preset_and_its_baseline():
     sdxl, sd14, tiny = get_preset("sdxl"), get_preset("sd14"), get_preset("tiny")
-    assert (sdxl.family, sdxl.resolution) == ("sdxl", 1024)
+    assert (sdxl.family.name, sdxl.resolution) == ("sdxl", 1024)
     assert sdxl.image_model == "stabilityai/stable-diffusion-xl-base-1.0"
-    assert (sd14.family, sd14.resolution, sd14.image_model) == ("sd", 512, "CompVis/stable-diffusion-v1-4")
-    assert (tiny.family, tiny.resolution, tiny.random_weights) == ("sdxl", 64, True)
+    assert (sd14.family.name, sd14.resolution, sd14.image_model) == ("sd", 512, "CompVis/stable-diffusion-v1-4")
+    assert (tiny.family.name, tiny.resolution, tiny.random_weights) == ("sdxl", 64, True)
     assert sdxl.face_adapter.weight_name == "ip-adapter-plus-face_sdxl_vit-h.safetensors"
     assert (sdxl.clip_model, sdxl.clip_pretrained) == ("ViT-B-32", "laion2b_s34b_b79k")
     assert get_preset(sdxl.baseline) is sd14
-    assert get_preset(tiny.baseline).family == "sd" and get_preset(tiny.baseline).random_weights
+    assert get_preset(tiny.baseline).family.name == "sd" and get_preset(tiny.baseline).random_weights
     # Only the tiny presets run on random weights; every public name resolves.
     assert {name for name in PRESETS if get_preset(name).random_weights} == {"tiny", "tiny-sd", "tiny-klein"}
     klein, tiny_klein = get_preset("klein"), get_preset("tiny-klein")
-    assert (klein.family, klein.image_model, klein.resolution) == ("klein", "black-forest-labs/FLUX.2-klein-4B", 1024)
+    assert (klein.family.name, klein.image_model, klein.resolution) == ("klein", "black-forest-labs/FLUX.2-klein-4B", 1024)
     assert klein.edits_references and tiny_klein.edits_references and not sdxl.edits_references
     assert klein.max_references == tiny_klein.max_references == 4 and klein.face_adapter is None
     assert get_preset(klein.baseline) is sdxl
@@ -59,7 +59,7 @@ def test_unknown_preset_is_one_sentence():
 
 def test_presets_do_not_import_torch():
     # The web process reads presets and must not pay for (or depend on) torch.
-    code = "import sys, stylist.models.presets; assert 'torch' not in sys.modules"
+    code = "import sys, stylist.presets; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from stylist.models.loading import load_image_pipeline
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.residency import RESIDENCY, Residency, model_bytes
 
 KB = 4 * 256  # a Linear(256, 1) without bias holds 256 float32 weights

@@ -9,7 +9,7 @@ import torch
 from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 from transformers import CLIPTextModelWithProjection
 
-from stylist.models.presets import TINY_CLIP_MODEL
+from stylist.presets import TINY_CLIP_MODEL
 from stylist.models.tiny import TINY_SDXL, build_pipeline, register_tiny_clip, tiny_pipeline
 
 

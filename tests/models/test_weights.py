@@ -8,7 +8,7 @@ import open_clip
 import pytest
 from huggingface_hub.utils import filter_repo_objects
 
-from stylist.models.presets import VIDEO_BACKENDS, get_preset
+from stylist.presets import VIDEO_BACKENDS, get_preset
 from stylist.models.weights import MODEL_CARDS, OPEN_CLIP_REPOS, PIPELINE_FOLDERS, Weights, preset_needs
 
 REAL = ("sdxl", "sd14", "klein")
@@ -63,11 +63,12 @@ def test_the_open_clip_repositories_are_open_clips_own():
 
 
 def test_the_list_names_the_folders_each_loader_assembles_its_pipeline_from():
-    from stylist.models.loading import FAMILIES
+    from stylist.models.loading import family_classes
+    from stylist.presets import FAMILIES
     from stylist.video.backends import SD15_PARTS, WAN_PARTS
 
-    loaders = {family: parts for family, (_, parts) in FAMILIES.items()} | {"wan-vace": WAN_PARTS,
-                                                                              "animatediff": SD15_PARTS}
+    loaders = {name: family_classes(family)[1] for name, family in FAMILIES.items()} | {"wan-vace": WAN_PARTS,
+                                                                                        "animatediff": SD15_PARTS}
     assert set(loaders) == set(PIPELINE_FOLDERS)
     for family, parts in loaders.items():
         listed = {path.split("/")[0] for _, paths in PIPELINE_FOLDERS[family] for path in paths}

@@ -11,7 +11,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from stylist.errors import StylistError
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.settings import Settings
 from stylist.video import adapters
 from stylist.video.backends import load_backend

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from stylist.errors import StylistError
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.progress import Progress
 from stylist.settings import Settings
 from stylist.video import backends

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.video.backends import load_backend
 from stylist.video.poses import Placement, render, spin_poses
 from stylist.video.windows import Window, make_frames, plan_windows

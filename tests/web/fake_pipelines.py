@@ -13,7 +13,7 @@ from PIL import Image
 
 from stylist.catalog.store import CatalogStore
 from stylist.looks.asked import EMPTY_CATALOG
-from stylist.looks.outfits import Candidate
+from stylist.looks.outfits import Match
 from stylist.looks.recipe import Recipe
 from stylist.looks.sizing import in_your_size
 from stylist.people.looks import Look, Option, product_entry, save_look
@@ -32,7 +32,7 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
     (a note when none), recording its recipe as the real pipeline does."""
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget / 2)]
-    sized = in_your_size([Candidate(product, 0.0) for product in products], get_sizes(settings, user_id))
+    sized = in_your_size([Match(product, 0.0) for product in products], get_sizes(settings, user_id))
     products = [candidate.product for candidate in sized.candidates]
     look_id = new_id()
     made, images = [], []

@@ -16,7 +16,7 @@ from stylist.demo.job import PROMPT, run_demo
 from stylist.demo.shop import DemoShop, serve
 from stylist.limits import MAX_OPTIONS
 from stylist.models.locate import require_local
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.weights import look_needs, spin_needs
 
 

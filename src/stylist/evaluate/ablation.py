@@ -22,7 +22,7 @@ from typing import Any
 from scipy import stats
 
 from stylist.errors import StylistError
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.progress import Progress, ProgressCallback
 
 CLIP_MODES = ("none", "rank", "guidance")

@@ -79,7 +79,7 @@ class LooksCells:
         self.users_file.unlink(missing_ok=True)
 
     def _personalised_user(self, settings: Settings, cell: Cell) -> str:
-        from stylist.models.presets import get_preset
+        from stylist.presets import get_preset
         from stylist.people.users import add_user, get_user
 
         key = f"{cell.system.preset}|{cell.system.identity}|{cell.user}|{cell.setting}={cell.value}"
@@ -168,7 +168,7 @@ class LooksCells:
         """The evaluation CLIP, DINO and the data directory's fashion CLIP, for the cell's preset."""
         if settings.preset not in self.metric_models:
             from stylist.grounding.fashion_clip import FashionClip
-            from stylist.models.presets import get_preset
+            from stylist.presets import get_preset
 
             preset = get_preset(settings.preset)
             self.metric_models[settings.preset] = (

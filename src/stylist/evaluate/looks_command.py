@@ -35,7 +35,7 @@ def looks(settings: Settings, out_dir: Path, config_path: Path | None, train_ste
 
     from stylist.evaluate.ablation import load_config, run_grid, summarise, write_report
     from stylist.evaluate.looks_cell import LooksCells
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
 
     default = "looks-tiny.toml" if get_preset(settings.preset).random_weights else "looks.toml"
     config = load_config(config_path or CONFIGS / default)

@@ -165,7 +165,7 @@ def evaluation_clip(preset_name: str, ranker: tuple[str, str | None], device: st
     """The CLIP that CLIP-T and CLIP-I are measured with for `preset_name`; refuses the ranker's weights."""
     import open_clip
 
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
 
     preset = get_preset(preset_name)
     if preset.random_weights:
@@ -193,7 +193,7 @@ def dino_embedder(preset_name: str, device: str = "cpu") -> ImageEmbedder:
     """DINO ViT-S/16's class token, as DreamBooth's DINO metric uses it; a small random ViT on tiny."""
     from transformers import ViTConfig, ViTImageProcessor, ViTModel
 
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
 
     if get_preset(preset_name).random_weights:
         with torch.random.fork_rng(devices=[]):

@@ -17,7 +17,7 @@ from stylist.settings import Settings
 def _require_backbone(settings: Settings) -> None:
     """Refuse at once, naming it, when the preset's CLIP backbone is not on this machine."""
     from stylist.models.locate import require_local
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
     from stylist.models.weights import clip_needs
 
     preset = get_preset(settings.preset)

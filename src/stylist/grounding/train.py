@@ -38,7 +38,7 @@ from stylist.grounding.data import Split, catalog_pairs, product_texts
 from stylist.grounding.evaluate import Retrieval, retrieval
 from stylist.grounding.fashion_clip import ClipConfig, FashionClip, catalog_image, model_dir
 from stylist.models.device import resolve_device
-from stylist.models.presets import Preset, get_preset
+from stylist.presets import Preset, get_preset
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.settings import Settings
 

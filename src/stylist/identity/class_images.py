@@ -18,7 +18,7 @@ from diffusers import DiffusionPipeline
 
 from stylist.files import replacing
 from stylist.identity.dreambooth_config import DreamBoothConfig
-from stylist.models.presets import Preset
+from stylist.presets import Preset
 
 # Images per pipeline call: enough to keep a GPU busy, few enough for SDXL at 1024 in 12 GB.
 SAMPLE_BATCH = 4

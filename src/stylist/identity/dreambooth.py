@@ -66,7 +66,7 @@ from stylist.identity.weights import (
 )
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import User, get_user, make_user_folder
 from stylist.progress import Progress, ProgressCallback, ignore
@@ -149,7 +149,7 @@ def train_identity(
                            "without --resume (checkpoints are written every --checkpoint-every steps)")
     if checkpoint is None and main:
         shutil.rmtree(run, ignore_errors=True)  # a fresh run must never resume from an older run's checkpoint
-    sdxl = preset.family == "sdxl"
+    sdxl = "text_encoder_2" in preset.family.components  # SDXL's conditioning: two text encoders, size/crop ids
 
     # Data: class images from the base model (cached on disk for every user), latents, prompts.
     class_files = []
@@ -246,7 +246,7 @@ def train_identity(
     ensure_not_deleted(user)
     if main:
         record = {
-            "user_id": user.id, "preset": preset.name, "family": preset.family, "unet": config.unet,
+            "user_id": user.id, "preset": preset.name, "family": preset.family.name, "unet": config.unet,
             "token": config.identifier, "instance_prompt": config.instance_prompt, "class_prompt": config.class_prompt,
             "steps": step, "final_loss": final_loss, "seconds": seconds, "precision": precision,
             "optimizer": type(optimizer.optimizer).__name__, "processes": accelerator.num_processes,

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from stylist.errors import StylistError
-from stylist.models.presets import Preset, get_preset
+from stylist.presets import Preset, get_preset
 
 MIXED_PRECISIONS = ("auto", "bf16", "fp16", "no")
 UNET_TRAINING = ("lora", "full")
@@ -150,6 +150,8 @@ SD_DREAMBOOTH = DreamBoothConfig(
 SD_LORA = DreamBoothConfig(resolution=512, num_class_images=200, checkpoint_every=200, validation_every=200)
 
 RECIPES = {("sdxl", "lora"): SDXL_LORA, ("sd", "full"): SD_DREAMBOOTH, ("sd", "lora"): SD_LORA}
+# What a family trains unless asked: a LoRA on SDXL, the whole UNet on SD 1.x, as the DreamBooth paper does.
+DEFAULT_UNET = {"sdxl": "lora", "sd": "full"}
 
 # The CPU recipe: the same code on the tiny random models, in seconds. The learning rates are high because
 # a few dozen steps must visibly move random weights.
@@ -172,11 +174,12 @@ def default_config(preset: Preset | str, unet: str | None = None) -> DreamBoothC
         raise StylistError(f"the {preset.name} preset needs no training: it draws looks from the person's photos "
                            f"as they are; run `stylist --preset {preset.name} style USER_ID \"PROMPT\"` (or train "
                            "on --preset sdxl for a trained likeness)")
-    unet = unet or ("lora" if preset.family == "sdxl" else "full")
-    if (preset.family, unet) not in RECIPES:
+    family = preset.family.name
+    unet = unet or DEFAULT_UNET[family]
+    if (family, unet) not in RECIPES:
         raise StylistError(f"the {preset.name} preset trains a LoRA: a full fine-tune of SDXL's UNet needs over "
                            "40 GB of GPU memory")
-    config = replace(RECIPES[preset.family, unet], resolution=preset.resolution)
+    config = replace(RECIPES[family, unet], resolution=preset.resolution)
     if preset.random_weights:
         config = replace(config, **CPU_RECIPE, learning_rate=CPU_LEARNING_RATE[config.unet])
     return config

@@ -27,7 +27,7 @@ from safetensors.torch import load_file
 from stylist.errors import StylistError
 from stylist.identity.dreambooth_config import DreamBoothConfig
 from stylist.identity.identifier import detach_identifiers, load_identifiers, save_identifiers
-from stylist.models.presets import Preset
+from stylist.presets import Preset
 from stylist.people.users import User
 
 # The attention projections of every UNet transformer block (self- and cross-attention), as diffusers'

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from stylist.catalog.budget import Budget
 from stylist.catalog.lexical import STOP_WORDS, SearchQuery, lexical_search, understand
 from stylist.catalog.store import CatalogStore, StoredProduct
-from stylist.looks.outfits import Candidate, named_garments, slot_of
+from stylist.looks.outfits import Match, named_garments, slot_of
 from stylist.money import amount_text
 from stylist.settings import Settings
 
@@ -30,12 +30,12 @@ REQUEST_WORDS = frozenset(
 class Fit:
     """The retrieved products that answer the prompt, and what the look's notes say about the rest."""
 
-    candidates: list[Candidate]
+    candidates: list[Match]
     notes: list[str] = field(default_factory=list)
     catalog_empty: bool = False
 
 
-def fit_prompt(settings: Settings, prompt: str, candidates: Sequence[Candidate], budget: Budget | None) -> Fit:
+def fit_prompt(settings: Settings, prompt: str, candidates: Sequence[Match], budget: Budget | None) -> Fit:
     """Keep the candidates of the garments `prompt` names (all of them when it names none), topped up from the
     catalog where retrieval found none of a named garment that is there to buy; note each named garment
     nothing purchasable fits, and a theme the catalog does not describe."""
@@ -57,7 +57,7 @@ def fit_prompt(settings: Settings, prompt: str, candidates: Sequence[Candidate],
                 continue
             found, missing = _from_catalog(store, query, slot, word, budget)
             # Below everything retrieval found: they answer the garment, not the rest of the prompt.
-            kept += [Candidate(product, floor - rank / 1000) for rank, product in enumerate(found)]
+            kept += [Match(product, floor - rank / 1000) for rank, product in enumerate(found)]
             notes += [missing] if missing else []
     return Fit(kept, notes)
 

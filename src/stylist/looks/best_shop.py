@@ -13,19 +13,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stylist.catalog.store import StoredProduct
-from stylist.looks.outfits import Candidate
+from stylist.looks.outfits import Match
 
 
 @dataclass
 class Twins:
     """Retrieved candidates with their twins, and which product group each listing belongs to."""
 
-    candidates: list[Candidate]
+    candidates: list[Match]
     group_of: dict[int, int] = field(default_factory=dict)  # listing id: its group (the retrieved listing's id)
     members: dict[int, list[StoredProduct]] = field(default_factory=dict)  # group: every listing in it
 
 
-def with_twins(candidates: Sequence[Candidate], twins: Mapping[int, Sequence[StoredProduct]]) -> Twins:
+def with_twins(candidates: Sequence[Match], twins: Mapping[int, Sequence[StoredProduct]]) -> Twins:
     """`candidates` and, after each, its twins in other shops at its score; a listing is in one group only."""
     found = Twins([])
     for candidate in candidates:
@@ -36,22 +36,22 @@ def with_twins(candidates: Sequence[Candidate], twins: Mapping[int, Sequence[Sto
         found.members[group] = members
         for member in members:
             found.group_of[member.id] = group
-            found.candidates.append(Candidate(member, candidate.score))
+            found.candidates.append(Match(member, candidate.score))
     return found
 
 
 @dataclass
 class ShopChoice:
-    candidates: list[Candidate]
+    candidates: list[Match]
     also_at: dict[int, list[dict]] = field(default_factory=dict)  # chosen listing id: the other shops
 
 
-def cheapest_shops(sized: Sequence[Candidate], twins: Twins) -> ShopChoice:
+def cheapest_shops(sized: Sequence[Match], twins: Twins) -> ShopChoice:
     """One listing per group among `sized` (the candidates left after the size check, at their size's price
     and link), best score first: the cheapest in the retrieved listing's currency, with the group's other
     listings as `also_at` (available: whether that shop has it in the person's size, or at all when no size
     applies)."""
-    kept: dict[int, list[Candidate]] = {}
+    kept: dict[int, list[Match]] = {}
     for candidate in sized:
         kept.setdefault(twins.group_of.get(candidate.product.id, candidate.product.id), []).append(candidate)
     choice = ShopChoice([])

@@ -12,7 +12,7 @@ import click
 
 from stylist.limits import MAX_OPTIONS
 from stylist.looks.recipe import DEFAULT_OPTIONS, DEFAULT_PRODUCT_SCALE, Recipe, look_size, parse_size
-from stylist.models.presets import FACE_ADAPTER_SCALE
+from stylist.presets import FACE_ADAPTER_SCALE
 from stylist.settings import Settings
 
 
@@ -43,7 +43,7 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
           clip_guidance: float, product_scale: float, face_scale: float, size: str | None) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
     from stylist.models.locate import require_local
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
     from stylist.models.weights import look_needs
     from stylist.people.users import get_user
 

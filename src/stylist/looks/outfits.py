@@ -36,7 +36,7 @@ _PATTERNS = {slot: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Match:
     """A retrieved product and how well it matches the prompt (higher is better; the hybrid search's fused score)."""
 
     product: StoredProduct
@@ -81,7 +81,7 @@ def named_garments(text: str) -> dict[str, str]:
     return {slot: found[slot] for slot in SLOTS if slot in found}
 
 
-def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float | None = None) -> list[Outfit]:
+def compose_outfits(candidates: Sequence[Match], count: int, budget: float | None = None) -> list[Outfit]:
     """Up to `count` outfits from `candidates` (best first), each within `budget` in total.
 
     Every outfit takes, per slot, the best product no earlier outfit used, so options differ as far as the
@@ -93,7 +93,7 @@ def compose_outfits(candidates: Sequence[Candidate], count: int, budget: float |
     of that outfit. Outfits repeating an earlier one's products are dropped, so fewer than `count` come
     back when the catalog cannot make more.
     """
-    by_slot: dict[str, list[Candidate]] = {slot: [] for slot in SLOTS}
+    by_slot: dict[str, list[Match]] = {slot: [] for slot in SLOTS}
     for candidate in sorted(candidates, key=lambda each: -each.score):
         by_slot[slot_of(candidate.product)].append(candidate)
     limit = spread_limit(count)
@@ -133,7 +133,7 @@ def crowded(plan: Sequence[Outfit]) -> list[tuple[StoredProduct, int]]:
     return [(products[id_], count) for id_, count in uses.items() if count > spread_limit(len(plan))]
 
 
-def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> tuple[list[str], list[str]]:
+def _slots_to_fill(by_slot: dict[str, list[Match]], used: set[int]) -> tuple[list[str], list[str]]:
     """The slots of the next outfit: its base (a dress, or a top and a bottom) and the others."""
     def best_fresh(slot: str) -> float:
         fresh = [each.score for each in by_slot[slot] if each.product.id not in used]
@@ -147,7 +147,7 @@ def _slots_to_fill(by_slot: dict[str, list[Candidate]], used: set[int]) -> tuple
     return base, [slot for slot in ("outerwear", "shoes", "bag", "accessory") if by_slot[slot]]
 
 
-def _pick(candidates: list[Candidate], uses: Counter[int], remaining: float,
+def _pick(candidates: list[Match], uses: Counter[int], remaining: float,
           limits: Sequence[float]) -> StoredProduct | None:
     """The best affordable product used fewer times than the first limit that finds one."""
     affordable = [each.product for each in candidates if (each.product.price or 0.0) <= remaining]

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from stylist.errors import StylistError
-from stylist.models.presets import FACE_ADAPTER_SCALE, Preset
+from stylist.presets import FACE_ADAPTER_SCALE, Preset
 
 DEFAULT_OPTIONS = 4  # options in a look, unless asked for others
 DEFAULT_CANDIDATES = 2  # per option; the fast first look draws one

@@ -11,17 +11,17 @@ from typing import Protocol
 
 from stylist.catalog.budget import Budget
 from stylist.catalog.store import CatalogStore, StoredProduct
-from stylist.looks.outfits import Candidate
+from stylist.looks.outfits import Match
 from stylist.settings import Settings
 
 
 class Retriever(Protocol):
     """Products for a text query, best first: what `grounding.search.hybrid_search` does, injectable for tests."""
 
-    def __call__(self, settings: Settings, query: str, k: int, *, budget: float | None) -> Sequence[Candidate]: ...
+    def __call__(self, settings: Settings, query: str, k: int, *, budget: float | None) -> Sequence[Match]: ...
 
 
-def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float | None) -> list[Candidate]:
+def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float | None) -> list[Match]:
     """The catalog's lexical index and the fashion-CLIP index, fused (stylist.grounding.search.hybrid_search);
     nothing from an empty catalog, so that a look can still be made from the prompt alone."""
     from stylist.grounding.search import hybrid_search
@@ -31,10 +31,10 @@ def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float
     with CatalogStore(settings.catalog_db, settings.images_dir) as store:
         if not sum(shop["purchasable"] for shop in store.stats()):
             return []
-    return [Candidate(hit.product, hit.score) for hit in hybrid_search(settings, query, k, budget=budget)]
+    return [Match(hit.product, hit.score) for hit in hybrid_search(settings, query, k, budget=budget)]
 
 
-def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget: Budget | None) -> list[Candidate]:
+def purchasable_now(settings: Settings, candidates: Sequence[Match], budget: Budget | None) -> list[Match]:
     """The candidates that are purchasable in catalog.db now and have an image, with today's record, within
     the budget and in its currency.
 
@@ -42,7 +42,7 @@ def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget:
     Each product is kept once, with its best score.
     """
     current = _purchasable(settings, [candidate.product.id for candidate in candidates])
-    kept: dict[int, Candidate] = {}
+    kept: dict[int, Match] = {}
     for candidate in candidates:
         product = current.get(candidate.product.id)
         if product is None or not product.images:
@@ -50,7 +50,7 @@ def purchasable_now(settings: Settings, candidates: Sequence[Candidate], budget:
         if budget is not None and not budget.allows(product.price, product.currency):
             continue
         if product.id not in kept or kept[product.id].score < candidate.score:
-            kept[product.id] = Candidate(product, candidate.score)
+            kept[product.id] = Match(product, candidate.score)
     return sorted(kept.values(), key=lambda each: -each.score)
 
 

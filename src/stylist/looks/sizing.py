@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 
 from stylist.catalog.models import Variant
 from stylist.catalog.store import StoredProduct
-from stylist.looks.outfits import Candidate, slot_of
+from stylist.looks.outfits import Match, slot_of
 from stylist.sizes import SIZED_SLOTS, comparable, fits, read_size
 
 
 @dataclass
 class Sized:
-    candidates: list[Candidate]
+    candidates: list[Match]
     worn: Mapping[str, str] = field(default_factory=dict)
     sizes: dict[int, str] = field(default_factory=dict)  # product id: the shop's text for the person's size
     unsized: set[int] = field(default_factory=set)  # kept though their shop lists no sizes
@@ -45,7 +45,7 @@ class Sized:
         return notes
 
 
-def in_your_size(candidates: Sequence[Candidate], worn: Mapping[str, str]) -> Sized:
+def in_your_size(candidates: Sequence[Match], worn: Mapping[str, str]) -> Sized:
     """The candidates that fit `worn` ({slot: size}), each at its size's price and link, with the notes."""
     if not worn:
         return Sized(list(candidates))
@@ -65,7 +65,7 @@ def in_your_size(candidates: Sequence[Candidate], worn: Mapping[str, str]) -> Si
         variant = variant_in_size(product, worn[slot], slot)
         if variant is not None:
             sized.sizes[product.id] = variant.size
-            sized.candidates.append(Candidate(at_variant(product, variant), candidate.score))
+            sized.candidates.append(Match(at_variant(product, variant), candidate.score))
         elif not any(comparable(read_size(worn[slot], slot), read_size(each.size, slot), slot)
                      for each in product.variants if each.size):
             other_systems.setdefault(slot, []).append(product.title)

@@ -1,4 +1,5 @@
-"""Models: presets, tiny in-code miniatures, the one loader, and the instant face adapter.
+"""Models: tiny in-code miniatures, the one loader, weights on disk, residency, and the instant face adapter.
 
-Import submodules directly (`stylist.models.presets` is torch-free; the rest import torch).
+The preset and family tables they read are plain data in `stylist.presets` (torch-free); everything here
+imports torch.
 """

@@ -21,7 +21,7 @@ from transformers import CLIPVisionModelWithProjection
 from stylist.errors import StylistError
 from stylist.models.loading import load_component
 from stylist.models.locate import model_folder
-from stylist.models.presets import FACE_ADAPTER_SCALE, FaceAdapter, Preset
+from stylist.presets import FACE_ADAPTER_SCALE, IPAdapterWeights, Preset
 from stylist.models.tiny import write_face_adapter
 from stylist.models.weights import Weights, adapter_weights, fetch_command
 
@@ -38,7 +38,7 @@ def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:
     attach_ip_adapters(pipeline, preset, [preset.face_adapter])
 
 
-def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Sequence[FaceAdapter],
+def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Sequence[IPAdapterWeights],
                        weights: Weights | None = None, encoder: torch.nn.Module | None = None) -> None:
     """Load several IP-Adapters of one repository side by side, in order, with the image encoder they share.
 
@@ -58,7 +58,7 @@ def attach_ip_adapters(pipeline: DiffusionPipeline, preset: Preset, adapters: Se
         _load(pipeline, adapters, model_folder(weights, preset), weights, encoder)
 
 
-def _load(pipeline: DiffusionPipeline, adapters: Sequence[FaceAdapter], folder: Path, weights: Weights,
+def _load(pipeline: DiffusionPipeline, adapters: Sequence[IPAdapterWeights], folder: Path, weights: Weights,
           encoder: torch.nn.Module | None) -> None:
     # The image encoder is loaded here rather than by load_ip_adapter so that its weights are checked too;
     # load_ip_adapter then finds it registered and loads only the adapters.

@@ -7,63 +7,31 @@ preset or to random weights, and every expected weight must be found in the chec
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import torch
-from diffusers import (
-    AutoencoderKL,
-    AutoencoderKLFlux2,
-    DiffusionPipeline,
-    EulerDiscreteScheduler,
-    FlowMatchEulerDiscreteScheduler,
-    Flux2KleinPipeline,
-    Flux2Transformer2DModel,
-    ModelMixin,
-    PNDMScheduler,
-    StableDiffusionPipeline,
-    StableDiffusionXLPipeline,
-    UNet2DConditionModel,
-)
-from transformers import (
-    CLIPTextModel,
-    CLIPTextModelWithProjection,
-    CLIPTokenizer,
-    PreTrainedModel,
-    Qwen2TokenizerFast,
-    Qwen3ForCausalLM,
-)
+from diffusers import DiffusionPipeline, ModelMixin
+from transformers import PreTrainedModel
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.locate import local_folder, model_folder, weight_bytes
-from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
-from stylist.models.tiny import tiny_klein_pipeline, tiny_pipeline
+from stylist.models.tiny import tiny_pipeline
 from stylist.models.weights import Weights, image_model_weights
+from stylist.presets import Family, Preset
 
-# Each family's pipeline class and the components it is assembled from, by subfolder of the hub repository.
-# The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.
-FAMILIES: dict[str, tuple[type[DiffusionPipeline], dict[str, type]]] = {
-    "sdxl": (StableDiffusionXLPipeline, {
-        "unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
-        "text_encoder_2": CLIPTextModelWithProjection, "tokenizer": CLIPTokenizer, "tokenizer_2": CLIPTokenizer,
-        "scheduler": EulerDiscreteScheduler,
-    }),
-    "sd": (StableDiffusionPipeline, {
-        "unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel,
-        "tokenizer": CLIPTokenizer, "scheduler": PNDMScheduler,
-    }),
-    "klein": (Flux2KleinPipeline, {
-        "transformer": Flux2Transformer2DModel, "vae": AutoencoderKLFlux2, "text_encoder": Qwen3ForCausalLM,
-        "tokenizer": Qwen2TokenizerFast, "scheduler": FlowMatchEulerDiscreteScheduler,
-    }),
-}
-_EXTRA_ARGUMENTS = {
-    "sdxl": {},
-    "sd": {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False},
-    # The 4B klein is step-distilled: one transformer call a step, no classifier-free guidance.
-    "klein": {"is_distilled": True},
-}
+
+def family_classes(family: Family) -> tuple[type[DiffusionPipeline], dict[str, type]]:
+    """The family's pipeline class and its components' classes by subfolder, imported from the libraries the
+    family table names them in (diffusers' own model_index.json way)."""
+    pipeline = getattr(importlib.import_module("diffusers"), family.pipeline)
+    parts = {name: getattr(importlib.import_module(library), class_name)
+             for name, (library, class_name) in family.components.items()}
+    return pipeline, parts
+
+
 def load_image_pipeline(
     preset: Preset,
     device: str | torch.device | None = None,
@@ -82,10 +50,10 @@ def load_image_pipeline(
     """
     device = resolve_device(device or "auto")
     dtype = dtype or default_dtype(device)
-    if preset.family == "klein" and dtype == torch.float16:
+    if dtype == torch.float16 and not preset.family.float16:
         # default_dtype falls back to float16 on GPUs without bfloat16 (before Ampere); klein would draw NaNs.
-        raise StylistError(f"{preset.name} runs in bfloat16 or float32, not float16, in which FLUX.2's transformer "
-                           "and its Qwen3 text encoder overflow: use a GPU with bfloat16 (Ampere or newer), or "
+        raise StylistError(f"{preset.name} runs in bfloat16 or float32, not float16, in which its models overflow "
+                           f"(the {preset.family.name} family's): use a GPU with bfloat16 (Ampere or newer), or "
                            "--preset sdxl on this one")
     if not cached:
         return _build(preset, device, dtype, model_offload)
@@ -104,15 +72,15 @@ def expected_bytes(preset: Preset, dtype: torch.dtype) -> int | None:
 
 def _build(preset: Preset, device: torch.device, dtype: torch.dtype, model_offload: bool = False) -> DiffusionPipeline:
     if preset.random_weights:
-        pipeline = tiny_klein_pipeline() if preset.family == "klein" else tiny_pipeline(preset.family)
+        pipeline = tiny_pipeline(preset.family)
         if dtype != torch.float32:  # built in float32; a cast to it anyway only makes diffusers log warnings
             pipeline.to(dtype=dtype)
     else:
-        pipeline_class, parts = FAMILIES[preset.family]
+        pipeline_class, parts = family_classes(preset.family)
         weights = image_model_weights(preset)
         folder = model_folder(weights, preset)
         components = {name: load_component(part, folder, name, weights, dtype) for name, part in parts.items()}
-        pipeline = pipeline_class(**components, **_EXTRA_ARGUMENTS[preset.family])
+        pipeline = pipeline_class(**components, **preset.family.extra_arguments)
     if model_offload and device.type == "cuda":
         pipeline.enable_model_cpu_offload(device=device)
     else:

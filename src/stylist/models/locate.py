@@ -23,7 +23,7 @@ import huggingface_hub.constants
 from huggingface_hub.file_download import repo_folder_name
 
 from stylist.errors import StylistError
-from stylist.models.presets import Preset
+from stylist.presets import Preset
 from stylist.models.weights import Need, Weights
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from stylist.models.presets import Preset
 from stylist.models.residency import GPU_SHARE
+from stylist.presets import Preset
 
 GB = 10**9
 GIB = 2**30
@@ -29,15 +29,6 @@ WHOLE = "whole"
 TEXT_ENCODER_OFFLOAD = "text encoder offload"
 MODEL_OFFLOAD = "model offload"
 
-# Bytes in bfloat16 of each model a family keeps on the device, from the real configs' parameter counts. The
-# SDXL and SD rows include the IP-Adapters' ViT-H image encoder (632 M parameters) and their adapter weights.
-PART_BYTES: dict[str, dict[str, int]] = {
-    "klein": {"transformer": int(7.75 * GB), "text_encoder": int(8.04 * GB), "vae": int(0.17 * GB)},
-    "sdxl": {"unet": int(5.14 * GB), "text_encoder": int(0.25 * GB), "text_encoder_2": int(1.39 * GB),
-             "vae": int(0.17 * GB), "image_encoder": int(1.26 * GB), "ip_adapters": int(0.85 * GB)},
-    "sd": {"unet": int(1.72 * GB), "text_encoder": int(0.25 * GB), "vae": int(0.17 * GB),
-           "image_encoder": int(1.26 * GB), "ip_adapters": int(0.1 * GB)},
-}
 # Activations of one candidate while it is drawn. SDXL's UNet: about 2.5 GB per megapixel with classifier-free
 # guidance (two rows a candidate). klein's transformer: about 150 kB per token of the joint sequence (its 3072
 # wide stream, with the MLP and attention buffers alive at the peak), where the sequence is the picture's
@@ -72,7 +63,7 @@ def activation_bytes(preset: Preset, size: tuple[int, int] | None = None, refere
     """One candidate's activations at `size` (the preset's portrait frame) with `references` reference images
     (klein: the most a call takes), each as large as references are fitted to (1 MP on klein)."""
     width, height = size or preset.look_size
-    if preset.family == "klein":
+    if preset.family.activations_grow_with == "tokens":
         count = preset.max_references if references is None else references
         tokens = width * height / PATCH_PIXELS + count * preset.reference_pixels / PATCH_PIXELS + preset.max_prompt_tokens
         return int(ACTIVATION_BYTES_PER_TOKEN * tokens)
@@ -83,7 +74,7 @@ def plan_memory(preset: Preset, memory_bytes: int | None, *, card: str = "this d
                 budget_bytes: int | None = None, size: tuple[int, int] | None = None) -> MemoryPlan:
     """Where `preset`'s models sit on a device of `memory_bytes` (None: the CPU) with `budget_bytes` for models
     and activations (default: the residency manager's share of the memory)."""
-    parts = {} if preset.random_weights else PART_BYTES.get(preset.family, {})
+    parts = {} if preset.random_weights else preset.family.part_bytes
     weights = sum(parts.values())
     activation = activation_bytes(preset, size)
     if memory_bytes is None:
@@ -98,7 +89,7 @@ def plan_memory(preset: Preset, memory_bytes: int | None, *, card: str = "this d
         return MemoryPlan(card, memory_bytes, budget, WHOLE, weights, weights, activation, batch(weights), True,
                           f"the weights ({weights / GB:.1f} GB) take at most half of the {budget / GB:.1f} GB budget")
     encoder = parts.get("text_encoder", 0)
-    if preset.family == "klein" and weights <= budget and batch(weights - encoder) >= 1:
+    if preset.family.offloads and weights <= budget and batch(weights - encoder) >= 1:
         resident = weights - encoder
         return MemoryPlan(card, memory_bytes, budget, TEXT_ENCODER_OFFLOAD, weights, resident, activation,
                           batch(resident), True,
@@ -106,7 +97,7 @@ def plan_memory(preset: Preset, memory_bytes: int | None, *, card: str = "this d
                           f"little for drawing: the text encoder ({encoder / GB:.1f} GB) waits in the CPU's memory "
                           "between looks")
     largest = max(parts.values(), default=0)
-    if preset.family == "klein":
+    if preset.family.offloads:
         fits = batch(largest) >= 1
         why = (f"each model comes to the device only while it runs (the largest is {largest / GB:.1f} GB)" if fits
                else f"even one model and one candidate ({(largest + activation) / GB:.1f} GB) exceed the "

@@ -7,6 +7,7 @@ builder assembles full-size random pipelines for the GPU benchmark from the real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPVisionConfig
 from transformers import CLIPVisionModelWithProjection, Qwen3Config, Qwen3ForCausalLM
 
-from stylist.models.presets import TINY_CLIP_MODEL, FaceAdapter
+from stylist.presets import FAMILIES, TINY_CLIP_MODEL, Family, IPAdapterWeights
 from stylist.models.tokenizer import VOCAB_SIZE, chat_tokenizer, clip_tokenizer
 
 # The schedulers the real repositories ship (scheduler/scheduler_config.json), so tiny samples the same way.
@@ -112,7 +113,7 @@ def build_pipeline(configs: ImageModelConfigs, seed: int = 0, device: torch.devi
         text_encoder = CLIPTextModel(CLIPTextConfig(**configs.text_encoder))
         second = configs.text_encoder_2
         text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**second)) if second is not None else None
-    if configs.family == "sdxl":
+    if text_encoder_2 is not None:  # SDXL reads two text encoders side by side; SD 1.x one
         return StableDiffusionXLPipeline(
             vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2, tokenizer=clip_tokenizer(),
             tokenizer_2=clip_tokenizer(), unet=unet, scheduler=EulerDiscreteScheduler(**SDXL_SCHEDULER),
@@ -124,9 +125,21 @@ def build_pipeline(configs: ImageModelConfigs, seed: int = 0, device: torch.devi
     )
 
 
-def tiny_pipeline(family: str, seed: int = 0) -> DiffusionPipeline:
-    """The tiny SDXL-shaped ("sdxl") or SD 1.x-shaped ("sd") pipeline, on the CPU in float32."""
-    return build_pipeline(TINY_SDXL if family == "sdxl" else TINY_SD, seed)
+def tiny_pipeline(family: Family | str, seed: int = 0) -> DiffusionPipeline:
+    """The family's miniature (a Family or its name), on the CPU in float32, by the builder its table row names."""
+    family = FAMILIES[family] if isinstance(family, str) else family
+    builder: Callable[[int], DiffusionPipeline] = globals()[family.tiny_builder]
+    return builder(seed)
+
+
+def tiny_sdxl_pipeline(seed: int = 0) -> StableDiffusionXLPipeline:
+    """The tiny SDXL-shaped pipeline, on the CPU in float32."""
+    return build_pipeline(TINY_SDXL, seed)
+
+
+def tiny_sd_pipeline(seed: int = 0) -> StableDiffusionPipeline:
+    """The tiny SD 1.x-shaped pipeline, on the CPU in float32."""
+    return build_pipeline(TINY_SD, seed)
 
 
 # FLUX.2 klein's classes at toy sizes (../shared/NOTES.md has the rules they obey): the transformer's input is
@@ -172,7 +185,7 @@ def build_klein_pipeline(configs: dict[str, dict[str, Any]], seed: int = 0, devi
                               is_distilled=True)
 
 
-def write_face_adapter(unet: UNet2DConditionModel, adapter: FaceAdapter, folder: Path, seed: int = 0) -> None:
+def write_face_adapter(unet: UNet2DConditionModel, adapter: IPAdapterWeights, folder: Path, seed: int = 0) -> None:
     """Write a random IP-Adapter "plus" checkpoint shaped for `unet` into `folder`, laid out like h94/IP-Adapter.
 
     The image encoder goes to `adapter.image_encoder_folder` as a transformers model folder, and the

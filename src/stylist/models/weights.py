@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylist.errors import StylistError
-from stylist.models.presets import VIDEO_BACKENDS, FaceAdapter, Preset
+from stylist.presets import VIDEO_BACKENDS, IPAdapterWeights, Preset
 
 GB = 10**9
 
@@ -192,10 +192,10 @@ def image_model_weights(preset: Preset) -> Weights | None:
     """The preset's image model; None when built in code."""
     if preset.random_weights:
         return None
-    return pipeline_weights(preset.image_model, preset.family, fetch_command(preset))
+    return pipeline_weights(preset.image_model, preset.family.name, fetch_command(preset))
 
 
-def adapter_weights(adapters: list[FaceAdapter], command: str) -> Weights:
+def adapter_weights(adapters: list[IPAdapterWeights], command: str) -> Weights:
     """IP-Adapters of one repository: each adapter file and the image encoder they share."""
     encoder = adapters[0].image_encoder_folder
     files = [((path,), (path,)) for path in dict.fromkeys(f"{a.subfolder}/{a.weight_name}" for a in adapters)]

@@ -29,7 +29,7 @@ def user() -> None:
 @click.pass_obj
 def add(settings: Settings, name: str, photos: tuple[str, ...], as_json: bool) -> None:
     """Add NAME from 3 or 4 PHOTOS of their face; prints the new user's id."""
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
     from stylist.people.users import add_user
 
     # Crops are cut at the size the preset's image model trains on.

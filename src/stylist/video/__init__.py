@@ -7,8 +7,8 @@ arguments are checked before torch is imported.
 from __future__ import annotations
 
 from stylist.errors import StylistError
-from stylist.models.presets import VIDEO_BACKENDS as BACKENDS
-from stylist.models.presets import Preset
+from stylist.presets import VIDEO_BACKENDS as BACKENDS
+from stylist.presets import Preset
 
 
 def backend_name(preset: Preset, name: str | None) -> str:

@@ -39,7 +39,7 @@ from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import load_component
 from stylist.models.locate import model_folder
-from stylist.models.presets import Preset
+from stylist.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import video_weights
 from stylist.video import adapters, backend_name

@@ -55,7 +55,7 @@ def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, pos
          backend: str | None, seed: int, adapter: str | None, as_json: bool) -> None:
     """Make a spin of the person in IMAGE: OUT (H.264 MP4) and OUT with .gif."""
     from stylist.models.locate import require_local
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
     from stylist.models.weights import spin_needs
     from stylist.progress import progress_bars, wants_progress
     from stylist.video.spin import make_spin
@@ -100,7 +100,7 @@ def finetune(settings: Settings, data_dir: str, backend: str | None, steps: int 
 
     read_pairs(Path(data_dir))  # a folder without pairs is answered before torch is imported
 
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
     from stylist.video.finetune import default_config
     from stylist.video.finetune import finetune as run
 

@@ -26,7 +26,7 @@ from diffusers import DDPMScheduler
 from PIL import Image, ImageOps
 
 from stylist.errors import StylistError
-from stylist.models.presets import Preset, get_preset
+from stylist.presets import Preset, get_preset
 from stylist.progress import Progress, ProgressCallback
 from stylist.settings import Settings
 from stylist.video import adapters, backend_name

@@ -16,7 +16,7 @@ from PIL import Image
 from stylist.errors import StylistError
 from stylist.imaging import MAX_BYTES, ImageRejected, load_image
 from stylist.limits import MAX_SPIN_FPS, MAX_SPIN_SECONDS, MIN_SPIN_FPS, MIN_SPIN_SECONDS
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.settings import Settings
 from stylist.video import backend_name

@@ -35,7 +35,7 @@ from stylist.limits import (
     MIN_SPIN_SECONDS,
 )
 from stylist.looks.recipe import RECIPE_KEYS, Recipe, look_size, parse_size
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.money import money, total
 from stylist.people.choices import get_choice, record_choice
 from stylist.people.forget import forget_user

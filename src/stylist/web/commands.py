@@ -76,7 +76,7 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
 
     from stylist.jobs.queue import open_queue
     from stylist.models.locate import require_local
-    from stylist.models.presets import get_preset
+    from stylist.presets import get_preset
     from stylist.models.weights import preset_needs
     from stylist.web.app import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 
 blueprint = Blueprint("views", __name__)
 

@@ -14,7 +14,7 @@ import torch
 
 from stylist.grounding.fashion_clip import ClipConfig, FashionClip
 from stylist.models.device import resolve_device
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 
 
 def run(*, preset: str, device: str = "auto", batch: int = 64, batches: int = 5) -> dict[str, Any]:

@@ -9,7 +9,7 @@ architecture, with 1, 2 and 4 references, with and without `torch.compile`, and 
 The pipeline is built from the real configs (KLEIN_4B: the transformer's 5 double and 20 single blocks of
 24 heads × 128, the Qwen3-4B text encoder, the FLUX.2 VAE) with random weights in bfloat16, straight on the
 GPU: time and memory depend on shapes, not values, so nothing is downloaded. Looks are drawn through
-`stylist.looks.references`, as `stylist style` on the klein preset draws them: the person's 3:4 photo and
+`stylist.looks.reference_editing`, as `stylist style` on the klein preset draws them: the person's 3:4 photo and
 `references - 1` products' 2:3 shop photos, each fitted within 1 MP, a prompt of 512 tokens, the portrait
 832×1248 frame, the distilled 4 steps without classifier-free guidance, the models placed as the device's
 memory plan says (models/memory.py; STYLIST_MEMORY_BUDGET_GB=22 plans for a 24 GB card on a larger one). A
@@ -40,11 +40,13 @@ from stylist.evaluate.bench.looks import make_products, timed
 from stylist.evaluate.bench.measure import command_line, machine, print_results, save, synchronize
 from stylist.files import recorded_path
 from stylist.looks.recipe import Recipe
-from stylist.looks.references import STEPS, ReferenceModels, draw, edit_request
+from stylist.looks.reference_editing import ReferenceModels, draw, edit_request
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.memory import MODEL_OFFLOAD, TEXT_ENCODER_OFFLOAD, device_plan
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.tiny import TINY_KLEIN, build_klein_pipeline
+
+STEPS = get_preset("klein").steps  # the klein preset's sampler: 4 steps, distilled
 
 # FLUX.2-klein-4B's configs (transformer/config.json, text_encoder/config.json; the VAE is AutoencoderKLFlux2's
 # defaults). The rules that tie them (../shared/NOTES.md): in_channels = 4 × the VAE's 32 latent channels,

@@ -11,7 +11,7 @@ Generation (`--preset sdxl`, the default) builds SDXL's UNet, VAE and text encod
 (the identity benchmark's) with random weights, and attaches the face and product IP-Adapters as looks do
 (random too; their image encoder is the tiny ViT, so the ViT-H encoding of two images per look, about
 10 ms on an H100, is left out). Time and memory depend on shapes, not values, so nothing is downloaded.
-It measures, through `stylist.looks.generate`, as `stylist style` runs it:
+It measures, through `stylist.looks.adapter_drawing`, as `stylist style` runs it:
 - 4 looks (one candidate each) at 1024x1024 in 30 steps with classifier-free guidance, in one batch;
   with and without `torch.compile` of the UNet;
 - a fast first look: one image in 4 steps without classifier-free guidance, the LCM-LoRA recipe (a LoRA
@@ -46,11 +46,11 @@ from stylist.catalog.store import StoredProduct
 from stylist.evaluate.bench.identity import SDXL
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.files import recorded_path
-from stylist.looks import generate as gen
+from stylist.looks import adapter_drawing as gen
 from stylist.looks.recipe import DEFAULT_CANDIDATES, DEFAULT_OPTIONS, Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.tiny import TINY_SDXL, build_pipeline
 from stylist.settings import Settings
 

@@ -2,7 +2,7 @@
 
 The other stages measure the full-size architectures with random weights; this one loads the weights that are
 on this machine through the loaders the CLI and the worker use (models/loading.py, the IP-Adapters of
-models/face_adapter.py, the LCM-LoRA of looks/generate.py, the fashion CLIP, video/backends.py), so that the
+models/face_adapter.py, the LCM-LoRA of looks/adapter_drawing.py, the fashion CLIP, video/backends.py), so that the
 first GPU session also finds a file that does not load, a key that does not match or a dtype that overflows.
 For each image preset (sdxl, klein, sd14):
 - `load`: the looks models (the image pipeline with its face and product adapters; klein's editing pipeline);
@@ -52,13 +52,13 @@ from stylist.grounding.fashion_clip import FashionClip
 from stylist.identity.dreambooth import train_identity
 from stylist.identity.dreambooth_config import DreamBoothConfig, default_config
 from stylist.imaging import load_image
-from stylist.looks import generate as gen
-from stylist.looks import references as ref
+from stylist.looks import adapter_drawing as gen
+from stylist.looks import reference_editing as ref
 from stylist.looks.guidance import ClipGuidance, FashionClipPixels
 from stylist.looks.recipe import SIZE_MULTIPLE, Recipe
 from stylist.models.device import resolve_device
 from stylist.models.locate import local_folder
-from stylist.models.presets import Preset, get_preset
+from stylist.presets import Preset, get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import (
     Weights,
@@ -143,7 +143,7 @@ def image_preset(name: str, device: torch.device, folder: Path, steps: Steps, re
     user, products = made["user"], made["products"]
     if preset.edits_references:
         _references(preset, device, user, products, steps, look_steps, f"{name}.", results)
-        results["fast_look"] = {"skipped": f"{name} has no fast mode: its look is already {ref.STEPS} steps"}
+        results["fast_look"] = {"skipped": f"{name} has no fast mode: its look is already {preset.steps} steps"}
         results["clip_guided"] = {"skipped": f"{name} takes no CLIP guidance: it draws from the products' photos"}
         results["train"] = {"skipped": f"{name} needs no training"}
     else:
@@ -213,7 +213,7 @@ def _references(preset: Preset, device: torch.device, user: User, products: list
         request = ref.edit_request(ref.person_photo(user), SCENE, products, preset, notes)
         found = ref.draw(loaded["models"], [request], [[0]], Recipe(steps=look_steps, candidates=1))
         image = found[0][0].image
-        return {"steps": look_steps or ref.STEPS, "references": len(request.references), "width": image.width,
+        return {"steps": look_steps or preset.steps, "references": len(request.references), "width": image.width,
                 "height": image.height}
 
     results["look"] = steps.run(f"{prefix}look", look)

@@ -38,7 +38,7 @@ from stylist.evaluate.bench.measure import command_line, machine, peak_gib, prin
 from stylist.files import recorded_path
 from stylist.imaging import load_image
 from stylist.models.device import default_dtype, resolve_device
-from stylist.models.presets import get_preset
+from stylist.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, ImageModelConfigs
 from stylist.video.backends import RECIPES, AnimateDiffBackend, VideoBackend, WanVACEBackend, attach_look_adapter
 from stylist.video.encode import write_gif, write_mp4

@@ -64,11 +64,11 @@ from stylist.evaluate.microworld.world import (
     render,
 )
 from stylist.imaging import load_image
-from stylist.looks.generate import Candidate
-from stylist.looks.pipeline import style
+from stylist.looks.drawing import Drawn
+from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
-from stylist.looks.references import EditRequest
-from stylist.models.presets import get_preset
+from stylist.looks.reference_editing import EditRequest
+from stylist.presets import get_preset
 from stylist.people.photos import AcceptedPhoto, Box, IntakeResult, crop_face
 from stylist.people.users import User, store_user
 from stylist.settings import Settings
@@ -159,7 +159,7 @@ def register_shopper(settings: Settings, photos: Sequence[tuple[np.ndarray, int]
 
 
 class MicroEditor:
-    """The micro-world reference model as `style`'s editor (looks.references.Editor).
+    """The micro-world reference model as `style`'s editor (looks.reference_editing.Editor).
 
     Each request's references (the person's photo first, then the products' pictures) are shrunk back to the
     world's 32 px and given as one example of the task their number says: "identity" for the photo alone,
@@ -176,7 +176,7 @@ class MicroEditor:
         self.given: list[Examples] = []
 
     def __call__(self, requests: Sequence[EditRequest], seeds: Sequence[Sequence[int]], recipe: Recipe,
-                 on_step: Callable[[int, int], None] | None = None) -> list[list[Candidate]]:
+                 on_step: Callable[[int, int], None] | None = None) -> list[list[Drawn]]:
         steps = recipe.steps or self.steps
         total, done = sum(len(option_seeds) for option_seeds in seeds), 0
         found = []
@@ -185,7 +185,7 @@ class MicroEditor:
             self.given.append(batch)
             candidates = []
             for seed in option_seeds:
-                candidates.append(Candidate(Image.fromarray(enlarge(self.draw(batch, seed, steps)[0])), seed))
+                candidates.append(Drawn(Image.fromarray(enlarge(self.draw(batch, seed, steps)[0])), seed))
                 done += 1
                 if on_step is not None:
                     on_step(done, total)
@@ -240,7 +240,7 @@ def judged_looks(model: Callable[..., np.ndarray], seed: int = 0, looks: int = l
         for number in range(looks):
             drawn_before = len(editor.given)
             look = style(settings, user.id, LOOK_PROMPTS[number % len(LOOK_PROMPTS)], options=options,
-                         seed=seed * 1000 + number, editor=editor)
+                         seed=seed * 1000 + number, seams=Seams(editor=editor))
             listed = [_only_product(option.products, garments) for option in look.options]
             pictures = np.stack([shrink(np.asarray(load_image(option.image.read_bytes()))) for option in look.options])
             _judge(pictures, listed, identity, piped)

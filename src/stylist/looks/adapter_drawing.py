@@ -1,5 +1,6 @@
-"""Generate: candidate images of the person wearing an outfit, with the person's identity and the products'
-own pictures as image conditions, batched, every candidate from its own recorded seed.
+"""The adapter drawing path (the SDXL and SD 1.x presets): candidate images of the person wearing an outfit,
+with the person's identity and the products' own pictures as image conditions, batched, every candidate from
+its own recorded seed. Its sibling, reference_editing.py, draws the klein presets' looks.
 
 Identity: the user's DreamBooth-LoRA when one is trained for the preset, else the face adapter (an
 IP-Adapter "plus-face" on a face crop, no training). Products: a second IP-Adapter ("plus") sees a board of
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,25 +26,25 @@ from PIL import Image
 
 from stylist.catalog.store import StoredProduct
 from stylist.identity.weights import identity_folder, load_identity, unload_identity
-from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
+from stylist.imaging import load_image
+from stylist.looks.drawing import Drawn, DrawnOptions, DrawTask, describe, product_board
 from stylist.looks.guidance import CleanPrediction, ClipGuidance
+from stylist.looks.outfits import Outfit
 from stylist.looks.recipe import Recipe, look_size
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import expected_bytes, load_image_pipeline
 from stylist.models.locate import model_folder
 from stylist.models.memory import ACTIVATION_BYTES_PER_MEGAPIXEL, MAX_BATCH
-from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import LCM_LORA_FILE, fast_lora_weights
 from stylist.people.users import User
+from stylist.presets import Preset
 
-DEFAULT_STEPS = 30
-DEFAULT_GUIDANCE = 5.0
 # The fast first look: LCM-LoRA's recipe (4 steps, no classifier-free guidance) where the preset has one,
-# else DPM-Solver++ in 8 steps, the fewest at which it still gives a clean SDXL image.
+# else DPM-Solver++ in 8 steps, the fewest at which it still gives a clean SDXL image (at the preset's guidance).
 FAST_LCM = {"steps": 4, "guidance": 1.0}
-FAST_SAMPLER = {"steps": 8, "guidance": DEFAULT_GUIDANCE}
+FAST_SAMPLER_STEPS = 8
 FAST_ADAPTER = "fast"
 
 
@@ -54,12 +54,6 @@ class OutfitPrompt:
 
     text: str
     products: tuple[StoredProduct, ...]  # empty: a look from the prompt alone
-
-
-@dataclass(frozen=True)
-class Candidate:
-    image: Image.Image
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -157,12 +151,12 @@ def use_sampler(models: LookModels, fast: bool) -> dict[str, float]:
         pipeline.disable_lora()
     if not fast:
         pipeline.scheduler = models.sampler
-        return {"steps": DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE}
+        return {"steps": models.preset.steps, "guidance": models.preset.guidance}
     if models.preset.fast_lora:
         pipeline.scheduler = LCMScheduler.from_config(models.sampler.config)
         return FAST_LCM
     pipeline.scheduler = DPMSolverMultistepScheduler.from_config(models.sampler.config)
-    return FAST_SAMPLER
+    return {"steps": FAST_SAMPLER_STEPS, "guidance": models.preset.guidance}
 
 
 def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool, size: tuple[int, int]) -> int:
@@ -182,22 +176,30 @@ def fitting_batch(pipeline: DiffusionPipeline, classifier_free: bool, size: tupl
     return max(1, min(MAX_BATCH, int(0.8 * free // per_image)))
 
 
-def product_board(products: Sequence[StoredProduct], size: int = 512) -> Image.Image:
-    """The outfit's first product images in a grid on the catalog's neutral background: one image for the
-    product adapter, however many products an outfit has, so that outfits batch together."""
-    if not products:
-        return Image.new("RGB", (size, size), NEUTRAL_BACKGROUND)
-    columns = math.ceil(math.sqrt(len(products)))
-    rows = math.ceil(len(products) / columns)
-    cell = size // max(columns, rows)
-    board = Image.new("RGB", (size, size), NEUTRAL_BACKGROUND)
-    top = (size - rows * cell) // 2
-    for index, product in enumerate(products):
-        picture = pad_to_square(load_image(product.picture().read_bytes()), cell)
-        row, column = divmod(index, columns)
-        left = (size - min(columns, len(products) - row * columns) * cell) // 2
-        board.paste(picture, (left + column * cell, top + row * cell))
-    return board
+def draw_look(task: DrawTask, *, loaded: Callable[[], None], on_step: Callable[[int, int], None],
+              guidance: ClipGuidance | None = None) -> DrawnOptions:
+    """The look's candidates on the preset's shared pipeline: the person carried by their trained identity, else
+    by the face adapter on a crop of their face; the products by the product adapter on their board. `loaded`
+    is called once the models are ready to draw."""
+    models = look_models(task.preset, task.device)
+    with models.lock:
+        identity = use_identity(models, task.user)
+        loaded()
+        texts = [OutfitPrompt(generation_prompt(identity.subject, task.scene, outfit), outfit.products)
+                 for outfit in task.plan]
+        drawn = generate(models, identity, texts, task.seeds, task.recipe, guidance=guidance, on_step=on_step)
+    # The product adapter saw every product of the outfit on its board, unless it was switched off.
+    references = [[product.id for product in outfit.products] if task.recipe.product_scale > 0 else []
+                  for outfit in task.plan]
+    return DrawnOptions(drawn, references, "dreambooth" if identity.trained else "face adapter")
+
+
+def generation_prompt(subject: str, scene: str, outfit: Outfit) -> str:
+    """The person first, then the user's words, then the products by designer, colour and garment."""
+    text = f"a photo of {subject}, {scene}"
+    if not outfit.products:
+        return text
+    return f"{text}, wearing " + ", ".join(describe(product) for product in outfit.products)
 
 
 def generate(
@@ -210,8 +212,8 @@ def generate(
     guidance: ClipGuidance | None = None,
     batch_size: int | None = None,
     on_step: Callable[[int, int], None] | None = None,
-) -> list[list[Candidate]]:
-    """Candidates for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`
+) -> list[list[Drawn]]:
+    """Drawns for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`
     (default: as many as the device's free memory holds, `fitting_batch`).
 
     Every candidate's noise comes from a CPU generator of its own seed, so a seed gives the same image
@@ -257,9 +259,9 @@ def generate(
                     images.extend(output.images)
         finally:
             pipeline.scheduler = models.sampler  # the fast sampler is for this call only
-    found: list[list[Candidate]] = [[] for _ in outfits]
+    found: list[list[Drawn]] = [[] for _ in outfits]
     for (index, seed), image in zip(rows, images, strict=True):
-        found[index].append(Candidate(image, seed))
+        found[index].append(Drawn(image, seed))
     return found
 
 

@@ -26,10 +26,13 @@ Licences of the weights the real presets name, as their Hugging Face model cards
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from stylist.errors import StylistError
-from stylist.settings import PRESETS as PUBLIC_PRESETS
+
+GB = 10**9
 
 # How strongly the face adapter steers the image against the text. IP-Adapter's and diffusers' examples use
 # 0.5-0.6 when a prompt should still decide clothes and scene; higher copies the reference photo's framing
@@ -38,7 +41,7 @@ FACE_ADAPTER_SCALE = 0.6
 
 
 @dataclass(frozen=True)
-class FaceAdapter:
+class IPAdapterWeights:
     """IP-Adapter weights ("plus-face" for the face, "plus" for products and a spin's look), laid out as in
     h94/IP-Adapter.
 
@@ -73,7 +76,87 @@ class VideoModels:
     pose_controlnet: str | None
     # The IP-Adapter that carries the look into AnimateDiff's frames: the general "plus" adapter, not the face
     # one, so that the whole look (garments, colours) comes through.
-    look_adapter: FaceAdapter
+    look_adapter: IPAdapterWeights
+
+
+# Compared and hashed as itself (eq=False): each family is one row of FAMILIES, and its tables are dicts, which a
+# value hash could not take; presets, which hold one, key the residency manager's models.
+@dataclass(frozen=True, eq=False)
+class Family:
+    """One image-model architecture: how it is assembled, built in miniature and placed on a card. Presets name
+    one; code asks the family what to do instead of testing its name.
+
+    Plain data, so that this module stays torch-free: classes are named as diffusers' own model_index.json names
+    them, (library, class name), and only the loader (models/loading.py) imports them.
+    """
+
+    name: str
+    pipeline: str  # a diffusers pipeline class
+    # The pipeline's components, by subfolder of the hub repository.
+    components: Mapping[str, tuple[str, str]]
+    # Keyword arguments the pipeline class takes besides its components.
+    extra_arguments: Mapping[str, Any]
+    # The function of stylist.models.tiny that builds the family's miniature from seeded configs (tiny presets).
+    tiny_builder: str
+    # Bytes in bfloat16 of each model the family keeps on the device, from the real configs' parameter counts, for
+    # the memory plan. SDXL's and SD's include the IP-Adapters' ViT-H image encoder (632 M parameters) and adapters.
+    part_bytes: Mapping[str, int]
+    # Whether the memory plan may keep components in the CPU's memory and bring each to the card only while it
+    # runs. The SDXL and SD paths swap LoRAs and IP-Adapters in place, which offload hooks do not follow.
+    offloads: bool = False
+    # Whether it may run in float16 (FLUX.2's transformer and its Qwen3 text encoder overflow in it).
+    float16: bool = True
+    # One candidate's activations grow with the joint sequence's tokens (a transformer that reads its references
+    # beside the picture) or with the picture's megapixels (a UNet).
+    activations_grow_with: str = "megapixels"
+
+
+# The SD 1.x safety checker is left out: the baseline runs like SDXL, which has none.
+SDXL = Family(
+    name="sdxl",
+    pipeline="StableDiffusionXLPipeline",
+    components={
+        "unet": ("diffusers", "UNet2DConditionModel"), "vae": ("diffusers", "AutoencoderKL"),
+        "text_encoder": ("transformers", "CLIPTextModel"),
+        "text_encoder_2": ("transformers", "CLIPTextModelWithProjection"),
+        "tokenizer": ("transformers", "CLIPTokenizer"), "tokenizer_2": ("transformers", "CLIPTokenizer"),
+        "scheduler": ("diffusers", "EulerDiscreteScheduler"),
+    },
+    extra_arguments={},
+    tiny_builder="tiny_sdxl_pipeline",
+    part_bytes={"unet": int(5.14 * GB), "text_encoder": int(0.25 * GB), "text_encoder_2": int(1.39 * GB),
+                "vae": int(0.17 * GB), "image_encoder": int(1.26 * GB), "ip_adapters": int(0.85 * GB)},
+)
+SD = Family(
+    name="sd",
+    pipeline="StableDiffusionPipeline",
+    components={
+        "unet": ("diffusers", "UNet2DConditionModel"), "vae": ("diffusers", "AutoencoderKL"),
+        "text_encoder": ("transformers", "CLIPTextModel"), "tokenizer": ("transformers", "CLIPTokenizer"),
+        "scheduler": ("diffusers", "PNDMScheduler"),
+    },
+    extra_arguments={"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False},
+    tiny_builder="tiny_sd_pipeline",
+    part_bytes={"unet": int(1.72 * GB), "text_encoder": int(0.25 * GB), "vae": int(0.17 * GB),
+                "image_encoder": int(1.26 * GB), "ip_adapters": int(0.1 * GB)},
+)
+KLEIN = Family(
+    name="klein",
+    pipeline="Flux2KleinPipeline",
+    components={
+        "transformer": ("diffusers", "Flux2Transformer2DModel"), "vae": ("diffusers", "AutoencoderKLFlux2"),
+        "text_encoder": ("transformers", "Qwen3ForCausalLM"), "tokenizer": ("transformers", "Qwen2TokenizerFast"),
+        "scheduler": ("diffusers", "FlowMatchEulerDiscreteScheduler"),
+    },
+    # The 4B klein is step-distilled: one transformer call a step, no classifier-free guidance.
+    extra_arguments={"is_distilled": True},
+    tiny_builder="tiny_klein_pipeline",
+    part_bytes={"transformer": int(7.75 * GB), "text_encoder": int(8.04 * GB), "vae": int(0.17 * GB)},
+    offloads=True,
+    float16=False,
+    activations_grow_with="tokens",
+)
+FAMILIES = {family.name: family for family in (SDXL, SD, KLEIN)}
 
 
 @dataclass(frozen=True)
@@ -81,9 +164,9 @@ class Preset:
     """Every model one run uses, by name, so the CLI, the worker, tests and benchmarks agree on them."""
 
     name: str
-    # "sdxl" (StableDiffusionXLPipeline, LoRA recipe), "sd" (StableDiffusionPipeline, DreamBooth baseline) or
-    # "klein" (Flux2KleinPipeline: reference editing, the person's and the products' photos in, no training).
-    family: str
+    # SDXL (LoRA recipe), SD (SD 1.x, the DreamBooth baseline) or KLEIN (reference editing: the person's and the
+    # products' photos in, no training).
+    family: Family
     # Hugging Face hub id of the image model; None means built in code from seeded configs (tiny).
     image_model: str | None
     # Side of the square images the model is trained at (identity crops, DreamBooth, class images).
@@ -91,14 +174,17 @@ class Preset:
     # open_clip model name and pretrained tag of the fashion CLIP backbone; no tag means random weights.
     clip_model: str
     clip_pretrained: str | None
+    # The sampler's defaults, which a look's recipe may override: denoising steps and classifier-free guidance.
+    steps: int
+    guidance: float
     # None for klein, which takes the person's photo itself as a reference.
-    face_adapter: FaceAdapter | None
+    face_adapter: IPAdapterWeights | None
     video: VideoModels
     # The preset ablations compare this one against (sdxl: the SD 1.x DreamBooth; klein: sdxl); None for sd14.
     baseline: str | None
     # IP-Adapter "plus" on whole images, which looks condition on the products' own pictures with. It shares
     # the face adapter's image encoder, so both load together.
-    product_adapter: FaceAdapter | None = None
+    product_adapter: IPAdapterWeights | None = None
     # Hub id of an LCM-LoRA for the fast first look (4 steps); None means a few-step sampler instead.
     fast_lora: str | None = None
 
@@ -125,38 +211,38 @@ class Preset:
         return self.max_references > 0
 
 
-SDXL_FACE_ADAPTER = FaceAdapter(
+SDXL_FACE_ADAPTER = IPAdapterWeights(
     repo="h94/IP-Adapter",
     subfolder="sdxl_models",
     weight_name="ip-adapter-plus-face_sdxl_vit-h.safetensors",
     image_encoder_folder="models/image_encoder",
 )
 # Trained on SD 1.5, which shares SD 1.4's architecture and text encoder, so it loads into SD 1.4 as is.
-SD_FACE_ADAPTER = FaceAdapter(
+SD_FACE_ADAPTER = IPAdapterWeights(
     repo="h94/IP-Adapter",
     subfolder="models",
     weight_name="ip-adapter-plus-face_sd15.safetensors",
     image_encoder_folder="models/image_encoder",
 )
-TINY_FACE_ADAPTER = FaceAdapter(
+TINY_FACE_ADAPTER = IPAdapterWeights(
     repo=None,
     subfolder="models",
     weight_name="ip-adapter-plus-face_tiny.safetensors",
     image_encoder_folder="models/image_encoder",
 )
-SDXL_PRODUCT_ADAPTER = FaceAdapter(
+SDXL_PRODUCT_ADAPTER = IPAdapterWeights(
     repo="h94/IP-Adapter",
     subfolder="sdxl_models",
     weight_name="ip-adapter-plus_sdxl_vit-h.safetensors",
     image_encoder_folder="models/image_encoder",
 )
-SD_PRODUCT_ADAPTER = FaceAdapter(
+SD_PRODUCT_ADAPTER = IPAdapterWeights(
     repo="h94/IP-Adapter",
     subfolder="models",
     weight_name="ip-adapter-plus_sd15.safetensors",
     image_encoder_folder="models/image_encoder",
 )
-TINY_PRODUCT_ADAPTER = FaceAdapter(
+TINY_PRODUCT_ADAPTER = IPAdapterWeights(
     repo=None,
     subfolder="models",
     weight_name="ip-adapter-plus_tiny.safetensors",
@@ -197,60 +283,23 @@ TINY_PORTRAIT = (64, 96)
 # Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
 TINY_CLIP_MODEL = "stylist-tiny-ViT"
 
-# `tiny` is SDXL-shaped like `sdxl`; `tiny-sd` is its SD 1.x-shaped sibling, as `sd14` is for `sdxl`, and
-# `tiny-klein` has klein's classes. A preset's `baseline` is what ablations compare it against: klein's is the
-# trained-likeness path it replaces, sdxl's the SD 1.x DreamBooth of the seed.
-_PRESETS = {
+# Step counts and guidance: SDXL's and SD's model cards sample with 25-50 steps at guidance 5-7.5; the 4B klein is
+# step-distilled for 4 steps without guidance. The tiny presets sample as their families do.
+
+# The preset table: the one list of presets (settings, the CLI and the API read their names from it). `tiny` is
+# SDXL-shaped like `sdxl`; `tiny-sd` is its SD 1.x-shaped sibling, as `sd14` is for `sdxl`, and `tiny-klein` has
+# klein's classes. A preset's `baseline` is what ablations compare it against: klein's is the trained-likeness
+# path it replaces, sdxl's the SD 1.x DreamBooth of the seed.
+PRESETS = {
     preset.name: preset
     for preset in (
         Preset(
-            name="sdxl",
-            family="sdxl",
-            image_model="stabilityai/stable-diffusion-xl-base-1.0",
-            resolution=1024,
-            clip_model="ViT-B-32",
-            clip_pretrained="laion2b_s34b_b79k",
-            face_adapter=SDXL_FACE_ADAPTER,
-            video=VIDEO_MODELS,
-            baseline="sd14",
-            product_adapter=SDXL_PRODUCT_ADAPTER,
-            fast_lora="latent-consistency/lcm-lora-sdxl",
-            look_size=SDXL_PORTRAIT,
-        ),
-        Preset(
-            name="sd14",
-            family="sd",
-            image_model="CompVis/stable-diffusion-v1-4",
-            resolution=512,
-            clip_model="ViT-B-32",
-            clip_pretrained="laion2b_s34b_b79k",
-            face_adapter=SD_FACE_ADAPTER,
-            video=replace(VIDEO_MODELS, backend="animatediff"),
-            baseline=None,
-            product_adapter=SD_PRODUCT_ADAPTER,
-            fast_lora="latent-consistency/lcm-lora-sdv1-5",
-            look_size=SD_PORTRAIT,
-        ),
-        Preset(
-            name="klein",
-            family="klein",
-            image_model="black-forest-labs/FLUX.2-klein-4B",
-            resolution=1024,
-            clip_model="ViT-B-32",
-            clip_pretrained="laion2b_s34b_b79k",
-            face_adapter=None,
-            video=VIDEO_MODELS,
-            baseline="sdxl",
-            max_references=KLEIN_MAX_REFERENCES,
-            max_prompt_tokens=512,
-            reference_pixels=1024 * 1024,
-            look_size=KLEIN_PORTRAIT,
-        ),
-        Preset(
             name="tiny",
-            family="sdxl",
+            family=SDXL,
             image_model=None,
             resolution=64,
+            steps=30,
+            guidance=5.0,
             clip_model=TINY_CLIP_MODEL,
             clip_pretrained=None,
             face_adapter=TINY_FACE_ADAPTER,
@@ -262,9 +311,11 @@ _PRESETS = {
         ),
         Preset(
             name="tiny-sd",
-            family="sd",
+            family=SD,
             image_model=None,
             resolution=64,
+            steps=30,
+            guidance=5.0,
             clip_model=TINY_CLIP_MODEL,
             clip_pretrained=None,
             face_adapter=TINY_FACE_ADAPTER,
@@ -276,9 +327,11 @@ _PRESETS = {
         ),
         Preset(
             name="tiny-klein",
-            family="klein",
+            family=KLEIN,
             image_model=None,
             resolution=64,
+            steps=4,
+            guidance=1.0,
             clip_model=TINY_CLIP_MODEL,
             clip_pretrained=None,
             face_adapter=None,
@@ -289,12 +342,66 @@ _PRESETS = {
             reference_pixels=128 * 128,
             look_size=TINY_PORTRAIT,
         ),
+        Preset(
+            name="sd14",
+            family=SD,
+            image_model="CompVis/stable-diffusion-v1-4",
+            resolution=512,
+            steps=30,
+            guidance=5.0,
+            clip_model="ViT-B-32",
+            clip_pretrained="laion2b_s34b_b79k",
+            face_adapter=SD_FACE_ADAPTER,
+            video=replace(VIDEO_MODELS, backend="animatediff"),
+            baseline=None,
+            product_adapter=SD_PRODUCT_ADAPTER,
+            fast_lora="latent-consistency/lcm-lora-sdv1-5",
+            look_size=SD_PORTRAIT,
+        ),
+        Preset(
+            name="sdxl",
+            family=SDXL,
+            image_model="stabilityai/stable-diffusion-xl-base-1.0",
+            resolution=1024,
+            steps=30,
+            guidance=5.0,
+            clip_model="ViT-B-32",
+            clip_pretrained="laion2b_s34b_b79k",
+            face_adapter=SDXL_FACE_ADAPTER,
+            video=VIDEO_MODELS,
+            baseline="sd14",
+            product_adapter=SDXL_PRODUCT_ADAPTER,
+            fast_lora="latent-consistency/lcm-lora-sdxl",
+            look_size=SDXL_PORTRAIT,
+        ),
+        Preset(
+            name="klein",
+            family=KLEIN,
+            image_model="black-forest-labs/FLUX.2-klein-4B",
+            resolution=1024,
+            steps=4,
+            guidance=1.0,
+            clip_model="ViT-B-32",
+            clip_pretrained="laion2b_s34b_b79k",
+            face_adapter=None,
+            video=VIDEO_MODELS,
+            baseline="sdxl",
+            max_references=KLEIN_MAX_REFERENCES,
+            max_prompt_tokens=512,
+            reference_pixels=1024 * 1024,
+            look_size=KLEIN_PORTRAIT,
+        ),
     )
 }
 
 
+def preset_names() -> tuple[str, ...]:
+    """The presets a run may name, in the table's order (small to large, each family's tiny one first)."""
+    return tuple(PRESETS)
+
+
 def get_preset(name: str) -> Preset:
     try:
-        return _PRESETS[name]
+        return PRESETS[name]
     except KeyError:
-        raise StylistError(f"unknown preset {name!r}: choose one of {', '.join(PUBLIC_PRESETS)}") from None
+        raise StylistError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}") from None

@@ -1,10 +1,11 @@
-"""Reference editing (the klein presets): the person's photo and the products' own photos go to the model as
+"""The reference-editing drawing path (the klein presets): the person's photo and the products' own photos go to the model as
 reference images, and it draws that person wearing those very products, with no training and no masks.
 
 One call takes at most `preset.max_references` images (4 for FLUX.2 klein, by its vendor's guidance): the
 person's photo first, then one image per product. An outfit with more products than fit beside the photo
 gives them as one reference sheet instead (`reference_images` says why). The pipeline is built once per
-process and preset, like the SDXL path's (`reference_models`).
+process and preset, like the adapter path's (`reference_models`). Its sibling, adapter_drawing.py, draws the
+SDXL and SD 1.x presets' looks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import torch
@@ -19,8 +21,9 @@ from diffusers import DiffusionPipeline
 from PIL import Image
 
 from stylist.catalog.store import StoredProduct
+from stylist.errors import StylistError
 from stylist.imaging import ImageRejected, fit_within, load_image
-from stylist.looks.generate import Candidate, product_board
+from stylist.looks.drawing import Drawn, DrawnOptions, DrawTask, describe, product_board
 from stylist.looks.outfits import slot_of
 from stylist.looks.recipe import Recipe, look_size
 from stylist.models.device import default_dtype, resolve_device
@@ -32,14 +35,10 @@ from stylist.models.memory import (
     candidates_per_call,
     device_plan,
 )
-from stylist.models.presets import Preset
 from stylist.models.residency import RESIDENCY, model_bytes
 from stylist.people.users import User
+from stylist.presets import Preset
 
-# FLUX.2 klein 4B is distilled to 4 steps without classifier-free guidance; the fast look is the same recipe
-# with one candidate, since there is nothing faster to switch to.
-STEPS = 4
-GUIDANCE = 1.0
 # FLUX.2 packs latents in 2×2 patches of the VAE's 8-pixel cells, and its image processor refuses a reference
 # with a side under 64 pixels.
 REFERENCE_MULTIPLE = 16
@@ -61,7 +60,7 @@ class Editor(Protocol):
     reference model is, so that stylist's own looks pipeline is judged end to end with a model that learnt."""
 
     def __call__(self, requests: Sequence[EditRequest], seeds: Sequence[Sequence[int]], recipe: Recipe,
-                 on_step: Callable[[int, int], None] | None = None) -> list[list[Candidate]]: ...
+                 on_step: Callable[[int, int], None] | None = None) -> list[list[Drawn]]: ...
 
 
 @dataclass
@@ -104,6 +103,24 @@ def reference_models(preset: Preset, device: str) -> ReferenceModels:
 
     return RESIDENCY.load(("reference editing", preset, str(resolved), dtype, plan.placement), build,
                           device=str(resolved), expected_bytes=held)
+
+
+def draw_look(task: DrawTask, notes: list[str], *, loaded: Callable[[], None],
+              on_step: Callable[[int, int], None], editor: Editor | None = None) -> DrawnOptions:
+    """The look's candidates from the person's photo and each outfit's product photos, by `editor` (default: the
+    preset's pipeline, `draw`). Products whose pictures cannot be read are noted in `notes`. `loaded` is called
+    once the models are ready to draw."""
+    if task.recipe.clip_guidance > 0:
+        raise StylistError(f"CLIP guidance steers the sdxl and sd14 presets' sampling; the {task.preset.name} preset "
+                           "draws from the products' own photos instead: leave out --clip-guidance")
+    if editor is None:
+        # `draw` holds the pipeline's lock while it draws the whole look.
+        editor = partial(draw, reference_models(task.preset, task.device))
+    person = person_photo(task.user)
+    loaded()
+    requests = [edit_request(person, task.scene, outfit.products, task.preset, notes) for outfit in task.plan]
+    drawn = editor(requests, task.seeds, task.recipe, on_step)
+    return DrawnOptions(drawn, [list(request.product_ids) for request in requests], "reference photo")
 
 
 def person_photo(user: User) -> Image.Image:
@@ -158,9 +175,7 @@ def edit_prompt(scene: str, products: Sequence[StoredProduct], shown: Sequence[i
     worn = [product for product in products if product.id in shown]
     if worn:
         def name(product: StoredProduct) -> str:
-            words = f"{product.designer} {product.title}".strip()
-            colour = f" in {product.color.lower()}" if product.color and product.color.lower() not in words.lower() else ""
-            return f"{slot_of(product)}: {words}{colour}"
+            return f"{slot_of(product)}: {describe(product)}"
 
         if sheet:
             items = "; ".join(name(product) for product in worn)
@@ -180,26 +195,28 @@ def edit_request(person: Image.Image, scene: str, products: Sequence[StoredProdu
 
 
 def draw(models: ReferenceModels, requests: Sequence[EditRequest], seeds: Sequence[Sequence[int]],
-         recipe: Recipe, on_step: Callable[[int, int], None] | None = None) -> list[list[Candidate]]:
-    """Candidates for each request, one per seed, every candidate's noise from a CPU generator of its own seed.
+         recipe: Recipe, on_step: Callable[[int, int], None] | None = None) -> list[list[Drawn]]:
+    """Drawns for each request, one per seed, every candidate's noise from a CPU generator of its own seed.
 
     Every option's prompt is encoded once, before the first step (Qwen3-4B reads 512 tokens; with the memory
     plan's text encoder offload, the encoder visits the device once a look). Then each option is drawn in calls
     of as many candidates as the plan has room for, its references shared by every image of a call.
     """
-    steps = recipe.steps or STEPS
-    guidance = GUIDANCE if recipe.guidance_scale is None else recipe.guidance_scale
+    # The preset's sampler (klein 4B: 4 steps, no guidance). The fast look is the same recipe with one
+    # candidate, since a distilled model has nothing faster to switch to.
+    steps = recipe.steps or models.preset.steps
+    guidance = models.preset.guidance if recipe.guidance_scale is None else recipe.guidance_scale
     width, height = look_size(models.preset, recipe.size)
     calls: list[list[Sequence[int]]] = []  # each option's seeds, in calls of as many as fit
     for request, option_seeds in zip(requests, seeds, strict=True):
         size = candidates_per_call(models.preset, models.plan, (width, height), len(request.references))
         calls.append([option_seeds[start:start + size] for start in range(0, len(option_seeds), size)])
     total, done = steps * sum(len(chunks) for chunks in calls), 0
-    found: list[list[Candidate]] = []
+    found: list[list[Drawn]] = []
     with models.lock:
         prompts = encode_prompts(models, [request.prompt for request in requests])
         for request, embeds, chunks in zip(requests, prompts, calls, strict=True):
-            candidates: list[Candidate] = []
+            candidates: list[Drawn] = []
             for chunk in chunks:
                 def report(pipeline, step: int, timestep, tensors: dict, offset: int = done) -> dict:
                     if on_step is not None:
@@ -212,7 +229,7 @@ def draw(models: ReferenceModels, requests: Sequence[EditRequest], seeds: Sequen
                     generator=[torch.Generator("cpu").manual_seed(seed) for seed in chunk],
                     callback_on_step_end=report,
                 )
-                candidates += [Candidate(image, seed) for image, seed in zip(output.images, chunk, strict=True)]
+                candidates += [Drawn(image, seed) for image, seed in zip(output.images, chunk, strict=True)]
                 done += steps
             found.append(candidates)
     return found
