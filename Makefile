@@ -5,14 +5,19 @@ STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-deps
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test bench lock system-deps clean
+.PHONY: demo test lint bench lock system-deps clean
 
 # The main path on its tiny preset: looks from the person's and the products' photos, no training.
 demo: $(STAMP)
 	$(VENV)/bin/stylist --preset tiny-klein demo --out demo-out
 
-test: $(STAMP) $(SYSTEM_STAMP)
+test: lint $(SYSTEM_STAMP)
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+# ruff's rules and mypy's package list are in pyproject.toml; mypy keeps its cache in .mypy_cache.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/catalog_bench.py --out benchmarks/results/catalog-$$(hostname).json
@@ -38,4 +43,4 @@ lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test -o requirements.lock --python-version 3.11 --python-platform x86_64-manylinux_2_28 -c scripts/lock-constraints.txt
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache
+	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

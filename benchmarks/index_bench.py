@@ -26,6 +26,7 @@ measured by `stylist.evaluate.bench.clip`, which `stylist bench gpu` runs too.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -134,7 +135,7 @@ def bench_size(size: int, dim: int, queries_count: int, exact_queries: int, k: i
     result["hnsw"] = {**info, "M": HNSW_NEIGHBOURS, "ef_construction": hnsw.hnsw.efConstruction, "sweep": []}
     for ef in HNSW_EF_SEARCH:
         params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
-        found, timing = latencies(lambda x, n: hnsw.search(x, n, params=params), queries, k)
+        found, timing = latencies(functools.partial(hnsw.search, params=params), queries, k)
         result["hnsw"]["sweep"].append({"ef_search": ef, **timing, "recall_at_10": recall(found, truth)})
     del hnsw
 
@@ -144,9 +145,9 @@ def bench_size(size: int, dim: int, queries_count: int, exact_queries: int, k: i
     result["ivf"] = {**info, "nlist": nlist, "sweep": []}
     for nprobe in IVF_NPROBE:
         params = faiss.SearchParametersIVF(nprobe=nprobe)
-        found, timing = latencies(lambda x, n: ivf.search(x, n, params=params), queries, k)
+        found, timing = latencies(functools.partial(ivf.search, params=params), queries, k)
         result["ivf"]["sweep"].append({"nprobe": nprobe, **timing, "recall_at_10": recall(found, truth)})
-    del ivf, vectors
+    del ivf
     result["best_approximate"] = _best(result)
     return result
 

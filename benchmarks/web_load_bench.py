@@ -31,7 +31,7 @@ import httpx
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catalog_bench import machine  # noqa: E402  (the same machine description as the other benchmarks)
+from catalog_bench import machine  # the same machine description as the other benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
 

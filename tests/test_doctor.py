@@ -31,7 +31,7 @@ def doctor(tmp_path, *args):
               "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "stable-diffusion-v1-5/stable-diffusion-v1-5",
               "guoyww/animatediff-motion-adapter-v1-5-2", "lllyasviel/control_v11p_sd15_openpose"}),
 ])
-def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(offline, tmp_path, preset, repos):
+def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(offline, tmp_path, preset, repos):  # noqa: F811
     result = doctor(tmp_path, "--preset", preset, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
@@ -48,7 +48,7 @@ def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(of
         assert "tokenizer/chat_template.jinja" in klein["required"]
 
 
-def test_a_model_copied_into_the_models_dir_is_present(offline, tmp_path):
+def test_a_model_copied_into_the_models_dir_is_present(offline, tmp_path):  # noqa: F811
     klein = get_preset("klein")
     missing = {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"]
     folder = offline / "black-forest-labs" / "FLUX.2-klein-4B"
@@ -82,7 +82,7 @@ def test_a_tiny_preset_needs_nothing_and_says_so(tmp_path):
     assert "built in code" in result.output and "MISSING" not in result.output
 
 
-def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(offline, tmp_path):
+def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(offline, tmp_path):  # noqa: F811
     result = doctor(tmp_path, "--preset", "klein", "--json")
     plans = json.loads(result.output)["memory_plan"]
 
@@ -95,7 +95,7 @@ def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(off
     assert "memory plan, 24 GB card: text encoder offload" in text
 
 
-def test_the_doctor_says_a_real_preset_needs_a_gpu_and_what_runs_here_instead(offline, tmp_path):
+def test_the_doctor_says_a_real_preset_needs_a_gpu_and_what_runs_here_instead(offline, tmp_path):  # noqa: F811
     report = json.loads(doctor(tmp_path, "--preset", "klein", "--json").output)
     assert report["device"]["runs_preset"] is False and "klein needs a CUDA GPU" in report["device"]["note"]
     assert "--preset tiny-klein" in report["device"]["note"]
@@ -116,7 +116,7 @@ def refusal(tmp_path, *args) -> str:
     (("worker",), "a worker"),
     (("serve", "--port", "TAKEN"), "serving with a worker"),
 ])
-def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tmp_path, command, doing):
+def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tmp_path, command, doing):  # noqa: F811
     with socket.socket() as taken:  # were the check gone, serve would stop at the port instead of serving on
         taken.bind(("127.0.0.1", 0))
         command = [{"OUT": str(tmp_path / "out"), "TAKEN": str(taken.getsockname()[1])}.get(arg, arg)
@@ -143,7 +143,7 @@ def test_a_look_names_the_models_it_reads_and_a_partial_copys_missing_file(offli
     assert "Wan-AI" not in line  # a look spins nothing
 
 
-def test_the_clip_commands_refuse_before_trying_the_network(offline, tmp_path):
+def test_the_clip_commands_refuse_before_trying_the_network(offline, tmp_path):  # noqa: F811
     for command in (("search", "a red coat"), ("index",), ("eval",), ("train",)):
         line = refusal(tmp_path, "--preset", "klein", "clip", *command)
         assert line.startswith("the fashion CLIP on the klein preset cannot start: a model is not on this machine: "

@@ -16,7 +16,7 @@ def test_write_atomic_replaces_the_file_whole_with_bytes_or_text(tmp_path):
     path = tmp_path / "look.json"
     write_atomic(path, b"old")
     write_atomic(path, "néw")
-    assert path.read_bytes() == "néw".encode("utf-8")
+    assert path.read_bytes() == "néw".encode()
     assert [each.name for each in tmp_path.iterdir()] == ["look.json"]
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -126,7 +127,7 @@ def doctor(settings: Settings, preset_name: str | None, video: str | None, as_js
     preset = get_preset(preset_name or settings.preset)
     models = check_models(preset, video)
     device = device_report(settings.device)
-    report = {"preset": preset.name, "device": device, "disk": models_disk(),
+    report: dict[str, Any] = {"preset": preset.name, "device": device, "disk": models_disk(),
               "models": [asdict(model) for model in models],
               "memory_plan": plans(preset, "cuda" if device["type"] == "cuda" else "cpu"),
               "ok": all(model.present for model in models)}

@@ -42,7 +42,7 @@ def load_image(
         raise ImageRejected(f"the file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     try:
         # Opening only reads the header, so format and size are known before any pixel is decoded.
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise ImageRejected("the image declares too many pixels (a decompression bomb)") from exc
     except (OSError, ValueError, SyntaxError) as exc:

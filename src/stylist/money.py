@@ -27,7 +27,8 @@ def total(products: Iterable[dict[str, Any]], locale: Locale, budget: float | No
     for product in products:
         if product.get("price") is not None and product.get("currency"):
             sums[product["currency"].upper()] += product["price"]
-    amounts = [{"amount": round(amount, 2), "currency": currency} for currency, amount in sorted(sums.items())]
+    amounts: list[dict[str, Any]] = [{"amount": round(amount, 2), "currency": currency}
+                                     for currency, amount in sorted(sums.items())]
     # Nothing priced is neither within a budget nor over it.
     within = None if budget is None or not amounts else all(each["amount"] <= budget + 1e-9 for each in amounts)
     return {"amounts": amounts, "text": " + ".join(money(each["amount"], each["currency"], locale) for each in amounts),

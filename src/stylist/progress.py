@@ -84,7 +84,7 @@ def progress_bars(enabled: bool, desc: str = "") -> Iterator[ProgressCallback]:
         if progress.fraction is not None:
             bar = bar_for(desc or progress.stage, "%")
             bar.total, bar.n = 100, round(100 * progress.fraction)
-            postfix = {"stage": progress.stage}
+            postfix: dict[str, object] = {"stage": progress.stage}
         else:
             bar = bar_for(f"{desc}: {progress.stage}" if desc else progress.stage, progress.unit)
             bar.total, bar.n = progress.total, progress.done

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 # The looks' slots that take a size; a bag or an accessory has none.
 SIZED_SLOTS = ("dress", "top", "bottom", "outerwear", "shoes")
@@ -45,7 +46,7 @@ _WAIST_LEG = re.compile(
     r"^w\s*(?P<waist>\d{2})(?:\s*[/x ]?\s*l\s*(?P<leg>\d{2}))?$|^(?P<w>\d{2})\s*x\s*(?P<l>\d{2})$")
 _PAIR = re.compile(r"^(?P<one>\d{2})\s*/\s*(?P<other>\d{2})$")
 
-Reading = tuple[str, object]  # (system, value)
+Reading = tuple[str, Any]  # (system, value): a number, a letter size, or (waist, length)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ def read_size(text: str, slot: str = "") -> Size:
     if readings is None and "/" in folded:
         # "EU 39 / UK 6": one size in two systems; each part must read on its own
         parts = [_readings(part.strip(), slot) for part in folded.split("/")]
-        if all(parts) and len(parts) > 1:
-            readings = frozenset().union(*parts)
+        read = [part for part in parts if part]
+        if len(read) == len(parts) > 1:
+            readings = frozenset[Reading]().union(*read)
     return Size(original, readings or frozenset({("text", folded)}))
 
 

@@ -172,9 +172,9 @@ def test_one_crawl_per_shop_at_a_time(shop, data_dir):
 
     host = urlsplit(shop.base_url).netloc
     with shop_lock(data_dir / "locks", host):
-        with pytest.raises(StylistError, match="another crawl of .* is running"):
+        with pytest.raises(StylistError, match=r"another crawl of .* is running"):
             crawl(shop.base_url, data_dir)
-    report, store = crawl(shop.base_url, data_dir)  # released with its holder
+    report, _ = crawl(shop.base_url, data_dir)  # released with its holder
     assert report.complete
 
 

@@ -22,7 +22,7 @@ def test_demo_writes_the_whole_story(tmp_path, preset, stages):
     out = tmp_path / "demo-out"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     result = subprocess.run([sys.executable, "-m", "stylist", "--preset", preset, "demo", "--out", str(out),
-                             "--products", "24", "--options", "2"], env=env, capture_output=True, text=True,
+                             "--products", "24", "--options", "2"], check=False, env=env, capture_output=True, text=True,
                             timeout=900)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1 and "demo written to" in result.stdout  # one line off a terminal
@@ -59,12 +59,12 @@ def test_demo_never_deletes_data_it_did_not_make(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "catalog.db").write_text("precious")
     env = {**os.environ, "STYLIST_DATA_DIR": str(tmp_path / "elsewhere")}
-    refused = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)], env=env,
+    refused = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)], check=False, env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and refused.stderr.startswith("error: ") and "not a stylist demo" in refused.stderr
     # `--out .` from a folder whose ./data is the user's own data directory.
     env["STYLIST_DATA_DIR"] = str(tmp_path / "data")
-    own = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)], env=env,
+    own = subprocess.run([sys.executable, "-m", "stylist", "demo", "--out", str(tmp_path)], check=False, env=env,
                          capture_output=True, text=True, timeout=120)
     assert own.returncode == 1 and "your data directory" in own.stderr
     assert (tmp_path / "data" / "catalog.db").read_text() == "precious"

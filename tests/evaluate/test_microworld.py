@@ -9,18 +9,18 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from stylist.evaluate.microworld.classifier import RECOGNISABLE_ERROR, classify
+from stylist.evaluate.microworld.classifier import classify
 from stylist.evaluate.microworld.model import new_pipeline, to_latents, to_pictures
-from stylist.evaluate.microworld.report import Plan, grid_image, run_microworld
+from stylist.evaluate.microworld.report import Plan, grid_image
 from stylist.evaluate.microworld.retrieval import LISTINGS, RENDERS, listings, retrieval_scores
 from stylist.evaluate.microworld.scores import CHANCE, class_scores, fidelity_scores
 from stylist.evaluate.microworld.subject import RECIPE, copy_of, train_subject
 from stylist.evaluate.microworld.train import train_base
 from stylist.evaluate.microworld.world import (
     CATEGORIES,
+    CLASS_PROMPT,
     COLOURS,
     HAT,
-    CLASS_PROMPT,
     Figure,
     class_data,
     identity_photos,

@@ -9,6 +9,7 @@ import pytest
 from stylist.settings import Settings
 from tests.grounding.synthetic import build_catalog, garments
 
+
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
     """The tiny CLIP's matrices are too small to split: on a shared 2-core machine a second thread only waits."""

@@ -17,8 +17,8 @@ METRICS = {"r1", "r5", "r10", "mrr"}
 def stylist(data_dir, *args, check=True):
     # One torch thread: the tiny CLIP gains nothing from two on a shared machine.
     env = {**os.environ, "STYLIST_DATA_DIR": str(data_dir), "STYLIST_PRESET": "tiny", "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-m", "stylist", *args], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([sys.executable, "-m", "stylist", *args], check=False, env=env, capture_output=True,
+                            text=True, timeout=300)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -49,7 +49,7 @@ def test_train_eval_search(small_copy):
     assert [hit["score"] for hit in hits] == sorted((hit["score"] for hit in hits), reverse=True)
     cheap = stylist(small_copy, "clip", "search", "red dress", "--budget", "150", "--category", "dress").stdout
     for line in cheap.splitlines():
-        score, product_id, name, price, url = line.split("\t")
+        _, _, name, price, url = line.split("\t")
         assert float(price.split()[0]) <= 150 and "dress" in name.lower() and url.startswith("https://")
 
     assert_one_line_error(stylist(small_copy, "clip", "train", "--resume", check=False), "no interrupted")

@@ -7,6 +7,7 @@ middle of a job; a `die` job kills every worker that takes it, as an out-of-memo
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -77,6 +78,6 @@ def test_killed_and_restarted_workers_lose_no_job_and_run_none_twice(settings, q
     for job_id, starts in Counter(job for event, job, *_ in runs if event == "start").items():
         if starts > 1:
             attempts = sorted((entry for entry in runs if entry[1] == job_id and entry[0] == "start"), key=lambda e: e[4])
-            for earlier, later in zip(attempts, attempts[1:]):
+            for earlier, later in itertools.pairwise(attempts):
                 assert earlier[2] not in {pid for event, found, pid, *_ in runs if event == "end" and found == job_id}
                 assert later[4] - earlier[4] >= LEASE * 0.9

@@ -14,7 +14,7 @@ from stylist.records import new_id
 from tests.looks.conftest import catalog, photos, user  # noqa: F401  (a small crawled catalog and a user)
 
 
-def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
+def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:  # noqa: F811
     look_id = new_id()
     product = {"id": catalog.ids["D1"], "designer": "Maison Verlaine", "title": "Red Silk Dress", "price": 180.0,
                "currency": "EUR", "url": "https://shop.test/products/d1?size=M", "size": "M",

@@ -80,8 +80,8 @@ def test_a_near_duplicate_counts_once(good_photos, tmp_path):
     result = intake_photos([good_photos[0], copy, *good_photos[1:3]], 64)
 
     assert [photo.name for photo in result.photos] == [str(good_photos[0]), *map(str, good_photos[1:3])]
-    assert result.warnings == [f"{copy} was not used: it looks like a near-duplicate of {good_photos[0]}, so it "
-                               "counts once; varied photos (angle, light, clothes) teach a better likeness"]
+    assert result.warnings == [(f"{copy} was not used: it looks like a near-duplicate of {good_photos[0]}, so it "
+                                "counts once; varied photos (angle, light, clothes) teach a better likeness")]
     # Three photos of which two are one: refused, naming the duplicate.
     with pytest.raises(PhotosRefused, match="near-duplicate") as refused:
         intake_photos([good_photos[0], copy, good_photos[1]], 64)

@@ -78,7 +78,7 @@ def test_a_bad_image_is_the_users_error(settings, tmp_path, monkeypatch):
 
 
 def test_the_output_must_be_an_mp4_and_the_backend_known(settings, tmp_path, astronaut):
-    with pytest.raises(StylistError, match="ending in .mp4"):
+    with pytest.raises(StylistError, match=r"ending in \.mp4"):
         make_spin(settings, astronaut, tmp_path / "spin.gif")
     with pytest.raises(StylistError, match="unknown video backend"):
         make_spin(settings, astronaut, tmp_path / "spin.mp4", backend="sora")

@@ -159,7 +159,7 @@ def _by_picture(listings: Sequence[Listing]) -> Iterable[tuple[int, int]]:
                     if key not in best or best[key][0] < likeness:
                         best[key] = (likeness, theirs.id)
     by_id = {listing.id: listing for listing in listings}
-    for (one_id, other_shop), (_, other_id) in best.items():
+    for (one_id, _), (_, other_id) in best.items():
         if one_id < other_id and best.get((other_id, by_id[one_id].shop), (None, None))[1] == one_id:
             yield one_id, other_id
 

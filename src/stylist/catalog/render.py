@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -73,10 +74,9 @@ class Renderer:
                 response = await page.goto(url, wait_until="load", timeout=self.timeout_ms)
             except PlaywrightError as exc:
                 raise TransientError(str(exc).splitlines()[0]) from exc
-            try:
+            # Pages that keep polling never go idle; what has loaded by now is what we read.
+            with contextlib.suppress(PlaywrightError):
                 await page.wait_for_load_state("networkidle", timeout=min(self.timeout_ms, 5000))
-            except PlaywrightError:
-                pass  # pages that keep polling never go idle; what has loaded by now is what we read
             status = response.status if response else 0
             return page.url, status, await page.content()
         finally:

@@ -15,8 +15,9 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import click
 from babel import Locale
@@ -41,7 +42,8 @@ MARKER = ".stylist-demo"
 DEMO_CLIP_STEPS = 100
 
 
-class DemoRun(NamedTuple):
+@dataclass(frozen=True)
+class DemoRun:
     index: Path  # OUT/index.html
     seconds: float  # all stages together
 

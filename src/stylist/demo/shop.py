@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
@@ -193,7 +194,7 @@ class DemoShop:
         if not self.traps:
             return {}
         base = self.base_url
-        by_role = {}
+        by_role: dict[str, list[Product]] = {}
         for p in self._days[1].products:
             by_role.setdefault(p.role, []).append(p)
         if self.shopify:
@@ -225,7 +226,7 @@ class DemoShop:
 
     # Answering requests.
 
-    def handle(self, host: str, target: str, headers: Mapping[str, str] | None = None) -> Response:
+    def handle(self, host: str, target: str, headers: Mapping[str, str] | Message | None = None) -> Response:
         """The answer to GET `target` (path and query) sent to `host` with the request's `headers`;
         logged in `requests`."""
         headers = headers or {}
@@ -261,7 +262,7 @@ class DemoShop:
         return first_time
 
 
-def _not_modified(response: Response, request: Mapping[str, str]) -> bool:
+def _not_modified(response: Response, request: Mapping[str, str] | Message) -> bool:
     """Whether the request's validators match the answer (RFC 9110: If-None-Match, when sent, decides)."""
     answer = {name.lower(): value for name, value in response.headers}
     if_none_match = request.get("If-None-Match")

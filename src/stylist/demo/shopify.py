@@ -70,9 +70,8 @@ def meta(shop: DemoShop, today: Day) -> dict[str, Any]:
 def products_json(shop: DemoShop, today: Day, query: dict[str, str]) -> Response:
     limit = min(int(query["limit"]), 250) if query.get("limit", "").isdigit() else 30  # Shopify's caps
     page = int(query["page"]) if query.get("page", "").isdigit() and int(query["page"]) > 0 else 1
-    if shop.traps and page == 1:
-        if shop.first_time("products.json"):  # Shopify rate-limits bursts on its JSON endpoints
-            return Response(429, "application/json", b'{"errors":"Too Many Requests"}', (("Retry-After", "1"),))
+    if shop.traps and page == 1 and shop.first_time("products.json"):  # Shopify rate-limits bursts on its JSON endpoints
+        return Response(429, "application/json", b'{"errors":"Too Many Requests"}', (("Retry-After", "1"),))
     chosen = today.products[(page - 1) * limit : page * limit]
     return pages.json_response({"products": [product_data(shop, p) for p in chosen]})
 

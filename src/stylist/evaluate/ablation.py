@@ -265,8 +265,8 @@ def write_report(out_dir: Path, results: list[dict[str, Any]], title: str = "Abl
     costs = [name for name in COST_AXES if any(name in r["metrics"] for r in results)]
     grid_rows = summarise(grid)
     sweep_rows = summarise(sweep, ("system", "setting", "value")) if sweep else []
-    lines = [f"# {title}", "", f"{len(results)} cells; each value is the mean ± the half-width of its 95% "
-             "confidence interval (Student's t over seeds, prompts and users).", "",
+    lines = [f"# {title}", "", (f"{len(results)} cells; each value is the mean ± the half-width of its 95% "
+                                "confidence interval (Student's t over seeds, prompts and users)."), "",
              "## Systems × CLIP modes", "", markdown_table(grid_rows, metrics + costs)]
     if sweep_rows:
         lines += ["", "## Sensitivity", "", markdown_table(sweep_rows, metrics + costs)]

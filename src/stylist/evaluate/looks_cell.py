@@ -12,6 +12,7 @@ best, which in the "rank" mode is inflated by the ranking it did.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -72,10 +73,8 @@ class LooksCells:
         from stylist.people.users import delete_user
 
         for user_id in self.users.values():
-            try:
+            with contextlib.suppress(StylistError):  # already gone
                 delete_user(Settings(self.data_dir), user_id)
-            except StylistError:
-                pass  # already gone
         self.users_file.unlink(missing_ok=True)
 
     def _personalised_user(self, settings: Settings, cell: Cell) -> str:

@@ -161,7 +161,7 @@ class FashionClip(nn.Module):
         try:
             with safe_open(str(path), framework="pt") as file:
                 config = ClipConfig(**json.loads(file.metadata()["config"]))
-                state = {name: file.get_tensor(name) for name in file.keys()}
+                state = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118 — safe_open has keys() but cannot be iterated
         except (OSError, KeyError, ValueError, TypeError, SafetensorError) as error:
             raise StylistError(f"the fine-tuned CLIP {path} cannot be read ({error}): train it again with "
                                "`stylist clip train`") from error

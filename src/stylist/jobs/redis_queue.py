@@ -15,7 +15,8 @@ workers' clocks need not agree. Keys, under `stylist:jobs:`:
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -198,12 +199,13 @@ class RedisQueue(JobQueue):
                    created_at=float(value))
 
     def get(self, job_id: str) -> Job | None:
-        fields = self.redis.hgetall(f"{self.prefix}:job:{job_id}")
+        # The client decodes responses (decode_responses=True); its types cannot say so.
+        fields = cast("dict[str, str]", self.redis.hgetall(f"{self.prefix}:job:{job_id}"))
         return _job(fields) if fields else None
 
     def jobs(self, user_id: str | None = None) -> list[Job]:
-        ids = (self.redis.zrange(f"{self.prefix}:all", 0, -1) if user_id is None
-               else self.redis.smembers(f"{self.prefix}:user:{user_id}"))
+        ids = cast("Iterable[str]", self.redis.zrange(f"{self.prefix}:all", 0, -1) if user_id is None
+                   else self.redis.smembers(f"{self.prefix}:user:{user_id}"))
         pipe = self.redis.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(f"{self.prefix}:job:{job_id}")
@@ -225,6 +227,7 @@ class RedisQueue(JobQueue):
         return job
 
     def report(self, job: Job, progress: float | None = None, message: str | None = None) -> bool:
+        assert job.owner is not None, "only a claimed job reports"
         answer = self._report(args=[self.prefix, job.id, job.owner, "" if progress is None else progress,
                                     message or "", job.lease])
         if answer < 0:
@@ -232,6 +235,7 @@ class RedisQueue(JobQueue):
         return bool(answer)
 
     def finish(self, job: Job, status: str, *, result: dict[str, Any] | None = None, error: str | None = None) -> bool:
+        assert job.owner is not None, "only a claimed job finishes"
         message = {"canceled": "canceled", "failed": "failed"}.get(status, "done")
         return bool(self._finish(args=[self.prefix, job.id, job.owner, status,
                                        "" if result is None else json.dumps(result), error or "", message]))

@@ -146,9 +146,9 @@ def find_faces(image: Image.Image, min_face_px: int = MIN_FACE_PX) -> list[Box]:
     gray = cv2.equalizeHist(gray)
     min_side = max(1, round(min_face_px * scale))
     for cascade_name, mirrored in _CASCADES:
-        found = _cascade(cascade_name).detectMultiScale(
+        found = np.asarray(_cascade(cascade_name).detectMultiScale(
             cv2.flip(gray, 1) if mirrored else gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side)
-        )
+        ))  # an array of boxes, or an empty tuple when there is none
         if len(found):
             if mirrored:
                 found[:, 0] = gray.shape[1] - found[:, 0] - found[:, 2]
@@ -203,7 +203,8 @@ _CASCADES = (
 
 @cache
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / name))
+    # OpenCV's stubs lack cv2.data, the module of the wheel that says where the cascades lie.
+    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / name))  # type: ignore[attr-defined]
     if cascade.empty():
         raise RuntimeError(f"OpenCV's {name} did not load; is opencv-python-headless 4.x installed?")
     return cascade

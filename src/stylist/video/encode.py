@@ -6,8 +6,8 @@ identical consecutive frames, which the slow start of an eased spin produces.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import av

@@ -35,7 +35,6 @@ from stylist.video.pairs import METADATA, Pair, read_pairs
 from stylist.video.tiny import ANIMATEDIFF_SCHEDULER
 
 
-
 @dataclass(frozen=True)
 class FinetuneConfig:
     steps: int

@@ -138,7 +138,7 @@ def recipe_fields(body: dict[str, Any]) -> dict[str, Any]:
     size = body.get("size")
     if size is not None and not isinstance(size, str):
         raise ApiError(400, "`size` must be WIDTHxHEIGHT in pixels, such as \"832x1248\", or null")
-    fields = {"fast": fast or None,
+    fields: dict[str, Any] = {"fast": fast or None,
               "candidates": integer(body, "candidates", None, 1, MAX_CANDIDATES),
               "steps": integer(body, "steps", None, 1, MAX_STEPS),
               "clip_guidance": number(body, "clip_guidance", 0, MAX_CLIP_GUIDANCE),
@@ -421,7 +421,7 @@ def own_option(option_id: str) -> Found:
         look, option = find_option(settings(), g.user_id, option_id) if _ITEM_ID.fullmatch(option_id) else (None, None)
     except (StylistError, LookupError, FileNotFoundError):
         look = option = None
-    if look is None:
+    if look is None or option is None:
         raise ApiError(404, f"no option {option_id}")
     # Its place when the look's options are ordered by the fashion CLIP's score, best first (0).
     rank = next(number for number, each in enumerate(look.best_first()) if each.id == option.id)
@@ -464,6 +464,7 @@ def select_option(option_id: str):
     record_choice(settings(), g.user_id, found.look.look_id, found.option.id, rank=found.rank,
                   options=len(found.look.options), score=found.option.score, prompt=found.look.prompt, rating=rating)
     chosen = get_choice(settings(), g.user_id, found.look.look_id)  # the rating kept when none was given
+    assert chosen is not None  # recorded just above
     return jsonify({"option_id": found.option.id, "look_id": found.look.look_id, "rating": chosen["rating"]})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from stylist.imaging import MAX_BYTES, MAX_PIXELS
@@ -43,6 +44,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, **config: Any)
     # Four photos at the limit, plus the form around them; werkzeug answers anything larger with 413.
     app.config.setdefault("MAX_CONTENT_LENGTH", 4 * app.config["MAX_PHOTO_BYTES"] + 1_000_000)
     app.config.setdefault("MEDIA_KEY", media.load_key(settings))
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless an app class replaces it
     app.json.sort_keys = False
     app.extensions["stylist.queue"] = queue or open_queue(settings)
 

@@ -80,7 +80,7 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
     from stylist.models.weights import preset_needs
     from stylist.web.app import create_app
 
-    on_redis = bool(queue_url) and not queue_url.startswith("sqlite:")
+    on_redis = bool(queue_url and not queue_url.startswith("sqlite:"))
     if not (on_redis or no_worker):  # its embedded worker would claim jobs it could not finish
         preset = get_preset(settings.preset)
         require_local(preset, preset_needs(preset), "serving with a worker")

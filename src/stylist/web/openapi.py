@@ -44,7 +44,7 @@ def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-AUTH = [{"bearer": []}]
+AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
 ERRORS_AUTH = {"401": _error("no token, or not a valid one"),
                "404": _error("no such thing, or it belongs to another user")}
 SIZES = {"type": "object", "description": "slot (dress, top, bottom, outerwear, shoes) to size as you write it: "

@@ -35,7 +35,9 @@ def train(ctx: JobContext) -> dict[str, Any]:
 
 def looks(ctx: JobContext, *, make_look: Callable[..., Any] | None = None) -> dict[str, Any]:
     if make_look is None:
-        from stylist.looks.pipeline import style as make_look
+        from stylist.looks.pipeline import style
+
+        make_look = style
 
     params = ctx.job.params
     # Jobs queued before looks carried a recipe draw with the default one.
@@ -50,7 +52,9 @@ def video(ctx: JobContext, *, make_spin: Callable[..., Any] | None = None) -> di
     from stylist.people.users import get_user
 
     if make_spin is None:
-        from stylist.video.spin import make_spin
+        from stylist.video.spin import make_spin as spin_maker
+
+        make_spin = spin_maker
 
     params = ctx.job.params
     _, option = find_option(ctx.settings, ctx.job.user_id, params["option_id"])

@@ -70,7 +70,7 @@ class Worker:
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
             try:
                 job = self.queue.claim(self.name, kinds, self.lease)
-            except Exception:  # the queue is unreachable for a moment (Redis restarting, a locked file)
+            except Exception:  # noqa: BLE001 — the queue is unreachable for a moment (Redis restarting, a locked file)
                 log.warning("cannot claim a job; trying again:\n%s", traceback.format_exc())
                 self.stopping.wait(RETRY_CLAIM_SECONDS)
                 continue
@@ -79,7 +79,7 @@ class Worker:
                 continue
             try:
                 self.run_job(job)
-            except Exception:  # the queue failed while the job finished: its lease runs out and it is retried
+            except Exception:  # noqa: BLE001 — the queue failed as the job finished: its lease runs out, it is retried
                 log.error("job %s could not be finished:\n%s", job.id, traceback.format_exc())
             done += 1
         return done
@@ -101,7 +101,7 @@ class Worker:
             outcome = self._finish(job, CANCELED) if state.cancel_asked else None
         except StylistError as exc:
             outcome = self._finish(job, FAILED, error=str(exc))
-        except Exception as exc:  # a bug or a resource problem: the job fails with it, the worker goes on
+        except Exception as exc:  # noqa: BLE001 — a bug or a resource problem: the job fails, the worker goes on
             # The traceback goes to the worker's log; the person sees no server paths or internals.
             log.error("job %s failed:\n%s", job.id, traceback.format_exc())
             outcome = self._finish(job, FAILED, error=f"internal error ({type(exc).__name__}); the worker's log "
@@ -161,6 +161,6 @@ class _Reporting:
                 self.cancel_asked = self.queue.report(self.job, fraction, message) or self.cancel_asked
             except JobLost:
                 self.lost = True
-            except Exception:  # the queue is briefly unreachable: the next beat tries again, within the lease
+            except Exception:  # noqa: BLE001 — the queue is briefly unreachable: the next beat tries again
                 log.warning("job %s: could not report progress:\n%s", self.job.id, traceback.format_exc())
             self.last_write = time.monotonic()
