@@ -48,9 +48,9 @@ from peft import LoraConfig, get_peft_model_state_dict
 from safetensors.torch import save_file
 from transformers import PreTrainedTokenizerBase, T5Tokenizer
 
-from stylist.presets import VIDEO_MODELS, get_preset
 from stylist.models.tiny import tiny_klein_pipeline, tiny_pipeline, write_face_adapter
 from stylist.models.tokenizer import _vocabulary
+from stylist.presets import VIDEO_MODELS, get_preset
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, build_animatediff, build_wan_vace
 
 SDXL = "stabilityai/stable-diffusion-xl-base-1.0"

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from stylist.cli import main_group
 from stylist.doctor import check_models
 from stylist.errors import StylistError
-from stylist.presets import get_preset
 from stylist.people.users import add_user
+from stylist.presets import get_preset
 from stylist.settings import Settings
 from tests.looks.conftest import photos  # noqa: F401  (a person's photos)
 from tests.models.conftest import offline  # noqa: F401  (no weights, no network)

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from stylist.models.locate import cached_folder
-from stylist.presets import get_preset
 from stylist.models.weights import preset_needs
+from stylist.presets import get_preset
 from tests.hub_server import serve_hub
 from tests.looks.conftest import catalog, photos  # noqa: F401  (a small catalog and a person's photos)
 

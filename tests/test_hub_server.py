@@ -17,8 +17,8 @@ import torch
 from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 from safetensors.torch import load_file
 
-from stylist.presets import get_preset
 from stylist.models.weights import image_model_weights
+from stylist.presets import get_preset
 from tests.hub_server import serve_hub, use_hub
 from tests.real_layouts import KLEIN, LCM_SD15, LCM_SDXL, LORA_WEIGHTS, SDXL, WAN
 

@@ -27,7 +27,7 @@ Licences of the weights the real presets name, as their Hugging Face model cards
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from stylist.errors import StylistError

@@ -36,8 +36,8 @@ from stylist.identity.identifier import IDENTIFIER_WEIGHTS, attach_identifiers, 
 from stylist.identity.train_data import class_training_images, encode_prompts, instance_images, tokenize, training_data
 from stylist.identity.weights import LORA_WEIGHTS, identity_folder, load_identity, training_folder
 from stylist.models.loading import load_image_pipeline
-from stylist.presets import get_preset
 from stylist.people.users import User, add_user, delete_user, get_user
+from stylist.presets import get_preset
 from stylist.progress import Progress
 from stylist.settings import Settings
 from tests.people.conftest import save, variant

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from stylist.catalog.store import StoredProduct
 from stylist.catalog.budget import Budget, parse_budget
+from stylist.catalog.store import StoredProduct
 from stylist.looks.outfits import Match, compose_outfits, crowded, slot_of
 
 

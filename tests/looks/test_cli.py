@@ -16,7 +16,7 @@ from tests.looks.conftest import GONE, SOLD_OUT
 def stylist(data_dir, *args):
     env = {**os.environ, "STYLIST_DATA_DIR": str(data_dir), "STYLIST_PRESET": "tiny", "STYLIST_DEVICE": "cpu"}
     return subprocess.run([sys.executable, "-m", "stylist", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
 
 
 def test_style_prints_the_contract_json_and_copies_the_images(catalog, user, tmp_path):

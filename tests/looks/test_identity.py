@@ -13,9 +13,9 @@ from stylist.identity.dreambooth_config import default_config
 from stylist.looks import adapter_drawing as gen
 from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
-from stylist.presets import get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import add_user
+from stylist.presets import get_preset
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
 
@@ -41,7 +41,7 @@ def test_a_trained_identity_replaces_the_face_adapter_and_users_do_not_mix(catal
     assert models.pipeline.get_active_adapters() == [f"identity-{user.id}"]
 
     encoder = models.pipeline.image_encoder
-    bob_after, bob_again = look(catalog, other)
+    _, bob_again = look(catalog, other)
     assert models.identity is None
     assert models.pipeline.image_encoder is encoder  # the adapters' image encoder is not read again
     np.testing.assert_array_equal(bob_image, bob_again)

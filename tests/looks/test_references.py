@@ -15,8 +15,8 @@ from stylist.looks.drawing import Drawn
 from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
 from stylist.models.loading import load_image_pipeline
-from stylist.presets import get_preset
 from stylist.people.looks import get_look
+from stylist.presets import get_preset
 from stylist.settings import Settings
 from tests.looks.conftest import MeanColourScorer, WordRetriever
 
@@ -193,7 +193,7 @@ def test_the_real_klein_without_weights_says_what_to_fetch(offline):
 def test_training_on_a_reference_editing_preset_is_refused_with_what_to_run_instead():
     from stylist.identity.dreambooth_config import default_config
 
-    with pytest.raises(StylistError, match="needs no training.*style USER_ID"):
+    with pytest.raises(StylistError, match=r"needs no training.*style USER_ID"):
         default_config(KLEIN)
 
 

@@ -12,8 +12,8 @@ from transformers import CLIPVisionModelWithProjection
 from stylist.errors import StylistError
 from stylist.models.face_adapter import attach_face_adapter, detach_face_adapter, face_adapter_attached, instant_look
 from stylist.models.loading import load_image_pipeline
-from stylist.presets import SDXL_FACE_ADAPTER, get_preset
 from stylist.models.tiny import write_face_adapter
+from stylist.presets import SDXL_FACE_ADAPTER, get_preset
 
 PROMPT = "a photo of a person in a red coat"
 

@@ -11,8 +11,8 @@ from safetensors.torch import load_file, save_file
 
 from stylist.errors import StylistError
 from stylist.models.loading import load_image_pipeline
-from stylist.presets import get_preset
 from stylist.models.tiny import tiny_pipeline
+from stylist.presets import get_preset
 
 SDXL_REPO = "stabilityai/stable-diffusion-xl-base-1.0"
 
@@ -45,7 +45,7 @@ def test_real_presets_without_weights_fail_in_one_sentence(offline, preset, repo
 
 def test_a_variable_pointing_nowhere_is_refused(offline, monkeypatch, tmp_path):
     monkeypatch.setenv("STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0", str(tmp_path / "nowhere"))
-    with pytest.raises(StylistError, match="^STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0 points to .*nowh"):
+    with pytest.raises(StylistError, match=r"^STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0 points to .*nowh"):
         load_image_pipeline(get_preset("sdxl"), "cpu")
 
 

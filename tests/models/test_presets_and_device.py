@@ -10,8 +10,7 @@ import torch
 
 from stylist.errors import StylistError
 from stylist.models.device import default_dtype, resolve_device
-from stylist.presets import get_preset
-from stylist.presets import PRESETS
+from stylist.presets import PRESETS, get_preset
 
 
 def test_every_public_preset_and_its_baseline():

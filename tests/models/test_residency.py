@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from stylist.models.loading import load_image_pipeline
-from stylist.presets import get_preset
 from stylist.models.residency import RESIDENCY, Residency, model_bytes
+from stylist.presets import get_preset
 
 KB = 4 * 256  # a Linear(256, 1) without bias holds 256 float32 weights
 

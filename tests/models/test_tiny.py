@@ -9,8 +9,8 @@ import torch
 from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 from transformers import CLIPTextModelWithProjection
 
-from stylist.presets import TINY_CLIP_MODEL
 from stylist.models.tiny import TINY_SDXL, build_pipeline, register_tiny_clip, tiny_pipeline
+from stylist.presets import TINY_CLIP_MODEL
 
 
 def weights(pipeline) -> dict[str, torch.Tensor]:
@@ -67,7 +67,7 @@ def test_builds_on_the_device_it_is_given():
 def test_tiny_open_clip():
     register_tiny_clip()
     register_tiny_clip()
-    model, _, preprocess = open_clip.create_model_and_transforms(TINY_CLIP_MODEL, pretrained=None)
+    model, _, _ = open_clip.create_model_and_transforms(TINY_CLIP_MODEL, pretrained=None)
     tokens = open_clip.get_tokenizer(TINY_CLIP_MODEL)(["a red dress"])
     with torch.no_grad():
         text = model.encode_text(tokens)

@@ -8,8 +8,8 @@ import open_clip
 import pytest
 from huggingface_hub.utils import filter_repo_objects
 
-from stylist.presets import VIDEO_BACKENDS, get_preset
 from stylist.models.weights import MODEL_CARDS, OPEN_CLIP_REPOS, PIPELINE_FOLDERS, Weights, preset_needs
+from stylist.presets import VIDEO_BACKENDS, get_preset
 
 REAL = ("sdxl", "sd14", "klein")
 

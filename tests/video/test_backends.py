@@ -9,8 +9,8 @@ from diffusers.models.embeddings import MultiIPAdapterImageProjection
 
 from stylist.errors import StylistError
 from stylist.models.locate import model_variable
-from stylist.presets import get_preset
 from stylist.models.tiny import TINY_SD, build_pipeline, write_face_adapter
+from stylist.presets import get_preset
 from stylist.settings import Settings
 from stylist.video.backends import load_backend
 from stylist.video.poses import Placement, render, spin_poses

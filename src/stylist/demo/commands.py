@@ -16,8 +16,8 @@ from stylist.demo.job import PROMPT, run_demo
 from stylist.demo.shop import DemoShop, serve
 from stylist.limits import MAX_OPTIONS
 from stylist.models.locate import require_local
-from stylist.presets import get_preset
 from stylist.models.weights import look_needs, spin_needs
+from stylist.presets import get_preset
 
 
 @click.group(invoke_without_command=True, subcommand_metavar="[shop [OPTIONS]]")

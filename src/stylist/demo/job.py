@@ -28,8 +28,8 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.demo.shop import DemoShop, serve
 from stylist.errors import StylistError
-from stylist.presets import Preset, get_preset
 from stylist.money import DEFAULT_LOCALE, money, total
+from stylist.presets import Preset, get_preset
 from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 

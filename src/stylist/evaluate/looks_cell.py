@@ -78,8 +78,8 @@ class LooksCells:
         self.users_file.unlink(missing_ok=True)
 
     def _personalised_user(self, settings: Settings, cell: Cell) -> str:
-        from stylist.presets import get_preset
         from stylist.people.users import add_user, get_user
+        from stylist.presets import get_preset
 
         key = f"{cell.system.preset}|{cell.system.identity}|{cell.user}|{cell.setting}={cell.value}"
         if key in self.users:

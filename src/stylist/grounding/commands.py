@@ -17,8 +17,8 @@ from stylist.settings import Settings
 def _require_backbone(settings: Settings) -> None:
     """Refuse at once, naming it, when the preset's CLIP backbone is not on this machine."""
     from stylist.models.locate import require_local
-    from stylist.presets import get_preset
     from stylist.models.weights import clip_needs
+    from stylist.presets import get_preset
 
     preset = get_preset(settings.preset)
     require_local(preset, clip_needs(preset), "the fashion CLIP")

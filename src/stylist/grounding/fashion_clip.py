@@ -36,9 +36,9 @@ from stylist.files import replacing, write_atomic
 from stylist.imaging import ImageRejected, load_image
 from stylist.models.device import resolve_device
 from stylist.models.locate import model_folder
-from stylist.presets import TINY_CLIP_MODEL, Preset, get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import OPEN_CLIP_FILE, clip_weights
+from stylist.presets import TINY_CLIP_MODEL, Preset, get_preset
 from stylist.settings import Settings
 
 TINY_SEED = 0  # the tiny base model's weights are drawn from this seed, so every process builds the same one

@@ -35,9 +35,9 @@ def train(settings: Settings, user_id: str, steps: int | None, rank: int | None,
     """Personalise the preset's image model on USER_ID's photos (DreamBooth; LoRA on SDXL)."""
     from stylist.identity.dreambooth_config import default_config
     from stylist.models.locate import require_local
-    from stylist.presets import get_preset
     from stylist.models.weights import image_model_needs
     from stylist.people.users import get_user
+    from stylist.presets import get_preset
 
     if no_prior and prior_weight is not None:
         raise click.UsageError("--prior-weight and --no-prior contradict each other")

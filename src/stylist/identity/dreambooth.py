@@ -66,9 +66,9 @@ from stylist.identity.weights import (
 )
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.loading import load_image_pipeline
-from stylist.presets import get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import User, get_user, make_user_folder
+from stylist.presets import get_preset
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import utc_now
 from stylist.settings import Settings

@@ -27,8 +27,8 @@ from safetensors.torch import load_file
 from stylist.errors import StylistError
 from stylist.identity.dreambooth_config import DreamBoothConfig
 from stylist.identity.identifier import detach_identifiers, load_identifiers, save_identifiers
-from stylist.presets import Preset
 from stylist.people.users import User
+from stylist.presets import Preset
 
 # The attention projections of every UNet transformer block (self- and cross-attention), as diffusers'
 # train_dreambooth_lora_sdxl.py targets them, and the same projections in the CLIP text encoders.

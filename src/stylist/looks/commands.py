@@ -43,9 +43,9 @@ def style(settings: Settings, user_id: str, prompt: str, options: int, budget: f
           clip_guidance: float, product_scale: float, face_scale: float, size: str | None) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""
     from stylist.models.locate import require_local
-    from stylist.presets import get_preset
     from stylist.models.weights import look_needs
     from stylist.people.users import get_user
+    from stylist.presets import get_preset
 
     # Before torch is imported: an unknown user, a size the model cannot draw or a missing model is answered at once.
     get_user(settings, user_id)

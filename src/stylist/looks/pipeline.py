@@ -32,7 +32,7 @@ from stylist.money import amount_text
 from stylist.people.looks import Look, Option, copy_images, product_entry, save_look
 from stylist.people.sizes import get_sizes
 from stylist.people.users import User, get_user
-from stylist.presets import Preset, get_preset
+from stylist.presets import get_preset
 from stylist.progress import Progress, ProgressCallback, ignore
 from stylist.records import new_id, utc_now
 from stylist.settings import Settings

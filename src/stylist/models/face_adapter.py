@@ -21,9 +21,9 @@ from transformers import CLIPVisionModelWithProjection
 from stylist.errors import StylistError
 from stylist.models.loading import load_component
 from stylist.models.locate import model_folder
-from stylist.presets import FACE_ADAPTER_SCALE, IPAdapterWeights, Preset
 from stylist.models.tiny import write_face_adapter
 from stylist.models.weights import Weights, adapter_weights, fetch_command
+from stylist.presets import FACE_ADAPTER_SCALE, IPAdapterWeights, Preset
 
 
 def attach_face_adapter(pipeline: DiffusionPipeline, preset: Preset) -> None:

@@ -23,8 +23,8 @@ import huggingface_hub.constants
 from huggingface_hub.file_download import repo_folder_name
 
 from stylist.errors import StylistError
-from stylist.presets import Preset
 from stylist.models.weights import Need, Weights
+from stylist.presets import Preset
 
 
 def model_variable(repo: str) -> str:
@@ -112,7 +112,7 @@ def model_folder(weights: Weights, preset: Preset) -> Path:
     else:
         try:
             folder = download(weights)
-        except Exception as error:  # noqa: BLE001 — the hub's and the network's errors alike: one sentence
+        except Exception as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise StylistError(f"the {preset.name} preset needs {weights.repo}, which could not be fetched "
                                f"({reason}): {weights.how_to_get()}") from error

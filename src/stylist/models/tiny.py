@@ -28,11 +28,18 @@ from diffusers import (
     UNet2DConditionModel,
 )
 from safetensors.torch import save_file
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPVisionConfig
-from transformers import CLIPVisionModelWithProjection, Qwen3Config, Qwen3ForCausalLM
+from transformers import (
+    CLIPTextConfig,
+    CLIPTextModel,
+    CLIPTextModelWithProjection,
+    CLIPVisionConfig,
+    CLIPVisionModelWithProjection,
+    Qwen3Config,
+    Qwen3ForCausalLM,
+)
 
-from stylist.presets import FAMILIES, TINY_CLIP_MODEL, Family, IPAdapterWeights
 from stylist.models.tokenizer import VOCAB_SIZE, chat_tokenizer, clip_tokenizer
+from stylist.presets import FAMILIES, TINY_CLIP_MODEL, Family, IPAdapterWeights
 
 # The schedulers the real repositories ship (scheduler/scheduler_config.json), so tiny samples the same way.
 SDXL_SCHEDULER = dict(

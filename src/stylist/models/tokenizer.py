@@ -26,7 +26,8 @@ MERGES = 49152 - 256 - 2
 @lru_cache(maxsize=1)
 def _vocabulary() -> tuple[dict[str, int], tuple[tuple[str, str], ...]]:
     """CLIP's vocabulary and merges, in the same order as open_clip.tokenizer.SimpleTokenizer builds them."""
-    lines = gzip.open(default_bpe()).read().decode("utf-8").split("\n")
+    with gzip.open(default_bpe()) as file:
+        lines = file.read().decode("utf-8").split("\n")
     merges = tuple(tuple(line.split()) for line in lines[1 : MERGES + 1])
     byte_tokens = list(bytes_to_unicode().values())
     tokens = byte_tokens + [token + "</w>" for token in byte_tokens] + ["".join(merge) for merge in merges]

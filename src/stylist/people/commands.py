@@ -29,8 +29,8 @@ def user() -> None:
 @click.pass_obj
 def add(settings: Settings, name: str, photos: tuple[str, ...], as_json: bool) -> None:
     """Add NAME from 3 or 4 PHOTOS of their face; prints the new user's id."""
-    from stylist.presets import get_preset
     from stylist.people.users import add_user
+    from stylist.presets import get_preset
 
     # Crops are cut at the size the preset's image model trains on.
     new = add_user(settings, name, photos, crop_size=get_preset(settings.preset).resolution)

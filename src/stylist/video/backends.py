@@ -39,9 +39,9 @@ from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
 from stylist.models.loading import load_component
 from stylist.models.locate import model_folder
-from stylist.presets import Preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import video_weights
+from stylist.presets import Preset
 from stylist.video import adapters, backend_name
 from stylist.video.tiny import TINY_ANIMATEDIFF, TINY_WAN, animatediff_pipeline, build_animatediff, build_wan_vace
 

@@ -55,8 +55,8 @@ def spin(settings: Settings, image: str, out: str, seconds: float, fps: int, pos
          backend: str | None, seed: int, adapter: str | None, as_json: bool) -> None:
     """Make a spin of the person in IMAGE: OUT (H.264 MP4) and OUT with .gif."""
     from stylist.models.locate import require_local
-    from stylist.presets import get_preset
     from stylist.models.weights import spin_needs
+    from stylist.presets import get_preset
     from stylist.progress import progress_bars, wants_progress
     from stylist.video.spin import make_spin
 

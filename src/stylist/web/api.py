@@ -35,7 +35,6 @@ from stylist.limits import (
     MIN_SPIN_SECONDS,
 )
 from stylist.looks.recipe import RECIPE_KEYS, Recipe, look_size, parse_size
-from stylist.presets import get_preset
 from stylist.money import money, total
 from stylist.people.choices import get_choice, record_choice
 from stylist.people.forget import forget_user
@@ -43,6 +42,7 @@ from stylist.people.looks import find_option, get_look, list_looks
 from stylist.people.photos import PhotosRefused
 from stylist.people.sizes import checked_sizes, get_sizes, set_sizes
 from stylist.people.users import add_user, delete_user, get_user
+from stylist.presets import get_preset
 from stylist.records import is_id
 from stylist.settings import Settings
 from stylist.web import accounts

@@ -76,8 +76,8 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
 
     from stylist.jobs.queue import open_queue
     from stylist.models.locate import require_local
-    from stylist.presets import get_preset
     from stylist.models.weights import preset_needs
+    from stylist.presets import get_preset
     from stylist.web.app import create_app
 
     on_redis = bool(queue_url and not queue_url.startswith("sqlite:"))

@@ -22,8 +22,8 @@ def worker(settings: Settings, queue_url: str | None, lease: float, handlers: st
     """Run training, looks and video jobs from the queue, keeping models loaded between jobs."""
     from stylist.jobs.queue import open_queue
     from stylist.models.locate import require_local
-    from stylist.presets import get_preset
     from stylist.models.weights import preset_needs
+    from stylist.presets import get_preset
     from stylist.worker.handlers import load_handlers
     from stylist.worker.loop import Worker
 

@@ -38,8 +38,8 @@ from peft import LoraConfig
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.files import recorded_path
 from stylist.models.device import default_dtype, resolve_device
-from stylist.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, TINY_SDXL, ImageModelConfigs, build_pipeline
+from stylist.presets import get_preset
 
 # stabilityai/stable-diffusion-xl-base-1.0: unet/, vae/, text_encoder/ (CLIP ViT-L/14) and text_encoder_2/
 # (OpenCLIP ViT-bigG/14) config.json, without the entries that equal the classes' defaults.

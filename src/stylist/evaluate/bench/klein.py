@@ -43,8 +43,8 @@ from stylist.looks.recipe import Recipe
 from stylist.looks.reference_editing import ReferenceModels, draw, edit_request
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.memory import MODEL_OFFLOAD, TEXT_ENCODER_OFFLOAD, device_plan
-from stylist.presets import get_preset
 from stylist.models.tiny import TINY_KLEIN, build_klein_pipeline
+from stylist.presets import get_preset
 
 STEPS = get_preset("klein").steps  # the klein preset's sampler: 4 steps, distilled
 

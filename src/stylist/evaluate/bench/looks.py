@@ -50,8 +50,8 @@ from stylist.looks import adapter_drawing as gen
 from stylist.looks.recipe import DEFAULT_CANDIDATES, DEFAULT_OPTIONS, Recipe
 from stylist.models.device import default_dtype, resolve_device
 from stylist.models.face_adapter import attach_ip_adapters
-from stylist.presets import get_preset
 from stylist.models.tiny import TINY_SDXL, build_pipeline
+from stylist.presets import get_preset
 from stylist.settings import Settings
 
 CONFIGS = {"sdxl": SDXL, "tiny": TINY_SDXL}

@@ -58,7 +58,6 @@ from stylist.looks.guidance import ClipGuidance, FashionClipPixels
 from stylist.looks.recipe import SIZE_MULTIPLE, Recipe
 from stylist.models.device import resolve_device
 from stylist.models.locate import local_folder
-from stylist.presets import Preset, get_preset
 from stylist.models.residency import RESIDENCY
 from stylist.models.weights import (
     Weights,
@@ -69,6 +68,7 @@ from stylist.models.weights import (
     video_weights,
 )
 from stylist.people.users import User, add_user
+from stylist.presets import Preset, get_preset
 from stylist.settings import Settings
 from stylist.video.backends import load_backend
 

@@ -38,8 +38,8 @@ from stylist.evaluate.bench.measure import command_line, machine, peak_gib, prin
 from stylist.files import recorded_path
 from stylist.imaging import load_image
 from stylist.models.device import default_dtype, resolve_device
-from stylist.presets import get_preset
 from stylist.models.tiny import CLIP_TEXT_IDS, ImageModelConfigs
+from stylist.presets import get_preset
 from stylist.video.backends import RECIPES, AnimateDiffBackend, VideoBackend, WanVACEBackend, attach_look_adapter
 from stylist.video.encode import write_gif, write_mp4
 from stylist.video.poses import fit_to_person, render, spin_poses

@@ -68,9 +68,9 @@ from stylist.looks.drawing import Drawn
 from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
 from stylist.looks.reference_editing import EditRequest
-from stylist.presets import get_preset
 from stylist.people.photos import AcceptedPhoto, Box, IntakeResult, crop_face
 from stylist.people.users import User, store_user
+from stylist.presets import get_preset
 from stylist.settings import Settings
 
 PRESET = "tiny-klein"
