@@ -6,7 +6,7 @@
 - `animatediff` (baseline): AnimateDiff on SD 1.5 with ControlNet-OpenPose through diffusers'
   `AnimateDiffControlNetPipeline`; the look is an IP-Adapter "plus" reference.
 
-The preset names the models (`Preset.video`; their licences are in models/presets.py). Both exist as
+The preset names the models (`Preset.video`; their licences are in stylist/presets.py). Both exist as
 `tiny` miniatures (video/tiny.py) and load real weights through models/loading.py, which fails with one
 sentence naming the missing model.
 """
