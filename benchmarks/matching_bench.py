@@ -33,7 +33,7 @@ from catalog_bench import machine
 from stylist.catalog.crawl import CrawlOptions, crawl_shops
 from stylist.catalog.images import ImageStore
 from stylist.catalog.matching import Listing, match
-from stylist.catalog.models import Page
+from stylist.catalog.products import Page
 from stylist.catalog.store import CatalogStore
 from stylist.demo.shop import DemoShop, serve
 from stylist.files import recorded_path

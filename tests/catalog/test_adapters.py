@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stylist.catalog.models import ExtractedProduct, Extraction, Page, Variant
+from stylist.catalog.products import ExtractedProduct, Extraction, Page, Variant
 from stylist.catalog.shops import ADAPTERS, detect_adapter, make_adapter
 from stylist.catalog.shops.fields import parse_availability, parse_currency, parse_price
 from stylist.catalog.shops.jsonld import JsonLdAdapter

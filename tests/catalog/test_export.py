@@ -5,7 +5,7 @@ from PIL import Image
 
 from stylist.catalog.export import export_dataset, safe_name
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from tests.conftest import image_bytes

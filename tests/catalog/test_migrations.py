@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
 from tests.catalog.downgrade import undo

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from stylist.catalog import extract_page
-from stylist.catalog.models import Page
+from stylist.catalog.products import Page
 from stylist.catalog.shops.jsonld import JsonLdAdapter
 
 URL = "https://shop.example.com/p/item"

@@ -2,7 +2,7 @@ import sqlite3
 import threading
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
 from tests.conftest import image_bytes

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stylist.catalog.models import ExtractedProduct, Page, Variant
+from stylist.catalog.products import ExtractedProduct, Page, Variant
 from stylist.catalog.shops import detect_adapter, make_adapter
 from stylist.catalog.shops.jsonld import JsonLdAdapter
 from stylist.catalog.shops.luisaviaroma import LuisaviaromaAdapter

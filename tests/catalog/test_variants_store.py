@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from stylist.catalog.models import ExtractedProduct, Variant
+from stylist.catalog.products import ExtractedProduct, Variant
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
 from tests.catalog.downgrade import undo

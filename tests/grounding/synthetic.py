@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 
 SHOP = "synthetic.test"

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.looks.outfits import Match
 from stylist.people.users import add_user

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct, Variant
+from stylist.catalog.products import ExtractedProduct, Variant
 from stylist.catalog.store import CatalogStore
 from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from stylist.catalog.budget import Budget, parse_budget
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.looks.outfits import Match, compose_outfits, crowded, slot_of
 
 

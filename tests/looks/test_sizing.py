@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct, Variant
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import ExtractedProduct, StoredProduct, Variant
+from stylist.catalog.store import CatalogStore
 from stylist.looks.outfits import Match, slot_of
 from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe

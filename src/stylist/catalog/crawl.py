@@ -4,7 +4,7 @@ Fetching (fetch.py), extracting (shops/) and storing (store.py, images.py) are s
 module only decides what to visit and when a crawl counts as complete.
 
 A crawl of a shop crawled before is a refresh, and costs little where nothing changed. Every page the
-store remembers (store.RememberedPage) is asked conditionally, with the ETag and Last-Modified of its
+store remembers (products.RememberedPage) is asked conditionally, with the ETag and Last-Modified of its
 last answer. A 304 Not Modified counts as seen: the products the page yielded last time are marked seen
 by this run with what was observed of them then, and the links it yielded are followed, so the products
 behind an unchanged listing page are still reached. A page is asked in full, without validators, when
@@ -34,12 +34,12 @@ from protego import Protego
 from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, Response, user_agent
 from stylist.catalog.image_fetch import ImageFetcher
 from stylist.catalog.images import ImageStore, StoredImage
-from stylist.catalog.models import ExtractedProduct, Extraction, Page
+from stylist.catalog.products import ExtractedProduct, Extraction, Page, RememberedPage
 from stylist.catalog.render import Renderer
 from stylist.catalog.shops import detect_adapter, make_adapter
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.sitemaps import parse_sitemap
-from stylist.catalog.store import CatalogStore, RememberedPage
+from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import canonical, host_of, in_scope, page_links, shop_url
 from stylist.errors import StylistError
 from stylist.imaging import is_near_duplicate

@@ -11,7 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 
 MAX_NAME_BYTES = 120  # well under every file system's 255-byte limit, with room for " (12)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from stylist.catalog.models import Page
+from stylist.catalog.products import Page
 from stylist.catalog.shops import detect_adapter, make_adapter
 
 logger = logging.getLogger(__name__)

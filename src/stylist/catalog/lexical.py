@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from stylist.catalog.budget import Budget, parse_budget
-from stylist.catalog.store import PURCHASABLE, CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import PURCHASABLE, CatalogStore
 
 # BM25 weights of designer, title, description, colour and category: the shop's own colour and category
 # fields and the title say what a garment is; a description also mentions what it goes with.

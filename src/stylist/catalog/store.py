@@ -12,12 +12,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stylist.catalog.images import StoredImage
 from stylist.catalog.matching import Listing, Matches, match
-from stylist.catalog.models import ExtractedProduct, Variant
+from stylist.catalog.products import ExtractedProduct, RememberedPage, StoredProduct, Variant
 from stylist.catalog.schema import MIGRATIONS, statements
 from stylist.catalog.urls import canonical
 from stylist.databases import use_wal
@@ -25,79 +25,6 @@ from stylist.errors import StylistError
 from stylist.records import utc_now
 
 PURCHASABLE = "p.available = 1 AND p.complete_run_id IS NOT NULL AND p.complete_run_id = s.last_complete_run_id"
-
-
-@dataclass
-class StoredProduct:
-    id: int
-    shop: str
-    sku: str
-    url: str
-    designer: str
-    title: str
-    description: str
-    category: str
-    color: str
-    price: float | None
-    currency: str
-    available: bool  # purchasable: in stock and seen in the shop's latest complete crawl
-    first_seen: str
-    last_seen: str
-    images: list[Path] = field(default_factory=list)  # normalised 512×512 copies, in the shop's order
-    # The same pictures as the shop published them (upright RGB, full size): what reference editing reads.
-    originals: list[Path] = field(default_factory=list)
-    # Sizes and colours as the shop lists them; `available` is per variant and purchasable now (never
-    # when the product is not). Empty when the shop lists none.
-    variants: list[Variant] = field(default_factory=list)
-    gtin: str = ""  # the maker's barcode and part number, where the shop publishes them
-    mpn: str = ""
-
-    def picture(self) -> Path:
-        """The first picture as the shop published it, or its catalog copy where the original is gone from the
-        disk; IndexError for a product without pictures."""
-        if self.originals and self.originals[0].is_file():
-            return self.originals[0]
-        return self.images[0]
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id, "shop": self.shop, "sku": self.sku, "url": self.url, "designer": self.designer,
-            "title": self.title, "description": self.description, "price": self.price,
-            "currency": self.currency, "available": self.available,
-            "images": [str(path) for path in self.images],
-            "first_seen": self.first_seen, "last_seen": self.last_seen,
-            "variants": [variant.to_json() for variant in self.variants],
-        }
-
-
-@dataclass
-class RememberedPage:
-    """What one page of a shop answered when it was last fetched, for the next crawl to ask it conditionally.
-
-    `url` is the canonical URL the crawl asked for and `final_url` where it ended after redirects. `skus`
-    are the products it yielded and `links` what it led to, as (canonical URL, kind, sitemap lastmod):
-    a page that answers 304 Not Modified yields them again without being read. `lastmod` is the sitemap's
-    lastmod for the page when it was fetched. A page kept without validators is read in full next time.
-    """
-
-    url: str
-    final_url: str
-    etag: str = ""
-    last_modified: str = ""
-    lastmod: str = ""
-    fetched_at: str = ""
-    skus: list[str] = field(default_factory=list)
-    links: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def validators(self) -> dict[str, str]:
-        """The headers that ask the shop whether the page changed since it was fetched; empty when it cannot be
-        asked."""
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
 
 
 @dataclass

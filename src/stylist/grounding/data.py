@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from stylist.catalog.export import product_text
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.settings import Settings
 

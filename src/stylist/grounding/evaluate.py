@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from stylist.catalog.export import product_text
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.grounding.data import Split, catalog_pairs
 from stylist.grounding.fashion_clip import CONFIG_FILE, WEIGHTS_FILE, FashionClip, catalog_image, model_dir
 from stylist.settings import Settings

@@ -30,7 +30,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from stylist.catalog.export import product_text
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import replacing, write_atomic
 from stylist.imaging import ImageRejected, load_image

@@ -29,7 +29,8 @@ import numpy as np
 from PIL import Image
 
 from stylist.catalog.export import product_text
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
 from stylist.files import replacing
 from stylist.grounding.fashion_clip import FashionClip

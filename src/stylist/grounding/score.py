@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.grounding.fashion_clip import FashionClip
 
 

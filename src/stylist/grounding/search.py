@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from stylist.catalog.lexical import lexical_search, understand
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import CatalogStore
 from stylist.grounding.fashion_clip import FashionClip
 from stylist.grounding.index import Hit, passes, search
 from stylist.settings import Settings

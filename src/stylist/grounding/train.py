@@ -31,7 +31,7 @@ from open_clip.loss import ClipLoss, SigLipLoss
 from safetensors.torch import load_file, save_file
 
 from stylist.catalog.export import product_text
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import replacing
 from stylist.grounding.data import Split, catalog_pairs, product_texts

@@ -24,7 +24,7 @@ import torch
 from diffusers import DiffusionPipeline, DPMSolverMultistepScheduler, LCMScheduler, StableDiffusionXLPipeline
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.identity.weights import identity_folder, load_identity, unload_identity
 from stylist.imaging import load_image
 from stylist.looks.drawing import Drawn, DrawnOptions, DrawTask, describe, product_board

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from stylist.catalog.budget import Budget
 from stylist.catalog.lexical import STOP_WORDS, SearchQuery, lexical_search, understand
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import CatalogStore
 from stylist.looks.outfits import Match, named_garments, slot_of
 from stylist.money import amount_text
 from stylist.settings import Settings

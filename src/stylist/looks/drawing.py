@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.imaging import NEUTRAL_BACKGROUND, load_image, pad_to_square
 from stylist.looks.outfits import Outfit
 from stylist.looks.recipe import Recipe

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 
 # Slot words, matched as whole words in the product's category, then its title, then its description: the
 # category is the shop's own word, the description may mention other garments ("wear it with jeans").

@@ -11,7 +11,7 @@ from typing import Protocol
 import torch
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 
 # A candidate's score: how well it shows the prompt, and how well it shows the outfit's products (the mean
 # similarity to each of them), weighted equally; a look from the prompt alone is scored on the prompt.

@@ -20,7 +20,7 @@ import torch
 from diffusers import DiffusionPipeline
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
 from stylist.imaging import ImageRejected, fit_within, load_image
 from stylist.looks.drawing import Drawn, DrawnOptions, DrawTask, describe, product_board

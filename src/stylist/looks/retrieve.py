@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from stylist.catalog.budget import Budget
-from stylist.catalog.store import CatalogStore, StoredProduct
+from stylist.catalog.products import StoredProduct
+from stylist.catalog.store import CatalogStore
 from stylist.looks.outfits import Match
 from stylist.settings import Settings
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from stylist.catalog.models import Variant
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct, Variant
 from stylist.looks.outfits import Match, slot_of
 from stylist.sizes import SIZED_SLOTS, comparable, fits, read_size
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from babel import Locale
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import write_atomic
 from stylist.money import money, total

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from stylist.catalog.models import Page
+from stylist.catalog.products import Page
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.shops.jsonld import JsonLdAdapter
 from stylist.catalog.shops.luisaviaroma import LuisaviaromaAdapter

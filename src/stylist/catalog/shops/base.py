@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from stylist.catalog.models import Extraction, Page
+from stylist.catalog.products import Extraction, Page
 
 
 class Adapter:

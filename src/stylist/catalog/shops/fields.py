@@ -12,7 +12,7 @@ from price_parser import Price
 from w3lib.html import replace_entities, replace_tags
 from w3lib.url import safe_url_string
 
-from stylist.catalog.models import ExtractedProduct, Extraction
+from stylist.catalog.products import ExtractedProduct, Extraction
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import lxml.etree
 from extruct.utils import parse_xmldom_html
 from lxml.html import HtmlElement
 
-from stylist.catalog.models import Extraction, Page
+from stylist.catalog.products import Extraction, Page
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.shops.currencies import page_currency
 from stylist.catalog.shops.embedded_sizes import sizes_by_sku

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from stylist.catalog.models import ExtractedProduct, Extraction, Page, Variant
+from stylist.catalog.products import ExtractedProduct, Extraction, Page, Variant
 from stylist.catalog.shops.fields import (
     absolute_url,
     clean_text,

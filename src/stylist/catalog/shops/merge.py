@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from stylist.catalog.models import ExtractedProduct, Variant
+from stylist.catalog.products import ExtractedProduct, Variant
 from stylist.catalog.shops.currencies import symbol_currency
 from stylist.catalog.shops.fields import distinct_variants, same_site, unique
 from stylist.catalog.shops.identity import TOKEN_SEPARATORS, page_identity, page_key, url_product_id

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from extruct.utils import parse_html
 from w3lib.url import add_or_replace_parameter
 
-from stylist.catalog.models import ExtractedProduct, Extraction, Page, Variant
+from stylist.catalog.products import ExtractedProduct, Extraction, Page, Variant
 from stylist.catalog.shops.base import Adapter
 from stylist.catalog.shops.currencies import page_currency
 from stylist.catalog.shops.fields import (

@@ -42,7 +42,7 @@ import peft
 import torch
 from PIL import Image
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.evaluate.bench.identity import SDXL
 from stylist.evaluate.bench.measure import command_line, machine, peak_gib, print_results, reset_peak, save, synchronize
 from stylist.files import recorded_path

@@ -43,7 +43,7 @@ from typing import Any
 
 import torch
 
-from stylist.catalog.store import StoredProduct
+from stylist.catalog.products import StoredProduct
 from stylist.demo.job import PHOTOS
 from stylist.evaluate.bench.looks import make_products
 from stylist.evaluate.bench.measure import machine, peak_gib, reset_peak, save, synchronize

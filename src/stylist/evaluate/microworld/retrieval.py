@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from stylist.catalog.images import ImageStore
-from stylist.catalog.models import ExtractedProduct
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.evaluate.microworld.world import CATEGORIES, COLOURS, HAIRS, SHIFTS, SKINS, Figure, render
 
