@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from stylist.catalog.products import ExtractedProduct, Extraction, Page, Variant
+from stylist.catalog.reading.fields import parse_availability, parse_currency, parse_price
 from stylist.catalog.shops import ADAPTERS, detect_adapter, make_adapter
-from stylist.catalog.shops.fields import parse_availability, parse_currency, parse_price
 from stylist.catalog.shops.jsonld import JsonLdAdapter
 from stylist.catalog.shops.luisaviaroma import LuisaviaromaAdapter
 from stylist.catalog.shops.shopify import ShopifyAdapter

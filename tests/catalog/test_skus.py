@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stylist.catalog import extract_page
-from stylist.catalog.shops.identity import path_codes
+from stylist.catalog.reading.identity import path_codes
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "skus"
 URL = "https://shop.example.com/products/item"

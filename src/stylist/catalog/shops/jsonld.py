@@ -1,8 +1,9 @@
 """Reads products from shop pages: schema.org data (JSON-LD, microdata, RDFa), OpenGraph, the visible page.
 
 Works for any shop that publishes structured data for search engines, which most do, and falls back on
-what the page shows when it publishes none. syntaxes.py reads each syntax, merge.py turns the records
-into products as the catalog defines one, visible.py reads the page as people see it.
+what the page shows when it publishes none. The readers are in catalog/reading/: syntaxes.py reads each
+syntax, merge.py turns the records into products as the catalog defines one, visible.py reads the page as
+people see it.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from extruct.utils import parse_xmldom_html
 from lxml.html import HtmlElement
 
 from stylist.catalog.products import Extraction, Page
+from stylist.catalog.reading.currencies import page_currency
+from stylist.catalog.reading.embedded_sizes import sizes_by_sku
+from stylist.catalog.reading.fields import absolute_url, keep_complete
+from stylist.catalog.reading.merge import PageContext, fill_gaps, may_be_same, page_records, to_product
+from stylist.catalog.reading.pickers import read_picker, with_picker
+from stylist.catalog.reading.records import Record, VariantRecord
+from stylist.catalog.reading.shown_numbers import page_sku, read_shown_numbers
+from stylist.catalog.reading.syntaxes import read_page_data
+from stylist.catalog.reading.visible import ENOUGH, read_visible
 from stylist.catalog.shops.base import Adapter
-from stylist.catalog.shops.currencies import page_currency
-from stylist.catalog.shops.embedded_sizes import sizes_by_sku
-from stylist.catalog.shops.fields import absolute_url, keep_complete
-from stylist.catalog.shops.merge import PageContext, fill_gaps, may_be_same, page_records, to_product
-from stylist.catalog.shops.pickers import read_picker, with_picker
-from stylist.catalog.shops.records import Record, VariantRecord
-from stylist.catalog.shops.shown_numbers import page_sku, read_shown_numbers
-from stylist.catalog.shops.syntaxes import read_page_data
-from stylist.catalog.shops.visible import ENOUGH, read_visible
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 

@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from stylist.catalog.products import ExtractedProduct, Extraction, Page, Variant
-from stylist.catalog.shops.fields import (
+from stylist.catalog.reading.fields import (
     absolute_url,
     clean_text,
     distinct_variants,

@@ -16,9 +16,8 @@ from extruct.utils import parse_html
 from w3lib.url import add_or_replace_parameter
 
 from stylist.catalog.products import ExtractedProduct, Extraction, Page, Variant
-from stylist.catalog.shops.base import Adapter
-from stylist.catalog.shops.currencies import page_currency
-from stylist.catalog.shops.fields import (
+from stylist.catalog.reading.currencies import page_currency
+from stylist.catalog.reading.fields import (
     absolute_url,
     clean_text,
     distinct_variants,
@@ -29,7 +28,8 @@ from stylist.catalog.shops.fields import (
     parse_price,
     unique,
 )
-from stylist.catalog.shops.size_words import says_size
+from stylist.catalog.reading.size_words import says_size
+from stylist.catalog.shops.base import Adapter
 
 # `Shopify.currency = {"active":"USD","rate":"1.0"};` in every storefront's theme scripts
 SHOPIFY_CURRENCY = re.compile(r'Shopify\.currency\s*=\s*\{[^}]*?"active"\s*:\s*"([A-Za-z]{3})"')

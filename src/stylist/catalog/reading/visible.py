@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from lxml.html import HtmlElement
 
-from stylist.catalog.shops.fields import absolute_url, clean_text, parse_money, unique
-from stylist.catalog.shops.records import Record
+from stylist.catalog.reading.fields import absolute_url, clean_text, parse_money, unique
+from stylist.catalog.reading.records import Record
 
 # Class, id or itemprop fragments that mark the price a buyer pays, and those that mark another price.
 PRICE_MARKS = ("price", "preis", "prix", "precio", "prezzo", "amount")

@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from stylist.catalog.products import ExtractedProduct, Variant
-from stylist.catalog.shops.currencies import symbol_currency
-from stylist.catalog.shops.fields import distinct_variants, same_site, unique
-from stylist.catalog.shops.identity import TOKEN_SEPARATORS, page_identity, page_key, url_product_id
-from stylist.catalog.shops.records import Offer, Record, VariantRecord, best_offer
+from stylist.catalog.reading.currencies import symbol_currency
+from stylist.catalog.reading.fields import distinct_variants, same_site, unique
+from stylist.catalog.reading.identity import TOKEN_SEPARATORS, page_identity, page_key, url_product_id
+from stylist.catalog.reading.records import Offer, Record, VariantRecord, best_offer
 
 GAP_FIELDS = ("weak_sku", "mpn", "gtins", "url", "node_id", "title", "designer", "description", "category", "color")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stylist.catalog.shops.fields import (
+from stylist.catalog.reading.fields import (
     absolute_url,
     clean_text,
     distinct_variants,
@@ -19,7 +19,7 @@ from stylist.catalog.shops.fields import (
     parse_money,
     unique,
 )
-from stylist.catalog.shops.graph import Graph, Node, schema_name, schema_types
+from stylist.catalog.reading.graph import Graph, Node, schema_name, schema_types
 
 # Where a product's own identifier may be, best first; a ProductGroup is known by its group ID.
 SKU_KEYS = ("sku", "productID", "productGroupID")

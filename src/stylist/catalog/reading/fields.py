@@ -1,4 +1,5 @@
-"""Helpers the shop adapters share: prices, currencies, availability, URLs and text as shops write them."""
+"""Helpers the page readers and the shop adapters share: prices, currencies, availability, URLs and text as shops
+write them."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ import extruct
 from extruct.jsonld import JsonLdExtractor
 from lxml.html import HtmlElement
 
-from stylist.catalog.shops.graph import Graph, Node, schema_name
-from stylist.catalog.shops.records import Record, read_opengraph, read_schema_product
-from stylist.catalog.shops.vocabulary import normalise
+from stylist.catalog.reading.graph import Graph, Node, schema_name
+from stylist.catalog.reading.records import Record, read_opengraph, read_schema_product
+from stylist.catalog.reading.vocabulary import normalise
 
 logger = logging.getLogger(__name__)
 

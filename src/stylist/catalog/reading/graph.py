@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stylist.catalog.shops.fields import first_text
+from stylist.catalog.reading.fields import first_text
 
 Node = dict[str, Any]
 

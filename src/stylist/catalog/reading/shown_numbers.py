@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-from stylist.catalog.shops.identity import path_codes
+from stylist.catalog.reading.identity import path_codes
 
 # A product number as shops print it: letters and digits, perhaps joined by . / _ - ("004.028.13",
 # "PU_106160/01", "1002/710"), at least one digit among them.

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 
 from lxml.html import HtmlElement
 
-from stylist.catalog.shops.fields import clean_text
-from stylist.catalog.shops.records import VariantRecord, is_placeholder
-from stylist.catalog.shops.size_words import is_size_prompt, says_size
-from stylist.catalog.shops.visible import SOLD_OUT_WORDS
+from stylist.catalog.reading.fields import clean_text
+from stylist.catalog.reading.records import VariantRecord, is_placeholder
+from stylist.catalog.reading.size_words import is_size_prompt, says_size
+from stylist.catalog.reading.visible import SOLD_OUT_WORDS
 
 # Attributes in which code and captions name what an element is for.
 NAMING_ATTRIBUTES = ("name", "id", "class", "aria-label", "data-cy", "data-testid")

@@ -12,8 +12,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from stylist.catalog.shops.fields import first_text
-from stylist.catalog.shops.graph import nested_objects
+from stylist.catalog.reading.fields import first_text
+from stylist.catalog.reading.graph import nested_objects
 
 logger = logging.getLogger(__name__)
 
