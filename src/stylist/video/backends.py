@@ -58,8 +58,8 @@ LOOK_SCALE = 0.7
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """How a backend samples: frame size (width, height), steps, guidance, and its window of frames."""
+class SpinRecipe:
+    """How a backend samples a spin: frame size (width, height), steps, guidance, and its window of frames."""
 
     size: tuple[int, int]
     steps: int
@@ -74,10 +74,10 @@ class Recipe:
 # each tiny model accepts (Wan: multiples of 16; tiny AnimateDiff: of 4), with 2 steps. Wan's windows hold
 # 4k+1 frames and overlap by one latent frame group (1 + 4); AnimateDiff's hold its motion module's 16.
 RECIPES = {
-    ("wan-vace", False): Recipe(size=(512, 768), steps=30, guidance=5.0, max_frames=81, overlap=5),
-    ("wan-vace", True): Recipe(size=(32, 48), steps=2, guidance=5.0, max_frames=81, overlap=5),
-    ("animatediff", False): Recipe(size=(512, 768), steps=25, guidance=7.5, max_frames=16, overlap=4),
-    ("animatediff", True): Recipe(size=(16, 24), steps=2, guidance=7.5, max_frames=16, overlap=4),
+    ("wan-vace", False): SpinRecipe(size=(512, 768), steps=30, guidance=5.0, max_frames=81, overlap=5),
+    ("wan-vace", True): SpinRecipe(size=(32, 48), steps=2, guidance=5.0, max_frames=81, overlap=5),
+    ("animatediff", False): SpinRecipe(size=(512, 768), steps=25, guidance=7.5, max_frames=16, overlap=4),
+    ("animatediff", True): SpinRecipe(size=(16, 24), steps=2, guidance=7.5, max_frames=16, overlap=4),
 }
 
 StepCallback = Callable[[], None]
@@ -90,7 +90,7 @@ class VideoBackend:
     # Module names (a regular expression) of the video model's attention projections, which fine-tuning trains.
     lora_targets: str
 
-    def __init__(self, pipeline: DiffusionPipeline, recipe: Recipe, preset: Preset):
+    def __init__(self, pipeline: DiffusionPipeline, recipe: SpinRecipe, preset: Preset):
         self.pipeline = pipeline
         self.recipe = recipe
         self.preset = preset
