@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 
 from stylist.errors import StylistError
 from stylist.grounding.data import Split, catalog_pairs
-from stylist.grounding.evaluate import evaluate_clip
 from stylist.grounding.fashion_clip import FashionClip, model_dir
+from stylist.grounding.retrieval_metrics import evaluate_clip
 from stylist.grounding.train import default_config, train_clip
 from stylist.settings import Settings
 from tests.grounding.conftest import tiny_settings

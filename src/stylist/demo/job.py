@@ -122,9 +122,9 @@ def _reset_demo_data(data_dir: Path) -> None:
 
 
 def _train_clip(run: Settings) -> dict:
-    from stylist.grounding.evaluate import evaluate_clip
     from stylist.grounding.fashion_clip import FashionClip
     from stylist.grounding.index import rebuild_index
+    from stylist.grounding.retrieval_metrics import evaluate_clip
     from stylist.grounding.train import default_config, train_clip
 
     with progress_bars(wants_progress(), "the fashion CLIP") as show:

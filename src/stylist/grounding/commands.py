@@ -88,7 +88,7 @@ def evaluate(settings: Settings, as_json: bool) -> None:
     Before any training only the base model is scored ("finetuned" is null).
     """
     _require_backbone(settings)
-    from stylist.grounding.evaluate import evaluate_clip
+    from stylist.grounding.retrieval_metrics import evaluate_clip
 
     result = evaluate_clip(settings)
     if as_json:

@@ -35,8 +35,8 @@ from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
 from stylist.files import replacing
 from stylist.grounding.data import Split, catalog_pairs, product_texts
-from stylist.grounding.evaluate import Retrieval, retrieval
 from stylist.grounding.fashion_clip import ClipConfig, FashionClip, catalog_image, model_dir
+from stylist.grounding.retrieval_metrics import Retrieval, retrieval
 from stylist.models.device import resolve_device
 from stylist.presets import Preset, get_preset
 from stylist.progress import Progress, ProgressCallback, ignore

@@ -88,8 +88,8 @@ def _png(image: np.ndarray) -> bytes:
 def retrieval_scores(seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
     """Train the tiny fashion CLIP on the shop and on its shuffled-text twin; score both on the true held-out products."""
     from stylist.grounding.data import Split, catalog_pairs
-    from stylist.grounding.evaluate import evaluate_model
     from stylist.grounding.fashion_clip import FashionClip
+    from stylist.grounding.retrieval_metrics import evaluate_model
     from stylist.grounding.train import default_config, train_clip
     from stylist.settings import Settings
 
