@@ -1,5 +1,5 @@
 """Files written whole: the new file in place at the end, the old one untouched and nothing left on failure; and
-paths as committed results record them."""
+paths as committed results and the data directory's records name them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from stylist.files import recorded_path, replacing, write_atomic
+from stylist.files import data_relative, recorded_path, replacing, write_atomic
 
 
 def test_write_atomic_replaces_the_file_whole_with_bytes_or_text(tmp_path):
@@ -43,6 +43,19 @@ def test_a_recorded_path_is_relative_to_the_repository_or_only_a_file_name(tmp_p
     monkeypatch.chdir(tmp_path)
     assert recorded_path(tmp_path / "benchmarks" / "results" / "a.json") == "benchmarks/results/a.json"
     assert recorded_path(Path("/elsewhere/scratch/b.json")) == "b.json"
+
+
+def test_a_data_path_is_relative_to_the_data_directory_without_following_links(tmp_path, monkeypatch):
+    data, disk = tmp_path / "data", tmp_path / "other-disk"
+    data.mkdir()
+    disk.mkdir()
+    (data / "images").symlink_to(disk)  # images/ on another disk still belongs to the data directory
+    assert data_relative(data / "images" / "ab" / "cd.jpg", data) == "images/ab/cd.jpg"
+    assert data_relative(str(data / "users" / ".." / "images" / "x.png"), str(data)) == "images/x.png"
+    monkeypatch.chdir(tmp_path)
+    assert data_relative(Path("data/users/u/looks/l/1.png"), tmp_path / "data") == "users/u/looks/l/1.png"
+    with pytest.raises(ValueError):
+        data_relative(disk / "cd.jpg", data)
 
 
 def test_no_committed_benchmark_result_names_a_folder_of_the_machine_that_wrote_it():

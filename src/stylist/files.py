@@ -1,6 +1,7 @@
 """Files that appear whole: written beside their final path and moved into place in one step, so a reader in
 another process (or the next run, after a crash) sees the old file or the new one, never half of one. And paths
-as a committed record names them: never one machine's absolute folders."""
+as a record names them: one committed to the repository, never one machine's absolute folders; one kept in the
+data directory, relative to it, so the directory can move."""
 
 from __future__ import annotations
 
@@ -42,3 +43,10 @@ def recorded_path(path: Path | str) -> str:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.name
+
+
+def data_relative(path: Path | str, data_dir: Path | str) -> str:
+    """`path` as records in the data directory name it: relative to `data_dir`, with forward slashes; ValueError
+    when it lies outside. Lexical, not resolved: images/ or users/ may be a symlink to another disk and what is
+    under them still belongs here (and a page of products names dozens of paths)."""
+    return Path(os.path.abspath(path)).relative_to(os.path.abspath(data_dir)).as_posix()

@@ -9,7 +9,6 @@ makes nothing less available.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from stylist.catalog.schema import MIGRATIONS, statements
 from stylist.catalog.urls import canonical
 from stylist.databases import use_wal
 from stylist.errors import StylistError
+from stylist.files import data_relative
 from stylist.records import utc_now
 
 PURCHASABLE = "p.available = 1 AND p.complete_run_id IS NOT NULL AND p.complete_run_id = s.last_complete_run_id"
@@ -283,8 +283,7 @@ class CatalogStore:
 
     def _relative(self, path: Path) -> str:
         try:
-            # Lexical, not resolved: images/ may be a symlink to another disk and its files still belong here.
-            return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)))
+            return data_relative(path, self.root)
         except ValueError:
             return str(Path(path).resolve())
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
-from stylist.files import write_atomic
+from stylist.files import data_relative, write_atomic
 from stylist.money import money, total
 from stylist.people.users import check_user_id, make_user_folder
 from stylist.records import is_id
@@ -123,7 +123,7 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
     for option in record["options"]:
         option["image"] = Path(option["image"]).name
         for product in option["products"]:
-            product["image"] = _relative(settings, product["image"])
+            product["image"] = _data_relative(settings, product["image"])
     write_atomic(folder / "look.json", json.dumps(record, ensure_ascii=False, indent=2))
     return look
 
@@ -165,9 +165,9 @@ def copy_images(look: Look, out: Path) -> list[Path]:
     return [Path(shutil.copyfile(option.image, out / option.image.name)) for option in look.options]
 
 
-def _relative(settings: Settings, path: str) -> str:
+def _data_relative(settings: Settings, path: str) -> str:
     try:
-        return str(Path(path).relative_to(settings.data_dir))
+        return data_relative(path, settings.data_dir)
     except ValueError:
         return str(path)  # an image outside the data directory keeps its absolute path
 

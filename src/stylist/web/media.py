@@ -19,6 +19,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, request, send_file
 
 from stylist.errors import StylistError
+from stylist.files import data_relative
 from stylist.settings import Settings
 
 KEY_ENV = "STYLIST_SECRET_KEY"
@@ -71,8 +72,10 @@ def media_url(path: Path | str | None) -> str | None:
         return None
     config = current_app.config
     data_dir: Path = config["STYLIST_SETTINGS"].data_dir
-    # Lexical, not resolve(): a page of products signs dozens of paths, and serving resolves them anyway.
-    relative = Path(os.path.relpath(os.path.normpath(data_dir / path), data_dir)).as_posix()
+    try:
+        relative = data_relative(data_dir / path, data_dir)  # serving resolves it, and refuses what leads out
+    except ValueError:
+        return None
     if relative.split("/", 1)[0] not in SERVED_FOLDERS:
         return None
     expires = int(time.time()) + config["MEDIA_URL_SECONDS"]

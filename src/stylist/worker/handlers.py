@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from stylist.files import data_relative
 from stylist.jobs.queue import LOOKS, TRAIN, VIDEO
 from stylist.looks.recipe import Recipe
 from stylist.worker.loop import Handler, JobContext
@@ -65,7 +66,8 @@ def video(ctx: JobContext, *, make_spin: Callable[..., Any] | None = None) -> di
     folder.mkdir(exist_ok=True)
     spin = make_spin(ctx.settings, Path(option.image), folder / "spin.mp4", seconds=params["seconds"],
                      fps=params["fps"], on_progress=ctx.on_progress)
-    return {"video": _relative(ctx, spin.mp4), "gif": _relative(ctx, spin.gif), "seconds": spin.seconds,
+    return {"video": data_relative(spin.mp4, ctx.settings.data_dir),
+            "gif": data_relative(spin.gif, ctx.settings.data_dir), "seconds": spin.seconds,
             "fps": spin.fps, "frames": spin.frames, "backend": spin.backend}
 
 
@@ -80,8 +82,3 @@ def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:
     for name in filter(None, (part.strip() for part in names.split(","))):
         handlers.update(importlib.import_module(name).HANDLERS)
     return handlers
-
-
-def _relative(ctx: JobContext, path: Path | str) -> str:
-    # Lexical, not resolved: users/ may be a symlink to another disk.
-    return Path(os.path.abspath(path)).relative_to(os.path.abspath(ctx.settings.data_dir)).as_posix()
