@@ -34,7 +34,7 @@ from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
 
 PROMPT = "my next Halloween costume for a Harry Potter themed party"
-PHOTOS = Path(__file__).resolve().parents[1] / "demo_photos"
+PHOTOS = Path(__file__).resolve().parent / "photos"
 # Written into the demo's data folder when it makes it: only a folder holding it is ever deleted by a demo.
 MARKER = ".stylist-demo"
 # The fashion CLIP's steps in the demo: on its 48-product shop the held-out R@1 peaks by step 75-100 (0.17 ->

@@ -91,7 +91,7 @@ CONFIGS = {"full": {"wan-vace": FULL_WAN, "animatediff": FULL_ANIMATEDIFF},
 TARGETS = {"seconds_per_spin": 30, "peak_gib": 24}
 # A photo of a person that every installation has (scikit-image's astronaut, which the tests use, is a test
 # dependency only).
-LOOK = "demo_photos/1.jpg"
+LOOK = "demo/photos/1.jpg"
 
 
 def build(backend: str, preset: str, device: torch.device, dtype: torch.dtype) -> VideoBackend:
