@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ class Resident:
     device: str  # "cpu" or "cuda", the kind of device it lives on
     size_bytes: int
     stamp: str  # what it was built from (a file's mtime and size): another stamp means build it again
-    last_used: float
 
 
 class Residency:
@@ -53,7 +51,6 @@ class Residency:
         with self._lock:
             resident = self._residents.get(key)
             if resident is not None and resident.stamp == stamp:
-                resident.last_used = time.monotonic()
                 self._residents.move_to_end(key)
                 return resident.value
             expected = max((expected_bytes() if expected_bytes else None) or 0,
@@ -61,7 +58,7 @@ class Residency:
             self._residents.pop(key, None)
             self._make_room(kind, expected)
             value = build()
-            self._residents[key] = Resident(value, kind, model_bytes(value), stamp, time.monotonic())
+            self._residents[key] = Resident(value, kind, model_bytes(value), stamp)
             self._make_room(kind, 0, keep=key)
             return value
 
@@ -72,10 +69,6 @@ class Residency:
             for key in [key for key, each in self._residents.items() if each.device == kind]:
                 del self._residents[key]
             _empty_cache(kind)
-
-    def drop(self, key: Hashable) -> None:
-        with self._lock:
-            self._residents.pop(key, None)
 
     def clear(self) -> None:
         """Forget every model (tests start from nothing; a worker never needs this)."""
