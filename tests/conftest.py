@@ -1,13 +1,29 @@
-"""Shared fixtures: a fresh data directory per test, and small images made in memory."""
+"""Fixtures more than one room's tests use: a fresh data directory, a machine without model
+weights, photos of a person, a small stored catalog and a user, queues on SQLite and Redis, and real repositories'
+layouts. Each room's own fixtures are in its conftest.py; helpers and fakes are plain modules (tests/helpers/)."""
 
 from __future__ import annotations
 
-import io
-import struct
-import zlib
+import socket
+import subprocess
+import time
+from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
+import redis
 from PIL import Image
+from skimage import data
+
+from stylist.catalog.store import CatalogStore
+from stylist.jobs.queue import JOB_KINDS, open_queue
+from stylist.people.users import add_user
+from stylist.settings import Settings
+from tests.helpers.images import png_bomb
+from tests.helpers.photos import ASTRONAUT, save, save_sideways, variant
+from tests.helpers.redis_server import REDIS_SERVER, free_port
+from tests.helpers.small_catalog import GONE, PRODUCTS, Catalog, crawl
+from tests.worker import handlers as test_handlers
 
 
 @pytest.fixture(scope="session")
@@ -27,18 +43,129 @@ def data_dir(tmp_path):
     return path
 
 
-def image_bytes(size=(64, 48), color=(200, 30, 30), fmt="JPEG", **save_args) -> bytes:
-    buffer = io.BytesIO()
-    mode = "RGBA" if fmt == "PNG" and save_args.pop("alpha", False) else "RGB"
-    Image.new(mode, size, color if mode == "RGB" else (*color, 0)).save(buffer, format=fmt, **save_args)
-    return buffer.getvalue()
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """HF_HUB_OFFLINE set, an empty Hugging Face cache and an empty STYLIST_MODELS_DIR, which is returned."""
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("STYLIST_MODELS_DIR", str(models_dir))
+    # huggingface_hub reads its cache location once, at import; the loader looks it up at each call.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    for variable in ("STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0",
+                     "STYLIST_MODEL_COMPVIS_STABLE_DIFFUSION_V1_4", "STYLIST_MODEL_H94_IP_ADAPTER"):
+        monkeypatch.delenv(variable, raising=False)
+    return models_dir
 
 
-def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
-    """A PNG of a few hundred bytes whose header declares width×height pixels."""
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+# Made once per session: tests only read these files.
+@pytest.fixture(scope="session")
+def good_photos(tmp_path_factory) -> list[Path]:
+    """Four photos of one person in three formats, none a near-duplicate, the last one sideways with EXIF."""
+    folder = tmp_path_factory.mktemp("good")
+    return [
+        save(variant((0, 0, 480, 480)), folder / "front.jpg", quality=92),
+        save(variant((100, 0, 420, 400), 1.5, (1.1, 1.0, 0.9)), folder / "closer.png"),
+        save(variant((20, 0, 512, 460), 1.1, (0.9, 1.0, 1.1), mirror=True), folder / "mirrored.webp", quality=90),
+        save_sideways(folder / "sideways.jpg"),
+    ]
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = zlib.compress(b"\x00" * (width * 3 + 1) * 4)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+@pytest.fixture(scope="session")
+def bad_photos(tmp_path_factory) -> Path:
+    """A folder holding every file named in BAD_PHOTOS (tests/helpers/photos.py) except missing.jpg."""
+    folder = tmp_path_factory.mktemp("bad")
+    whole = save(variant((0, 0, 480, 480)), folder / "whole.jpg").read_bytes()
+    (folder / "album").mkdir()
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.jpg").write_text("my holiday notes, not a photo\n" * 20)
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
+    (folder / "bomb.png").write_bytes(png_bomb(30_000, 30_000))
+    save(variant((0, 0, 480, 480)), folder / "old.bmp")
+    save(variant((0, 0, 480, 480)), folder / "scan.tiff")
+    save(variant((0, 0, 480, 480)), folder / "animated.gif")
+    save(ASTRONAUT.resize((300, 300)), folder / "small.jpg")
+    far = Image.new("RGB", (800, 800), (90, 120, 60))
+    far.paste(ASTRONAUT.resize((256, 256)), (300, 300))  # her face is now about 47 pixels wide
+    save(far, folder / "far.jpg")
+    save(Image.fromarray(data.coffee()), folder / "coffee.jpg")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory):
+    """Three photos of one person as files (tests/web has its own, as uploads)."""
+    folder = tmp_path_factory.mktemp("photos")
+    return [
+        save(variant((0, 0, 480, 480)), folder / "front.jpg", quality=92),
+        save(variant((100, 0, 420, 400), 1.5, (1.1, 1.0, 0.9)), folder / "closer.png"),
+        save(variant((20, 0, 512, 460), 1.1, (0.9, 1.0, 1.1), mirror=True), folder / "mirrored.webp", quality=90),
+    ]
+
+
+@pytest.fixture
+def catalog(data_dir) -> Catalog:
+    """The small catalog of tests/helpers/small_catalog.py, crawled twice: once with GONE, once without."""
+    settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
+    crawl(settings, [*PRODUCTS, (GONE, "Ostra Studio", "Grey Wool Coat", "coat", "Grey", 80.0, (120, 120, 120))])
+    crawl(settings, PRODUCTS)
+    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        ids = {product.sku: product.id for product in store.products(include_unavailable=True)}
+    return Catalog(settings, ids)
+
+
+@pytest.fixture
+def user(catalog, photos):
+    return add_user(catalog.settings, "Ada", photos, crop_size=64)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server of this test process's own, on a free 127.0.0.1 port, for the session."""
+    if not Path(REDIS_SERVER).exists():
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "",
+         "--appendonly", "no", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        server.kill()
+        pytest.fail("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue_url(request, data_dir):
+    """A fresh, empty queue's URL: a jobs.db of its own, or the Redis server's database 0, flushed."""
+    if request.param == "sqlite":
+        return f"sqlite:///{data_dir / 'jobs.db'}"
+    base = request.getfixturevalue("redis_url")
+    url = f"{base}/0"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def settings(data_dir) -> Settings:
+    return Settings(data_dir=data_dir, preset="tiny", device="cpu")
+
+
+@pytest.fixture
+def queue(settings, queue_url):
+    """The queue at queue_url, taking the app's kinds of job and those of tests/worker/handlers.py."""
+    opened = open_queue(settings, queue_url, kinds=JOB_KINDS.union(test_handlers.HANDLERS))
+    yield opened
+    opened.close()

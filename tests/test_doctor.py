@@ -14,8 +14,6 @@ from stylist.errors import StylistError
 from stylist.people.users import add_user
 from stylist.presets import get_preset
 from stylist.settings import Settings
-from tests.looks.conftest import photos  # noqa: F401  (a person's photos)
-from tests.models.conftest import offline  # noqa: F401  (no weights, no network)
 
 
 def doctor(tmp_path, *args):
@@ -31,7 +29,7 @@ def doctor(tmp_path, *args):
               "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "stable-diffusion-v1-5/stable-diffusion-v1-5",
               "guoyww/animatediff-motion-adapter-v1-5-2", "lllyasviel/control_v11p_sd15_openpose"}),
 ])
-def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(offline, tmp_path, preset, repos):  # noqa: F811
+def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(offline, tmp_path, preset, repos):
     result = doctor(tmp_path, "--preset", preset, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
@@ -48,7 +46,7 @@ def test_every_missing_model_is_named_with_its_size_licence_and_fetch_command(of
         assert "tokenizer/chat_template.jinja" in klein["required"]
 
 
-def test_a_model_copied_into_the_models_dir_is_present(offline, tmp_path):  # noqa: F811
+def test_a_model_copied_into_the_models_dir_is_present(offline, tmp_path):
     klein = get_preset("klein")
     missing = {check.name: check for check in check_models(klein)}["black-forest-labs/FLUX.2-klein-4B"]
     folder = offline / "black-forest-labs" / "FLUX.2-klein-4B"
@@ -82,7 +80,7 @@ def test_a_tiny_preset_needs_nothing_and_says_so(tmp_path):
     assert "built in code" in result.output and "MISSING" not in result.output
 
 
-def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(offline, tmp_path):  # noqa: F811
+def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(offline, tmp_path):
     result = doctor(tmp_path, "--preset", "klein", "--json")
     plans = json.loads(result.output)["memory_plan"]
 
@@ -95,7 +93,7 @@ def test_the_doctor_names_its_memory_plan_here_and_on_a_24_and_an_80_gb_card(off
     assert "memory plan, 24 GB card: text encoder offload" in text
 
 
-def test_the_doctor_says_a_real_preset_needs_a_gpu_and_what_runs_here_instead(offline, tmp_path):  # noqa: F811
+def test_the_doctor_says_a_real_preset_needs_a_gpu_and_what_runs_here_instead(offline, tmp_path):
     report = json.loads(doctor(tmp_path, "--preset", "klein", "--json").output)
     assert report["device"]["runs_preset"] is False and "klein needs a CUDA GPU" in report["device"]["note"]
     assert "--preset tiny-klein" in report["device"]["note"]
@@ -116,7 +114,7 @@ def refusal(tmp_path, *args) -> str:
     (("worker",), "a worker"),
     (("serve", "--port", "TAKEN"), "serving with a worker"),
 ])
-def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tmp_path, command, doing):  # noqa: F811
+def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tmp_path, command, doing):
     with socket.socket() as taken:  # were the check gone, serve would stop at the port instead of serving on
         taken.bind(("127.0.0.1", 0))
         command = [{"OUT": str(tmp_path / "out"), "TAKEN": str(taken.getsockname()[1])}.get(arg, arg)
@@ -130,7 +128,7 @@ def test_every_missing_model_is_named_at_once_before_any_work_starts(offline, tm
     assert not (tmp_path / "out").exists()  # the demo did not start its crawl
 
 
-def test_a_look_names_the_models_it_reads_and_a_partial_copys_missing_file(offline, tmp_path, photos):  # noqa: F811
+def test_a_look_names_the_models_it_reads_and_a_partial_copys_missing_file(offline, tmp_path, photos):
     # A stored person, so that what is refused is the models.
     user = add_user(Settings(data_dir=tmp_path / "data", preset="klein", device="cpu"), "Ada", photos, crop_size=64).id
     folder = offline / "black-forest-labs" / "FLUX.2-klein-4B"
@@ -143,7 +141,7 @@ def test_a_look_names_the_models_it_reads_and_a_partial_copys_missing_file(offli
     assert "Wan-AI" not in line  # a look spins nothing
 
 
-def test_the_clip_commands_refuse_before_trying_the_network(offline, tmp_path):  # noqa: F811
+def test_the_clip_commands_refuse_before_trying_the_network(offline, tmp_path):
     for command in (("search", "a red coat"), ("index",), ("eval",), ("train",)):
         line = refusal(tmp_path, "--preset", "klein", "clip", *command)
         assert line.startswith("the fashion CLIP on the klein preset cannot start: a model is not on this machine: "

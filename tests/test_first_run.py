@@ -21,7 +21,6 @@ from stylist.models.locate import cached_folder
 from stylist.models.weights import preset_needs
 from stylist.presets import get_preset
 from tests.hub_server import serve_hub
-from tests.looks.conftest import catalog, photos  # noqa: F401  (a small catalog and a person's photos)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def stylist(env: dict[str, str], *args) -> subprocess.CompletedProcess:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("preset", ["klein", "sdxl", "sd14"])
-def test_fetch_doctor_style_video_and_smoke_on_each_real_layout(hub, catalog, photos, preset, tmp_path,  # noqa: F811
+def test_fetch_doctor_style_video_and_smoke_on_each_real_layout(hub, catalog, photos, preset, tmp_path,
                                                                 monkeypatch):
     env = environment(hub, catalog.settings.data_dir, tmp_path / "hf")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))  # HF_HOME's
@@ -122,7 +121,7 @@ def test_fetch_doctor_style_video_and_smoke_on_each_real_layout(hub, catalog, ph
     assert all(set(stage["presets"][other]) == {"skipped"} for other in others)
 
 
-def test_without_the_chat_template_klein_is_incomplete_and_its_look_says_so(hub, catalog, photos, tmp_path):  # noqa: F811
+def test_without_the_chat_template_klein_is_incomplete_and_its_look_says_so(hub, catalog, photos, tmp_path):
     """What the first real look met: the template left out of the fetch. doctor names it, and the look refuses
     in one line naming it, where it used to load and then fail on its first prompt inside transformers."""
     env = environment(hub, catalog.settings.data_dir, tmp_path / "hf")

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from stylist.imaging import NEUTRAL_BACKGROUND, ImageRejected, load_image, pad_to_square
-from tests.conftest import image_bytes, png_bomb
+from tests.helpers.images import image_bytes, png_bomb
 
 
 def test_loads_rgb():

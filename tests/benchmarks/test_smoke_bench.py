@@ -4,10 +4,9 @@ real repository's layout, fetched from a hub on 127.0.0.1, is tests/test_first_r
 from __future__ import annotations
 
 from stylist.evaluate.bench import run_benchmarks
-from tests.models.conftest import offline  # noqa: F401  (a machine without model weights)
 
 
-def test_missing_weights_are_skipped_with_their_fetch_command(offline, tmp_path):  # noqa: F811
+def test_missing_weights_are_skipped_with_their_fetch_command(offline, tmp_path):
     from stylist.evaluate.bench import smoke
 
     results = smoke.run(device="cpu", out=tmp_path / "smoke.json")

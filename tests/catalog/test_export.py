@@ -8,7 +8,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
-from tests.conftest import image_bytes
+from tests.helpers.images import image_bytes
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 from stylist.catalog.fetch import Fetcher
 from stylist.catalog.image_fetch import ImageFetcher
 from stylist.catalog.images import ImageStore
-from tests.conftest import image_bytes
+from tests.helpers.images import image_bytes
 from tests.scripted_server import ScriptedServer
 
 

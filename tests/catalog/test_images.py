@@ -4,7 +4,7 @@ from PIL import Image, ImageDraw
 
 from stylist.catalog.images import ImageStore
 from stylist.imaging import is_near_duplicate
-from tests.conftest import image_bytes
+from tests.helpers.images import image_bytes
 
 
 def pattern(size=(320, 240), quality=90) -> bytes:

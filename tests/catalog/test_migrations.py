@@ -10,7 +10,7 @@ from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
 from tests.catalog.downgrade import undo
-from tests.conftest import image_bytes
+from tests.helpers.images import image_bytes
 
 BOOTS = "https://shop.test/p/boots-p11002710.html"
 

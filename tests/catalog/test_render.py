@@ -10,7 +10,7 @@ import pytest
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
-from tests.conftest import image_bytes
+from tests.helpers.images import image_bytes
 from tests.scripted_server import ScriptedServer, html
 
 CHROMIUM = Path(os.environ.get("STYLIST_CHROMIUM", "/usr/bin/chromium"))

@@ -5,7 +5,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
-from tests.conftest import image_bytes
+from tests.helpers.images import image_bytes
 
 
 def product(sku, available=True, price=100.0, **fields):

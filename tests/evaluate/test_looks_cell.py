@@ -8,8 +8,7 @@ from stylist.evaluate.ablation import load_config, run_grid, write_report
 from stylist.evaluate.looks_cell import LooksCells
 from stylist.people.users import list_users
 from stylist.settings import Settings
-from tests.looks.conftest import PRODUCTS, crawl
-from tests.people.conftest import good_photos  # noqa: F401  (four photos of one person)
+from tests.helpers.small_catalog import PRODUCTS, crawl
 
 GRID = """
 seeds = [0]
@@ -38,7 +37,7 @@ identity = "references"
 PRODUCT_METRICS = [f"{model}_products{region}" for model in ("clip_i", "dino", "fashion_clip") for region in ("", "_region")]
 
 
-def test_cells_personalise_once_measure_and_clean_up(data_dir, tmp_path, good_photos, monkeypatch):  # noqa: F811
+def test_cells_personalise_once_measure_and_clean_up(data_dir, tmp_path, good_photos, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
     crawl(settings, PRODUCTS)

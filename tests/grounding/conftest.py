@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from stylist.settings import Settings
-from tests.grounding.synthetic import build_catalog, garments
+from tests.grounding.synthetic import PRODUCTS, SMALL, build_catalog, garments, tiny_settings
+
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,10 +19,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-PRODUCTS = 240  # 6 categories × 6 colours × 4 patterns: most combinations appear, some twice
-SMALL = 24
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +51,6 @@ def small_copy(small_catalog, tmp_path):
     copy = tmp_path / "data"
     shutil.copytree(small_catalog, copy)
     return copy
-
-
-def tiny_settings(data_dir) -> Settings:
-    return Settings(data_dir=data_dir, preset="tiny", device="cpu")
 
 
 LEARNING_EPOCHS = 20

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from stylist.catalog.images import ImageStore
 from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
+from stylist.settings import Settings
 
 SHOP = "synthetic.test"
 CATEGORIES = ("dress", "t-shirt", "trousers", "skirt", "coat", "hat")
@@ -24,6 +25,8 @@ COLOURS = {"red": (200, 30, 30), "green": (30, 150, 50), "blue": (30, 60, 200), 
 PATTERNS = {"plain": "plain", "stripes": "striped", "dots": "polka-dot", "checks": "checked"}
 DESIGNERS = ("Maison Nord", "Atelier Sud", "Studio Est", "Casa Oeste")
 SIZE = 64
+PRODUCTS = 240  # 6 categories × 6 colours × 4 patterns: most combinations appear, some twice
+SMALL = 24
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,7 @@ def crawl(data_dir: Path, items: list[Garment], *, sold_out: set[str] = frozense
             product = item.extracted(available=item.sku not in sold_out, price=(prices or {}).get(item.sku))
             store.upsert_product(shop.id, run, product, stored)
         store.finish_run(run, complete=True, stats={})
+
+
+def tiny_settings(data_dir) -> Settings:
+    return Settings(data_dir=data_dir, preset="tiny", device="cpu")

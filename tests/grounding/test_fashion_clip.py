@@ -13,8 +13,7 @@ from stylist.grounding.fashion_clip import FashionClip, catalog_image, model_dir
 from stylist.grounding.score import score_images
 from stylist.presets import get_preset
 from stylist.settings import Settings
-from tests.grounding.conftest import tiny_settings
-from tests.grounding.synthetic import Garment, draw
+from tests.grounding.synthetic import Garment, draw, tiny_settings
 
 TEXTS = ["red striped dress", "a black hat", "Maison Nord Blue checked coat"]
 

@@ -13,8 +13,7 @@ from stylist.grounding import index as product_index
 from stylist.grounding.fashion_clip import FashionClip, catalog_image
 from stylist.grounding.index import rebuild_index, search
 from stylist.grounding.train import default_config, train_clip
-from tests.grounding.conftest import PRODUCTS, tiny_settings
-from tests.grounding.synthetic import SHOP, crawl, garments
+from tests.grounding.synthetic import PRODUCTS, SHOP, crawl, garments, tiny_settings
 
 QUERIES = ["red striped dress", "black hat", "green checked coat", "pink polka-dot skirt", "blue trousers",
            "yellow t-shirt", "Maison Nord coat"]

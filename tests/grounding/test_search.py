@@ -14,8 +14,7 @@ from stylist.grounding.index import search
 from stylist.grounding.search import hybrid_search
 from stylist.looks.retrieve import grounding_retriever
 from tests.catalog.test_lexical import TOP, crawl_demo_shop, demo_truth, misspell
-from tests.grounding.conftest import tiny_settings
-from tests.grounding.synthetic import build_catalog, garments
+from tests.grounding.synthetic import build_catalog, garments, tiny_settings
 
 
 def rates(settings, truth: dict[int, tuple[str, str]]) -> tuple[float, float, float]:

@@ -14,8 +14,7 @@ from stylist.grounding.fashion_clip import FashionClip, model_dir
 from stylist.grounding.retrieval_metrics import evaluate_clip
 from stylist.grounding.train import default_config, train_clip
 from stylist.settings import Settings
-from tests.grounding.conftest import tiny_settings
-from tests.grounding.synthetic import build_catalog, garments
+from tests.grounding.synthetic import build_catalog, garments, tiny_settings
 
 SMALL_RUN = dict(batch_size=8, steps=12, eval_every=4)
 

@@ -40,7 +40,7 @@ from stylist.people.users import User, add_user, delete_user, get_user
 from stylist.presets import get_preset
 from stylist.progress import Progress
 from stylist.settings import Settings
-from tests.people.conftest import save, variant
+from tests.helpers.photos import save, variant
 
 ADA_STEPS = 30
 

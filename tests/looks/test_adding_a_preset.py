@@ -11,7 +11,7 @@ from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import Recipe
 from stylist.presets import PRESETS, get_preset
 from stylist.settings import Settings
-from tests.looks.conftest import MeanColourScorer, WordRetriever
+from tests.looks.fakes import MeanColourScorer, WordRetriever
 
 
 def test_a_preset_added_as_a_table_row_draws_a_look_with_its_own_sampler_and_frame(monkeypatch, catalog, user):

@@ -13,7 +13,8 @@ from stylist.looks.recipe import Recipe
 from stylist.people.sizes import set_sizes
 from stylist.people.users import add_user
 from stylist.settings import Settings
-from tests.looks.conftest import MeanColourScorer, WordRetriever, _jpeg
+from tests.helpers.small_catalog import product_jpeg
+from tests.looks.fakes import MeanColourScorer, WordRetriever
 
 GTIN = "4006381333931"
 # shop: (title, price, {size: in stock}); all three sell one dress (one barcode), under their own titles
@@ -39,7 +40,7 @@ def three_shops(data_dir, photos):
                 available=any(sizes.values()) or number == 1, category="dress", gtin=GTIN, image_urls=[image_url],
                 variants=[Variant(size=size, available=ok, price=price, currency="EUR", url=f"{url}?size={size}")
                           for size, ok in sizes.items()],
-            ), [(image_url, images.put(_jpeg((60 + 40 * number, 120, 90))))])
+            ), [(image_url, images.put(product_jpeg((60 + 40 * number, 120, 90))))])
             store.finish_run(run, complete=True, stats={})
     return settings, add_user(settings, "Ada", photos, crop_size=64)
 

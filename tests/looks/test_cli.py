@@ -10,7 +10,7 @@ import sys
 from PIL import Image
 
 from stylist.people.looks import get_look
-from tests.looks.conftest import GONE, SOLD_OUT
+from tests.helpers.small_catalog import GONE, SOLD_OUT
 
 
 def stylist(data_dir, *args):

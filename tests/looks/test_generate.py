@@ -16,7 +16,7 @@ from stylist.looks.pipeline import Seams, style
 from stylist.looks.recipe import DEFAULT_OPTIONS, Recipe
 from stylist.models.loading import load_image_pipeline
 from stylist.presets import get_preset
-from tests.looks.conftest import MeanColourScorer, WordRetriever
+from tests.looks.fakes import MeanColourScorer, WordRetriever
 
 PROMPT = "a photo of a person, a red silk dress for a summer party"
 

@@ -16,7 +16,7 @@ from stylist.looks.recipe import Recipe
 from stylist.models.residency import RESIDENCY
 from stylist.people.users import add_user
 from stylist.presets import get_preset
-from tests.looks.conftest import MeanColourScorer, WordRetriever
+from tests.looks.fakes import MeanColourScorer, WordRetriever
 
 
 def look(catalog, user, seed=5):

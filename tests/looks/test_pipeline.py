@@ -14,7 +14,8 @@ from stylist.looks.recipe import Recipe
 from stylist.people.looks import get_look
 from stylist.people.users import add_user
 from stylist.settings import Settings
-from tests.looks.conftest import GONE, PRODUCTS, SOLD_OUT, EmptyRetriever, MeanColourScorer, WordRetriever, crawl
+from tests.helpers.small_catalog import GONE, PRODUCTS, SOLD_OUT, crawl
+from tests.looks.fakes import EmptyRetriever, MeanColourScorer, WordRetriever
 
 STEPS = 2
 

@@ -18,7 +18,7 @@ from stylist.models.loading import load_image_pipeline
 from stylist.people.looks import get_look
 from stylist.presets import get_preset
 from stylist.settings import Settings
-from tests.looks.conftest import MeanColourScorer, WordRetriever
+from tests.looks.fakes import MeanColourScorer, WordRetriever
 
 KLEIN = get_preset("tiny-klein")
 

@@ -16,7 +16,8 @@ from stylist.looks.sizing import in_your_size
 from stylist.people.sizes import set_sizes
 from stylist.people.users import add_user
 from stylist.settings import Settings
-from tests.looks.conftest import MeanColourScorer, WordRetriever, _jpeg
+from tests.helpers.small_catalog import product_jpeg
+from tests.looks.fakes import MeanColourScorer, WordRetriever
 
 # (sku, title, category, {size: (in stock, price)}); a product with no sizes lists none
 SHOP = [
@@ -43,7 +44,7 @@ def sized_shop(data_dir, photos):
             store.upsert_product(shop.id, run, ExtractedProduct(
                 sku=sku, url=url, title=title, designer="Maison", price=min(prices), currency="EUR", available=True,
                 image_urls=[image_url], category=category, variants=variants,
-            ), [(image_url, images.put(_jpeg((40 * number, 90, 120))))])
+            ), [(image_url, images.put(product_jpeg((40 * number, 90, 120))))])
         store.finish_run(run, complete=True, stats={})
     return settings, add_user(settings, "Ada", photos, crop_size=64)
 

@@ -1,26 +1,10 @@
-"""Fixtures for the model tests: a machine with no model weights and no way to download them."""
+"""Fixtures for the model tests: two different faces (a machine without weights is `offline`, in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import huggingface_hub.constants
 import pytest
 from PIL import Image
 from skimage import data
-
-
-@pytest.fixture
-def offline(tmp_path, monkeypatch):
-    """HF_HUB_OFFLINE set, an empty Hugging Face cache and an empty STYLIST_MODELS_DIR, which is returned."""
-    models_dir = tmp_path / "models"
-    models_dir.mkdir()
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("STYLIST_MODELS_DIR", str(models_dir))
-    # huggingface_hub reads its cache location once, at import; the loader looks it up at each call.
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
-    for variable in ("STYLIST_MODEL_STABILITYAI_STABLE_DIFFUSION_XL_BASE_1_0",
-                     "STYLIST_MODEL_COMPVIS_STABLE_DIFFUSION_V1_4", "STYLIST_MODEL_H94_IP_ADAPTER"):
-        monkeypatch.delenv(variable, raising=False)
-    return models_dir
 
 
 @pytest.fixture(scope="session")

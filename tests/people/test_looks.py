@@ -11,10 +11,9 @@ from stylist.errors import StylistError
 from stylist.people.looks import Look, Option, copy_images, find_option, get_look, list_looks, look_folder, save_look
 from stylist.people.users import add_user, delete_user
 from stylist.records import new_id
-from tests.looks.conftest import catalog, photos, user  # noqa: F401  (a small crawled catalog and a user)
 
 
-def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:  # noqa: F811
+def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:
     look_id = new_id()
     product = {"id": catalog.ids["D1"], "designer": "Maison Verlaine", "title": "Red Silk Dress", "price": 180.0,
                "currency": "EUR", "url": "https://shop.test/products/d1?size=M", "size": "M",
@@ -29,7 +28,7 @@ def a_look(catalog, user, created_at="2026-11-26T10:00:00+00:00") -> Look:  # no
     return save_look(catalog.settings, look, [Image.new("RGB", (8, 8), (n * 50, 0, 0)) for n in (1, 2)])
 
 
-def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):  # noqa: F811
+def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):
     look = a_look(catalog, user)
     assert get_look(catalog.settings, user.id, look.look_id) == look
     assert look.options[0].image == user.folder / "looks" / look.look_id / f"{look.look_id}-1.png"
@@ -41,7 +40,7 @@ def test_a_look_saved_and_read_back_is_the_same(catalog, user, tmp_path):  # noq
     assert Image.open(copied[1]).getpixel((0, 0)) == (100, 0, 0)
 
 
-def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):  # noqa: F811
+def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):
     later = a_look(catalog, user, "2026-11-26T11:00:00+00:00")
     earlier = a_look(catalog, user, "2026-11-26T09:00:00+00:00")
     assert [each.look_id for each in list_looks(catalog.settings, user.id)] == [earlier.look_id, later.look_id]
@@ -52,7 +51,7 @@ def test_looks_are_listed_per_user_and_deleted_with_them(catalog, user):  # noqa
         get_look(catalog.settings, user.id, later.look_id)
 
 
-def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):  # noqa: F811
+def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):
     look = a_look(catalog, user)
     with pytest.raises(StylistError, match="not a look id"):
         get_look(catalog.settings, user.id, "../../etc")
@@ -64,7 +63,7 @@ def test_unknown_and_malformed_ids_are_one_clear_error(catalog, user):  # noqa: 
         find_option(catalog.settings, user.id, "0123456789abcdef-1")
 
 
-def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):  # noqa: F811
+def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):
     look = a_look(catalog, user)
     other = add_user(catalog.settings, "Grace", photos, crop_size=64)
     with pytest.raises(StylistError, match=f"no look {look.look_id}"):
@@ -76,7 +75,7 @@ def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):  #
     assert get_look(catalog.settings, user.id, look.look_id) == look
 
 
-def test_a_look_made_before_sizes_and_other_shops_names_neither(catalog, user):  # noqa: F811
+def test_a_look_made_before_sizes_and_other_shops_names_neither(catalog, user):
     look = a_look(catalog, user)
     record = look_folder(catalog.settings, user.id, look.look_id) / "look.json"
     stored = json.loads(record.read_text())

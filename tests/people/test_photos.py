@@ -10,7 +10,7 @@ from PIL import Image
 from skimage import data
 
 from stylist.people.photos import Box, PhotosRefused, Rejection, Upload, crop_box, find_faces, intake_photos
-from tests.people.conftest import BAD_PHOTOS, SIDEWAYS_UPRIGHT, save, variant
+from tests.helpers.photos import BAD_PHOTOS, SIDEWAYS_UPRIGHT, save, variant
 
 
 def test_good_photos_are_accepted_upright_and_cropped(good_photos):

@@ -16,7 +16,7 @@ from stylist.people import users
 from stylist.people.photos import AcceptedPhoto, Box, IntakeResult, PhotosRefused, crop_face
 from stylist.people.users import add_user, delete_user, face_crops, get_user, list_users, store_user
 from stylist.settings import Settings
-from tests.people.conftest import SIDEWAYS_UPRIGHT
+from tests.helpers.photos import SIDEWAYS_UPRIGHT
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the video tests: a photo of a person, a folder of training pairs, one torch thread, no weights."""
+"""Fixtures for the video tests: a photo of a person, a folder of training pairs, one torch thread."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import pytest
 import torch
 from PIL import Image
 from skimage import data
-
-from tests.models.conftest import offline  # noqa: F401  (a machine with no model weights, for the real presets)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from stylist.progress import Progress
 from stylist.settings import Settings
 from stylist.video import backends
 from stylist.video.spin import Spin, make_spin
-from tests.conftest import png_bomb
+from tests.helpers.images import png_bomb
 from tests.video.media import assert_spin_files, read_video
 
 

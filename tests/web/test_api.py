@@ -16,9 +16,9 @@ from stylist.errors import StylistError
 from stylist.jobs.queue import FINAL_STATES
 from stylist.settings import Settings
 from stylist.web import media
-from tests.conftest import image_bytes, png_bomb
-from tests.people.conftest import ASTRONAUT
-from tests.web.conftest import add_user, create, jpeg
+from tests.helpers.images import image_bytes, png_bomb
+from tests.helpers.photos import ASTRONAUT
+from tests.web.app_under_test import add_user, create, jpeg
 
 
 def finished(client, job_id, headers, timeout=60):

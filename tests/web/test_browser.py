@@ -19,8 +19,8 @@ from PIL import Image
 from stylist.catalog.store import CatalogStore
 from stylist.worker.handlers import load_handlers
 from stylist.worker.loop import Worker
-from tests.people.conftest import ASTRONAUT
-from tests.web.conftest import create, jpeg
+from tests.helpers.photos import ASTRONAUT
+from tests.web.app_under_test import create, jpeg
 
 CHROMIUM = os.environ.get("STYLIST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

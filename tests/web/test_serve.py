@@ -18,8 +18,6 @@ from pathlib import Path
 
 import httpx
 
-from tests.jobs.conftest import redis_url  # noqa: F401  (a fixture)
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -80,7 +78,7 @@ def test_serve_runs_jobs_in_its_embedded_worker_and_stops_it_with_itself(setting
                           capture_output=True).returncode != 0  # the worker is gone too
 
 
-def test_serve_on_redis_leaves_work_to_separate_workers_and_keeps_queued_jobs_across_restarts(settings, photos, redis_url):  # noqa: F811
+def test_serve_on_redis_leaves_work_to_separate_workers_and_keeps_queued_jobs_across_restarts(settings, photos, redis_url):
     queue_url = f"{redis_url}/1"
     import redis
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.web.conftest import add_user
+from tests.web.app_under_test import add_user
 
 
 def sign_up(client, photos, **fields):

@@ -10,8 +10,8 @@ import pytest
 from stylist.jobs.queue import CANCELED, FAILED, JOB_KINDS, RUNNING, SUCCEEDED
 from stylist.worker.handlers import HANDLERS, load_handlers
 from stylist.worker.loop import Worker
-from tests.jobs import handlers as test_handlers
-from tests.jobs.handlers import wait_for
+from tests.worker import handlers as test_handlers
+from tests.worker.handlers import wait_for
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_a_job_deleted_while_it_runs_stops_and_writes_nothing_back(queue, worker
 
 
 def test_handler_modules_named_in_the_environment_join_the_built_in_ones(monkeypatch):
-    monkeypatch.setenv("STYLIST_JOB_HANDLERS", "tests.jobs.handlers")
+    monkeypatch.setenv("STYLIST_JOB_HANDLERS", "tests.worker.handlers")
     handlers = load_handlers()
     assert set(handlers) == set(HANDLERS) | set(test_handlers.HANDLERS)
     assert set(HANDLERS) == JOB_KINDS == {"train", "looks", "video"}

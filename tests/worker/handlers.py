@@ -1,4 +1,4 @@
-"""Job kinds for tests, loaded by workers through STYLIST_JOB_HANDLERS=tests.jobs.handlers.
+"""Job kinds for tests, loaded by workers through STYLIST_JOB_HANDLERS=tests.worker.handlers.
 
 `sleep` writes a line to a log when it starts and when it ends, so tests can tell whether a job ran twice
 or twice at once; `die` kills its own worker, as an out-of-memory kill would.

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from stylist.jobs.queue import FAILED, FINAL_STATES, SUCCEEDED
-from tests.jobs.handlers import read_log, wait_for
+from tests.worker.handlers import read_log, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = 1.0
@@ -28,7 +28,7 @@ def start_worker(settings, queue_url: str, log_dir: Path) -> subprocess.Popen:
     with open(log_dir / "workers.log", "a") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "worker", "--queue", queue_url,
-             "--lease", str(LEASE), "--handlers", "tests.jobs.handlers"],
+             "--lease", str(LEASE), "--handlers", "tests.worker.handlers"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
 

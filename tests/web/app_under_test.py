@@ -1,0 +1,28 @@
+"""The app as the web tests build it, and the calls they make on it."""
+
+from __future__ import annotations
+
+import io
+
+
+def jpeg(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def create(settings, queue, **config):
+    from stylist.web.app import create_app
+
+    application = create_app(settings, queue, **config)
+    application.testing = True
+    return application
+
+
+def add_user(client, photos, name="Ada"):
+    """POST /api/users with the photos; (user id, headers with its token)."""
+    files = [(io.BytesIO(data), n) for n, data in photos]
+    answer = client.post("/api/users", data={"name": name, "consent": "true", "photos": files},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.json
+    return answer.json["id"], {"Authorization": f"Bearer {answer.json['token']}"}
