@@ -1,4 +1,4 @@
-"""Fixtures more than one room's tests use: a fresh data directory, a machine without model
+"""Fixtures more than one room's tests use: a fresh data directory, one torch thread, a machine without model
 weights, photos of a person, a small stored catalog and a user, queues on SQLite and Redis, and real repositories'
 layouts. Each room's own fixtures are in its conftest.py; helpers and fakes are plain modules (tests/helpers/)."""
 
@@ -24,6 +24,19 @@ from tests.helpers.photos import ASTRONAUT, save, save_sideways, variant
 from tests.helpers.redis_server import REDIS_SERVER, free_port
 from tests.helpers.small_catalog import GONE, PRODUCTS, Catalog, crawl
 from tests.worker import handlers as test_handlers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """The tests' tensors are too small to split between threads, and xdist runs one test process per core: a
+    second torch thread only waits (it made a tiny AnimateDiff step ten times slower, and a tiny CLIP's
+    training four times dearer). Processes the tests start are set with OMP_NUM_THREADS where it matters."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

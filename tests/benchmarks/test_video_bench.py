@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 
-import torch
-
 from stylist.evaluate.bench import video
 
 
 def test_tiny_run_writes_the_numbers(tmp_path):
     out = tmp_path / "video.json"
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models on a shared CPU: see tests/video/conftest.py
-    try:
-        video.main(["--preset", "tiny", "--device", "cpu", "--out", str(out)])
-    finally:
-        torch.set_num_threads(threads)
+    video.main(["--preset", "tiny", "--device", "cpu", "--out", str(out)])  # on one torch thread: tests/conftest.py
 
     results = json.loads(out.read_text())
     assert results["machine"]["torch"] and results["machine"]["av"] and results["machine"]["gpu"] is None

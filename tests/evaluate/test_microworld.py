@@ -146,7 +146,7 @@ def test_the_shop_lists_every_garment_in_renders_of_its_own():
     assert products[0].texts["title"] == f"{products[0].colour.capitalize()} {products[0].category}"
 
 
-def test_fashion_clip_learns_the_garments_beyond_chance_and_both_broken_trainers(one_thread):
+def test_fashion_clip_learns_the_garments_beyond_chance_and_both_broken_trainers():
     scores = retrieval_scores(seed=0)
     r1 = scores["trained"]["r1"]
     assert scores["chance"] == pytest.approx(1 / scores["held_out_products"], abs=1e-3)
@@ -170,7 +170,7 @@ SHORT = Plan(base_seconds=None, base_steps=BASE_STEPS, shuffled_seconds=None, sh
 
 # Longer than the suite's 5-minute limit when the cores are shared with other jobs.
 @pytest.mark.timeout(1200)
-def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path, monkeypatch, one_thread):
+def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path, monkeypatch):
     monkeypatch.setattr("stylist.evaluate.microworld.report.plan_for", lambda minutes: SHORT)
     result = CliRunner().invoke(microworld, ["--minutes", "3", "--json", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

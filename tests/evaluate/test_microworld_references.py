@@ -189,7 +189,7 @@ def region_error(model: ReferenceGenerator, batch: Examples, part: str, sigma: f
 # garment's pixels better from the product's own shot than from another product's, and the hat's pixels
 # better from the person's own photo than from another person's; the untrained model does neither.
 @pytest.mark.timeout(900)
-def test_reference_tokens_use_the_product_shot_and_the_photo_after_a_short_run(one_thread):
+def test_reference_tokens_use_the_product_shot_and_the_photo_after_a_short_run():
     trained, untrained = ReferenceGenerator(0), ReferenceGenerator(0)
     train_conditioned(trained, steps=300, seed=0)
     rng = np.random.default_rng(5)

@@ -58,9 +58,6 @@ class NearestCopyingModel:
         return np.stack(pictures)
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def test_a_perfect_model_wears_each_options_own_product_and_the_persons_marker():
     report = judged_looks(NearestCopyingModel(), looks=2)
 

@@ -9,18 +9,6 @@ import pytest
 from tests.grounding.synthetic import PRODUCTS, SMALL, build_catalog, garments, tiny_settings
 
 
-
-@pytest.fixture(scope="session", autouse=True)
-def one_torch_thread():
-    """The tiny CLIP's matrices are too small to split: on a shared 2-core machine a second thread only waits."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="session")
 def synthetic_catalog(tmp_path_factory):
     """A data directory holding one complete crawl of PRODUCTS synthetic garments, 2 images each."""

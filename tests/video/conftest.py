@@ -1,21 +1,10 @@
-"""Fixtures for the video tests: a photo of a person, a folder of training pairs, one torch thread."""
+"""Fixtures for the video tests: a photo of a person and a folder of training pairs."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 from PIL import Image
 from skimage import data
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """The tiny models' operations are too small to share out: with other work on the machine, two threads
-    waiting on each other made a tiny AnimateDiff step ten times slower than one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

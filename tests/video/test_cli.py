@@ -17,7 +17,7 @@ from tests.video.media import assert_spin_files
 
 
 def stylist(data_dir, *args, timeout=300):
-    # One torch thread: see one_torch_thread in conftest.py.
+    # One torch thread: see one_torch_thread in tests/conftest.py.
     env = {**os.environ, "STYLIST_DATA_DIR": str(data_dir), "STYLIST_PRESET": "tiny", "STYLIST_DEVICE": "cpu",
            "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "stylist", *map(str, args)], check=False, env=env,
