@@ -22,6 +22,10 @@ def test_shop_command_serves_until_ctrl_c():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal delivers it, also where the tests run with SIGINT ignored (a background job,
+        # a CI runner), which the shop would inherit: it then never stops and the test waits a minute for it.
+        # Only a signal disposition is set between fork and exec: no lock another thread could hold.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
         line = process.stdout.readline()
