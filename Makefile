@@ -12,7 +12,8 @@ demo: $(STAMP)
 	$(VENV)/bin/stylist --preset tiny-klein demo --out demo-out
 
 test: lint $(SYSTEM_STAMP)
-	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile -m "not serial" $(PYTEST_ARGS) || test $$? -eq 5
+	$(VENV)/bin/python -m pytest -q -n 0 -m serial $(PYTEST_ARGS) || test $$? -eq 5
 
 # ruff's rules and mypy's package list are in pyproject.toml; mypy keeps its cache in .mypy_cache.
 lint: $(STAMP)

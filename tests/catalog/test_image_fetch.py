@@ -7,6 +7,8 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from stylist.catalog.fetch import Fetcher
 from stylist.catalog.image_fetch import ImageFetcher
 from stylist.catalog.images import ImageStore
@@ -54,6 +56,7 @@ def test_a_host_that_keeps_failing_is_no_longer_asked(tmp_path: Path) -> None:
     assert images.outcome.skipped == 7 and images.outcome.broken_hosts == [base.removeprefix("http://")]
 
 
+@pytest.mark.serial  # a wall-clock limit
 def test_a_host_that_never_answers_costs_one_timeout_per_slot(tmp_path: Path) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

@@ -344,6 +344,7 @@ def test_concurrent_clients_and_keep_alive(shop):
     connection.close()
 
 
+@pytest.mark.serial  # a wall-clock limit of a second: a busy core misses it
 def test_five_thousand_products_start_at_once():
     started = time.perf_counter()
     shop = DemoShop(5000, seed=0, traps=False)

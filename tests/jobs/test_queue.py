@@ -121,6 +121,7 @@ def test_a_job_whose_worker_stops_reporting_is_retried_then_failed_with_a_reason
     queue.submit("sleep", "u1", {}, max_open=1)  # a failed job is no longer open
 
 
+@pytest.mark.serial  # 150 ms between heartbeats on a 300 ms lease: a busy core misses one
 def test_heartbeats_keep_a_long_job_claimed(queue):
     job = queue.submit("sleep", "u1", {})
     claimed = queue.claim("w1", KINDS, lease=0.3)

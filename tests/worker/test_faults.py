@@ -16,9 +16,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from stylist.jobs.queue import FAILED, FINAL_STATES, SUCCEEDED
 from tests.worker.handlers import read_log, wait_for
 
+# Leases of a second, and workers killed mid-job whose lost jobs must wait out that second: with the other
+# tests' processes on the same cores, a worker starved for a second looks dead to the queue.
+pytestmark = pytest.mark.serial
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = 1.0
 
