@@ -185,5 +185,5 @@ def test_an_empty_catalog_is_said_as_such_not_blamed_on_the_prompt(tmp_path, pho
     settings = Settings(data_dir=tmp_path / "empty", preset="tiny", device="cpu")
     person = add_user(settings, "Ada", photos, crop_size=64)
     look = style(settings, person.id, "a red dress", options=1, seed=1, recipe=Recipe(candidates=1, steps=STEPS),
-                 scorer=MeanColourScorer())
+                 seams=Seams(scorer=MeanColourScorer()))
     assert look.notes == [EMPTY_CATALOG] and look.options[0].products == []
