@@ -112,7 +112,7 @@ def model_folder(weights: Weights, preset: Preset) -> Path:
     else:
         try:
             folder = download(weights)
-        except Exception as error:
+        except Exception as error:  # the hub's and the network's errors alike: one sentence
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise StylistError(f"the {preset.name} preset needs {weights.repo}, which could not be fetched "
                                f"({reason}): {weights.how_to_get()}") from error
