@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -33,6 +35,20 @@ def test_a_model_import_in_the_web_app_breaks_the_contract(tmp_path):
     assert result.returncode != 0
     assert "the web process loads no model" in result.stdout and "BROKEN" in result.stdout
     assert "stylist.web.views -> stylist.looks.adapter_drawing" in result.stdout
+
+
+@pytest.mark.parametrize(("module", "planted", "contract"), [
+    ("looks/adapter_drawing.py", "from stylist.looks import reference_editing", "the looks room's two drawing paths"),
+    ("catalog/export.py", "from stylist.people import users", "the floors of the house"),
+])
+def test_an_arrow_up_a_floor_or_between_the_drawing_paths_breaks_its_contract(tmp_path, module, planted, contract):
+    shutil.copytree(ROOT / "src" / "stylist", tmp_path / "stylist", ignore=shutil.ignore_patterns("__pycache__"))
+    source = tmp_path / "stylist" / module
+    source.write_text(source.read_text() + f"\n{planted}  # a deliberately wrong import\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0 and contract in result.stdout, result.stdout
+    verdict = result.stdout.split(contract, 1)[1]  # the contract's own line says KEPT or BROKEN first
+    assert "BROKEN" in verdict and ("KEPT" not in verdict or verdict.index("BROKEN") < verdict.index("KEPT"))
 
 
 def test_a_cycle_between_packages_breaks_the_contract(tmp_path):

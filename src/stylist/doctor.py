@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from stylist.models.memory import plans
-from stylist.presets import VIDEO_BACKENDS, get_preset, preset_names
+from stylist.presets import VIDEO_BACKENDS, cpu_counterpart, get_preset, preset_names
 from stylist.settings import Settings
 
 
@@ -101,17 +101,13 @@ def plan_lines(found: dict[str, dict]) -> list[str]:
     return lines
 
 
-# What runs the same path on this machine's CPU, for a real preset that needs a GPU.
-CPU_COUNTERPART = {"klein": "tiny-klein", "sdxl": "tiny", "sd14": "tiny-sd"}
-
-
 def device_note(preset, device: dict, plan: dict) -> str | None:
     """Why this device cannot run `preset`'s looks (a real model on a CPU, a card too small), else None."""
     if preset.random_weights:
         return None
     if device["type"] != "cuda":
         return (f"{preset.name} needs a CUDA GPU: on {device['name']} one look would take hours; "
-                f"--preset {CPU_COUNTERPART[preset.name]} runs the same path here on seeded miniatures")
+                f"--preset {cpu_counterpart(preset).name} runs the same path here on seeded miniatures")
     if not plan["fits"]:
         return f"{preset.name} does not fit this card: {plan['why']}"
     return None

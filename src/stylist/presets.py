@@ -98,14 +98,17 @@ class Family:
     extra_arguments: Mapping[str, Any]
     # The function of stylist.models.tiny that builds the family's miniature from seeded configs (tiny presets).
     tiny_builder: str
+    # What `stylist user train` fine-tunes unless asked ("lora" or "full", identity/dreambooth_config.py's recipes);
+    # None for a family that needs no training.
+    trains: str | None
     # Bytes in bfloat16 of each model the family keeps on the device, from the real configs' parameter counts, for
     # the memory plan. SDXL's and SD's include the IP-Adapters' ViT-H image encoder (632 M parameters) and adapters.
     part_bytes: Mapping[str, int]
     # Whether the memory plan may keep components in the CPU's memory and bring each to the card only while it
     # runs. The SDXL and SD paths swap LoRAs and IP-Adapters in place, which offload hooks do not follow.
     offloads: bool = False
-    # Whether it may run in float16 (FLUX.2's transformer and its Qwen3 text encoder overflow in it).
-    float16: bool = True
+    # What overflows in float16, for a family that must run in bfloat16 or float32; None: float16 works.
+    float16_overflows: str | None = None
     # One candidate's activations grow with the joint sequence's tokens (a transformer that reads its references
     # beside the picture) or with the picture's megapixels (a UNet).
     activations_grow_with: str = "megapixels"
@@ -124,6 +127,7 @@ SDXL = Family(
     },
     extra_arguments={},
     tiny_builder="tiny_sdxl_pipeline",
+    trains="lora",
     part_bytes={"unet": int(5.14 * GB), "text_encoder": int(0.25 * GB), "text_encoder_2": int(1.39 * GB),
                 "vae": int(0.17 * GB), "image_encoder": int(1.26 * GB), "ip_adapters": int(0.85 * GB)},
 )
@@ -137,6 +141,7 @@ SD = Family(
     },
     extra_arguments={"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False},
     tiny_builder="tiny_sd_pipeline",
+    trains="full",  # the whole UNet, as the DreamBooth paper does
     part_bytes={"unet": int(1.72 * GB), "text_encoder": int(0.25 * GB), "vae": int(0.17 * GB),
                 "image_encoder": int(1.26 * GB), "ip_adapters": int(0.1 * GB)},
 )
@@ -151,9 +156,10 @@ KLEIN = Family(
     # The 4B klein is step-distilled: one transformer call a step, no classifier-free guidance.
     extra_arguments={"is_distilled": True},
     tiny_builder="tiny_klein_pipeline",
+    trains=None,
     part_bytes={"transformer": int(7.75 * GB), "text_encoder": int(8.04 * GB), "vae": int(0.17 * GB)},
     offloads=True,
-    float16=False,
+    float16_overflows="FLUX.2's transformer and its Qwen3 text encoder",
     activations_grow_with="tokens",
 )
 FAMILIES = {family.name: family for family in (SDXL, SD, KLEIN)}
@@ -175,6 +181,8 @@ class Preset:
     clip_model: str
     clip_pretrained: str | None
     # The sampler's defaults, which a look's recipe may override: denoising steps and classifier-free guidance.
+    # SDXL's and SD's model cards sample with 25-50 steps at guidance 5-7.5; the 4B klein is step-distilled for 4
+    # steps without guidance. The tiny presets sample as their families do.
     steps: int
     guidance: float
     # None for klein, which takes the person's photo itself as a reference.
@@ -283,10 +291,8 @@ TINY_PORTRAIT = (64, 96)
 # Registered by stylist.models.tiny.register_tiny_clip from configs/stylist-tiny-ViT.json.
 TINY_CLIP_MODEL = "stylist-tiny-ViT"
 
-# Step counts and guidance: SDXL's and SD's model cards sample with 25-50 steps at guidance 5-7.5; the 4B klein is
-# step-distilled for 4 steps without guidance. The tiny presets sample as their families do.
-
-# The preset table: the one list of presets (settings, the CLI and the API read their names from it). `tiny` is
+# The preset table: the one list of presets (settings, the CLI's --preset, `doctor` and `models fetch` read their
+# names from it). `tiny` is
 # SDXL-shaped like `sdxl`; `tiny-sd` is its SD 1.x-shaped sibling, as `sd14` is for `sdxl`, and `tiny-klein` has
 # klein's classes. A preset's `baseline` is what ablations compare it against: klein's is the trained-likeness
 # path it replaces, sdxl's the SD 1.x DreamBooth of the seed.
@@ -398,6 +404,11 @@ PRESETS = {
 def preset_names() -> tuple[str, ...]:
     """The presets a run may name, in the table's order (small to large, each family's tiny one first)."""
     return tuple(PRESETS)
+
+
+def cpu_counterpart(preset: Preset) -> Preset:
+    """The tiny preset of `preset`'s family: the same path, on seeded miniatures a CPU runs in seconds."""
+    return next(each for each in PRESETS.values() if each.random_weights and each.family is preset.family)
 
 
 def get_preset(name: str) -> Preset:

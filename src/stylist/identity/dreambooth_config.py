@@ -149,9 +149,8 @@ SD_DREAMBOOTH = DreamBoothConfig(
 # SD 1.x with a LoRA instead: the learning rate and steps of LoRA, the class images of the baseline.
 SD_LORA = DreamBoothConfig(resolution=512, num_class_images=200, checkpoint_every=200, validation_every=200)
 
+# By family and what is fine-tuned; a family's own `trains` says which it takes unless asked.
 RECIPES = {("sdxl", "lora"): SDXL_LORA, ("sd", "full"): SD_DREAMBOOTH, ("sd", "lora"): SD_LORA}
-# What a family trains unless asked: a LoRA on SDXL, the whole UNet on SD 1.x, as the DreamBooth paper does.
-DEFAULT_UNET = {"sdxl": "lora", "sd": "full"}
 
 # The CPU recipe: the same code on the tiny random models, in seconds. The learning rates are high because
 # a few dozen steps must visibly move random weights.
@@ -175,7 +174,7 @@ def default_config(preset: Preset | str, unet: str | None = None) -> DreamBoothC
                            f"as they are; run `stylist --preset {preset.name} style USER_ID \"PROMPT\"` (or train "
                            "on --preset sdxl for a trained likeness)")
     family = preset.family.name
-    unet = unet or DEFAULT_UNET[family]
+    unet = unet or preset.family.trains
     if (family, unet) not in RECIPES:
         raise StylistError(f"the {preset.name} preset trains a LoRA: a full fine-tune of SDXL's UNet needs over "
                            "40 GB of GPU memory")

@@ -213,7 +213,7 @@ def generate(
     batch_size: int | None = None,
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[list[Drawn]]:
-    """Drawns for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`
+    """Candidates (`Drawn`) for each outfit, one per seed in `seeds[outfit]`, drawn in batches of up to `batch_size`
     (default: as many as the device's free memory holds, `fitting_batch`).
 
     Every candidate's noise comes from a CPU generator of its own seed, so a seed gives the same image

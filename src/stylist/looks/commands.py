@@ -38,7 +38,7 @@ from stylist.settings import Settings
 @click.option("--size", metavar="WxH", help="Width and height of the pictures, multiples of 16 [the preset's "
               "portrait frame: 832x1248 klein, 832x1216 sdxl, 512x768 sd14].")
 @click.pass_obj
-def style(settings: Settings, user_id: str, prompt: str, options: int, budget: float | None, seed: int | None,
+def style(settings: Settings, *, user_id: str, prompt: str, options: int, budget: float | None, seed: int | None,
           out_dir: str | None, as_json: bool, fast: bool, candidates: int | None, steps: int | None,
           clip_guidance: float, product_scale: float, face_scale: float, size: str | None) -> None:
     """Looks of USER_ID wearing purchasable products, as PROMPT describes."""

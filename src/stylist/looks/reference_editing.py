@@ -56,7 +56,7 @@ class EditRequest:
 
 class Editor(Protocol):
     """What draws each request's candidates, one per seed, every candidate's noise from its own seed: `draw`
-    on the preset's pipeline, unless `style` is handed another (its `editor=`), as the micro-world's 32-pixel
+    on the preset's pipeline, unless `style` is handed another (`seams=Seams(editor=...)`), as the micro-world's 32-pixel
     reference model is, so that stylist's own looks pipeline is judged end to end with a model that learnt."""
 
     def __call__(self, requests: Sequence[EditRequest], seeds: Sequence[Sequence[int]], recipe: Recipe,
@@ -196,7 +196,7 @@ def edit_request(person: Image.Image, scene: str, products: Sequence[StoredProdu
 
 def draw(models: ReferenceModels, requests: Sequence[EditRequest], seeds: Sequence[Sequence[int]],
          recipe: Recipe, on_step: Callable[[int, int], None] | None = None) -> list[list[Drawn]]:
-    """Drawns for each request, one per seed, every candidate's noise from a CPU generator of its own seed.
+    """Candidates (`Drawn`) for each request, one per seed, every candidate's noise from a CPU generator of its own seed.
 
     Every option's prompt is encoded once, before the first step (Qwen3-4B reads 512 tokens; with the memory
     plan's text encoder offload, the encoder visits the device once a look). Then each option is drawn in calls

@@ -50,11 +50,11 @@ def load_image_pipeline(
     """
     device = resolve_device(device or "auto")
     dtype = dtype or default_dtype(device)
-    if dtype == torch.float16 and not preset.family.float16:
+    if dtype == torch.float16 and preset.family.float16_overflows:
         # default_dtype falls back to float16 on GPUs without bfloat16 (before Ampere); klein would draw NaNs.
-        raise StylistError(f"{preset.name} runs in bfloat16 or float32, not float16, in which its models overflow "
-                           f"(the {preset.family.name} family's): use a GPU with bfloat16 (Ampere or newer), or "
-                           "--preset sdxl on this one")
+        raise StylistError(f"{preset.name} runs in bfloat16 or float32, not float16, in which "
+                           f"{preset.family.float16_overflows} overflow: use a GPU with bfloat16 (Ampere or newer), "
+                           "or --preset sdxl on this one")
     if not cached:
         return _build(preset, device, dtype, model_offload)
     # One process loads each (preset, device, dtype) once, held by the residency manager between jobs.

@@ -57,7 +57,6 @@ SD_SCHEDULER = dict(
 class ImageModelConfigs:
     """The configs an image pipeline is built from; `text_encoder_2` is SDXL's second (projected) encoder."""
 
-    family: str
     unet: dict[str, Any]
     vae: dict[str, Any]
     text_encoder: dict[str, Any]
@@ -78,7 +77,6 @@ _TINY_VAE = dict(
 # size/crop numbers embedded in 8 dimensions each (32 + 6 * 8 = 80), and cross-attention on the two text
 # encoders' hidden states side by side (32 + 32 = 64), as SDXL does with 768 + 1280.
 TINY_SDXL = ImageModelConfigs(
-    family="sdxl",
     unet=dict(
         block_out_channels=(32, 64), layers_per_block=2, sample_size=32, in_channels=4, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
@@ -93,7 +91,6 @@ TINY_SDXL = ImageModelConfigs(
 # SD 1.x's layout (attention at the high resolutions, a plain block at the lowest), with the shapes the tiny
 # AnimateDiff motion adapter fits (block_out_channels (32, 64), cross_attention_dim 32, norm_num_groups 2).
 TINY_SD = ImageModelConfigs(
-    family="sd",
     unet=dict(
         block_out_channels=(32, 64), layers_per_block=2, sample_size=32, in_channels=4, out_channels=4,
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),

@@ -44,7 +44,6 @@ from stylist.presets import get_preset
 # stabilityai/stable-diffusion-xl-base-1.0: unet/, vae/, text_encoder/ (CLIP ViT-L/14) and text_encoder_2/
 # (OpenCLIP ViT-bigG/14) config.json, without the entries that equal the classes' defaults.
 SDXL = ImageModelConfigs(
-    family="sdxl",
     unet=dict(
         sample_size=128, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280),
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),

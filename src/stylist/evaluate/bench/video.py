@@ -73,7 +73,6 @@ FULL_WAN = WanConfigs(
 # the entries that equal the classes' defaults; guoyww/animatediff-motion-adapter-v1-5-2 is MotionAdapter's
 # defaults; ControlNet-OpenPose v1.1 is a copy of the SD 1.5 encoder with the standard pose encoder.
 SD15 = ImageModelConfigs(
-    family="sd",
     unet=dict(sample_size=64, cross_attention_dim=768, attention_head_dim=8),
     vae=dict(
         block_out_channels=(128, 256, 512, 512), in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2,
