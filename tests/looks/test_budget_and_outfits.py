@@ -44,8 +44,8 @@ def test_slots_come_from_product_words(category, title, slot):
 def test_outfits_differ_and_fill_one_product_per_slot():
     items = [product(1, "dress"), product(2, "dress"), product(3, "shirt"), product(4, "trousers"),
              product(5, "coat"), product(6, "coat"), product(7, "shoes")]
-    candidates = [Match(item, 1 - item.id / 10) for item in items]
-    outfits = compose_outfits(candidates, 3)
+    matches = [Match(item, 1 - item.id / 10) for item in items]
+    outfits = compose_outfits(matches, 3)
 
     # One pair of shoes and two coats for three options: each is in one option at most (half of three).
     assert [sorted(outfit.ids) for outfit in outfits] == [[1, 5, 7], [2, 6], [3, 4]]

@@ -137,11 +137,11 @@ def test_sizes_in_another_system_are_said_as_such_and_the_pictured_colour_is_cho
     italian = stored(1, "Silk Dress", "dress", "Red", [Variant(size="IT 40", available=True),
                                                        Variant(size="IT 42", available=True)])
     sized = in_your_size([Match(italian, 1.0)], {"dress": "M"})
-    assert sized.candidates == []
+    assert sized.matches == []
     assert sized.notes == [("no dress in stock in your size M: Silk Dress list sizes in another system, which "
                             "cannot be compared with M")]
     two_colours = stored(2, "Wool Coat", "coat", "Navy", [
         Variant(size="M", color="Black", available=True, price=90.0, url="https://shop.test/p/2?c=black&s=M"),
         Variant(size="M", color="Navy", available=True, price=120.0, url="https://shop.test/p/2?c=navy&s=M")])
-    [kept] = in_your_size([Match(two_colours, 1.0)], {"outerwear": "Medium"}).candidates
+    [kept] = in_your_size([Match(two_colours, 1.0)], {"outerwear": "Medium"}).matches
     assert (kept.product.url, kept.product.price) == ("https://shop.test/p/2?c=navy&s=M", 120.0)

@@ -33,7 +33,7 @@ def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=N
     with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget / 2)]
     sized = in_your_size([Match(product, 0.0) for product in products], get_sizes(settings, user_id))
-    products = [candidate.product for candidate in sized.candidates]
+    products = [match.product for match in sized.matches]
     look_id = new_id()
     made, images = [], []
     for number in range(1, options + 1):

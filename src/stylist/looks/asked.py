@@ -31,30 +31,30 @@ REQUEST_WORDS = frozenset(
 class Fit:
     """The retrieved products that answer the prompt, and what the look's notes say about the rest."""
 
-    candidates: list[Match]
+    matches: list[Match]
     notes: list[str] = field(default_factory=list)
     catalog_empty: bool = False
 
 
-def fit_prompt(settings: Settings, prompt: str, candidates: Sequence[Match], budget: Budget | None) -> Fit:
-    """Keep the candidates of the garments `prompt` names (all of them when it names none), topped up from the
+def fit_prompt(settings: Settings, prompt: str, matches: Sequence[Match], budget: Budget | None) -> Fit:
+    """Keep the matches of the garments `prompt` names (all of them when it names none), topped up from the
     catalog where retrieval found none of a named garment that is there to buy; note each named garment
     nothing purchasable fits, and a theme the catalog does not describe."""
     if not settings.catalog_db.exists():
-        return Fit(list(candidates), [EMPTY_CATALOG], catalog_empty=True)
+        return Fit(list(matches), [EMPTY_CATALOG], catalog_empty=True)
     with CatalogStore(settings.catalog_db, settings.images_dir) as store:
         if not sum(shop["purchasable"] for shop in store.stats()):
-            return Fit(list(candidates), [EMPTY_CATALOG], catalog_empty=True)
+            return Fit(list(matches), [EMPTY_CATALOG], catalog_empty=True)
         query, garments = understand(store, prompt), named_garments(prompt)
         # A named garment the catalog lacks is said below, with why; the theme note is for the other words.
         notes = [note] if (note := theme_note(query, set(garments.values()))) else []
         if not garments:
-            return Fit(list(candidates), notes)
-        kept = [candidate for candidate in candidates
-                if any(fits(candidate.product, slot, word) for slot, word in garments.items())]
-        floor = min((candidate.score for candidate in candidates), default=0.0) - 1.0
+            return Fit(list(matches), notes)
+        kept = [match for match in matches
+                if any(fits(match.product, slot, word) for slot, word in garments.items())]
+        floor = min((match.score for match in matches), default=0.0) - 1.0
         for slot, word in garments.items():
-            if any(fits(candidate.product, slot, word) for candidate in kept):
+            if any(fits(match.product, slot, word) for match in kept):
                 continue
             found, missing = _from_catalog(store, query, slot, word, budget)
             # Below everything retrieval found: they answer the garment, not the rest of the prompt.

@@ -18,54 +18,54 @@ from stylist.looks.outfits import Match
 
 @dataclass
 class Twins:
-    """Retrieved candidates with their twins, and which product group each listing belongs to."""
+    """Retrieved matches with their twins, and which product group each listing belongs to."""
 
-    candidates: list[Match]
+    matches: list[Match]
     group_of: dict[int, int] = field(default_factory=dict)  # listing id: its group (the retrieved listing's id)
     members: dict[int, list[StoredProduct]] = field(default_factory=dict)  # group: every listing in it
 
 
-def with_twins(candidates: Sequence[Match], twins: Mapping[int, Sequence[StoredProduct]]) -> Twins:
-    """`candidates` and, after each, its twins in other shops at its score; a listing is in one group only."""
+def with_twins(matches: Sequence[Match], twins: Mapping[int, Sequence[StoredProduct]]) -> Twins:
+    """`matches` and, after each, its twins in other shops at its score; a listing is in one group only."""
     found = Twins([])
-    for candidate in candidates:
-        group = candidate.product.id
+    for match in matches:
+        group = match.product.id
         if group in found.group_of:
-            continue  # a twin of a better candidate: it is already there
-        members = [candidate.product, *(twin for twin in twins.get(group, ()) if twin.id not in found.group_of)]
+            continue  # a twin of a better match: it is already there
+        members = [match.product, *(twin for twin in twins.get(group, ()) if twin.id not in found.group_of)]
         found.members[group] = members
         for member in members:
             found.group_of[member.id] = group
-            found.candidates.append(Match(member, candidate.score))
+            found.matches.append(Match(member, match.score))
     return found
 
 
 @dataclass
 class ShopChoice:
-    candidates: list[Match]
+    matches: list[Match]
     also_at: dict[int, list[dict]] = field(default_factory=dict)  # chosen listing id: the other shops
 
 
 def cheapest_shops(sized: Sequence[Match], twins: Twins) -> ShopChoice:
-    """One listing per group among `sized` (the candidates left after the size check, at their size's price
+    """One listing per group among `sized` (the matches left after the size check, at their size's price
     and link), best score first: the cheapest in the retrieved listing's currency, with the group's other
     listings as `also_at` (available: whether that shop has it in the person's size, or at all when no size
     applies)."""
     kept: dict[int, list[Match]] = {}
-    for candidate in sized:
-        kept.setdefault(twins.group_of.get(candidate.product.id, candidate.product.id), []).append(candidate)
+    for match in sized:
+        kept.setdefault(twins.group_of.get(match.product.id, match.product.id), []).append(match)
     choice = ShopChoice([])
     for group, offers in kept.items():
         members = twins.members.get(group, [offers[0].product])
         currency = members[0].currency
         best = min(offers, key=lambda each: (each.product.currency != currency, each.product.price is None,
                                              each.product.price or 0.0))
-        choice.candidates.append(best)
+        choice.matches.append(best)
         sized_offers = {each.product.id: each.product for each in offers}
         choice.also_at[best.product.id] = [
             {"shop": shown.shop, "price": shown.price, "currency": shown.currency, "url": shown.url,
              "available": member.id in sized_offers}
             for member in members if member.id != best.product.id
             for shown in [sized_offers.get(member.id, member)]]
-    choice.candidates.sort(key=lambda each: -each.score)
+    choice.matches.sort(key=lambda each: -each.score)
     return choice

@@ -81,8 +81,8 @@ def named_garments(text: str) -> dict[str, str]:
     return {slot: found[slot] for slot in SLOTS if slot in found}
 
 
-def compose_outfits(candidates: Sequence[Match], count: int, budget: float | None = None) -> list[Outfit]:
-    """Up to `count` outfits from `candidates` (best first), each within `budget` in total.
+def compose_outfits(matches: Sequence[Match], count: int, budget: float | None = None) -> list[Outfit]:
+    """Up to `count` outfits from `matches` (best first), each within `budget` in total.
 
     Every outfit takes, per slot, the best product no earlier outfit used, so options differ as far as the
     catalog allows. A product is in at most half the outfits (`spread_limit`): a slot that has run out of
@@ -94,8 +94,8 @@ def compose_outfits(candidates: Sequence[Match], count: int, budget: float | Non
     back when the catalog cannot make more.
     """
     by_slot: dict[str, list[Match]] = {slot: [] for slot in SLOTS}
-    for candidate in sorted(candidates, key=lambda each: -each.score):
-        by_slot[slot_of(candidate.product)].append(candidate)
+    for match in sorted(matches, key=lambda each: -each.score):
+        by_slot[slot_of(match.product)].append(match)
     limit = spread_limit(count)
     uses: Counter[int] = Counter()
     outfits: list[Outfit] = []
@@ -147,10 +147,10 @@ def _slots_to_fill(by_slot: dict[str, list[Match]], used: set[int]) -> tuple[lis
     return base, [slot for slot in ("outerwear", "shoes", "bag", "accessory") if by_slot[slot]]
 
 
-def _pick(candidates: list[Match], uses: Counter[int], remaining: float,
+def _pick(matches: list[Match], uses: Counter[int], remaining: float,
           limits: Sequence[float]) -> StoredProduct | None:
     """The best affordable product used fewer times than the first limit that finds one."""
-    affordable = [each.product for each in candidates if (each.product.price or 0.0) <= remaining]
+    affordable = [each.product for each in matches if (each.product.price or 0.0) <= remaining]
     for limit in limits:
         for product in affordable:
             if uses[product.id] < limit:

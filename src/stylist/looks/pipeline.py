@@ -168,11 +168,11 @@ def _retrieve(settings: Settings, user: User, scene: str, *, options: int, cap: 
     notes.extend(fit.notes)
     # The same product in other shops joins it; in stock in the person's size, for the slots they gave one,
     # each at that size's price and link; then each product from its cheapest shop, the others listed.
-    twins = with_twins(fit.candidates, shop_twins(settings, [match.product.id for match in fit.candidates]))
-    sized = in_your_size(twins.candidates, worn)
+    twins = with_twins(fit.matches, shop_twins(settings, [match.product.id for match in fit.matches]))
+    sized = in_your_size(twins.matches, worn)
     notes.extend(sized.notes)
-    shops = cheapest_shops(sized.candidates, twins)
-    return Shelf(shops.candidates, sized, shops.also_at, fit.catalog_empty)
+    shops = cheapest_shops(sized.matches, twins)
+    return Shelf(shops.matches, sized, shops.also_at, fit.catalog_empty)
 
 
 def _outfits(shelf: Shelf, options: int, cap: Budget | None, notes: list[str]) -> list[Outfit]:

@@ -35,23 +35,23 @@ def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float
     return [Match(hit.product, hit.score) for hit in hybrid_search(settings, query, k, budget=budget)]
 
 
-def purchasable_now(settings: Settings, candidates: Sequence[Match], budget: Budget | None) -> list[Match]:
-    """The candidates that are purchasable in catalog.db now and have an image, with today's record, within
+def purchasable_now(settings: Settings, matches: Sequence[Match], budget: Budget | None) -> list[Match]:
+    """The matches that are purchasable in catalog.db now and have an image, with today's record, within
     the budget and in its currency.
 
     A budget in a named currency keeps only products priced in it: the catalog stores no exchange rates.
     Each product is kept once, with its best score.
     """
-    current = _purchasable(settings, [candidate.product.id for candidate in candidates])
+    current = _purchasable(settings, [match.product.id for match in matches])
     kept: dict[int, Match] = {}
-    for candidate in candidates:
-        product = current.get(candidate.product.id)
+    for match in matches:
+        product = current.get(match.product.id)
         if product is None or not product.images:
             continue
         if budget is not None and not budget.allows(product.price, product.currency):
             continue
-        if product.id not in kept or kept[product.id].score < candidate.score:
-            kept[product.id] = Match(product, candidate.score)
+        if product.id not in kept or kept[product.id].score < match.score:
+            kept[product.id] = Match(product, match.score)
     return sorted(kept.values(), key=lambda each: -each.score)
 
 

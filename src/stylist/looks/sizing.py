@@ -18,7 +18,7 @@ from stylist.sizes import SIZED_SLOTS, comparable, fits, read_size
 
 @dataclass
 class Sized:
-    candidates: list[Match]
+    matches: list[Match]
     worn: Mapping[str, str] = field(default_factory=dict)
     sizes: dict[int, str] = field(default_factory=dict)  # product id: the shop's text for the person's size
     unsized: set[int] = field(default_factory=set)  # kept though their shop lists no sizes
@@ -44,32 +44,32 @@ class Sized:
         return notes
 
 
-def in_your_size(candidates: Sequence[Match], worn: Mapping[str, str]) -> Sized:
-    """The candidates that fit `worn` ({slot: size}), each at its size's price and link, with the notes."""
+def in_your_size(matches: Sequence[Match], worn: Mapping[str, str]) -> Sized:
+    """The matches that fit `worn` ({slot: size}), each at its size's price and link, with the notes."""
     if not worn:
-        return Sized(list(candidates))
+        return Sized(list(matches))
     sized = Sized([], worn)
     found: dict[str, int] = {}  # slot: products retrieved for it
     other_systems: dict[str, list[str]] = {}  # slot: products whose sizes cannot be compared with the person's
-    for candidate in candidates:
-        product, slot = candidate.product, slot_of(candidate.product)
+    for match in matches:
+        product, slot = match.product, slot_of(match.product)
         if slot not in worn or slot not in SIZED_SLOTS:
-            sized.candidates.append(candidate)
+            sized.matches.append(match)
             continue
         found[slot] = found.get(slot, 0) + 1
         if not any(variant.size for variant in product.variants):
             sized.unsized.add(product.id)
-            sized.candidates.append(candidate)
+            sized.matches.append(match)
             continue
         variant = variant_in_size(product, worn[slot], slot)
         if variant is not None:
             sized.sizes[product.id] = variant.size
-            sized.candidates.append(Match(at_variant(product, variant), candidate.score))
+            sized.matches.append(Match(at_variant(product, variant), match.score))
         elif not any(comparable(read_size(worn[slot], slot), read_size(each.size, slot), slot)
                      for each in product.variants if each.size):
             other_systems.setdefault(slot, []).append(product.title)
     for slot in SIZED_SLOTS:
-        if not found.get(slot) or any(slot_of(each.product) == slot for each in sized.candidates):
+        if not found.get(slot) or any(slot_of(each.product) == slot for each in sized.matches):
             continue
         if other_systems.get(slot):
             titles = ", ".join(dict.fromkeys(other_systems[slot]))
