@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylist.errors import StylistError
-from stylist.presets import VIDEO_BACKENDS, IPAdapterWeights, Preset
+from stylist.presets import FAMILIES, VIDEO_BACKENDS, Family, IPAdapterWeights, Preset
 
 GB = 10**9
 
@@ -121,15 +121,30 @@ CLIP_TOKENIZER = ("vocab.json|tokenizer.json", "merges.txt|tokenizer.json", "tok
 QWEN_TOKENIZER = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 UMT5_TOKENIZER = ("tokenizer.json", "tokenizer_config.json")
 
-# The folders of each diffusers pipeline repository that its loader assembles the pipeline from.
-PIPELINE_FOLDERS = {
-    "sdxl": (diffusers_model("unet"), diffusers_model("vae"), transformers_model("text_encoder"),
-             transformers_model("text_encoder_2"), tokenizer("tokenizer", CLIP_TOKENIZER),
-             tokenizer("tokenizer_2", CLIP_TOKENIZER), scheduler()),
-    "sd": (diffusers_model("unet"), diffusers_model("vae"), transformers_model("text_encoder"),
-           tokenizer("tokenizer", CLIP_TOKENIZER), scheduler()),
-    "klein": (diffusers_model("transformer"), diffusers_model("vae"), transformers_model("text_encoder"),
-              tokenizer("tokenizer", QWEN_TOKENIZER), scheduler()),
+# The files each tokenizer class of the family table reads.
+TOKENIZER_FILES = {"CLIPTokenizer": CLIP_TOKENIZER, "Qwen2TokenizerFast": QWEN_TOKENIZER}
+
+
+def family_folders(family: Family) -> tuple[Files, ...]:
+    """The folders of a family's repository that the loader assembles its pipeline from, read off the family
+    table's components: a model's config and weights, a tokenizer's files, a scheduler's config."""
+    folders = []
+    for name, (library, class_name) in family.components.items():
+        if "Tokenizer" in class_name:
+            if class_name not in TOKENIZER_FILES:
+                raise ValueError(f"the {family.name} family's {class_name} reads files stylist does not know: add "
+                                 "them to TOKENIZER_FILES in stylist/models/weights.py")
+            folders.append(tokenizer(name, TOKENIZER_FILES[class_name]))
+        elif class_name.endswith("Scheduler"):
+            folders.append(scheduler(name))
+        else:
+            folders.append(diffusers_model(name) if library == "diffusers" else transformers_model(name))
+    return tuple(folders)
+
+
+# The folders of each diffusers pipeline repository that its loader assembles the pipeline from: the image
+# families', and the video backends' (video/backends.py assembles those).
+PIPELINE_FOLDERS = {name: family_folders(family) for name, family in FAMILIES.items()} | {
     "wan-vace": (diffusers_model("transformer"), diffusers_model("vae"), transformers_model("text_encoder"),
                  tokenizer("tokenizer", UMT5_TOKENIZER), scheduler()),
     # The SD 1.5 that AnimateDiff animates: its motion pipeline brings its own scheduler.
