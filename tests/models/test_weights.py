@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import open_clip
 import pytest
 from huggingface_hub.utils import filter_repo_objects
 
-from stylist.models.weights import MODEL_CARDS, OPEN_CLIP_REPOS, PIPELINE_FOLDERS, Weights, preset_needs
-from stylist.presets import VIDEO_BACKENDS, get_preset
+from stylist.models.weights import (
+    MODEL_CARDS,
+    OPEN_CLIP_REPOS,
+    PIPELINE_FOLDERS,
+    Weights,
+    family_folders,
+    preset_needs,
+)
+from stylist.presets import KLEIN, SDXL, VIDEO_BACKENDS, get_preset
 
 REAL = ("sdxl", "sd14", "klein")
 
@@ -87,3 +95,12 @@ def test_a_clip_tokenizer_is_complete_from_its_vocabulary_files_or_from_tokenize
         assert not [name for name in sdxl.missing(tmp_path / folder) if name.startswith("tokenizer/")], folder
     (tmp_path / "hub" / "tokenizer" / "merges.txt").unlink()
     assert "tokenizer/merges.txt" in sdxl.missing(tmp_path / "hub")
+
+
+def test_a_new_familys_folders_come_from_its_row_and_an_unknown_tokenizer_is_named():
+    # A family row with SDXL's parts under klein's pipeline needs SDXL's folders: nothing else says them.
+    hybrid = replace(KLEIN, name="hybrid", components=SDXL.components)
+    assert family_folders(hybrid) == PIPELINE_FOLDERS["sdxl"]
+    odd = replace(KLEIN, name="odd", components={**KLEIN.components, "tokenizer": ("transformers", "T5TokenizerFast")})
+    with pytest.raises(ValueError, match=r"odd family's T5TokenizerFast .* TOKENIZER_FILES"):
+        family_folders(odd)
