@@ -41,8 +41,8 @@ def one_torch_thread():
 
 @pytest.fixture(scope="session")
 def real_repos(tmp_path_factory):
-    """Tiny checkpoints in every real repository's own layout (tests/real_layouts.py), written once a session."""
-    from tests.real_layouts import write_real_repos
+    """Tiny checkpoints in every real repository's own layout (tests/helpers/real_layouts.py), written once a session."""
+    from tests.helpers.real_layouts import write_real_repos
 
     root = tmp_path_factory.mktemp("real-repos")
     write_real_repos(root)

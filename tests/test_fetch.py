@@ -19,8 +19,8 @@ from stylist.cli import main_group
 from stylist.models.locate import cached_folder
 from stylist.models.weights import preset_needs
 from stylist.presets import get_preset
-from tests.hub_server import serve_hub, use_hub
-from tests.real_layouts import KLEIN, WAN, write_klein, write_wan
+from tests.helpers.hub_server import serve_hub, use_hub
+from tests.helpers.real_layouts import KLEIN, WAN, write_klein, write_wan
 
 
 def fetch(tmp_path, *args):

@@ -1,5 +1,5 @@
 """A GPU owner's first run, on the CPU: `stylist models fetch` from a hub on 127.0.0.1 that serves tiny checkpoints
-in each real repository's own layout (tests/real_layouts.py), then `doctor`, `user add`, `style`, `video` and
+in each real repository's own layout (tests/helpers/real_layouts.py), then `doctor`, `user add`, `style`, `video` and
 `bench gpu`'s smoke stage, each a separate process as a person runs them. Nothing points at the weights but
 HF_ENDPOINT: no STYLIST_MODELS_DIR, so what the loaders read is what the fetch downloaded. After the fetch the
 hub is switched off (HF_HUB_OFFLINE), so a file the weights list forgot fails the run instead of being quietly
@@ -20,7 +20,7 @@ from PIL import Image
 from stylist.models.locate import cached_folder
 from stylist.models.weights import preset_needs
 from stylist.presets import get_preset
-from tests.hub_server import serve_hub
+from tests.helpers.hub_server import serve_hub
 
 
 @pytest.fixture(scope="module")

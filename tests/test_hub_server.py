@@ -1,5 +1,5 @@
-"""The test hub (tests/hub_server.py) speaks huggingface_hub's protocol, and the real layouts
-(tests/real_layouts.py) load with the library classes from what a download of them brings."""
+"""The test hub (tests/helpers/hub_server.py) speaks huggingface_hub's protocol, and the real layouts
+(tests/helpers/real_layouts.py) load with the library classes from what a download of them brings."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from safetensors.torch import load_file
 
 from stylist.models.weights import image_model_weights
 from stylist.presets import get_preset
-from tests.hub_server import serve_hub, use_hub
-from tests.real_layouts import KLEIN, LCM_SD15, LCM_SDXL, LORA_WEIGHTS, SDXL, WAN
+from tests.helpers.hub_server import serve_hub, use_hub
+from tests.helpers.real_layouts import KLEIN, LCM_SD15, LCM_SDXL, LORA_WEIGHTS, SDXL, WAN
 
 ROOT = Path(__file__).resolve().parents[1]
 # What stylist downloads of klein and SDXL: the weights list's own patterns.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,15 +13,10 @@ from stylist.catalog.shops import ADAPTERS, detect_adapter, make_adapter
 from stylist.catalog.shops.jsonld import JsonLdAdapter
 from stylist.catalog.shops.luisaviaroma import LuisaviaromaAdapter
 from stylist.catalog.shops.shopify import ShopifyAdapter
+from tests.helpers.fixture_pages import LVR_DRESS, fixture
 
-PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 SHOP = "https://shop.example.com/products/item"
-LVR_DRESS = "https://www.luisaviaroma.com/en-it/p/dolce-gabbana/women/dresses/70I-B41020"
 LVR_SNEAKER = "https://www.luisaviaroma.com/en-us/p/nike/men/sneakers/74I-4OZ226"
-
-
-def fixture(name: str, url: str, content_type: str = "text/html") -> Page:
-    return Page(url=url, status=200, content_type=content_type, text=(PAGES / name).read_text())
 
 
 def html(url: str = SHOP, *, head: str = "", jsonld: tuple[Any, ...] = ()) -> Page:

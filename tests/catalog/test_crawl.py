@@ -148,7 +148,7 @@ def test_shopify_store():
 
 
 def test_follows_the_start_url_to_the_host_it_redirects_to(data_dir):
-    from tests.scripted_server import ScriptedServer, html
+    from tests.helpers.scripted_server import ScriptedServer, html
 
     product = ('<script type="application/ld+json">{"@type": "Product", "name": "Moved Coat", "sku": "M-1", '
                '"offers": {"price": "99", "priceCurrency": "EUR", "availability": "InStock"}}</script>')
@@ -179,7 +179,7 @@ def test_one_crawl_per_shop_at_a_time(shop, data_dir):
 
 
 def test_a_site_without_products_is_not_kept_as_a_shop(data_dir):
-    from tests.scripted_server import ScriptedServer, html
+    from tests.helpers.scripted_server import ScriptedServer, html
 
     server = ScriptedServer({"/": [html('<h1>My blog</h1><a href="/post">post</a>')], "/post": [html("<p>hello</p>")]})
     with server.serve() as base:

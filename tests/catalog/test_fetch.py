@@ -3,7 +3,7 @@ import asyncio
 import pytest
 
 from stylist.catalog.fetch import Fetcher, FetchFailed, retry_after
-from tests.scripted_server import ScriptedServer, html
+from tests.helpers.scripted_server import ScriptedServer, html
 
 
 def fetch(base, path, **options):

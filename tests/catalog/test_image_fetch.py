@@ -13,7 +13,7 @@ from stylist.catalog.fetch import Fetcher
 from stylist.catalog.image_fetch import ImageFetcher
 from stylist.catalog.images import ImageStore
 from tests.helpers.images import image_bytes
-from tests.scripted_server import ScriptedServer
+from tests.helpers.scripted_server import ScriptedServer
 
 
 def fetch_all(images: ImageFetcher, *batches: list[str]) -> list:

@@ -3,38 +3,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sqlite3
 from types import SimpleNamespace
 
 import pytest
 
-from stylist.catalog.crawl import CrawlOptions, crawl_shops
-from stylist.catalog.images import ImageStore
 from stylist.catalog.lexical import SearchQuery, _nearest, lexical_search, understand
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
-from stylist.demo.catalogue import COLOURS as DEMO_COLOURS
-from stylist.demo.catalogue import NOUNS
-from stylist.demo.shop import DemoShop, serve
 from tests.catalog.downgrade import undo
 from tests.grounding import synthetic
-
-TOP = 5
-
-
-def misspell(word: str, rng: random.Random) -> str:
-    """One typing slip in a word of four letters or more: a letter dropped, doubled, or swapped with the next."""
-    if len(word) < 4 or not word.isalpha():
-        return word
-    at = rng.randrange(1, len(word) - 1)
-    slip = rng.choice(("drop", "double", "swap"))
-    if slip == "drop":
-        return word[:at] + word[at + 1:]
-    if slip == "double":
-        return word[:at] + word[at] + word[at:]
-    return word[:at] + word[at + 1] + word[at] + word[at + 2:]
+from tests.helpers.demo_catalog import TOP, crawl_demo_shop, demo_truth, misspell
 
 
 def hit_rates(store: CatalogStore, truth: dict[int, tuple[str, str]], seed: int = 0) -> tuple[float, float]:
@@ -49,29 +29,9 @@ def hit_rates(store: CatalogStore, truth: dict[int, tuple[str, str]], seed: int 
     return found / len(truth), misspelt_found / len(truth)
 
 
-def crawl_demo_shop(folder, products: int = 60):
-    """The demo shop served on 127.0.0.1 and crawled for real into folder/catalog.db."""
-    with serve(DemoShop(n_products=products, seed=3, traps=False)) as url, \
-            CatalogStore(folder / "catalog.db", folder / "images") as store:
-        report = asyncio.run(crawl_shops([url], store, ImageStore(folder / "images"),
-                                         CrawlOptions(delay=0.0, concurrency=4)))[0]
-    assert report.complete, report.reason
-    return folder
-
-
 @pytest.fixture(scope="module")
 def demo_catalog(tmp_path_factory):
     return crawl_demo_shop(tmp_path_factory.mktemp("demo-lexical"))
-
-
-def demo_truth(store: CatalogStore) -> dict[int, tuple[str, str]]:
-    """Each product's colour and garment, read from the demo catalogue's own words in its title."""
-    truth = {}
-    for product in store.products():
-        colour = max((name for name in DEMO_COLOURS if product.title.startswith(name)), key=len)
-        category = next(noun for noun in NOUNS.values() if product.title.endswith(noun))
-        truth[product.id] = (colour, category)
-    return truth
 
 
 def test_colour_and_category_find_the_garment_in_the_demo_shop(demo_catalog):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stylist.catalog import extract_page
+from tests.helpers.real_pages import MANIFEST, REAL_PAGES, page_url
 
-REAL_PAGES = Path(__file__).resolve().parents[2].parent / "shared" / "real-pages"
-MANIFEST = REAL_PAGES / "manifest.json"
 pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason=f"{REAL_PAGES} is not there")
 
 
@@ -19,11 +17,6 @@ def manifest_pages() -> list[tuple[str, dict[str, Any]]]:
     if not MANIFEST.exists():
         return []
     return list(json.loads(MANIFEST.read_text())["pages"].items())
-
-
-def page_url(name: str, entry: dict[str, Any]) -> str:
-    """The page's address as it was fetched; pages kept without one get an address on their shop."""
-    return entry.get("original_url") or f"https://{entry.get('shop') or 'shop.example'}/{name}"
 
 
 def read(name: str, entry: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from tests.helpers.images import image_bytes
-from tests.scripted_server import ScriptedServer, html
+from tests.helpers.scripted_server import ScriptedServer, html
 
 CHROMIUM = Path(os.environ.get("STYLIST_CHROMIUM", "/usr/bin/chromium"))
 pytestmark = [

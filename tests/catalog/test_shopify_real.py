@@ -15,7 +15,7 @@ from PIL import Image
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
-from tests.scripted_server import ScriptedServer, html
+from tests.helpers.scripted_server import ScriptedServer, html
 
 REAL_PAGES = Path(__file__).resolve().parents[2].parent / "shared" / "real-pages"
 MANIFEST = REAL_PAGES / "manifest.json"

@@ -16,8 +16,8 @@ from stylist.catalog.shops import detect_adapter, make_adapter
 from stylist.catalog.shops.jsonld import JsonLdAdapter
 from stylist.catalog.shops.luisaviaroma import LuisaviaromaAdapter
 from stylist.catalog.shops.shopify import ShopifyAdapter
-from tests.catalog.test_adapters import LVR_DRESS, fixture
-from tests.catalog.test_real_pages import MANIFEST, REAL_PAGES, page_url
+from tests.helpers.fixture_pages import LVR_DRESS, fixture
+from tests.helpers.real_pages import MANIFEST, REAL_PAGES, page_url
 
 SHOP = "https://shop.example.com/products/coat"
 on_real_pages = pytest.mark.skipif(not MANIFEST.exists(), reason=f"{REAL_PAGES} is not there")

@@ -13,8 +13,8 @@ from stylist.cli import main_group
 from stylist.grounding.index import search
 from stylist.grounding.search import hybrid_search
 from stylist.looks.retrieve import grounding_retriever
-from tests.catalog.test_lexical import TOP, crawl_demo_shop, demo_truth, misspell
 from tests.grounding.synthetic import build_catalog, garments, tiny_settings
+from tests.helpers.demo_catalog import TOP, crawl_demo_shop, demo_truth, misspell
 
 
 def rates(settings, truth: dict[int, tuple[str, str]]) -> tuple[float, float, float]:

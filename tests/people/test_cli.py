@@ -5,23 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 
 from PIL import Image
 
-
-def stylist(data_dir, *args):
-    env = {**os.environ, "STYLIST_DATA_DIR": str(data_dir), "STYLIST_PRESET": "tiny"}
-    return subprocess.run([sys.executable, "-m", "stylist", *args], check=False, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
-def assert_one_line_error(result) -> str:
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+from tests.helpers.cli import assert_one_line_error, stylist
 
 
 def test_add_list_delete(data_dir, good_photos):

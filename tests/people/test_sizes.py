@@ -11,7 +11,7 @@ from stylist.errors import StylistError
 from stylist.people.sizes import checked_sizes, get_sizes, set_sizes
 from stylist.people.users import add_user, delete_user
 from stylist.settings import Settings
-from tests.people.test_cli import assert_one_line_error, stylist
+from tests.helpers.cli import assert_one_line_error, stylist
 
 
 def test_sizes_are_set_shown_changed_and_cleared_from_the_command_line(data_dir, good_photos):

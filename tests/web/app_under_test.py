@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import time
+
+from stylist.jobs.queue import FINAL_STATES
 
 
 def jpeg(image) -> bytes:
@@ -26,3 +29,13 @@ def add_user(client, photos, name="Ada"):
                          content_type="multipart/form-data")
     assert answer.status_code == 201, answer.json
     return answer.json["id"], {"Authorization": f"Bearer {answer.json['token']}"}
+
+
+def finished(client, job_id, headers, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json
+        if job["status"] in FINAL_STATES:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

@@ -13,22 +13,11 @@ from PIL import Image
 
 from stylist.cli import main_group
 from stylist.errors import StylistError
-from stylist.jobs.queue import FINAL_STATES
 from stylist.settings import Settings
 from stylist.web import media
 from tests.helpers.images import image_bytes, png_bomb
 from tests.helpers.photos import ASTRONAUT
-from tests.web.app_under_test import add_user, create, jpeg
-
-
-def finished(client, job_id, headers, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).json
-        if job["status"] in FINAL_STATES:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
+from tests.web.app_under_test import add_user, create, finished, jpeg
 
 
 def upload(client, files, name="Ada"):

@@ -8,7 +8,6 @@ its looks and video is saved in the test's tmp dir.
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 from pathlib import Path
@@ -19,12 +18,10 @@ from PIL import Image
 from stylist.catalog.store import CatalogStore
 from stylist.worker.handlers import load_handlers
 from stylist.worker.loop import Worker
+from tests.helpers.chromium import ARGS, CHROMIUM
 from tests.helpers.photos import ASTRONAUT
 from tests.web.app_under_test import create, jpeg
 
-CHROMIUM = os.environ.get("STYLIST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
               pytest.mark.timeout(900)]

@@ -14,8 +14,7 @@ from stylist.jobs.queue import open_queue
 from stylist.settings import Settings
 from stylist.worker.handlers import HANDLERS
 from stylist.worker.loop import Worker
-from tests.web.app_under_test import add_user, create
-from tests.web.test_api import finished
+from tests.web.app_under_test import add_user, create, finished
 
 
 @pytest.fixture

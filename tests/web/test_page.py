@@ -19,10 +19,10 @@ from PIL import Image
 
 from stylist.settings import Settings
 from stylist.worker.loop import Worker
+from tests.helpers.chromium import ARGS, CHROMIUM
 from tests.web.app_under_test import create, jpeg
 from tests.web.fake_pipelines import FAKE_SCORES, NO_PRODUCTS
 from tests.web.stand_ins import STAND_INS
-from tests.web.test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")]
 SHOTS = Path(os.environ.get("STYLIST_SHOTS", "/tmp/shots"))

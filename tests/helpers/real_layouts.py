@@ -1,7 +1,7 @@
 """Tiny random-weight checkpoints laid out file for file as the real hub repositories the presets name.
 
 `write_real_repos(root)` writes `root/<hub id>/` for every repository stylist/presets.py names,
-so that a test can serve them with tests/hub_server.py (or point STYLIST_MODELS_DIR at `root`) and prove that
+so that a test can serve them with tests/helpers/hub_server.py (or point STYLIST_MODELS_DIR at `root`) and prove that
 what stylist downloads is what its loaders read. Every file is written by the libraries that write the real
 ones (`save_pretrained`, diffusers' kohya conversion, sentencepiece), never copied from a real repository.
 Beside the files stylist reads, each repository holds the decoys it must not download (fp16 variants, `.bin`
