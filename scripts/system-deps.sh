@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages stylist's tests and --render use (Chromium, ffmpeg, redis-server), when missing.
+# Installs the Debian packages stylist's tests and --render use (Chromium, ffmpeg, PostgreSQL), when missing.
 # Chromium comes from Debian (never from Playwright's own download, which closed networks refuse).
 set -euo pipefail
 
 packages=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
-# The Redis-backed job queue is tested against a real server.
-command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+# The queue and the records are tested on a real PostgreSQL server too, which the tests start themselves
+# (initdb in a temporary folder): Debian keeps its programs in /usr/lib/postgresql/<version>/bin.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || packages+=(postgresql)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0

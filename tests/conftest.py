@@ -1,17 +1,14 @@
 """Fixtures more than one room's tests use: a fresh data directory, one torch thread, a machine without model
-weights, photos of a person, a small stored catalog and a user, queues on SQLite and Redis, and real repositories'
+weights, photos of a person, a small stored catalog and a user, a PostgreSQL server and real repositories'
 layouts. Each room's own fixtures are in its conftest.py; helpers and fakes are plain modules (tests/helpers/)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
+import os
 from pathlib import Path
 
 import huggingface_hub.constants
 import pytest
-import redis
 from PIL import Image
 from skimage import data
 
@@ -21,7 +18,7 @@ from stylist.people.users import add_user
 from stylist.settings import Settings
 from tests.helpers.images import png_bomb
 from tests.helpers.photos import ASTRONAUT, save, save_sideways, variant
-from tests.helpers.redis_server import REDIS_SERVER, free_port
+from tests.helpers.postgres_server import postgres_bin, start_postgres
 from tests.helpers.small_catalog import GONE, PRODUCTS, Catalog, crawl
 from tests.worker import handlers as test_handlers
 
@@ -134,41 +131,30 @@ def user(catalog, photos):
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """A real redis-server of this test process's own, on a free 127.0.0.1 port, for the session."""
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    folder = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    server = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "",
-         "--appendonly", "no", "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        server.kill()
-        pytest.fail("redis-server did not start")
-    yield f"redis://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL server of this test process's own, on a free 127.0.0.1 port, for the session.
+
+    Skipped where PostgreSQL is not installed, except in CI, where scripts/system-deps.sh installed it and a
+    skip would hide a broken install."""
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed, though scripts/system-deps.sh should have installed it")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def queue_url(request, data_dir):
-    """A fresh, empty queue's URL: a jobs.db of its own, or the Redis server's database 0, flushed."""
-    if request.param == "sqlite":
-        return f"sqlite:///{data_dir / 'jobs.db'}"
-    base = request.getfixturevalue("redis_url")
-    url = f"{base}/0"
-    redis.Redis.from_url(url).flushdb()
-    return url
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A new, empty PostgreSQL database of this test's own."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, data_dir) -> str | None:
+    """Where the records and the jobs live: the SQLite files in the data dir (None), or a PostgreSQL database."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture

@@ -30,11 +30,15 @@ from stylist.worker.commands import worker
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where stylist keeps its data [STYLIST_DATA_DIR, ./data].")
 @click.option("--preset", type=click.Choice(preset_names()), help="Which models to run [STYLIST_PRESET, tiny-klein].")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run them [STYLIST_DEVICE, auto].")
+@click.option("--database", metavar="URL",
+              help="postgresql://USER:PASSWORD@HOST:PORT/NAME holds the records and the jobs of several machines "
+                   "[STYLIST_DATABASE; default: SQLite files in the data dir].")
 @click.version_option(package_name="stylist")
 @click.pass_context
-def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, device: str | None) -> None:
+def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, device: str | None,
+               database: str | None) -> None:
     """stylist: looks of you wearing real products you can buy today."""
-    ctx.obj = Settings.from_env(data_dir, preset, device)
+    ctx.obj = Settings.from_env(data_dir, preset, device, database)
 
 
 main_group.add_command(bench)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from stylist.errors import StylistError
 from stylist.presets import PRESETS
@@ -15,14 +16,38 @@ DEFAULT_PRESET = "tiny-klein"
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def checked_database_url(url: str | None) -> str | None:
+    """The URL if stylist can use it: postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME, or None for SQLite files."""
+    if url is None:
+        return None
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return "postgresql://" + url.split("://", 1)[1]
+    raise StylistError(f"unknown database {redacted(url)!r} (--database, STYLIST_DATABASE): use "
+                       "postgresql://USER:PASSWORD@HOST:PORT/NAME, or leave it out for the SQLite files in the data dir")
+
+
+def redacted(url: str) -> str:
+    """The URL with its password replaced by ***, for logs, errors and help: a password never appears in them."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     preset: str = DEFAULT_PRESET
     device: str = "auto"
+    # Where the records and the jobs live beyond one machine: a postgresql:// URL. None keeps them in SQLite
+    # files in the data dir (catalog.db, users.db, jobs.db), which needs no server.
+    database: str | None = None
 
     @classmethod
-    def from_env(cls, data_dir: str | None = None, preset: str | None = None, device: str | None = None) -> Settings:
+    def from_env(cls, data_dir: str | None = None, preset: str | None = None, device: str | None = None,
+                 database: str | None = None) -> Settings:
         preset = preset or os.environ.get("STYLIST_PRESET") or DEFAULT_PRESET
         device = device or os.environ.get("STYLIST_DEVICE") or "auto"
         if preset not in PRESETS:
@@ -33,7 +58,12 @@ class Settings:
             data_dir=Path(data_dir or os.environ.get("STYLIST_DATA_DIR") or "data").expanduser().resolve(),
             preset=preset,
             device=device,
+            database=checked_database_url(database or os.environ.get("STYLIST_DATABASE") or None),
         )
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.database is not None
 
     @property
     def catalog_db(self) -> Path:
