@@ -13,6 +13,7 @@ from PIL import Image
 from skimage import data
 
 from stylist.catalog.store import CatalogStore
+from stylist.databases import dispose_engines
 from stylist.jobs.queue import JOB_KINDS, open_queue
 from stylist.people.users import add_user
 from stylist.settings import Settings
@@ -34,6 +35,13 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def fresh_engines():
+    """Each test's databases are its own: the pooled connections a test opened are closed when it ends."""
+    yield
+    dispose_engines()
 
 
 @pytest.fixture(scope="session")
