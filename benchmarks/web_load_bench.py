@@ -36,7 +36,7 @@ from catalog_bench import machine  # the same machine description as the other b
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def crawl_demo_shop(data: Path, products: int) -> None:
+def crawl_demo_shop(data: Path, products: int, database: str | None = None) -> None:
     from stylist.catalog.crawl import CrawlOptions, crawl_shops
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
@@ -65,16 +65,34 @@ def photos() -> list[tuple[str, bytes]]:
     return made
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data: Path, database: str | None = None) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(data), "--preset", "tiny", "serve",
-                               "--port", "0", "--no-worker"], env=env, stderr=subprocess.PIPE, text=True)
+    backend = ["--database", database] if database else []
+    server = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(data), "--preset", "tiny", *backend,
+                               "serve", "--port", "0", "--no-worker"], env=env, stderr=subprocess.PIPE, text=True)
     line = server.stderr.readline()
     found = re.search(r"serving on (http://\S+)", line)
     if not found:
         server.kill()
         raise SystemExit(f"the server did not start: {line}{server.stderr.read()}")
     return server, found.group(1)
+
+
+def sign_up(url: str, count: int) -> tuple[list[dict], list[str]]:
+    """`count` users signed up through the API, each with a queued training job (no worker runs it), and the
+    words of the catalog's titles to search for."""
+    users = []
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for number in range(count):
+            made = http.post("/api/users", data={"name": f"load {number}", "consent": "true"},
+                             files=[("photos", (name, content, "image/jpeg")) for name, content in photos()])
+            made.raise_for_status()
+            headers = {"Authorization": f"Bearer {made.json()['token']}"}
+            job = http.post(f"/api/users/{made.json()['id']}/train", headers=headers)
+            job.raise_for_status()
+            users.append({"headers": headers, "job_id": job.json()["job_id"]})
+        products = http.get("/api/catalog?limit=200").json()["products"]
+    return users, sorted({word.lower() for product in products for word in product["title"].split()})
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -143,18 +161,7 @@ def main() -> None:
         crawl_demo_shop(data, args.products)
         server, url = start_server(data)
         try:
-            users = []
-            with httpx.Client(base_url=url, timeout=60) as http:
-                for number in range(args.users):
-                    made = http.post("/api/users", data={"name": f"load {number}", "consent": "true"},
-                                     files=[("photos", (name, content, "image/jpeg")) for name, content in photos()])
-                    made.raise_for_status()
-                    headers = {"Authorization": f"Bearer {made.json()['token']}"}
-                    job = http.post(f"/api/users/{made.json()['id']}/train", headers=headers)
-                    job.raise_for_status()
-                    users.append({"headers": headers, "job_id": job.json()["job_id"]})
-                products = http.get("/api/catalog?limit=200").json()["products"]
-            words = sorted({word.lower() for product in products for word in product["title"].split()})
+            users, words = sign_up(url, args.users)
             # Other work on the machine (the client itself included) shares its cores: record how busy it was.
             load_before = os.getloadavg()[0]
             result = asyncio.run(load(url, users, words, args.clients, args.seconds))
@@ -165,7 +172,7 @@ def main() -> None:
 
     report = {
         "benchmark": "web_load", "machine": machine(),
-        "setup": {"clients": args.clients, "seconds": args.seconds, "products": len(products), "users": args.users,
+        "setup": {"clients": args.clients, "seconds": args.seconds, "products": args.products, "users": args.users,
                   "server": "stylist serve (waitress, 8 threads, SQLite queue, no worker) on 127.0.0.1",
                   "mix": "60% GET /api/jobs/<id> with a bearer token, 30% GET /api/catalog?limit=24 (half with q=), "
                          "10% GET /api/health"},

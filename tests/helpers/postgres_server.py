@@ -2,8 +2,8 @@
 
 Debian's `postgresql` package (scripts/system-deps.sh installs it) keeps its programs in
 /usr/lib/postgresql/<version>/bin. PostgreSQL refuses to run as root, so a root test run (CI's containers)
-starts it as the package's `postgres` user. Durability is switched off: the cluster lives as long as the
-test session, and fsync would only slow every commit.
+starts it as the package's `postgres` user. For tests durability is switched off: the cluster lives as long
+as the test session, and fsync would only slow every commit.
 """
 
 from __future__ import annotations
@@ -62,8 +62,12 @@ class PostgresServer:
             self.process.wait()
 
 
-def start_postgres(folder: Path, *, password: str | None = None) -> PostgresServer:
-    """Initialise a cluster in `folder` and start it; trust authentication unless a password is given."""
+def start_postgres(folder: Path, *, password: str | None = None, durable: bool = False) -> PostgresServer:
+    """Initialise a cluster in `folder` and start it; trust authentication unless a password is given.
+
+    `durable` keeps fsync on, for benchmarks: commits are then as safe as SQLite's in WAL mode with
+    synchronous=NORMAL (what stylist uses), which may lose the last commits on power loss but never
+    corrupts, which is what synchronous_commit=off does."""
     binaries = postgres_bin()
     if binaries is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -83,9 +87,10 @@ def start_postgres(folder: Path, *, password: str | None = None) -> PostgresServ
                     *auth], check=True, capture_output=True, **as_user)
     port = free_port()
     log = open(folder / "postgres.log", "ab")  # noqa: SIM115 — the server writes to it for as long as it runs
+    speed = [] if durable else ["-c", "fsync=off", "-c", "full_page_writes=off"]
     process = subprocess.Popen(
         [str(binaries / "postgres"), "-D", str(data), "-k", str(folder), "-h", "127.0.0.1", "-p", str(port),
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"],
+         "-c", "synchronous_commit=off", "-c", "max_connections=300", *speed],
         stdout=log, stderr=subprocess.STDOUT, **as_user,
     )
     server = PostgresServer(process, port)

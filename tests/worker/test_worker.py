@@ -66,7 +66,7 @@ def test_handler_modules_named_in_the_environment_join_the_built_in_ones(monkeyp
     monkeypatch.setenv("STYLIST_JOB_HANDLERS", "tests.worker.handlers")
     handlers = load_handlers()
     assert set(handlers) == set(HANDLERS) | set(test_handlers.HANDLERS)
-    assert set(HANDLERS) == JOB_KINDS == {"train", "looks", "video"}
+    assert set(HANDLERS) == JOB_KINDS == {"train", "looks", "video", "crawl"}
 
 
 def test_a_job_of_a_kind_the_worker_has_no_handler_for_fails_with_the_reason(settings, queue):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict
+from urllib.parse import urlsplit
 
 import click
 
@@ -14,8 +16,12 @@ from stylist.catalog.shops import ADAPTERS
 from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import shop_url
 from stylist.errors import StylistError
+from stylist.jobs.queue import CATALOG_USER, CRAWL, open_queue
 from stylist.progress import progress_bars, wants_progress
 from stylist.settings import Settings
+
+# Crawl jobs the catalog may have queued or running at once: every shop's, with room for many shops.
+MAX_QUEUED_CRAWLS = 10_000
 
 
 def open_store(settings: Settings) -> CatalogStore:
@@ -55,13 +61,15 @@ def crawl(settings: Settings, urls, adapter, max_pages, concurrency, delay, rend
 
 
 @catalog.command()
+@click.option("--jobs", "as_jobs", is_flag=True,
+              help="Queue one crawl job per shop for the workers, and return (never two crawls of a shop at once).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per shop.")
 @click.pass_obj
-def refresh(settings: Settings, as_json: bool) -> int:
+def refresh(settings: Settings, as_jobs: bool, as_json: bool) -> int:
     """Re-crawl every shop crawled before, with the settings it was crawled with (for cron).
 
     Pages are asked conditionally (ETag, Last-Modified): each shop's line says how many were unchanged and
-    how many bytes were fetched.
+    how many bytes were fetched. With --jobs the crawls run on the workers instead of in this process.
     """
     with open_store(settings) as store:
         shops = store.shops()
@@ -69,25 +77,46 @@ def refresh(settings: Settings, as_json: bool) -> int:
         raise StylistError("no shop has been crawled yet; run `stylist catalog crawl URL` first")
     known = set(CrawlOptions.__dataclass_fields__)
     jobs = [(shop.root_url, CrawlOptions(**{k: v for k, v in shop.settings.items() if k in known})) for shop in shops]
+    if as_jobs:
+        return _queue_crawls(settings, jobs, as_json)
     return _run_crawls(settings, jobs, as_json)
+
+
+def crawl_shop(settings: Settings, url: str, options: CrawlOptions, on_progress=None) -> CrawlReport:
+    """Crawl one shop into the settings' catalog: what `catalog crawl`, `refresh` and a crawl job run."""
+    with open_store(settings) as store:
+        return asyncio.run(crawl_shops([url], store, ImageStore(settings.images_dir), options, on_progress))[0]
+
+
+def _queue_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_json: bool) -> int:
+    queue = open_queue(settings)
+    try:
+        for url, options in jobs:
+            # One lock per shop: a shop is never crawled twice at once, fleet-wide, and a refresh asked while
+            # its crawl still waits in the queue finds that job rather than queueing another.
+            job = queue.submit(CRAWL, CATALOG_USER, {"url": url, "options": asdict(options)},
+                               max_open=MAX_QUEUED_CRAWLS, lock=f"crawl:{urlsplit(url).netloc}")
+            click.echo(json.dumps({"shop": url, "job_id": job.id, "status": job.status}) if as_json
+                       else f"{url}: crawl job {job.id} {job.status}")
+    finally:
+        queue.close()
+    return 0
 
 
 def _run_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_json: bool) -> int:
     failed = 0
-    with open_store(settings) as store:
-        images = ImageStore(settings.images_dir)
-        for url, options in jobs:
-            with progress_bars(wants_progress(as_json), url) as on_progress:
-                try:
-                    report: CrawlReport = asyncio.run(crawl_shops([url], store, images, options, on_progress))[0]
-                except StylistError as exc:  # this shop cannot be crawled now; the others still can
-                    click.echo(f"error: {exc}", err=True)
-                    failed += 1
-                    continue
-            click.echo(json.dumps(report.to_json()) if as_json else report.summary())
-            if not report.complete and not report.stopped_by_user_limit:
-                click.echo(f"error: {report.shop}: the crawl did not complete: {report.reason}", err=True)
+    for url, options in jobs:
+        with progress_bars(wants_progress(as_json), url) as on_progress:
+            try:
+                report = crawl_shop(settings, url, options, on_progress)
+            except StylistError as exc:  # this shop cannot be crawled now; the others still can
+                click.echo(f"error: {exc}", err=True)
                 failed += 1
+                continue
+        click.echo(json.dumps(report.to_json()) if as_json else report.summary())
+        if not report.complete and not report.stopped_by_user_limit:
+            click.echo(f"error: {report.shop}: the crawl did not complete: {report.reason}", err=True)
+            failed += 1
     return 1 if failed else 0
 
 

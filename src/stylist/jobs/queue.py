@@ -19,8 +19,11 @@ from stylist.settings import Settings
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
 # The kinds of job the app queues; worker/handlers.py has a handler for each. A queue refuses any other kind
 # at once, since no worker would ever claim it and it would stay queued for ever.
-TRAIN, LOOKS, VIDEO = "train", "looks", "video"
-JOB_KINDS = frozenset({TRAIN, LOOKS, VIDEO})
+TRAIN, LOOKS, VIDEO, CRAWL = "train", "looks", "video", "crawl"
+JOB_KINDS = frozenset({TRAIN, LOOKS, VIDEO, CRAWL})
+# Crawls are the catalog's jobs, not a person's: they are queued under this user id, which no person has
+# (theirs are hex), one lock per shop.
+CATALOG_USER = "catalog"
 FINAL_STATES = (SUCCEEDED, FAILED, CANCELED)
 # Jobs a user may have queued or running at once; more is answered with 429.
 MAX_OPEN_JOBS = 3
@@ -56,6 +59,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     owner: str | None = None  # the claim of the worker running it
+    lock: str | None = None  # jobs with the same lock never run at once, and never wait twice in the queue
     lease: float = DEFAULT_LEASE_SECONDS  # how long each report extends the claim, for the worker holding it
 
     def to_json(self) -> dict[str, Any]:
@@ -70,18 +74,21 @@ class JobQueue(ABC):
     kinds: frozenset[str]  # what `submit` takes: JOB_KINDS, plus the kinds of any extra handlers (tests add some)
 
     def submit(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int = MAX_OPEN_JOBS,
-               max_attempts: int = MAX_ATTEMPTS) -> Job:
+               max_attempts: int = MAX_ATTEMPTS, lock: str | None = None) -> Job:
         """Queue a job, or raise TooManyJobs when the user has `max_open` jobs queued or running.
 
+        Jobs with the same `lock` never run at once (a worker passes over one while another runs), and a
+        job whose lock already has one waiting in the queue is not queued again: that waiting job is returned.
         A kind outside `kinds` is a bug in the caller, refused with ValueError before anything is stored.
         """
         if kind not in self.kinds:
             raise ValueError(f"no worker runs {kind!r} jobs; the kinds are {', '.join(sorted(self.kinds))}")
-        return self._add(kind, user_id, params, max_open=max_open, max_attempts=max_attempts)
+        return self._add(kind, user_id, params, max_open=max_open, max_attempts=max_attempts, lock=lock)
 
     @abstractmethod
-    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
-        """Store a queued job of a known kind, or raise TooManyJobs."""
+    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int,
+             lock: str | None) -> Job:
+        """Store a queued job of a known kind (or find the one waiting with its lock), or raise TooManyJobs."""
 
     @abstractmethod
     def get(self, job_id: str) -> Job | None: ...

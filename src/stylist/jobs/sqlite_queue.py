@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     progress REAL NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', params TEXT NOT NULL,
     result TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
     cancel_requested INTEGER NOT NULL DEFAULT 0, owner TEXT, lease_until REAL,
-    created_at REAL NOT NULL, started_at REAL, finished_at REAL
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, lock TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status)
@@ -55,6 +55,9 @@ class SqliteQueue(JobQueue):
         with self._transaction() as db:
             for statement in _SCHEMA.split(";"):
                 db.execute(statement)
+            # jobs.db files from before locks (crawl jobs) get the column; their jobs have none.
+            if "lock" not in {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("ALTER TABLE jobs ADD COLUMN lock TEXT")
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -83,17 +86,22 @@ class SqliteQueue(JobQueue):
             db.close()
             self._local.db = None
 
-    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
+    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int,
+             lock: str | None) -> Job:
         job = Job(id=new_id(), kind=kind, user_id=user_id, params=params, max_attempts=max_attempts,
-                  created_at=time.time())
+                  created_at=time.time(), lock=lock)
         with self._transaction() as db:
+            if lock is not None:
+                waiting = db.execute("SELECT * FROM jobs WHERE lock = ? AND status = ?", (lock, QUEUED)).fetchone()
+                if waiting is not None:
+                    return _job(waiting)
             (open_jobs,) = db.execute("SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN (?, ?)",
                                       (user_id, QUEUED, RUNNING)).fetchone()
             if open_jobs >= max_open:
                 raise TooManyJobs(f"you have {open_jobs} jobs queued or running; wait for one to finish")
-            db.execute("INSERT INTO jobs (id, kind, user_id, status, params, max_attempts, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (job.id, kind, user_id, QUEUED, json.dumps(params), max_attempts, job.created_at))
+            db.execute("INSERT INTO jobs (id, kind, user_id, status, params, max_attempts, created_at, lock) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (job.id, kind, user_id, QUEUED, json.dumps(params), max_attempts, job.created_at, lock))
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -120,8 +128,11 @@ class SqliteQueue(JobQueue):
         with self._transaction() as db:
             self._recover(db, now)
             marks = ",".join("?" * len(kinds))
-            row = db.execute(f"SELECT id, attempts FROM jobs WHERE status = ? AND kind IN ({marks}) "
-                             "ORDER BY created_at, rowid LIMIT 1", (QUEUED, *sorted(kinds))).fetchone()
+            # A job whose lock a running job holds waits; the next one in line is taken instead.
+            row = db.execute(f"SELECT id, attempts FROM jobs AS waiting WHERE status = ? AND kind IN ({marks}) "
+                             "AND (lock IS NULL OR NOT EXISTS (SELECT 1 FROM jobs AS running WHERE "
+                             "running.status = ? AND running.lock = waiting.lock)) "
+                             "ORDER BY created_at, rowid LIMIT 1", (QUEUED, *sorted(kinds), RUNNING)).fetchone()
             if row is None:
                 return None
             owner = f"{worker}/{row['id']}/{row['attempts'] + 1}"
@@ -185,4 +196,5 @@ def _job(row: sqlite3.Row) -> Job:
         result=None if row["result"] is None else json.loads(row["result"]), error=row["error"],
         attempts=row["attempts"], max_attempts=row["max_attempts"], cancel_requested=bool(row["cancel_requested"]),
         created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"], owner=row["owner"],
+        lock=row["lock"],
     )

@@ -1,4 +1,4 @@
-"""What each kind of job does, in the worker: train an identity, make looks, make a spin video.
+"""What each kind of job does, in the worker: train an identity, make looks, make a spin video, crawl a shop.
 
 The pipelines are imported inside the handlers, so only the worker ever loads torch; a worker keeps them
 (and the models they cache) loaded from one job to the next. Results hold paths relative to the data
@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from stylist.errors import StylistError
 from stylist.files import data_relative
-from stylist.jobs.queue import LOOKS, TRAIN, VIDEO
+from stylist.jobs.queue import CRAWL, LOOKS, TRAIN, VIDEO
 from stylist.looks.recipe import Recipe
 from stylist.worker.loop import Handler, JobContext
 
@@ -71,8 +72,21 @@ def video(ctx: JobContext, *, make_spin: Callable[..., Any] | None = None) -> di
             "fps": spin.fps, "frames": spin.frames, "backend": spin.backend}
 
 
+def crawl(ctx: JobContext) -> dict[str, Any]:
+    """One shop's crawl (`catalog refresh --jobs`): what it found, or a failure saying why it did not complete
+    (what it saw is kept either way; only a complete crawl makes products unavailable)."""
+    from stylist.catalog.commands import crawl_shop
+    from stylist.catalog.crawl import CrawlOptions
+
+    params = ctx.job.params
+    report = crawl_shop(ctx.settings, params["url"], CrawlOptions(**params["options"]), ctx.on_progress)
+    if not report.complete and not report.stopped_by_user_limit:
+        raise StylistError(f"{report.shop}: the crawl did not complete: {report.reason}")
+    return report.to_json()
+
+
 # One for each of the queue's JOB_KINDS.
-HANDLERS: dict[str, Handler] = {TRAIN: train, LOOKS: looks, VIDEO: video}
+HANDLERS: dict[str, Handler] = {TRAIN: train, LOOKS: looks, VIDEO: video, CRAWL: crawl}
 
 
 def load_handlers(extra: str | None = None) -> Mapping[str, Handler]:
