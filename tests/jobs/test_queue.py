@@ -1,8 +1,9 @@
-"""The queue's rules, on SQLite and on a real Redis: states, limits, cancel, leases, recovery and claims."""
+"""The queue's rules, on SQLite and on a real PostgreSQL: states, limits, cancel, leases, recovery and claims."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from stylist.jobs.queue import (
     TooManyJobs,
     open_queue,
 )
+from tests.helpers.postgres_server import free_port
 
 KINDS = frozenset({"sleep"})
 
@@ -54,11 +56,11 @@ def test_jobs_are_claimed_oldest_first_and_only_by_workers_that_run_their_kind(q
     assert [job.id for job in queue.jobs("u2")] == [third.id]
 
 
-def test_a_kind_no_worker_runs_is_refused_before_it_is_queued(settings, queue, queue_url):
+def test_a_kind_no_worker_runs_is_refused_before_it_is_queued(settings, queue, database):
     with pytest.raises(ValueError, match="no worker runs 'trian' jobs"):
         queue.submit("trian", "u1", {})
     assert queue.jobs() == []
-    app_queue = open_queue(settings, queue_url)  # as the web app opens it: the app's kinds only
+    app_queue = open_queue(replace(settings, database=database))  # as the web app opens it: the app's kinds only
     try:
         assert app_queue.kinds == JOB_KINDS == {"train", "looks", "video"}
         assert app_queue.submit("train", "u1", {}).kind == "train"
@@ -153,11 +155,11 @@ def test_deleting_a_user_removes_their_jobs_and_their_worker_loses_its_claim(que
     assert queue.claim("w", KINDS).id == theirs.id
 
 
-def test_an_unknown_queue_url_is_one_clear_error(settings):
-    with pytest.raises(StylistError, match="unknown queue 'amqp://x'"):
-        open_queue(settings, "amqp://x")
-    with pytest.raises(StylistError, match="cannot reach the Redis queue"):
-        open_queue(settings, "redis://127.0.0.1:1/0")
+def test_an_unreachable_database_is_one_clear_error_without_its_password(settings):
+    url = f"postgresql://stylist:hunter2@127.0.0.1:{free_port()}/nowhere"
+    with pytest.raises(StylistError, match=r"cannot reach the job queue's database postgresql://stylist:\*\*\*@") as raised:
+        open_queue(replace(settings, database=url))
+    assert "hunter2" not in str(raised.value)
 
 
 def test_the_default_queue_is_jobs_db_in_the_data_dir(settings):
