@@ -116,6 +116,10 @@ def test_a_job_whose_worker_stops_reporting_is_retried_then_failed_with_a_reason
 
     second = queue.claim("w2", KINDS, lease=0.2)
     assert second.id == job.id and second.attempts == 2 and second.owner != first.owner
+    with pytest.raises(JobLost):  # nor once the job runs again under another claim
+        queue.report(first, 0.9)
+    assert not queue.finish(first, SUCCEEDED, result={"stale": True})
+    assert queue.get(job.id).status == RUNNING
     time.sleep(0.3)
     assert queue.claim("w3", KINDS) is None  # claiming recovers expired jobs first; this one is out of attempts
     failed = queue.get(job.id)
