@@ -132,10 +132,12 @@ class PostgresQueue(JobQueue):
 
         with writing(self.engine) as db:
             db.execute(text("SELECT pg_advisory_xact_lock(hashtext('stylist job queue schema'))"))
+            # psycopg itself runs each script: given no parameters, it sends every statement in it as it is.
+            psycopg = db.connection.driver_connection
+            assert psycopg is not None, "a connection in use has its driver's"
             if db.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
-                # Without parameters psycopg sends the script as it is, every statement in it.
-                db.connection.driver_connection.execute(SchemaManager.get_schema())
-            db.connection.driver_connection.execute(_OUR_TABLES)
+                psycopg.execute(SchemaManager.get_schema())
+            psycopg.execute(_OUR_TABLES)
 
     def close(self) -> None:
         """Unregister this process's workers: a job one of them still held is queued again by the next sweep."""
