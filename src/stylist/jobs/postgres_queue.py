@@ -133,11 +133,11 @@ class PostgresQueue(JobQueue):
         with writing(self.engine) as db:
             db.execute(text("SELECT pg_advisory_xact_lock(hashtext('stylist job queue schema'))"))
             # psycopg itself runs each script: given no parameters, it sends every statement in it as it is.
-            psycopg = db.connection.driver_connection
-            assert psycopg is not None, "a connection in use has its driver's"
+            driver = db.connection.driver_connection
+            assert driver is not None, "a connection in use has its driver's"
             if db.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
-                psycopg.execute(SchemaManager.get_schema())
-            psycopg.execute(_OUR_TABLES)
+                driver.execute(SchemaManager.get_schema())
+            driver.execute(_OUR_TABLES)
 
     def close(self) -> None:
         """Unregister this process's workers: a job one of them still held is queued again by the next sweep."""
