@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -83,6 +84,24 @@ def test_a_user_with_too_many_open_jobs_is_refused_until_one_ends(queue):
         queue.submit("sleep", "u1", {}, max_open=2)
     queue.finish(claimed, SUCCEEDED, result={})
     queue.submit("sleep", "u1", {}, max_open=2)
+
+
+def test_the_limit_holds_when_a_user_submits_from_many_requests_at_once(queue):
+    start, answers = threading.Barrier(8), []
+
+    def submit() -> None:
+        start.wait()
+        try:
+            answers.append(queue.submit("sleep", "u1", {}, max_open=3).id)
+        except TooManyJobs:
+            answers.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count("refused") == 5 and len(queue.jobs("u1")) == 3
 
 
 def test_cancel_ends_a_queued_job_at_once_and_asks_a_running_one_to_stop(queue):
