@@ -5,6 +5,9 @@ layouts. Each room's own fixtures are in its conftest.py; helpers and fakes are 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import huggingface_hub.constants
@@ -148,9 +151,17 @@ def postgres_server(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed, though scripts/system-deps.sh should have installed it")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    if os.geteuid() == 0:
+        # pytest's temporary folders are private to their user (0700), so the `postgres` user a root run
+        # starts the server as could not reach one: the cluster gets a folder of its own under /tmp.
+        folder = Path(tempfile.mkdtemp(prefix="stylist-postgres-"))
+    else:
+        folder = tmp_path_factory.mktemp("postgres")
+    server = start_postgres(folder)
     yield server
     server.stop()
+    if os.geteuid() == 0:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -171,8 +182,9 @@ def settings(data_dir) -> Settings:
 
 
 @pytest.fixture
-def queue(settings, queue_url):
-    """The queue at queue_url, taking the app's kinds of job and those of tests/worker/handlers.py."""
-    opened = open_queue(settings, queue_url, kinds=JOB_KINDS.union(test_handlers.HANDLERS))
+def queue(settings, database):
+    """The queue in the `database` (jobs.db in the data dir, or PostgreSQL), taking the app's kinds of job and
+    those of tests/worker/handlers.py."""
+    opened = open_queue(replace(settings, database=database), kinds=JOB_KINDS.union(test_handlers.HANDLERS))
     yield opened
     opened.close()

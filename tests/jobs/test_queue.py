@@ -1,8 +1,10 @@
-"""The queue's rules, on SQLite and on a real Redis: states, limits, cancel, leases, recovery and claims."""
+"""The queue's rules, on SQLite and on a real PostgreSQL: states, limits, cancel, leases, recovery and claims."""
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +20,7 @@ from stylist.jobs.queue import (
     TooManyJobs,
     open_queue,
 )
+from tests.helpers.postgres_server import free_port
 
 KINDS = frozenset({"sleep"})
 
@@ -54,11 +57,11 @@ def test_jobs_are_claimed_oldest_first_and_only_by_workers_that_run_their_kind(q
     assert [job.id for job in queue.jobs("u2")] == [third.id]
 
 
-def test_a_kind_no_worker_runs_is_refused_before_it_is_queued(settings, queue, queue_url):
+def test_a_kind_no_worker_runs_is_refused_before_it_is_queued(settings, queue, database):
     with pytest.raises(ValueError, match="no worker runs 'trian' jobs"):
         queue.submit("trian", "u1", {})
     assert queue.jobs() == []
-    app_queue = open_queue(settings, queue_url)  # as the web app opens it: the app's kinds only
+    app_queue = open_queue(replace(settings, database=database))  # as the web app opens it: the app's kinds only
     try:
         assert app_queue.kinds == JOB_KINDS == {"train", "looks", "video"}
         assert app_queue.submit("train", "u1", {}).kind == "train"
@@ -81,6 +84,24 @@ def test_a_user_with_too_many_open_jobs_is_refused_until_one_ends(queue):
         queue.submit("sleep", "u1", {}, max_open=2)
     queue.finish(claimed, SUCCEEDED, result={})
     queue.submit("sleep", "u1", {}, max_open=2)
+
+
+def test_the_limit_holds_when_a_user_submits_from_many_requests_at_once(queue):
+    start, answers = threading.Barrier(8), []
+
+    def submit() -> None:
+        start.wait()
+        try:
+            answers.append(queue.submit("sleep", "u1", {}, max_open=3).id)
+        except TooManyJobs:
+            answers.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count("refused") == 5 and len(queue.jobs("u1")) == 3
 
 
 def test_cancel_ends_a_queued_job_at_once_and_asks_a_running_one_to_stop(queue):
@@ -114,6 +135,10 @@ def test_a_job_whose_worker_stops_reporting_is_retried_then_failed_with_a_reason
 
     second = queue.claim("w2", KINDS, lease=0.2)
     assert second.id == job.id and second.attempts == 2 and second.owner != first.owner
+    with pytest.raises(JobLost):  # nor once the job runs again under another claim
+        queue.report(first, 0.9)
+    assert not queue.finish(first, SUCCEEDED, result={"stale": True})
+    assert queue.get(job.id).status == RUNNING
     time.sleep(0.3)
     assert queue.claim("w3", KINDS) is None  # claiming recovers expired jobs first; this one is out of attempts
     failed = queue.get(job.id)
@@ -153,11 +178,11 @@ def test_deleting_a_user_removes_their_jobs_and_their_worker_loses_its_claim(que
     assert queue.claim("w", KINDS).id == theirs.id
 
 
-def test_an_unknown_queue_url_is_one_clear_error(settings):
-    with pytest.raises(StylistError, match="unknown queue 'amqp://x'"):
-        open_queue(settings, "amqp://x")
-    with pytest.raises(StylistError, match="cannot reach the Redis queue"):
-        open_queue(settings, "redis://127.0.0.1:1/0")
+def test_an_unreachable_database_is_one_clear_error_without_its_password(settings):
+    url = f"postgresql://stylist:hunter2@127.0.0.1:{free_port()}/nowhere"
+    with pytest.raises(StylistError, match=r"cannot reach the job queue's database postgresql://stylist:\*\*\*@") as raised:
+        open_queue(replace(settings, database=url))
+    assert "hunter2" not in str(raised.value)
 
 
 def test_the_default_queue_is_jobs_db_in_the_data_dir(settings):

@@ -1,4 +1,4 @@
-"""`stylist serve` as a real process: waitress and its embedded worker, Redis mode with separate workers, no torch.
+"""`stylist serve` as a real process: waitress and its embedded worker, on PostgreSQL with separate workers, no torch.
 
 Workers here load quick stand-in training (tests.web.serve_handlers); the real trainer runs through the whole
 flow in test_browser.py.
@@ -78,12 +78,9 @@ def test_serve_runs_jobs_in_its_embedded_worker_and_stops_it_with_itself(setting
                           capture_output=True).returncode != 0  # the worker is gone too
 
 
-def test_serve_on_redis_leaves_work_to_separate_workers_and_keeps_queued_jobs_across_restarts(settings, photos, redis_url):
-    queue_url = f"{redis_url}/1"
-    import redis
-
-    redis.Redis.from_url(queue_url).flushdb()
-    server, url = start(settings, "--queue", queue_url)
+def test_serve_on_postgresql_with_no_worker_leaves_work_to_separate_workers_and_keeps_queued_jobs_across_restarts(
+        settings, photos, postgres_url):
+    server, url = start(settings, "--no-worker", STYLIST_DATABASE=postgres_url)
     with httpx.Client(base_url=url, timeout=30) as http:
         user_id, headers = add_user(http, photos)
         job_id = http.post(f"/api/users/{user_id}/train", json={"steps": 2}, headers=headers).json()["job_id"]
@@ -91,9 +88,9 @@ def test_serve_on_redis_leaves_work_to_separate_workers_and_keeps_queued_jobs_ac
         assert http.get(f"/api/jobs/{job_id}", headers=headers).json()["status"] == "queued"  # no embedded worker
     stop(server)
 
-    server, url = start(settings, "--queue", queue_url)  # the server restarted with a job queued
-    worker = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "worker",
-                               "--queue", queue_url], cwd=ROOT, env=env(STYLIST_JOB_HANDLERS="tests.web.serve_handlers"))
+    server, url = start(settings, "--no-worker", STYLIST_DATABASE=postgres_url)  # restarted with a job queued
+    worker = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "--database",
+                               postgres_url, "worker"], cwd=ROOT, env=env(STYLIST_JOB_HANDLERS="tests.web.serve_handlers"))
     try:
         with httpx.Client(base_url=url, timeout=30) as http:
             job = wait_job(http, job_id, headers, timeout=60)
@@ -102,6 +99,31 @@ def test_serve_on_redis_leaves_work_to_separate_workers_and_keeps_queued_jobs_ac
         worker.wait(timeout=30)
         stop(server)
     assert job["status"] == "succeeded" and job["result"]["steps"] == 2
+
+
+def test_serve_on_postgresql_starts_its_embedded_worker_and_shows_no_password(settings, photos, postgres_server):
+    password_url = postgres_server.new_database().replace("stylist@", "stylist:hunter2@", 1)  # trust auth ignores it
+    server = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "--preset", "tiny",
+                               "--device", "cpu", "serve", "--port", "0"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                              env=env(STYLIST_DATABASE=password_url, STYLIST_JOB_HANDLERS="tests.web.serve_handlers"))
+    line = server.stderr.readline()
+    lines = [line]
+    threading.Thread(target=lambda: lines.extend(server.stderr), daemon=True).start()
+    url = re.search(r"serving on (http://\S+)", line).group(1)
+    try:
+        assert "queue postgresql://stylist:***@" in line and ", with a worker" in line
+        with httpx.Client(base_url=url, timeout=30) as http:
+            user_id, headers = add_user(http, photos)
+            job_id = http.post(f"/api/users/{user_id}/train", json={"steps": 2}, headers=headers).json()["job_id"]
+            job = wait_job(http, job_id, headers, timeout=120)
+        worker_pid = subprocess.run(["pgrep", "-P", str(server.pid)], check=False, capture_output=True,
+                                    text=True).stdout.split()[0]
+        command_line = Path(f"/proc/{worker_pid}/cmdline").read_bytes()
+    finally:
+        stop(server)
+    assert job["status"] == "succeeded", job
+    assert b"hunter2" not in command_line  # the URL reaches its worker in the environment, not in `ps`
+    assert not any("hunter2" in each for each in lines)
 
 
 def test_the_web_process_never_imports_torch(settings, photos, tmp_path):

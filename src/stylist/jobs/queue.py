@@ -1,4 +1,4 @@
-"""The job queue's interface, shared by its SQLite and Redis backends, and `open_queue` to pick one by URL.
+"""The job queue's interface, shared by its SQLite and PostgreSQL backends, and `open_queue` to pick one.
 
 A job moves queued → running → succeeded / failed / canceled. A worker holds a running job under a lease
 that it renews while it works; a job whose lease runs out (its worker died) goes back to the queue until
@@ -68,7 +68,7 @@ class Job:
 
 
 class JobQueue(ABC):
-    """What the web app, the worker and the tests need from a queue; SqliteQueue and RedisQueue provide it."""
+    """What the web app, the worker and the tests need from a queue; SqliteQueue and PostgresQueue provide it."""
 
     url: str
     kinds: frozenset[str]  # what `submit` takes: JOB_KINDS, plus the kinds of any extra handlers (tests add some)
@@ -128,22 +128,19 @@ class JobQueue(ABC):
         """Release connections."""
 
 
-# What a recovered job says, as printf templates: the Redis backend fills them in inside its Lua scripts.
+# What a recovered job says, as printf templates: the attempt (and the attempts allowed).
 RETRY_MESSAGE = "its worker stopped during attempt %d of %d; queued again"
 GAVE_UP_MESSAGE = ("its worker stopped during each of its %d attempts (killed, out of memory or the machine went "
                    "away); not retried again")
 
 
-def open_queue(settings: Settings, url: str | None = None, kinds: frozenset[str] = JOB_KINDS) -> JobQueue:
-    """The queue at `url`: `redis://…` (or `rediss://…`) for Redis, `sqlite:///path`, or jobs.db in the data dir."""
-    if url and url.startswith(("redis://", "rediss://", "unix://")):
-        from stylist.jobs.redis_queue import RedisQueue
+def open_queue(settings: Settings, kinds: frozenset[str] = JOB_KINDS) -> JobQueue:
+    """The queue where the settings keep the records: in the PostgreSQL database (`--database`), shared by
+    workers on any machine, else jobs.db in the data dir."""
+    if settings.database:
+        from stylist.jobs.postgres_queue import PostgresQueue
 
-        return RedisQueue(url, kinds=kinds)
+        return PostgresQueue(settings, kinds)
     from stylist.jobs.sqlite_queue import SqliteQueue
 
-    if not url:
-        return SqliteQueue(settings.data_dir / "jobs.db", kinds)
-    if url.startswith("sqlite:///"):
-        return SqliteQueue(url.removeprefix("sqlite://"), kinds)
-    raise StylistError(f"unknown queue {url!r}: use redis://HOST:PORT/DB or sqlite:///PATH (default: jobs.db in the data dir)")
+    return SqliteQueue(settings.data_dir / "jobs.db", kinds)

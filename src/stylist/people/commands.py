@@ -60,17 +60,16 @@ def list_command(settings: Settings, as_json: bool) -> None:
 
 @user.command()
 @click.argument("user_id")
-@click.option("--queue", "queue_url", help="The web app's job queue when it is not the data dir's jobs.db (redis://...).")
 @click.pass_obj
-def delete(settings: Settings, user_id: str, queue_url: str | None) -> None:
+def delete(settings: Settings, user_id: str) -> None:
     """Delete USER_ID: their photos, crops, weights, looks, videos and jobs."""
     from stylist.jobs.queue import open_queue
     from stylist.people.forget import forget_user
 
-    if not queue_url and not (settings.data_dir / "jobs.db").exists():
+    if settings.database is None and not (settings.data_dir / "jobs.db").exists():
         forget_user(settings, user_id, None)  # no queue was ever opened here: nothing to cancel
     else:
-        queue = open_queue(settings, queue_url)
+        queue = open_queue(settings)
         try:
             forget_user(settings, user_id, queue)
         finally:

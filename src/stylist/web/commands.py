@@ -1,8 +1,9 @@
-"""`stylist serve`: the web app on waitress, with a worker child process unless the queue is on Redis."""
+"""`stylist serve`: the web app on waitress, with a worker child process unless told to start none."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -27,9 +28,11 @@ class EmbeddedWorker:
     and a crash or SIGKILL in it leaves the web server running; its job is retried when its lease runs out.
     """
 
-    def __init__(self, settings: Settings, queue_url: str):
+    def __init__(self, settings: Settings):
         self.command = [sys.executable, "-m", "stylist", "--data-dir", str(settings.data_dir), "--preset",
-                        settings.preset, "--device", settings.device, "worker", "--queue", queue_url]
+                        settings.preset, "--device", settings.device, "worker"]
+        # The database URL goes through the environment, not the command line, where `ps` would show its password.
+        self.env = {**os.environ, "STYLIST_DATABASE": settings.database} if settings.database else None
         self.stopping = threading.Event()
         self.process: subprocess.Popen | None = None
         self.thread = threading.Thread(target=self._supervise, daemon=True, name="embedded-worker")
@@ -41,7 +44,7 @@ class EmbeddedWorker:
         failures = 0
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = subprocess.Popen(self.command)
+            self.process = subprocess.Popen(self.command, env=self.env)
             code = self.process.wait()
             if self.stopping.is_set():
                 return
@@ -65,13 +68,16 @@ class EmbeddedWorker:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
-@click.option("--queue", "queue_url", metavar="URL",
-              help="redis://HOST:PORT/DB to share work with `stylist worker`s elsewhere [embedded SQLite queue and worker].")
 @click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True, help="Request threads.")
-@click.option("--no-worker", is_flag=True, help="Start no embedded worker (run `stylist worker` yourself).")
+@click.option("--no-worker", is_flag=True,
+              help="Start no embedded worker: `stylist worker`s (one per GPU, on any machine with --database) run the jobs.")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, queue_url: str | None, threads: int, no_worker: bool) -> None:
-    """Serve the web app and API; runs its own worker unless --queue redis://… is given."""
+def serve(settings: Settings, host: str, port: int, threads: int, no_worker: bool) -> None:
+    """Serve the web app and API, with a worker of its own unless --no-worker.
+
+    Jobs wait in the --database's queue (PostgreSQL, shared with `stylist worker`s elsewhere), or in jobs.db
+    in the data dir.
+    """
     from waitress import create_server
 
     from stylist.jobs.queue import open_queue
@@ -80,18 +86,17 @@ def serve(settings: Settings, host: str, port: int, queue_url: str | None, threa
     from stylist.presets import get_preset
     from stylist.web.app import create_app
 
-    on_redis = bool(queue_url and not queue_url.startswith("sqlite:"))
-    if not (on_redis or no_worker):  # its embedded worker would claim jobs it could not finish
+    if not no_worker:  # its embedded worker would claim jobs it could not finish
         preset = get_preset(settings.preset)
         require_local(preset, preset_needs(preset), "serving with a worker")
     configure_logging()
-    queue = open_queue(settings, queue_url)
+    queue = open_queue(settings)
     try:
         server = create_server(create_app(settings, queue), host=host, port=port, threads=threads)
     except OSError as error:
         queue.close()
         raise cannot_listen(host, port, error) from error
-    embedded = None if on_redis or no_worker else EmbeddedWorker(settings, queue.url)
+    embedded = None if no_worker else EmbeddedWorker(settings)
     if embedded:
         embedded.start()
 

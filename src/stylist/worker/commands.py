@@ -12,14 +12,16 @@ from stylist.settings import Settings
 
 
 @click.command()
-@click.option("--queue", "queue_url", metavar="URL",
-              help="redis://HOST:PORT/DB, or sqlite:///PATH [jobs.db in the data dir].")
 @click.option("--lease", type=click.FloatRange(min=0.5), default=DEFAULT_LEASE_SECONDS, show_default=True,
               help="Seconds a job stays claimed without a heartbeat; a dead worker's job is retried after this.")
 @click.option("--handlers", metavar="MODULES", help="Extra handler modules, comma-separated [$STYLIST_JOB_HANDLERS].")
 @click.pass_obj
-def worker(settings: Settings, queue_url: str | None, lease: float, handlers: str | None) -> None:
-    """Run training, looks and video jobs from the queue, keeping models loaded between jobs."""
+def worker(settings: Settings, lease: float, handlers: str | None) -> None:
+    """Run training, looks and video jobs from the queue, keeping models loaded between jobs.
+
+    The queue is the one in the --database (shared by workers on every machine; run one worker per GPU), or
+    jobs.db in the data dir.
+    """
     from stylist.jobs.queue import open_queue
     from stylist.models.locate import require_local
     from stylist.models.weights import preset_needs
@@ -30,7 +32,7 @@ def worker(settings: Settings, queue_url: str | None, lease: float, handlers: st
     preset = get_preset(settings.preset)
     require_local(preset, preset_needs(preset), "a worker")  # before it claims a job it could not finish
     configure_logging()
-    queue = open_queue(settings, queue_url)
+    queue = open_queue(settings)
     runner = Worker(settings, queue, load_handlers(handlers), lease=lease)
 
     def stop(signum: int, frame: object) -> None:

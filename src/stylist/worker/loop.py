@@ -70,7 +70,7 @@ class Worker:
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
             try:
                 job = self.queue.claim(self.name, kinds, self.lease)
-            except Exception:  # noqa: BLE001 — the queue is unreachable for a moment (Redis restarting, a locked file)
+            except Exception:  # noqa: BLE001 — the queue is unreachable for a moment (its database restarting, a locked file)
                 log.warning("cannot claim a job; trying again:\n%s", traceback.format_exc())
                 self.stopping.wait(RETRY_CLAIM_SECONDS)
                 continue
