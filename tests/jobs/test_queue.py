@@ -63,9 +63,9 @@ def test_a_kind_no_worker_runs_is_refused_before_it_is_queued(settings, queue, d
     assert queue.jobs() == []
     app_queue = open_queue(replace(settings, database=database))  # as the web app opens it: the app's kinds only
     try:
-        assert app_queue.kinds == JOB_KINDS == {"train", "looks", "video"}
+        assert app_queue.kinds == JOB_KINDS == {"train", "looks", "video", "crawl"}
         assert app_queue.submit("train", "u1", {}).kind == "train"
-        with pytest.raises(ValueError, match="no worker runs 'sleep' jobs; the kinds are looks, train, video"):
+        with pytest.raises(ValueError, match="no worker runs 'sleep' jobs; the kinds are crawl, looks, train, video"):
             app_queue.submit("sleep", "u1", {})
     finally:
         app_queue.close()

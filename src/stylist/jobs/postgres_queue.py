@@ -20,7 +20,9 @@ What Procrastinate leaves to its callers is here:
   only while it is running under that same claim, so a worker that was paused past its lease (its row
   pruned, its job run by another) can neither report nor end it; it registers a new row before its next claim;
 - the per-user limit: the user's open jobs are counted and the job queued in one transaction, under an
-  advisory lock on the user, so two requests at once cannot both pass it.
+  advisory lock on the user, so two requests at once cannot both pass it;
+- a job's lock (a crawl's shop) is Procrastinate's lock and queueing lock both: never two running, never two
+  waiting; a second submit finds the waiting one.
 
 Times that decide stalls are the database's clock (now()), so the machines' clocks need not agree.
 """
@@ -87,7 +89,7 @@ CREATE INDEX IF NOT EXISTS stylist_jobs_by_user ON stylist_jobs (user_id);
 _SELECT = """
 SELECT s.id, j.id AS job_id, j.queue_name AS kind, s.user_id, j.status::text AS status, s.progress, s.message,
        s.params, s.result, s.error, j.attempts + CASE WHEN j.status = 'doing' THEN 1 ELSE 0 END AS attempts,
-       s.max_attempts, j.abort_requested, j.worker_id, w.name AS worker_name,
+       s.max_attempts, j.abort_requested, j.worker_id, w.name AS worker_name, j.lock,
        extract(epoch FROM s.created_at)::float AS created_at, extract(epoch FROM s.started_at)::float AS started_at,
        extract(epoch FROM s.finished_at)::float AS finished_at
 FROM stylist_jobs s
@@ -148,9 +150,19 @@ class PostgresQueue(JobQueue):
                 db.execute(text("SELECT procrastinate_unregister_worker_v1(:id)"), {"id": worker_id})
         self._workers.clear()
 
-    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int) -> Job:
+    def _add(self, kind: str, user_id: str, params: dict[str, Any], *, max_open: int, max_attempts: int,
+             lock: str | None) -> Job:
         job_id = new_id()
         with writing(self.engine) as db:
+            if lock is not None:
+                # Procrastinate's lock keeps two jobs of one lock from running at once, its queueing lock two
+                # from waiting: the one waiting is the answer (looked for under a lock of ours, since two
+                # submits at once would otherwise both miss it and one fail on the queueing lock's index).
+                db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"stylist lock {lock}"})
+                waiting = db.execute(text(_SELECT + "WHERE j.queueing_lock = :lock AND j.status = 'todo'"),
+                                     {"lock": lock}).first()
+                if waiting is not None:
+                    return _job(waiting)
             db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"stylist jobs of {user_id}"})
             open_jobs = db.execute(text(
                 "SELECT count(*) FROM stylist_jobs s JOIN procrastinate_jobs j ON j.id = s.job_id "
@@ -158,9 +170,10 @@ class PostgresQueue(JobQueue):
             if open_jobs >= max_open:
                 raise TooManyJobs(f"you have {open_jobs} jobs queued or running; wait for one to finish")
             (procrastinate_id,) = db.execute(text(
-                "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:kind, :task, 0, NULL, NULL, CAST(:args AS jsonb), "
+                "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:kind, :task, 0, :lock, :lock, CAST(:args AS jsonb), "
                 "NULL)::procrastinate_job_to_defer_v1])"),
-                {"kind": kind, "task": f"stylist.{kind}", "args": json.dumps({"stylist_job": job_id})}).scalar_one()
+                {"kind": kind, "task": f"stylist.{kind}", "args": json.dumps({"stylist_job": job_id}),
+                 "lock": lock}).scalar_one()
             created_at = db.execute(text(
                 "INSERT INTO stylist_jobs (id, job_id, user_id, params, max_attempts) "
                 "VALUES (:id, :job_id, :user, CAST(:params AS jsonb), :max_attempts) "
@@ -168,7 +181,7 @@ class PostgresQueue(JobQueue):
                 {"id": job_id, "job_id": procrastinate_id, "user": user_id, "params": json.dumps(params),
                  "max_attempts": max_attempts}).scalar_one()
         return Job(id=job_id, kind=kind, user_id=user_id, params=params, max_attempts=max_attempts,
-                   created_at=created_at)
+                   created_at=created_at, lock=lock)
 
     def get(self, job_id: str) -> Job | None:
         with reading(self.engine) as db:
@@ -298,6 +311,6 @@ def _job(row: Row) -> Job:
         id=row.id, kind=row.kind, user_id=row.user_id, status=STATUSES[row.status], progress=row.progress,
         message=row.message, params=row.params, result=row.result, error=row.error, attempts=row.attempts,
         max_attempts=row.max_attempts, cancel_requested=row.abort_requested, created_at=row.created_at,
-        started_at=row.started_at, finished_at=row.finished_at,
+        started_at=row.started_at, finished_at=row.finished_at, lock=row.lock,
         owner=f"{row.worker_name}/{row.worker_id}/{row.attempts}" if running and row.worker_id is not None else None,
     )
