@@ -21,9 +21,12 @@ depends_on = None
 def upgrade() -> None:
     # An added column: SQLite's ALTER TABLE can do that in place, where a copied table would have its drop
     # delete every user's tokens, picks and sizes through the cascades.
-    op.add_column("users", sa.Column("number", sa.BigInteger, sa.Identity()))
     if op.get_bind().dialect.name == "sqlite":
+        # Nullable: SQLite adds no NOT NULL column without a default to a table that has rows.
+        op.add_column("users", sa.Column("number", sa.BigInteger, nullable=True))
         op.execute("UPDATE users SET number = rowid")
+    else:
+        op.add_column("users", sa.Column("number", sa.BigInteger, sa.Identity()))
     op.create_index("users_number", "users", ["number"], unique=True)
 
 
