@@ -102,7 +102,7 @@ def test_two_users_have_their_own_folders_and_are_listed_in_the_order_they_came(
         connection.execute(text("UPDATE users SET created_at = '2026-01-01T00:00:00+00:00'"))
 
     assert first.id != second.id and first.folder != second.folder
-    assert [user.name for user in list_users(settings)] == ["Ada", "Grace", "Hedy"]
+    assert [user.id for user in list_users(settings)] == [first.id, second.id, third.id]
 
 
 def test_a_refused_request_stores_nothing(settings, good_photos, bad_photos):
