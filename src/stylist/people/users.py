@@ -1,4 +1,5 @@
-"""The people stylist personalises looks for: a folder per user, indexed in `users.db` in the data directory.
+"""The people stylist personalises looks for: a folder per user, indexed in the people's database (users.db in the
+data directory, or PostgreSQL).
 
     users/<id>/user.json             name, created_at, crop_size, photos with their face boxes, warnings
     users/<id>/photos/<n>.jpg        the upright photos, re-encoded without metadata
@@ -6,7 +7,7 @@
     users/<id>/...                   weights, looks and videos made for the user go here too
 
 Deleting the folder therefore deletes everything made from the person's photos. The index is the `users`
-table of the people's database (people/database.py: users.db, or PostgreSQL beyond one machine) rather than
+table of the people's database (people/database.py) rather than
 a JSON file because the web process and the worker write it at the same time, and a database gives them
 transactions and locking. Tables that other parts keep about a user belong there (people/tables.py) with
 `REFERENCES users(id) ON DELETE CASCADE`, so that deleting the user deletes those rows too.
