@@ -1,8 +1,8 @@
 """The favourites people pick and rate, kept in the people's database beside the users themselves.
 
-The table (people/tables.py) references `users(id) ON DELETE CASCADE`, so deleting a user deletes their choices in the same
-transaction. `stylist eval preferences` summarises them: whether the ranker's first option is the one
-people pick.
+The table (people/tables.py) references `users(id) ON DELETE CASCADE`, so deleting a user deletes their
+choices in the same transaction. `stylist eval preferences` summarises them: whether the ranker's first option
+is the one people pick.
 """
 
 from __future__ import annotations

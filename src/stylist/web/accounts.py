@@ -1,9 +1,9 @@
 """Per-user bearer tokens, kept in the people's database beside the users themselves.
 
-The table (people/tables.py) references `users(id) ON DELETE CASCADE`, so deleting a user (people's `forget_user`) deletes
-their token in the same transaction. Only a token's SHA-256 is stored: a copy of the database does not let
-anyone act as a user. Tokens are `<user id>.<secret>`, so a request names whose
-token it carries and the check is one row, compared in constant time.
+The table (people/tables.py) references `users(id) ON DELETE CASCADE`, so deleting a user (people's
+`forget_user`) deletes their token in the same transaction. Only a token's SHA-256 is stored: a copy of the
+database does not let anyone act as a user. Tokens are `<user id>.<secret>`, so a request names whose token it
+carries and the check is one row, compared in constant time.
 """
 
 from __future__ import annotations
