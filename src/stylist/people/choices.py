@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, case, select
+from sqlalchemy import case, select
 
 from stylist.databases import insert_or_update, reading, writing
 from stylist.people.database import people_engine
@@ -68,6 +68,6 @@ def summarise_preferences(settings: Settings) -> dict[str, Any]:
 def get_choice(settings: Settings, user_id: str, look_id: str) -> dict[str, Any] | None:
     """The user's favourite option of a look and its rating, `{"option_id", "rating"}`, or None if none was picked."""
     with reading(people_engine(settings)) as connection:
-        row = connection.execute(select(preferences.c.option_id, preferences.c.rating)
-                                 .where(and_(preferences.c.user_id == user_id, preferences.c.look_id == look_id))).first()
+        row = connection.execute(select(preferences.c.option_id, preferences.c.rating).where(
+            preferences.c.user_id == user_id, preferences.c.look_id == look_id)).first()
     return None if row is None else {"option_id": row[0], "rating": row[1]}
