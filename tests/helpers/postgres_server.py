@@ -12,6 +12,7 @@ import glob
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import time
 import uuid
@@ -71,10 +72,15 @@ def start_postgres(folder: Path, *, password: str | None = None, durable: bool =
     binaries = postgres_bin()
     if binaries is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
-    as_user = {"user": "postgres"} if os.geteuid() == 0 else {}
+    # The postgres user's own group too, not root's, which would have it judged by a root folder's group bits.
+    as_user: dict = {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
     folder.mkdir(parents=True, exist_ok=True)
     if as_user:
         shutil.chown(folder, "postgres")
+        # pytest makes its temporary folders root's alone (0700): the postgres user may pass through them,
+        # without reading them, to reach the folder it owns.
+        for parent in folder.parents:
+            parent.chmod(parent.stat().st_mode | stat.S_IXOTH)
     data = folder / "data"
     auth = ["--auth=trust"]
     if password:

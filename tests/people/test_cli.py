@@ -11,20 +11,22 @@ from PIL import Image
 from tests.helpers.cli import assert_one_line_error, stylist
 
 
-def test_add_list_delete(data_dir, good_photos):
-    added = stylist(data_dir, "user", "add", "Ada", *map(str, good_photos))
+def test_add_list_delete(data_dir, good_photos, database):
+    where = ["--database", database] if database else []  # the global option, before the command
+    added = stylist(data_dir, *where, "user", "add", "Ada", *map(str, good_photos))
     assert added.returncode == 0, added.stderr
     user_id = added.stdout.strip()
     assert re.fullmatch(r"[0-9a-f]{16}", user_id) and added.stderr == ""
+    assert (data_dir / "users.db").exists() == (database is None)
 
-    listed = stylist(data_dir, "user", "list", "--json")
+    listed = stylist(data_dir, *where, "user", "list", "--json")
     (record,) = [json.loads(line) for line in listed.stdout.splitlines()]
     assert record["id"] == user_id and record["name"] == "Ada" and len(record["photos"]) == 4
 
-    assert stylist(data_dir, "user", "delete", user_id).returncode == 0
-    assert stylist(data_dir, "user", "list").stdout == ""
+    assert stylist(data_dir, *where, "user", "delete", user_id).returncode == 0
+    assert stylist(data_dir, *where, "user", "list").stdout == ""
     assert not (data_dir / "users" / user_id).exists()
-    assert assert_one_line_error(stylist(data_dir, "user", "delete", user_id)) == f"error: no user {user_id}"
+    assert assert_one_line_error(stylist(data_dir, *where, "user", "delete", user_id)) == f"error: no user {user_id}"
 
 
 def test_add_json_gives_the_contract_keys_and_warnings(data_dir, good_photos, bad_photos):

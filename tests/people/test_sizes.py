@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
+from sqlalchemy import func, select
 
+from stylist.databases import engine_for, reading
 from stylist.errors import StylistError
 from stylist.people.sizes import checked_sizes, get_sizes, set_sizes
+from stylist.people.tables import user_sizes
 from stylist.people.users import add_user, delete_user
 from stylist.settings import Settings
 from tests.helpers.cli import assert_one_line_error, stylist
@@ -50,11 +52,15 @@ def test_what_is_not_a_size_is_refused_in_one_sentence(sizes, message):
         checked_sizes(sizes)
 
 
-def test_sizes_go_with_their_user(data_dir, good_photos):
-    settings = Settings(data_dir=data_dir, preset="tiny")
+def test_sizes_are_changed_replaced_and_go_with_their_user(data_dir, database, good_photos):
+    settings = Settings(data_dir=data_dir, preset="tiny", database=database)
     ada = add_user(settings, "Ada", good_photos[:3], crop_size=64)
     set_sizes(settings, ada.id, {"dress": "S", "shoes": "38"})
     assert get_sizes(settings, ada.id) == {"dress": "S", "shoes": "38"}
+    assert set_sizes(settings, ada.id, {"dress": "M", "shoes": ""}) == {"dress": "M"}  # changed, cleared
+    assert set_sizes(settings, ada.id, {"top": "S"}, replace=True) == {"top": "S"}
+    with pytest.raises(StylistError, match="no user"):
+        set_sizes(settings, "0" * 16, {"dress": "M"})
     delete_user(settings, ada.id)
-    with sqlite3.connect(data_dir / "users.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM user_sizes").fetchone()[0] == 0
+    with reading(engine_for(settings, "people")) as connection:
+        assert connection.execute(select(func.count()).select_from(user_sizes)).scalar_one() == 0

@@ -1,16 +1,18 @@
-"""The user store: what a new user's folder and index row hold, and that refusals and deletes leave no trace."""
+"""The user store: what a new user's folder and index row hold, and that refusals and deletes leave no trace,
+with the rows in users.db or in PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import text
 
+from stylist.databases import engine_for, reading, writing
 from stylist.errors import StylistError
 from stylist.people import users
 from stylist.people.photos import AcceptedPhoto, Box, IntakeResult, PhotosRefused, crop_face
@@ -20,13 +22,20 @@ from tests.helpers.photos import SIDEWAYS_UPRIGHT
 
 
 @pytest.fixture
-def settings(data_dir) -> Settings:
+def settings(data_dir, database) -> Settings:
+    """The records on each backend: these tests add, list and delete users."""
+    return Settings(data_dir=data_dir, preset="sd14", database=database)
+
+
+@pytest.fixture
+def files_settings(data_dir) -> Settings:
+    """For the tests of what happens before or beside the records (crops, refused names and ids): SQLite only."""
     return Settings(data_dir=data_dir, preset="sd14")
 
 
 def registry_ids(settings: Settings) -> list[str]:
-    with sqlite3.connect(settings.data_dir / "users.db") as db:
-        return [row[0] for row in db.execute("SELECT id FROM users")]
+    with reading(engine_for(settings, "people")) as connection:
+        return list(connection.execute(text("SELECT id FROM users")).scalars())
 
 
 def everything_under(settings: Settings) -> list[Path]:
@@ -71,8 +80,8 @@ def test_photos_whose_faces_are_known_are_stored_as_intake_stores_them(settings)
         store_user(settings, "", IntakeResult(accepted, [], []), crop_size=64)
 
 
-def test_crops_at_another_size_are_cut_from_the_stored_photos(settings, good_photos):
-    user = add_user(settings, "Ada", good_photos, crop_size=64)
+def test_crops_at_another_size_are_cut_from_the_stored_photos(files_settings, good_photos):
+    user = add_user(files_settings, "Ada", good_photos, crop_size=64)
     crops = face_crops(user, 1024)
 
     assert crops == [user.folder / "crops" / "1024" / f"{n}.png" for n in range(1, 5)]
@@ -83,12 +92,17 @@ def test_crops_at_another_size_are_cut_from_the_stored_photos(settings, good_pho
     assert sorted(path.name for path in (user.folder / "crops").iterdir()) == ["1024", "64"]
 
 
-def test_two_users_have_their_own_folders(settings, good_photos):
-    first = add_user(settings, "Ada", good_photos[:3], crop_size=512)
-    second = add_user(settings, "Grace", good_photos[1:], crop_size=512)
+def test_two_users_have_their_own_folders_and_are_listed_in_the_order_they_came(settings, good_photos, monkeypatch):
+    # Ids that sort the other way round, and (below) all three added in one second, created_at's resolution.
+    monkeypatch.setattr(users, "new_id", iter(["f" * 16, "e" * 16, "d" * 16]).__next__)
+    first = add_user(settings, "Ada", good_photos[:3], crop_size=64)
+    second = add_user(settings, "Grace", good_photos[1:], crop_size=64)
+    third = add_user(settings, "Hedy", good_photos[:3], crop_size=64)
+    with writing(engine_for(settings, "people")) as connection:
+        connection.execute(text("UPDATE users SET created_at = '2026-01-01T00:00:00+00:00'"))
 
     assert first.id != second.id and first.folder != second.folder
-    assert [user.name for user in list_users(settings)] == ["Ada", "Grace"]
+    assert [user.id for user in list_users(settings)] == [first.id, second.id, third.id]
 
 
 def test_a_refused_request_stores_nothing(settings, good_photos, bad_photos):
@@ -108,9 +122,9 @@ def test_a_failure_while_storing_leaves_nothing_behind(settings, good_photos, mo
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "two\nlines"])
-def test_a_bad_name_is_refused(settings, good_photos, name):
+def test_a_bad_name_is_refused(files_settings, good_photos, name):
     with pytest.raises(StylistError, match="name must be 1 to 100 printable characters"):
-        add_user(settings, name, good_photos, crop_size=512)
+        add_user(files_settings, name, good_photos, crop_size=512)
 
 
 def test_delete_removes_every_trace(settings, good_photos):
@@ -132,21 +146,21 @@ def test_delete_removes_every_trace(settings, good_photos):
 
 def test_a_folder_left_without_its_row_is_deleted_too(settings, good_photos):
     user = add_user(settings, "Ada", good_photos, crop_size=512)
-    with sqlite3.connect(settings.data_dir / "users.db") as db:
-        db.execute("DELETE FROM users")
+    with writing(engine_for(settings, "people")) as connection:
+        connection.execute(text("DELETE FROM users"))
 
     delete_user(settings, user.id)
     assert not user.folder.exists()
 
 
 @pytest.mark.parametrize("user_id", ["..", "../victim", "/tmp", "0123456789abcdef/..", "0123456789ABCDEF", "", "a" * 17])
-def test_ids_that_are_not_ours_never_reach_a_path(settings, user_id):
-    victim = settings.data_dir / "victim"
+def test_ids_that_are_not_ours_never_reach_a_path(files_settings, user_id):
+    victim = files_settings.data_dir / "victim"
     victim.mkdir()
     for action in (get_user, delete_user):
         with pytest.raises(StylistError, match="is not a user id"):
-            action(settings, user_id)
-    assert victim.is_dir() and (settings.data_dir).is_dir()
+            action(files_settings, user_id)
+    assert victim.is_dir() and (files_settings.data_dir).is_dir()
 
 
 def test_what_a_crash_left_behind_is_swept_away(settings, good_photos):

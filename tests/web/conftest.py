@@ -32,10 +32,13 @@ def catalog_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def settings(tmp_path, catalog_dir) -> Settings:
+def settings(tmp_path, catalog_dir, request) -> Settings:
+    """The data dir with its catalog; the people's records on each backend for a test that asks for `database`
+    (those about tokens, sizes, picks and deleting), in users.db for the others."""
+    database = request.getfixturevalue("database") if "database" in request.fixturenames else None
     data = tmp_path / "data"
-    shutil.copytree(catalog_dir, data)
-    return Settings(data_dir=data, preset="tiny", device="cpu")
+    shutil.copytree(catalog_dir, data, dirs_exist_ok=True)  # `database` made the (empty) data dir already
+    return Settings(data_dir=data, preset="tiny", device="cpu", database=database)
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import time
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from sqlalchemy import text
 
 from stylist.cli import main_group
+from stylist.databases import engine_for, reading
 from stylist.errors import StylistError
 from stylist.settings import Settings
 from stylist.web import media
@@ -134,7 +135,7 @@ def test_unknown_paths_and_methods_answer_json(client):
 # --- users and photos ---------------------------------------------------------------------------------------
 
 
-def test_a_new_user_gets_a_token_their_photo_urls_and_server_made_files_without_metadata(client, settings, photos):
+def test_a_new_user_gets_a_token_their_photo_urls_and_server_made_files_without_metadata(client, settings, photos, database):
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"  # camera maker, as phones write it
     tagged = io.BytesIO()
@@ -152,8 +153,9 @@ def test_a_new_user_gets_a_token_their_photo_urls_and_server_made_files_without_
     assert not list(settings.data_dir.parent.rglob("evil*"))
     assert not Image.open(folder / "photos" / "1.jpg").getexif()
     # Only the token's hash is stored.
-    with sqlite3.connect(settings.data_dir / "users.db") as db:
-        stored = db.execute("SELECT token_sha256 FROM web_tokens WHERE user_id = ?", (body["id"],)).fetchone()[0]
+    with reading(engine_for(settings, "people")) as connection:
+        stored = connection.execute(text("SELECT token_sha256 FROM web_tokens WHERE user_id = :id"),
+                                    {"id": body["id"]}).scalar_one()
     assert body["token"] not in stored and len(stored) == 64
 
     shown = client.get(f"/api/users/{body['id']}", headers={"Authorization": f"Bearer {body['token']}"}).json
@@ -204,7 +206,7 @@ def test_files_that_are_not_photos_are_415_and_oversized_ones_413(settings, queu
 # --- tokens and other people's things -------------------------------------------------------------------------
 
 
-def test_every_path_under_a_user_needs_their_token(client, photos):
+def test_every_path_under_a_user_needs_their_token(client, photos, database):
     user_id, headers = add_user(client, photos)
     paths = [("get", f"/api/users/{user_id}"), ("post", f"/api/users/{user_id}/train"),
              ("post", f"/api/users/{user_id}/looks"), ("get", f"/api/users/{user_id}/looks"),
@@ -326,7 +328,7 @@ def test_a_look_shows_its_options_with_images_and_products_to_buy(client, photos
     assert client.get("/api/looks/..%2F..%2Fsecret.key", headers=headers).status_code == 404
 
 
-def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(client, photos, worker, settings):
+def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(client, photos, worker, settings, database):
     user_id, headers = add_user(client, photos)
     look = make_look(client, user_id, headers)
     second = look["options"][1]["id"]
@@ -351,14 +353,14 @@ def test_picks_and_ratings_are_recorded_and_summarised_by_eval_preferences(clien
     other_look = make_look(client, other_id, other_headers)
     assert client.post(f"/api/options/{other_look['options'][0]['id']}/select", headers=other_headers).status_code == 200
 
-    result = CliRunner().invoke(main_group, ["--data-dir", str(settings.data_dir), "eval", "preferences", "--json"],
-                                catch_exceptions=False)
+    where = ["--data-dir", str(settings.data_dir), *(["--database", database] if database else [])]
+    result = CliRunner().invoke(main_group, [*where, "eval", "preferences", "--json"], catch_exceptions=False)
     summary = json.loads(result.output)
     assert summary["choices"] == 2 and summary["users"] == 2 and summary["rated"] == 1
     assert summary["mean_rating"] == 4 and summary["ratings"]["4"] == 1
     assert summary["top_pick_rate"] == 0.5 and summary["chance_top_pick_rate"] == 0.25
-    text = CliRunner().invoke(main_group, ["--data-dir", str(settings.data_dir), "eval", "preferences"]).output
-    assert "2 choices by 2 people" in text and "picked 50%" in text
+    printed = CliRunner().invoke(main_group, [*where, "eval", "preferences"]).output
+    assert "2 choices by 2 people" in printed and "picked 50%" in printed
 
 
 def test_a_spin_video_is_a_job_whose_result_is_signed_video_and_gif_urls(client, photos, worker):
@@ -443,7 +445,7 @@ def test_media_urls_work_when_users_and_images_are_symlinks_but_nothing_leads_ou
 # --- deleting -----------------------------------------------------------------------------------------------
 
 
-def test_deleting_a_user_removes_their_files_rows_jobs_token_and_choices(client, photos, worker, settings, queue):
+def test_deleting_a_user_removes_their_files_rows_jobs_token_and_choices(client, photos, worker, settings, queue, database):
     user_id, headers = add_user(client, photos)
     kept_id, kept_headers = add_user(client, photos, "Bo")
     look = make_look(client, user_id, headers)
@@ -458,10 +460,11 @@ def test_deleting_a_user_removes_their_files_rows_jobs_token_and_choices(client,
 
     assert not (settings.data_dir / "users" / user_id).exists()
     assert not [path for path in (settings.data_dir / "users").iterdir() if user_id in path.name]
-    with sqlite3.connect(settings.data_dir / "users.db") as db:
+    with reading(engine_for(settings, "people")) as connection:
         for table in ("users", "web_tokens", "preferences"):
             column = "id" if table == "users" else "user_id"
-            assert db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (user_id,)).fetchone() == (0,)
+            assert connection.execute(text(f"SELECT COUNT(*) FROM {table} WHERE {column} = :id"),
+                                      {"id": user_id}).scalar_one() == 0
     assert queue.jobs(user_id) == []
     assert client.get(f"/api/users/{user_id}", headers=headers).status_code == 401
     assert client.get(photo_url).status_code == 404

@@ -16,7 +16,7 @@ def sign_up(client, photos, **fields):
                        content_type="multipart/form-data")
 
 
-def test_sizes_given_at_sign_up_are_kept_shown_and_replaced(client, photos):
+def test_sizes_given_at_sign_up_are_kept_shown_and_replaced(client, photos, database):
     answer = sign_up(client, photos, sizes=json.dumps({"dress": "M", "shoes": "EU 39"}))
     assert answer.status_code == 201, answer.json
     assert answer.json["sizes"] == {"dress": "M", "shoes": "EU 39"}
@@ -48,7 +48,7 @@ def test_bad_sizes_at_sign_up_are_400_and_store_no_user(client, photos, settings
     assert not (settings.data_dir / "users").exists() or not any((settings.data_dir / "users").iterdir())
 
 
-def test_bad_size_changes_are_400_and_change_nothing_and_others_sizes_are_out_of_reach(client, photos):
+def test_bad_size_changes_are_400_and_change_nothing_and_others_sizes_are_out_of_reach(client, photos, database):
     ada, ada_headers = add_user(client, photos)
     _, bob_headers = add_user(client, photos, name="Bob")
     client.put(f"/api/users/{ada}/sizes", json={"dress": "S"}, headers=ada_headers)

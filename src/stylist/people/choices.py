@@ -1,8 +1,8 @@
-"""The favourites people pick and rate, kept in users.db beside the users themselves.
+"""The favourites people pick and rate, kept in the people's database beside the users themselves.
 
-The table references `users(id) ON DELETE CASCADE`, so deleting a user deletes their choices in the same
-transaction. `stylist eval preferences` summarises them: whether the ranker's first option is the one
-people pick.
+The table (people/tables.py) references `users(id) ON DELETE CASCADE`, so deleting a user deletes their
+choices in the same transaction. `stylist eval preferences` summarises them: whether the ranker's first option
+is the one people pick.
 """
 
 from __future__ import annotations
@@ -10,18 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from stylist.people.users import users_db
+from sqlalchemy import case, select
+
+from stylist.databases import insert_or_update, reading, writing
+from stylist.people.database import people_engine
+from stylist.people.tables import preferences
 from stylist.records import utc_now
 from stylist.settings import Settings
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS preferences (
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, look_id TEXT NOT NULL,
-    option_id TEXT NOT NULL, option_rank INTEGER NOT NULL, options INTEGER NOT NULL, score REAL,
-    rating INTEGER, prompt TEXT NOT NULL, preset TEXT NOT NULL, created_at TEXT NOT NULL,
-    PRIMARY KEY (user_id, look_id)
-)
-"""
 
 
 def record_choice(settings: Settings, user_id: str, look_id: str, option_id: str, *, rank: int, options: int,
@@ -32,16 +27,18 @@ def record_choice(settings: Settings, user_id: str, look_id: str, option_id: str
     from the page sent again, a rating given before), and a pick of another option starts unrated: a
     rating is of the option it was given to.
     """
-    with users_db(settings, _SCHEMA) as db:
-        db.execute(
-            "INSERT INTO preferences (user_id, look_id, option_id, option_rank, options, score, rating, prompt, "
-            "preset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, look_id) DO UPDATE SET "
-            "option_id = excluded.option_id, option_rank = excluded.option_rank, options = excluded.options, "
-            "score = excluded.score, rating = CASE WHEN excluded.rating IS NOT NULL THEN excluded.rating "
-            "WHEN preferences.option_id = excluded.option_id THEN preferences.rating END, "
-            "prompt = excluded.prompt, preset = excluded.preset, created_at = excluded.created_at",
-            (user_id, look_id, option_id, rank, options, score, rating, prompt, settings.preset, utc_now()),
-        )
+    with writing(people_engine(settings)) as connection:
+        upsert = insert_or_update(connection, preferences).values(
+            user_id=user_id, look_id=look_id, option_id=option_id, option_rank=rank, options=options, score=score,
+            rating=rating, prompt=prompt, preset=settings.preset, created_at=utc_now())
+        new = upsert.excluded
+        kept_rating = case((new.rating.is_not(None), new.rating),
+                           (preferences.c.option_id == new.option_id, preferences.c.rating))
+        connection.execute(upsert.on_conflict_do_update(
+            index_elements=["user_id", "look_id"],
+            set_={"option_id": new.option_id, "option_rank": new.option_rank, "options": new.options,
+                  "score": new.score, "rating": kept_rating, "prompt": new.prompt, "preset": new.preset,
+                  "created_at": new.created_at}))
 
 
 def summarise_preferences(settings: Settings) -> dict[str, Any]:
@@ -50,8 +47,9 @@ def summarise_preferences(settings: Settings) -> dict[str, Any]:
     `top_pick_rate` is how often the option the fashion CLIP ranked first was picked; `chance_top_pick_rate`
     is what picking at random would give, the baseline it must beat to say the ranking helps.
     """
-    with users_db(settings, _SCHEMA) as db:
-        rows = db.execute("SELECT user_id, option_rank, options, rating, preset FROM preferences").fetchall()
+    with reading(people_engine(settings)) as connection:
+        rows = connection.execute(select(preferences.c.user_id, preferences.c.option_rank, preferences.c.options,
+                                         preferences.c.rating, preferences.c.preset)).all()
     ratings = [row[3] for row in rows if row[3] is not None]
     presets = Counter(row[4] for row in rows)
     return {
@@ -69,7 +67,7 @@ def summarise_preferences(settings: Settings) -> dict[str, Any]:
 
 def get_choice(settings: Settings, user_id: str, look_id: str) -> dict[str, Any] | None:
     """The user's favourite option of a look and its rating, `{"option_id", "rating"}`, or None if none was picked."""
-    with users_db(settings, _SCHEMA) as db:
-        row = db.execute("SELECT option_id, rating FROM preferences WHERE user_id = ? AND look_id = ?",
-                         (user_id, look_id)).fetchone()
+    with reading(people_engine(settings)) as connection:
+        row = connection.execute(select(preferences.c.option_id, preferences.c.rating).where(
+            preferences.c.user_id == user_id, preferences.c.look_id == look_id)).first()
     return None if row is None else {"option_id": row[0], "rating": row[1]}

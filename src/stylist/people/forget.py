@@ -16,7 +16,8 @@ class UserJobs(Protocol):
 
 def forget_user(settings: Settings, user_id: str, jobs: UserJobs | None) -> None:
     """Remove every trace of the user: their jobs, then their folder (photos, crops, weights, looks, videos)
-    and their rows in users.db (the registry, the web token and the choices, which cascade).
+    and their rows in the people's database (the registry, and the web token, the choices and the sizes, which
+    cascade).
 
     Jobs go first, so that a worker still running one loses its claim and stops before the files go and
     cannot write them back. `jobs` is None where no queue was ever opened for this data directory.

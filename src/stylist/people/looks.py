@@ -5,6 +5,10 @@
 
 Deleting the user deletes their looks with their folder. Paths inside look.json are relative (to the look
 folder for option images, to the data directory for product images), so a data directory can be moved.
+
+A look's record is its look.json, not a row in the people's database, with PostgreSQL too: its images are
+files beside it, so every machine that shows a look reads the same media root, and a listing read from that
+folder cannot disagree with it as an index table could. A pick of an option is a row (people/choices.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""The sizes a person wears, one per slot that takes one, kept in users.db beside the user.
+"""The sizes a person wears, one per slot that takes one, kept in the people's database beside the user.
 
 A size is kept as the person wrote it ("M", "IT 40", "32/34", "one size"): stylist.sizes reads it when the
-looks compare it with a shop's sizes, so a better reading later needs no migration. The table references
-`users(id) ON DELETE CASCADE`: deleting the person deletes their sizes in the same transaction.
+looks compare it with a shop's sizes, so a better reading later needs no migration. The table (people/tables.py)
+references `users(id) ON DELETE CASCADE`: deleting the person deletes their sizes in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import delete, select
+
+from stylist.databases import insert_or_update, reading, writing
 from stylist.errors import StylistError
-from stylist.people.users import get_user, transaction, users_db
+from stylist.people.database import people_engine
+from stylist.people.tables import user_sizes
+from stylist.people.users import get_user
 from stylist.settings import Settings
 from stylist.sizes import MAX_SIZE_TEXT, SIZED_SLOTS, UNSIZED_SLOTS
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS user_sizes (
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    slot TEXT NOT NULL,
-    size TEXT NOT NULL,
-    PRIMARY KEY (user_id, slot)
-)
-"""
 
 
 def checked_sizes(sizes: Any) -> dict[str, str]:
@@ -49,8 +45,9 @@ def checked_sizes(sizes: Any) -> dict[str, str]:
 def get_sizes(settings: Settings, user_id: str) -> dict[str, str]:
     """The person's sizes by slot, in the looks' slot order; StylistError for an unknown user."""
     get_user(settings, user_id)
-    with users_db(settings, _SCHEMA) as db:
-        rows = dict(db.execute("SELECT slot, size FROM user_sizes WHERE user_id = ?", (user_id,)).fetchall())
+    with reading(people_engine(settings)) as connection:
+        rows = dict(connection.execute(select(user_sizes.c.slot, user_sizes.c.size)
+                                       .where(user_sizes.c.user_id == user_id)).all())
     return {slot: rows[slot] for slot in SIZED_SLOTS if slot in rows}
 
 
@@ -60,13 +57,15 @@ def set_sizes(settings: Settings, user_id: str, sizes: Mapping[str, str], *, rep
     request changes nothing, and the change is one transaction, so two at once do not undo each other."""
     sizes = checked_sizes(sizes)
     get_user(settings, user_id)
-    with users_db(settings, _SCHEMA) as db, transaction(db):
+    with writing(people_engine(settings)) as connection:
         if replace:
-            db.execute("DELETE FROM user_sizes WHERE user_id = ?", (user_id,))
+            connection.execute(delete(user_sizes).where(user_sizes.c.user_id == user_id))
         for slot, size in sizes.items():
             if size:
-                db.execute("INSERT INTO user_sizes (user_id, slot, size) VALUES (?, ?, ?) "
-                           "ON CONFLICT (user_id, slot) DO UPDATE SET size = excluded.size", (user_id, slot, size))
+                upsert = insert_or_update(connection, user_sizes).values(user_id=user_id, slot=slot, size=size)
+                connection.execute(upsert.on_conflict_do_update(index_elements=["user_id", "slot"],
+                                                                set_={"size": upsert.excluded.size}))
             else:
-                db.execute("DELETE FROM user_sizes WHERE user_id = ? AND slot = ?", (user_id, slot))
+                connection.execute(delete(user_sizes).where(user_sizes.c.user_id == user_id,
+                                                            user_sizes.c.slot == slot))
     return get_sizes(settings, user_id)

@@ -1,14 +1,16 @@
-"""The people stylist personalises looks for: a folder per user, indexed in `users.db` in the data directory.
+"""The people stylist personalises looks for: a folder per user, indexed in the people's database (users.db in the
+data directory, or PostgreSQL).
 
     users/<id>/user.json             name, created_at, crop_size, photos with their face boxes, warnings
     users/<id>/photos/<n>.jpg        the upright photos, re-encoded without metadata
     users/<id>/crops/<size>/<n>.png  face crops, one folder per training resolution
     users/<id>/...                   weights, looks and videos made for the user go here too
 
-Deleting the folder therefore deletes everything made from the person's photos. The index is SQLite in
-WAL mode rather than a JSON file because the web process and the worker write it at the same time, and
-SQLite gives them transactions and locking for free. Tables that other parts keep about a user belong in
-users.db with `REFERENCES users(id) ON DELETE CASCADE`, so that deleting the user deletes those rows too.
+Deleting the folder therefore deletes everything made from the person's photos. The index is the `users`
+table of the people's database (people/database.py) rather than
+a JSON file because the web process and the worker write it at the same time, and a database gives them
+transactions and locking. Tables that other parts keep about a user belong there (people/tables.py) with
+`REFERENCES users(id) ON DELETE CASCADE`, so that deleting the user deletes those rows too.
 """
 
 from __future__ import annotations
@@ -16,27 +18,25 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import Connection, delete, func, insert, select
 
-from stylist.databases import use_wal
+from stylist.databases import reading, writing
 from stylist.errors import StylistError
 from stylist.imaging import load_image
+from stylist.people.database import people_engine
 from stylist.people.photos import Box, IntakeResult, PhotoSource, Rejection, crop_body, crop_face, intake_photos
+from stylist.people.tables import users
 from stylist.records import is_id, new_id, utc_now
 from stylist.settings import Settings
 
 MAX_NAME_LENGTH = 100
-_SCHEMA = "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)"
-# (data dir, schema) pairs whose tables exist in users.db, in this process.
-_schemas_ready: set[tuple[Path, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,23 @@ def store_user(settings: Settings, name: str, intake: IntakeResult, *, crop_size
     try:
         created_at = utc_now()
         _write_user(staging, user_id, name, created_at, crop_size, intake, {"by": consent_by, "at": created_at})
-        with _registry(settings) as db, transaction(db):
-            db.execute("INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)", (user_id, name, created_at))
+        with writing(people_engine(settings)) as connection:
+            connection.execute(insert(users).values(id=user_id, name=name, created_at=created_at,
+                                                    **_next_number(connection)))
             staging.rename(folder)
             moved = True
     except BaseException:
         shutil.rmtree(folder if moved else staging, ignore_errors=True)
         raise
     return _load(folder)
+
+
+def _next_number(connection: Connection) -> dict:
+    """The new user's number, where the database does not count them itself (SQLite): one more than the
+    last, which no other writer can take meanwhile, since a write transaction there holds the file's lock."""
+    if connection.dialect.name != "sqlite":
+        return {}
+    return {"number": select(func.coalesce(func.max(users.c.number), 0) + 1).scalar_subquery()}
 
 
 def _checked_name(name: str) -> str:
@@ -117,8 +126,8 @@ def _checked_name(name: str) -> str:
 
 def get_user(settings: Settings, user_id: str) -> User:
     check_user_id(user_id)
-    with _registry(settings) as db:
-        row = db.execute("SELECT id FROM users WHERE id = ?", (user_id,)).fetchone()
+    with reading(people_engine(settings)) as connection:
+        row = connection.execute(select(users.c.id).where(users.c.id == user_id)).first()
     if row is None:
         raise StylistError(f"no user {user_id}")
     return _load(_users_dir(settings) / user_id)
@@ -126,8 +135,8 @@ def get_user(settings: Settings, user_id: str) -> User:
 
 def list_users(settings: Settings) -> list[User]:
     """Every user, oldest first."""
-    with _registry(settings) as db:
-        ids = [row[0] for row in db.execute("SELECT id FROM users ORDER BY rowid")]
+    with reading(people_engine(settings)) as connection:
+        ids = connection.execute(select(users.c.id).order_by(users.c.number)).scalars().all()
     return [_load(_users_dir(settings) / user_id) for user_id in ids]
 
 
@@ -137,8 +146,8 @@ def delete_user(settings: Settings, user_id: str) -> None:
     folder = _users_dir(settings) / user_id
     # Renamed away inside the transaction, then removed: nobody sees a user whose files are half gone.
     trash = folder.with_name(f".deleting-{user_id}-{secrets.token_hex(4)}")
-    with _registry(settings) as db, transaction(db):
-        deleted = db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount
+    with writing(people_engine(settings)) as connection:
+        deleted = connection.execute(delete(users).where(users.c.id == user_id)).rowcount
         # A folder without a row is what a crash between the two steps leaves; it is deleted all the same.
         if not deleted and not folder.exists():
             raise StylistError(f"no user {user_id}")
@@ -257,41 +266,3 @@ def _load(folder: Path) -> User:
         warnings=tuple(record["warnings"]),
         consent=record.get("consent"),
     )
-
-
-@contextmanager
-def users_db(settings: Settings, schema: str = "") -> Iterator[sqlite3.Connection]:
-    """A connection to users.db with foreign keys on: the user registry, and beside it the web app's tokens
-    and the recorded choices, whose rows go with their user's. Callers pass the tables they keep as
-    `schema`, created once per process and data dir (every API request opens this to check a token)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(settings.data_dir / "users.db", timeout=30, isolation_level=None)
-    try:
-        db.execute("PRAGMA foreign_keys = ON")
-        if schema and (settings.data_dir, schema) not in _schemas_ready:
-            use_wal(db)
-            db.executescript(schema)
-            _schemas_ready.add((settings.data_dir, schema))
-        yield db
-    finally:
-        db.close()
-
-
-@contextmanager
-def _registry(settings: Settings) -> Iterator[sqlite3.Connection]:
-    with users_db(settings) as db:
-        use_wal(db)
-        db.execute(_SCHEMA)
-        yield db
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """A write transaction on users.db that takes the lock at once, so a read inside it is still true at commit."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
