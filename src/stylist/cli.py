@@ -9,6 +9,7 @@ import sys
 import click
 
 from stylist.catalog.commands import catalog
+from stylist.database_copy import db
 from stylist.demo.commands import demo
 from stylist.doctor import doctor
 from stylist.errors import StylistError
@@ -44,6 +45,7 @@ def main_group(ctx: click.Context, data_dir: str | None, preset: str | None, dev
 main_group.add_command(bench)
 main_group.add_command(catalog)
 main_group.add_command(clip)
+main_group.add_command(db)
 main_group.add_command(demo)
 main_group.add_command(doctor)
 main_group.add_command(models)

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
+import click
 from sqlalchemy import Boolean, Connection, DateTime, Engine, MetaData, Table, insert, select, text
 from sqlalchemy.types import JSON
 
 from stylist.databases import SQLITE_FILES, engine_for, reading, writing
 from stylist.errors import StylistError
-from stylist.progress import Progress
-from stylist.settings import Settings, redacted
+from stylist.progress import Progress, progress_bars, wants_progress
+from stylist.settings import Settings, checked_database_url, redacted
 
 BATCH_ROWS = 1000
 # Tables that are not records: Alembic's own (each side has its revisions) and SQLite's full-text index,
@@ -37,7 +38,7 @@ class CopiedTable:
     rows: int  # in the source; the copy is verified to hold as many
 
 
-def copy_stores(source: Settings, to: str, stores: Iterable[tuple[str, Callable[[Settings], None]]],
+def copy_stores(source: Settings, to: str, stores: Iterable[tuple[str, Callable[[Settings], object]]],
                 on_progress: Callable[[Progress], None] | None = None) -> list[CopiedTable]:
     """Copy each store's tables from `source`'s SQLite files into the PostgreSQL database `to`.
 
@@ -123,3 +124,64 @@ def _verify(copied: list[CopiedTable], into: Connection) -> None:
         if count != entry.rows:
             raise StylistError(f"the copy of {entry.table} holds {count} rows where the data dir has {entry.rows}; "
                                "nothing was kept in the database and nothing in the data dir changed")
+
+
+def copy_data_dir(settings: Settings, to: str, on_progress: Callable[[Progress], None] | None = None) -> dict:
+    """Copy the data dir's catalog, people and jobs into the empty PostgreSQL database `to`; what was copied."""
+    from stylist.catalog.store import open_catalog
+    from stylist.jobs.postgres_queue import PostgresQueue
+    from stylist.jobs.sqlite_queue import SqliteQueue
+    from stylist.people.database import people_engine
+
+    source = replace(settings, database=None)  # the data dir's own files, whatever --database says
+    url = checked_database_url(to)
+    if url is None:
+        raise StylistError("db copy needs --to postgresql://USER:PASSWORD@HOST:PORT/NAME")
+    target = replace(settings, database=url)
+    jobs_file = source.data_dir / "jobs.db"
+    if not jobs_file.exists() and not any((source.data_dir / name).exists() for name in SQLITE_FILES.values()):
+        raise StylistError(f"{source.data_dir} holds no catalog.db, users.db or jobs.db to copy")
+    tables = copy_stores(source, url, [("catalog", open_catalog), ("people", people_engine)], on_progress)
+
+    jobs = 0
+    if jobs_file.exists():
+        old = SqliteQueue(jobs_file)
+        new = PostgresQueue(target)
+        try:
+            if new.jobs():
+                raise StylistError(f"the database {redacted(to)} already holds jobs: copy into an empty database")
+            history = old.jobs()
+            jobs = new.copy_in(history)
+            if len(new.jobs()) != len(history):
+                raise StylistError(f"the copy holds {len(new.jobs())} jobs where the data dir has {len(history)}")
+        finally:
+            old.close()
+            new.close()
+    return {"to": redacted(to), "tables": [asdict(table) for table in tables], "jobs": jobs}
+
+
+@click.group(name="db")
+def db() -> None:
+    """Move the records of one machine's data dir into a database that several machines share."""
+
+
+@db.command(name="copy")
+@click.option("--to", "to", required=True, metavar="URL",
+              help="An empty PostgreSQL database: postgresql://USER:PASSWORD@HOST:PORT/NAME.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: the tables with their rows, and the jobs.")
+@click.pass_obj
+def copy(settings: Settings, to: str, as_json: bool) -> None:
+    """Copy the data dir's SQLite records (catalog, people, jobs; every id kept) into PostgreSQL and check them.
+
+    The data dir is only read. Its files (photos, looks, spins, images) stay where they are: give every
+    machine the same data dir and `--database URL` afterwards.
+    """
+    with progress_bars(wants_progress(as_json), "copy") as on_progress:
+        copied = copy_data_dir(settings, to, on_progress)
+    if as_json:
+        click.echo(json.dumps(copied))
+        return
+    for table in copied["tables"]:
+        click.echo(f"{table['store']}.{table['table']}: {table['rows']} rows")
+    click.echo(f"jobs: {copied['jobs']}")
+    click.echo(f"copied into {copied['to']}; every table's rows counted again there")

@@ -298,6 +298,38 @@ class PostgresQueue(JobQueue):
         db.execute(text(_PRUNE_STALLED_WORKERS))
         return [job for _, job in stalled]
 
+    def copy_in(self, jobs: list[Job]) -> int:
+        """Store jobs from another queue (`stylist db copy`) with their ids, states, results and times; how many.
+
+        A job that was running there has no worker here: it is queued again, as the sweep would have done.
+        """
+        procrastinate_status = {QUEUED: "todo", RUNNING: "todo", SUCCEEDED: "succeeded", FAILED: "failed",
+                                CANCELED: "cancelled"}
+        with writing(self.engine) as db:
+            for job in jobs:
+                status = procrastinate_status[job.status]
+                ended_attempts = job.attempts - 1 if job.status == RUNNING else job.attempts
+                procrastinate_id = db.execute(text(
+                    "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, attempts) "
+                    "VALUES (:kind, :task, :lock, CASE WHEN :todo THEN :lock END, CAST(:args AS jsonb), "
+                    "CAST(:status AS procrastinate_job_status), :attempts) RETURNING id"),
+                    {"kind": job.kind, "task": f"stylist.{job.kind}", "lock": job.lock, "todo": status == "todo",
+                     "args": json.dumps({"stylist_job": job.id}), "status": status,
+                     "attempts": max(ended_attempts, 0)}).scalar_one()
+                db.execute(text(
+                    "INSERT INTO stylist_jobs (id, job_id, user_id, progress, message, params, result, error, "
+                    "max_attempts, created_at, started_at, finished_at) VALUES (:id, :job_id, :user, :progress, "
+                    ":message, CAST(:params AS jsonb), CAST(:result AS jsonb), :error, :max_attempts, "
+                    "to_timestamp(:created), to_timestamp(:started), to_timestamp(:finished))"),
+                    {"id": job.id, "job_id": procrastinate_id, "user": job.user_id,
+                     "progress": 0.0 if status == "todo" else job.progress,
+                     "message": "queued again: it was running when it was copied" if job.status == RUNNING
+                     else job.message,
+                     "params": json.dumps(job.params), "result": None if job.result is None else json.dumps(job.result),
+                     "error": job.error, "max_attempts": job.max_attempts, "created": job.created_at,
+                     "started": job.started_at, "finished": job.finished_at})
+        return len(jobs)
+
     def delete_user(self, user_id: str) -> int:
         # Our rows go with Procrastinate's (ON DELETE CASCADE); a running job's worker finds its claim gone.
         with writing(self.engine) as db:
