@@ -24,7 +24,7 @@ from PIL import Image
 
 from stylist.catalog.products import StoredProduct
 from stylist.errors import StylistError
-from stylist.files import data_relative, write_atomic
+from stylist.files import data_relative, replacing, write_atomic
 from stylist.money import money, total
 from stylist.people.users import check_user_id, make_user_folder
 from stylist.records import is_id
@@ -122,7 +122,8 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
     folder = make_user_folder(settings.data_dir / "users" / look.user_id, "looks", look.look_id)
     for option, image in zip(look.options, images, strict=True):
         option.image = folder / f"{option.id}.png"
-        image.save(option.image, format="PNG")
+        with replacing(option.image) as partial:  # whole or not at all, for readers on other machines
+            image.save(partial, format="PNG")
     record = look.to_json()
     for option in record["options"]:
         option["image"] = Path(option["image"]).name
