@@ -5,6 +5,8 @@ layouts. Each room's own fixtures are in its conftest.py; helpers and fakes are 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import huggingface_hub.constants
@@ -128,7 +130,7 @@ def catalog(data_dir) -> Catalog:
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
     crawl(settings, [*PRODUCTS, (GONE, "Ostra Studio", "Grey Wool Coat", "coat", "Grey", 80.0, (120, 120, 120))])
     crawl(settings, PRODUCTS)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         ids = {product.sku: product.id for product in store.products(include_unavailable=True)}
     return Catalog(settings, ids)
 
@@ -148,9 +150,17 @@ def postgres_server(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed, though scripts/system-deps.sh should have installed it")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    if os.geteuid() == 0:
+        # pytest's temporary folders are private to their user (0700), so the `postgres` user a root run
+        # starts the server as could not reach one: the cluster gets a folder of its own under /tmp.
+        folder = Path(tempfile.mkdtemp(prefix="stylist-postgres-"))
+    else:
+        folder = tmp_path_factory.mktemp("postgres")
+    server = start_postgres(folder)
     yield server
     server.stop()
+    if os.geteuid() == 0:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

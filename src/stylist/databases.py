@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from stylist.settings import Settings
 
@@ -89,6 +90,13 @@ def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for reads: one consistent snapshot for the block."""
     with engine.connect() as connection:
         yield connection
+
+
+def insert_or_update(connection: Connection, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT into `table` that can end in `.on_conflict_do_update(...)`: SQLite and PostgreSQL each have
+    their own, alike in what they take, and Core's plain INSERT has neither."""
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
 
 
 def migrate(engine: Engine, store: str, adopt: Callable[[Connection], str | None] | None = None) -> None:

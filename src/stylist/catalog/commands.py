@@ -19,7 +19,7 @@ from stylist.settings import Settings
 
 
 def open_store(settings: Settings) -> CatalogStore:
-    return CatalogStore(settings.catalog_db, settings.images_dir)
+    return CatalogStore(settings)
 
 
 @click.group()
