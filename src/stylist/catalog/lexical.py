@@ -81,7 +81,8 @@ def understand(store: CatalogStore, query: str) -> SearchQuery:
                                     .distinct()))
     plain = _plain(wanted)
     corrected: dict[str, str] = {}
-    terms, unknown = [], []
+    terms: list[str] = []
+    unknown: list[str] = []
     for word in re.findall(_WORD, plain):
         if word in STOP_WORDS:
             continue
@@ -113,14 +114,14 @@ def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *
         currency = understood.budget.currency
     with reading(store.engine) as db:
         matches = (_matches_postgres if db.dialect.name == "postgresql" else _matches_sqlite)(understood.terms)
-        query = (select(matches.c.id, matches.c.score).join(products, products.c.id == matches.c.id)
-                 .join(shops, shops.c.id == products.c.shop_id).where(PURCHASABLE)
-                 .order_by(matches.c.score.desc(), matches.c.id).limit(FETCH))
+        ranked = (select(matches.c.id, matches.c.score).join(products, products.c.id == matches.c.id)
+                  .join(shops, shops.c.id == products.c.shop_id).where(PURCHASABLE)
+                  .order_by(matches.c.score.desc(), matches.c.id).limit(FETCH))
         if cap is not None:
-            query = query.where(products.c.price <= cap)
+            ranked = ranked.where(products.c.price <= cap)
         if currency is not None:
-            query = query.where(func.upper(products.c.currency) == currency)
-        rows = db.execute(query).all()
+            ranked = ranked.where(func.upper(products.c.currency) == currency)
+        rows = db.execute(ranked).all()
     found = {product.id: product for product in store.products(ids=[id_ for id_, _ in rows])}
     hits = [LexicalHit(found[id_], score + NAMED_LIFT * understood.named(found[id_]))
             for id_, score in rows if id_ in found]

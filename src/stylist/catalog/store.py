@@ -120,7 +120,7 @@ class CatalogStore:
         if shop is None:
             raise KeyError(host)
         with writing(self.engine) as db:
-            count = db.scalar(select(func.count()).select_from(products).where(products.c.shop_id == shop.id))
+            count = db.execute(select(func.count()).select_from(products).where(products.c.shop_id == shop.id)).scalar_one()
             db.execute(delete(shops).where(shops.c.id == shop.id))
         return count
 
@@ -133,8 +133,8 @@ class CatalogStore:
             # A run still 'running' belongs to a process that died: it never completed, so it marks nothing.
             db.execute(update(crawl_runs).where(crawl_runs.c.shop_id == shop_id, crawl_runs.c.status == "running")
                        .values(status="aborted", finished_at=utc_now(), reason="the crawl process stopped"))
-            return db.scalar(insert(crawl_runs).values(shop_id=shop_id, started_at=utc_now(), status="running")
-                             .returning(crawl_runs.c.id))
+            return db.execute(insert(crawl_runs).values(shop_id=shop_id, started_at=utc_now(), status="running")
+                              .returning(crawl_runs.c.id)).scalar_one()
 
     def finish_run(
         self, run_id: int, *, complete: bool, stats: dict, reason: str = "", kept_urls: Sequence[str] = ()
@@ -300,9 +300,9 @@ class CatalogStore:
             image_rows = [(position, image.sha256, url) for position, (url, image) in enumerate(images)]
             if row is None:
                 outcome = "new"
-                product_id = db.scalar(insert(products).values(
+                product_id = db.execute(insert(products).values(
                     **fields, shop_id=shop_id, sku=product.sku, first_seen=stamp, last_seen=stamp,
-                    last_seen_run_id=run_id).returning(products.c.id))
+                    last_seen_run_id=run_id).returning(products.c.id)).scalar_one()
             else:
                 product_id = row.id
                 old_images = [tuple(r) for r in db.execute(
