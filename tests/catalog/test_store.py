@@ -15,8 +15,10 @@ from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.catalog.tables import crawl_runs, images
 from stylist.databases import engine_for, reading
+from stylist.errors import StylistError
 from stylist.settings import Settings
 from tests.helpers.images import image_bytes
+from tests.helpers.postgres_server import free_port
 
 
 @pytest.fixture
@@ -190,3 +192,13 @@ def test_a_new_database_opened_by_two_processes_at_once_is_migrated_once(setting
     assert revisions(settings) == ["catalog_0001"]
     with CatalogStore(settings) as store:
         assert store.shops() == []
+
+
+def test_a_catalog_it_cannot_use_is_one_clear_error(data_dir):
+    (data_dir / "catalog.db").write_text("my notes, not a database\n" * 100)
+    with pytest.raises(StylistError, match=r"cannot use the catalog database .*catalog\.db"):
+        CatalogStore(Settings(data_dir=data_dir))
+    unreachable = Settings(data_dir=data_dir, database=f"postgresql://stylist:s3cret@127.0.0.1:{free_port()}/shop")
+    with pytest.raises(StylistError, match=r"cannot use the catalog database postgresql://stylist:\*\*\*@") as error:
+        CatalogStore(unreachable)
+    assert "s3cret" not in str(error.value)
