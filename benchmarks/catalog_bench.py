@@ -37,6 +37,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import make_catalogue
 from stylist.demo.drawing import render_image
 from stylist.files import recorded_path
+from stylist.settings import Settings
 
 
 def machine() -> dict:
@@ -64,7 +65,7 @@ def folder_bytes(path: Path) -> int:
 def crawl_once(base_url: str, concurrency: int, max_images: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        store = CatalogStore(data / "catalog.db", data / "images")
+        store = CatalogStore(Settings(data_dir=data))
         options = CrawlOptions(delay=0.0, concurrency=concurrency, image_concurrency=concurrency,
                                max_images=max_images, image_workers=concurrency > 1)
         start = time.perf_counter()
@@ -129,7 +130,7 @@ def crawl_with_failing_cdn(kind: str, products: int) -> dict:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp)
-            store = CatalogStore(data / "catalog.db", data / "images")
+            store = CatalogStore(Settings(data_dir=data))
             options = CrawlOptions(delay=0.0, image_workers=False)
             start = time.perf_counter()
             base = f"http://127.0.0.1:{shop.server_address[1]}"

@@ -32,6 +32,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import Product, make_catalogue
 from stylist.demo.shop import DemoShop, serve
 from stylist.files import recorded_path
+from stylist.settings import Settings
 
 CHANGED_ON = "2024-05-03"
 
@@ -84,7 +85,7 @@ def shop_process(products: int, latency: float, changed: float, commands) -> Non
 
 
 def crawl(base_url: str, data: Path, options: CrawlOptions) -> tuple[dict, set[str]]:
-    store = CatalogStore(data / "catalog.db", data / "images")
+    store = CatalogStore(Settings(data_dir=data))
     start = time.perf_counter()
     report = asyncio.run(ShopCrawl(base_url, store, ImageStore(data / "images"), options).run())
     seconds = time.perf_counter() - start

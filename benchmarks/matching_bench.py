@@ -37,6 +37,7 @@ from stylist.catalog.products import Page
 from stylist.catalog.store import CatalogStore
 from stylist.demo.shop import DemoShop, serve
 from stylist.files import recorded_path
+from stylist.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_PAGES = ROOT.parent / "shared" / "real-pages"
@@ -57,7 +58,7 @@ def demo_shops(products: int, share: float) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         with serve(maker) as maker_url, serve(reseller) as reseller_url, \
-                CatalogStore(data / "catalog.db", data / "images") as store:
+                CatalogStore(Settings(data_dir=data)) as store:
             started = time.perf_counter()
             reports = asyncio.run(crawl_shops([maker_url, reseller_url], store, ImageStore(data / "images"),
                                               CrawlOptions(delay=0.0, concurrency=8, max_images=2)))

@@ -41,9 +41,10 @@ def crawl_demo_shop(data: Path, products: int, database: str | None = None) -> N
     from stylist.catalog.images import ImageStore
     from stylist.catalog.store import CatalogStore
     from stylist.demo.shop import DemoShop, serve
+    from stylist.settings import Settings
 
     with serve(DemoShop(n_products=products, seed=0, traps=False)) as url, \
-            CatalogStore(data / "catalog.db", data / "images") as store:
+            CatalogStore(Settings(data_dir=data, database=database)) as store:
         report = asyncio.run(crawl_shops([url], store, ImageStore(data / "images"), CrawlOptions(delay=0.0, concurrency=8)))[0]
     if not report.complete:
         raise SystemExit(f"the demo crawl did not complete: {report.reason}")

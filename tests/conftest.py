@@ -131,7 +131,7 @@ def catalog(data_dir) -> Catalog:
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
     crawl(settings, [*PRODUCTS, (GONE, "Ostra Studio", "Grey Wool Coat", "coat", "Grey", 80.0, (120, 120, 120))])
     crawl(settings, PRODUCTS)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         ids = {product.sku: product.id for product in store.products(include_unavailable=True)}
     return Catalog(settings, ids)
 

@@ -127,6 +127,11 @@ def migrate(engine: Engine, store: str, adopt: Callable[[Connection], str | None
         command.upgrade(config, f"{store}@head")
 
 
+def newest_revision(store: str) -> str:
+    """The store's newest revision: what a database at its newest records for it."""
+    return _heads()[store]
+
+
 def _applied(connectable: Engine | Connection) -> set[str]:
     """The revisions recorded in the database (each store's newest), empty when none is."""
     def read(connection: Connection) -> set[str]:

@@ -13,3 +13,14 @@ def undo(db: sqlite3.Connection, scripts: list[str]) -> None:
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         for table in re.findall(r"CREATE TABLE (\w+)", script):
             db.execute(f"DROP TABLE {table}")
+
+
+def before_alembic(db: sqlite3.Connection) -> None:
+    """What a catalog.db from before Alembic lacks: the revision table, and the tables only later revisions make
+    (every table but those schema.py's migrations created, with the full-text index's own)."""
+    from stylist.catalog.schema import MIGRATIONS
+
+    legacy = tuple(name for script in MIGRATIONS for name in re.findall(r"CREATE (?:VIRTUAL )?TABLE (\w+)", script))
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        if not name.startswith(("sqlite_", *legacy)):
+            db.execute(f"DROP TABLE {name}")

@@ -127,3 +127,21 @@ def test_a_killed_crawl_loses_nothing_and_marks_nothing(shop, data_dir):
     assert {p["sku"] for p in listed(data_dir)} == {sku for sku, want in shop.expected(2).items() if want.available}
     stats = json.loads(stylist(data_dir, "catalog", "stats", "--json").stdout)["shops"][0]
     assert stats["latest_crawl"]["status"] == "complete"
+
+
+def test_with_a_postgresql_database_the_catalog_lives_there(shop, data_dir, postgres_url):
+    env = {**os.environ, "STYLIST_DATA_DIR": str(data_dir), "STYLIST_DATABASE": postgres_url}
+
+    def run(*args):
+        result = subprocess.run([sys.executable, "-m", "stylist", *args], check=False, env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "complete crawl" in run("catalog", "crawl", shop.base_url, "--delay", "0", "--concurrency", "4")
+    products = [json.loads(line) for line in run("catalog", "list", "--json").splitlines()]
+    assert {p["sku"] for p in products} == {sku for sku, want in shop.expected(1).items() if want.available}
+    # the records are in the database; only the image files are in the data dir, and the paths lead to them
+    assert not (data_dir / "catalog.db").exists()
+    assert all(os.path.isfile(path) for product in products for path in product["images"])
+    assert listed(data_dir) == []  # the data dir's own catalog.db is another catalog

@@ -11,10 +11,11 @@ from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
 from stylist.demo.shop import DemoShop, serve
+from stylist.settings import Settings
 
 
 def crawl(shop_url, data_dir, **options):
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     options = CrawlOptions(**{"delay": 0.0, "concurrency": 8, **options})
     report = asyncio.run(ShopCrawl(shop_url, store, ImageStore(data_dir / "images"), options).run())
     return report, store
@@ -77,7 +78,7 @@ def test_first_crawl_stores_exactly_the_shops_products(shop, data_dir):
 
 def test_second_day_settles_what_changed(shop, data_dir):
     crawl(shop.base_url, data_dir)
-    before = stored(CatalogStore(data_dir / "catalog.db"))
+    before = stored(CatalogStore(Settings(data_dir=data_dir)))
     day_one_images = {r.path for r in shop.requests if r.host.startswith("localhost")}
     shop.day = 2
     shop.requests.clear()
@@ -108,7 +109,7 @@ def test_second_day_settles_what_changed(shop, data_dir):
 
 def test_a_shop_that_is_down_makes_nothing_less_available(shop, data_dir):
     crawl(shop.base_url, data_dir)
-    was = purchasable(CatalogStore(data_dir / "catalog.db"))
+    was = purchasable(CatalogStore(Settings(data_dir=data_dir)))
     shop.day = 2
     shop.fail_all = True
     report, store = crawl(shop.base_url, data_dir, retries=1)
@@ -120,7 +121,7 @@ def test_a_shop_that_is_down_makes_nothing_less_available(shop, data_dir):
 
 def test_a_page_limit_makes_the_crawl_incomplete(shop, data_dir):
     crawl(shop.base_url, data_dir)
-    was = purchasable(CatalogStore(data_dir / "catalog.db"))
+    was = purchasable(CatalogStore(Settings(data_dir=data_dir)))
     shop.day = 2
     report, store = crawl(shop.base_url, data_dir, max_pages=5)
     assert not report.complete and report.stopped_by_user_limit

@@ -8,12 +8,13 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.errors import StylistError
+from stylist.settings import Settings
 from tests.helpers.images import image_bytes
 
 
 @pytest.fixture
 def store(data_dir):
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     images = ImageStore(data_dir / "images")
     shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
     run = store.start_run(shop.id)

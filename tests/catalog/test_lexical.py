@@ -1,5 +1,6 @@
 """The catalog's lexical search: "<colour> <category>" finds that garment, misspelt or not, on the demo shop
-(crawled over HTTP on 127.0.0.1) and on a synthetic shop; the index follows upserts and old catalogs."""
+(crawled over HTTP on 127.0.0.1) and on a synthetic shop; the index follows upserts and old catalogs. On SQLite
+(FTS5) and on PostgreSQL (tsvector) alike, and the two find the same products."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import sqlite3
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 
 from stylist.catalog.lexical import SearchQuery, _nearest, lexical_search, understand
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
-from tests.catalog.downgrade import undo
+from stylist.databases import reading
+from stylist.settings import Settings
+from tests.catalog.downgrade import before_alembic, undo
 from tests.grounding import synthetic
 from tests.helpers.demo_catalog import TOP, crawl_demo_shop, demo_truth, misspell
 
@@ -29,23 +33,26 @@ def hit_rates(store: CatalogStore, truth: dict[int, tuple[str, str]], seed: int 
     return found / len(truth), misspelt_found / len(truth)
 
 
-@pytest.fixture(scope="module")
-def demo_catalog(tmp_path_factory):
-    return crawl_demo_shop(tmp_path_factory.mktemp("demo-lexical"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_catalog(request, tmp_path_factory) -> Settings:
+    """The demo shop crawled once per module into catalog.db, or into a PostgreSQL database."""
+    database = None if request.param == "sqlite" else request.getfixturevalue("postgres_server").new_database()
+    folder = crawl_demo_shop(tmp_path_factory.mktemp("demo-lexical"), database=database)
+    return Settings(data_dir=folder, database=database)
 
 
 def test_colour_and_category_find_the_garment_in_the_demo_shop(demo_catalog):
-    with CatalogStore(demo_catalog / "catalog.db") as store:
+    with CatalogStore(demo_catalog) as store:
         truth = demo_truth(store)
         exact, misspelt = hit_rates(store, truth)
     print(f"demo shop, {len(truth)} products: top-{TOP} {exact:.2f}, misspelt {misspelt:.2f}")
     assert exact >= 0.9 and misspelt >= 0.75
 
 
-def test_colour_and_category_find_the_garment_in_a_synthetic_shop(tmp_path):
+def test_colour_and_category_find_the_garment_in_a_synthetic_shop(tmp_path, database):
     items = synthetic.garments(90, seed=1)
-    synthetic.build_catalog(tmp_path, items, images_per_product=1)
-    with CatalogStore(tmp_path / "catalog.db") as store:
+    synthetic.build_catalog(tmp_path, items, images_per_product=1, database=database)
+    with CatalogStore(Settings(data_dir=tmp_path, database=database)) as store:
         ids = {product.sku: product.id for product in store.products()}
         truth = {ids[item.sku]: (item.colour, item.category) for item in items}
         exact, misspelt = hit_rates(store, truth)
@@ -54,7 +61,7 @@ def test_colour_and_category_find_the_garment_in_a_synthetic_shop(tmp_path):
 
 
 def test_a_query_is_understood_typos_colours_categories_and_budget(demo_catalog):
-    with CatalogStore(demo_catalog / "catalog.db") as store:
+    with CatalogStore(demo_catalog) as store:
         query = understand(store, "Blak T-shirt undr 300 under €200")
         assert "black" in query.words and query.colours == ("black",) and query.categories == ("t-shirt",)
         assert query.budget is not None and query.budget.amount == 200
@@ -66,19 +73,26 @@ def test_a_query_is_understood_typos_colours_categories_and_budget(demo_catalog)
         assert lexical_search(store, "emile sauve", 1)[0].product.designer == "Émile Sauvé"
 
 
-def test_the_index_follows_upserts_and_sold_out_products(tmp_path):
+def test_the_index_follows_upserts_and_sold_out_products(tmp_path, database):
     items = synthetic.garments(6, seed=2)
-    synthetic.build_catalog(tmp_path, items, images_per_product=1)
+    synthetic.build_catalog(tmp_path, items, images_per_product=1, database=database)
     renamed = synthetic.Garment(items[0].sku, "coat", "pink", "plain", "Maison Zéphyr", 99.0)
-    synthetic.crawl(tmp_path, [renamed, *items[1:]], sold_out={items[1].sku}, images_per_product=1)
-    with CatalogStore(tmp_path / "catalog.db") as store:
+    synthetic.crawl(tmp_path, [renamed, *items[1:]], sold_out={items[1].sku}, images_per_product=1,
+                    database=database)
+    with CatalogStore(Settings(data_dir=tmp_path, database=database)) as store:
         assert [hit.product.sku for hit in lexical_search(store, "zephyr", 5)] == [items[0].sku]
         assert all(hit.product.sku != items[1].sku for hit in lexical_search(store, items[1].title, 10))
         # The old words of the renamed product are gone from the index, not only hidden.
         first = next(product.id for product in store.products() if product.sku == items[0].sku)
-        old = [row[0] for row in store.db.execute("SELECT rowid FROM product_text WHERE product_text MATCH ?",
-                                                  (f'designer:"{items[0].designer}"',))]
-        assert first not in old
+        word = items[0].designer.split()[-1].lower()
+        with reading(store.engine) as db:
+            if database:
+                old = list(db.scalars(text("SELECT id FROM products WHERE search @@ to_tsquery('simple', :word)"),
+                                      {"word": word}))
+            else:
+                old = list(db.scalars(text("SELECT rowid FROM product_text WHERE product_text MATCH :match"),
+                                      {"match": f'designer:"{word}"'}))
+        assert first not in old and old
 
 
 def test_a_catalog_from_before_the_index_is_indexed_when_opened(tmp_path):
@@ -87,12 +101,12 @@ def test_a_catalog_from_before_the_index_is_indexed_when_opened(tmp_path):
     db.executescript("DROP TRIGGER product_text_insert; DROP TRIGGER product_text_delete; "
                      "DROP TRIGGER product_text_update; DROP TABLE product_terms; DROP TABLE product_text;")
     undo(db, MIGRATIONS[3:])  # the migrations after the index's (3) are undone too
+    before_alembic(db)  # catalogs from before Alembic knew only their user_version
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
-    with CatalogStore(tmp_path / "catalog.db") as store:
+    with CatalogStore(Settings(data_dir=tmp_path)) as store:
         assert len(lexical_search(store, "cotton", 10)) == 4
-
 
 
 def test_a_typo_is_never_read_as_a_stop_word():
@@ -107,3 +121,23 @@ def test_what_a_garment_is_outweighs_its_colour():
     black_dress, red_dress, black_scarf = (SimpleNamespace(color=colour, category=kind, title=f"{colour} {kind}")
                                            for colour, kind in (("Black", "dress"), ("Red", "dress"), ("Black", "scarf")))
     assert query.named(black_dress) > query.named(red_dress) > query.named(black_scarf) > 0
+
+
+# Queries on the demo shop, among them misspelt words, a designer without its accents and a budget.
+SAME_ON_BOTH = ["black dress", "blak dres", "red coat", "navy trosers", "wool", "emile sauve", "silk scarf",
+                "linen shirt under €100", "jacket", "bootz", "zzzzqqq"]
+
+
+def test_postgresql_finds_the_products_sqlite_finds(tmp_path_factory, postgres_server):
+    found = {}
+    for database in (None, postgres_server.new_database()):
+        folder = crawl_demo_shop(tmp_path_factory.mktemp("demo-both"), database=database)
+        settings = Settings(data_dir=folder, database=database)
+        with CatalogStore(settings) as store:
+            by_sku = {query: {hit.product.sku for hit in lexical_search(store, query, 500)} for query in SAME_ON_BOTH}
+            found[settings.on_postgres] = (by_sku, {query: understand(store, query).words for query in SAME_ON_BOTH})
+    (sqlite_hits, sqlite_words), (postgres_hits, postgres_words) = found[False], found[True]
+    assert postgres_words == sqlite_words  # typos corrected to the same catalog words
+    assert postgres_hits == sqlite_hits
+    assert sqlite_hits["blak dres"] == sqlite_hits["black dress"] and sqlite_hits["black dress"]
+    assert sqlite_hits["emile sauve"] and not sqlite_hits["zzzzqqq"]

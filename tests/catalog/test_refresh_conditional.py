@@ -4,22 +4,25 @@ again, and never a product lost to a 304 the store cannot back."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
 
 import pytest
+from sqlalchemy import delete
 
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.sitemaps import parse_sitemap
 from stylist.catalog.store import CatalogStore
+from stylist.catalog.tables import products
+from stylist.databases import writing
 from stylist.demo.shop import DemoShop, serve
+from stylist.settings import Settings
 
 
 def crawl(shop_url, data_dir, **options):
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     options = CrawlOptions(**{"delay": 0.0, "concurrency": 8, "image_workers": False, **options})
     report = asyncio.run(ShopCrawl(shop_url, store, ImageStore(data_dir / "images"), options).run())
     return report, store
@@ -107,7 +110,8 @@ def test_a_304_for_a_page_never_seen_is_not_trusted(plain_shop, data_dir):
 def test_a_refresh_reads_again_the_pages_of_products_the_store_lost(plain_shop, data_dir):
     _, store = crawl(plain_shop.base_url, data_dir)
     lost = sorted(purchasable(store))[:5]
-    store.db.execute("DELETE FROM products WHERE sku IN (SELECT value FROM json_each(?))", (json.dumps(lost),))
+    with writing(store.engine) as db:
+        db.execute(delete(products).where(products.c.sku.in_(lost)))
     plain_shop.blind_304 = True
     plain_shop.requests.clear()
 

@@ -10,6 +10,7 @@ import pytest
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.settings import Settings
 from tests.helpers.images import image_bytes
 from tests.helpers.scripted_server import ScriptedServer, html
 
@@ -39,7 +40,7 @@ def test_render_reads_products_that_javascript_builds(data_dir):
         "/": [html(APP % json.dumps(PRODUCT))],
         "/img/cape.jpg": [(200, {"Content-Type": "image/jpeg"}, image_bytes(size=(300, 400)))],
     })
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     with server.serve() as base:
         plain = asyncio.run(ShopCrawl(base, store, ImageStore(data_dir / "images"),
                                       CrawlOptions(delay=0, adapter="jsonld")).run())

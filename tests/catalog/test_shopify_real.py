@@ -15,6 +15,7 @@ from PIL import Image
 from stylist.catalog.crawl import CrawlOptions, ShopCrawl
 from stylist.catalog.images import ImageStore
 from stylist.catalog.store import CatalogStore
+from stylist.settings import Settings
 from tests.helpers.scripted_server import ScriptedServer, html
 
 REAL_PAGES = Path(__file__).resolve().parents[2].parent / "shared" / "real-pages"
@@ -57,7 +58,7 @@ def shop_routes(payload: dict[str, Any], storefront: str) -> dict[str, list]:
 def crawl(routes: dict[str, list], data_dir: Path):
     server = ScriptedServer(routes)
     with server.serve() as base:
-        store = CatalogStore(data_dir / "catalog.db")
+        store = CatalogStore(Settings(data_dir=data_dir))
         options = CrawlOptions(delay=0.0, concurrency=4, retries=0, timeout=5.0)
         report = asyncio.run(ShopCrawl(base, store, ImageStore(data_dir / "images"), options).run())
     return report, store

@@ -9,7 +9,8 @@ from pathlib import Path
 from stylist.catalog.products import ExtractedProduct, Variant
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
-from tests.catalog.downgrade import undo
+from stylist.settings import Settings
+from tests.catalog.downgrade import before_alembic, undo
 
 
 def dress(sizes: dict[str, bool], price: float = 89.5) -> ExtractedProduct:
@@ -32,7 +33,7 @@ def stock(store: CatalogStore) -> dict[str, bool]:
 
 
 def test_variants_are_listed_with_their_own_stock_and_settled_only_by_complete_crawls(data_dir: Path) -> None:
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
     crawl(store, shop.id, [dress({"6": False, "8": True, "10": True})])
     assert stock(store) == {"6": False, "8": True, "10": True}
@@ -51,7 +52,7 @@ def test_variants_are_listed_with_their_own_stock_and_settled_only_by_complete_c
 
 
 def test_no_variant_is_purchasable_when_its_product_is_not(data_dir: Path) -> None:
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
     crawl(store, shop.id, [dress({"8": True})])
     crawl(store, shop.id, [])  # gone from the shop
@@ -74,8 +75,8 @@ def test_migration_4_keeps_every_product_and_the_next_crawl_adds_variants(data_d
     db.commit()
     db.close()
 
-    store = CatalogStore(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    store = CatalogStore(Settings(data_dir=data_dir))
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     [kept] = store.products()
     assert (kept.sku, kept.title, kept.variants) == ("D", "Hadley dress", [])
     assert kept.to_json()["variants"] == []
@@ -95,7 +96,7 @@ def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds
     path = data_dir / "catalog.db"
 
     def crawl_demo(url: str) -> None:
-        with CatalogStore(path, data_dir / "images") as store:
+        with CatalogStore(Settings(data_dir=data_dir)) as store:
             [report] = asyncio.run(crawl_shops([url], store, ImageStore(data_dir / "images"),
                                                CrawlOptions(delay=0.0, concurrency=4)))
         assert report.complete, report.reason
@@ -105,13 +106,14 @@ def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds
         # the data dir as the catalog of yesterday left it: every product, no variants table
         with sqlite3.connect(path) as db:
             undo(db, MIGRATIONS[3:])  # variants (4) and what came after
+            before_alembic(db)  # catalogs from before Alembic knew only their user_version
             db.execute("PRAGMA user_version = 3")
-        with CatalogStore(path) as store:
+        with CatalogStore(Settings(data_dir=data_dir)) as store:
             before = {product.sku: product.id for product in store.products(include_unavailable=True)}
             assert all(not product.variants for product in store.products(include_unavailable=True))
         crawl_demo(url)
     expected = shop.expected()
-    with CatalogStore(path) as store:
+    with CatalogStore(Settings(data_dir=data_dir)) as store:
         after = {product.sku: product for product in store.products(include_unavailable=True)}
     assert {sku: product.id for sku, product in after.items()} == before and set(before) == set(expected)
     for sku, product in after.items():
@@ -120,7 +122,7 @@ def test_a_crawl_of_a_data_dir_from_before_variants_keeps_every_product_and_adds
 
 
 def test_a_sighting_without_sizes_keeps_them_and_a_repeat_sighting_brings_them(data_dir: Path) -> None:
-    store = CatalogStore(data_dir / "catalog.db")
+    store = CatalogStore(Settings(data_dir=data_dir))
     shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
     crawl(store, shop.id, [dress({"S": True, "M": False})])
     # a complete crawl that met the dress only without its sizes (a teaser elsewhere) says nothing of them

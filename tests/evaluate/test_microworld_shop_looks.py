@@ -112,7 +112,7 @@ def test_the_shops_pictures_and_the_persons_photo_reach_the_model_recognisably()
         photos = shopper_photos(identity, np.random.default_rng(0))
         user = register_shopper(settings, photos)
         assert sorted(garments.values(), key=DRESSES.index) == list(DRESSES)
-        with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        with CatalogStore(settings) as store:
             products = list(store.products())
         person = ref.person_photo(user)
         notes: list[str] = []

@@ -103,15 +103,16 @@ def jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def build_catalog(data_dir: Path, items: list[Garment], images_per_product: int = 2) -> None:
-    """One complete crawl of the synthetic shop that sees every garment in stock."""
-    crawl(data_dir, items, images_per_product=images_per_product)
+def build_catalog(data_dir: Path, items: list[Garment], images_per_product: int = 2,
+                  database: str | None = None) -> None:
+    """One complete crawl of the synthetic shop that sees every garment in stock (into `database` if given)."""
+    crawl(data_dir, items, images_per_product=images_per_product, database=database)
 
 
 def crawl(data_dir: Path, items: list[Garment], *, sold_out: set[str] = frozenset(),
-          prices: dict[str, float] | None = None, images_per_product: int = 2) -> None:
+          prices: dict[str, float] | None = None, images_per_product: int = 2, database: str | None = None) -> None:
     """A complete crawl that sees `items` (the rest of the shop's products become unavailable)."""
-    with CatalogStore(data_dir / "catalog.db", data_dir / "images") as store:
+    with CatalogStore(Settings(data_dir=data_dir, database=database)) as store:
         images = ImageStore(data_dir / "images")
         shop = store.register_shop(SHOP, f"https://{SHOP}", "jsonld", {"delay": 0})
         run = store.start_run(shop.id)

@@ -103,7 +103,7 @@ def test_image_scores_tie_images_to_prompts_and_products(trained_catalog):
     data_dir, _ = trained_catalog
     settings = tiny_settings(data_dir)
     clip = FashionClip.load(settings)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         # One product of each colour: colour is what a 20-epoch tiny model tells apart best.
         products = list({product.color: product for product in store.products()}.values())
     images = [catalog_image(product.images[1]) for product in products]

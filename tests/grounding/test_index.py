@@ -20,7 +20,7 @@ QUERIES = ["red striped dress", "black hat", "green checked coat", "pink polka-d
 
 
 def purchasable(settings) -> dict[int, object]:
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         return {product.id: product for product in store.products()}
 
 
@@ -80,7 +80,7 @@ def test_a_stale_index_never_returns_what_cannot_be_bought(trained_copy, monkeyp
         product_index.index_path(settings)).catalog)
     crawl(trained_copy, [item for item in items if item.sku not in gone], sold_out=sold_out)
     # An incomplete crawl raises prices: budgets follow the price now in the catalog.
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         shop = store.shop(SHOP)
         run = store.start_run(shop.id)
         raised = items[:40]
@@ -153,7 +153,7 @@ def test_the_store_reads_back_just_the_products_asked_for(small_copy):
     settings = tiny_settings(small_copy)
     items = garments(24, seed=1)
     crawl(small_copy, items, sold_out={items[0].sku})
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         everything = {product.sku: product.id for product in store.products(include_unavailable=True)}
         wanted = [everything[items[0].sku], everything[items[1].sku], everything[items[2].sku], 10_000]
         assert [product.sku for product in store.products(ids=wanted)] == [items[1].sku, items[2].sku]

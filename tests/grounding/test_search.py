@@ -35,7 +35,7 @@ def test_colour_and_category_queries_find_the_garment_where_the_clip_alone_does_
     items = garments(90, seed=1)
     build_catalog(tmp_path, items, images_per_product=1)
     settings = tiny_settings(tmp_path)
-    with CatalogStore(settings.catalog_db) as store:
+    with CatalogStore(settings) as store:
         ids = {product.sku: product.id for product in store.products()}
     hybrid, vector, misspelt = rates(settings, {ids[item.sku]: (item.colour, item.category) for item in items})
     print(f"synthetic shop, untrained tiny CLIP: hybrid {hybrid:.2f}, CLIP alone {vector:.2f}, misspelt {misspelt:.2f}")
@@ -45,7 +45,7 @@ def test_colour_and_category_queries_find_the_garment_where_the_clip_alone_does_
 def test_colour_and_category_queries_on_the_demo_shop(tmp_path):
     crawl_demo_shop(tmp_path)
     settings = tiny_settings(tmp_path)
-    with CatalogStore(settings.catalog_db) as store:
+    with CatalogStore(settings) as store:
         truth = demo_truth(store)
     hybrid, vector, misspelt = rates(settings, truth)
     print(f"demo shop, untrained tiny CLIP: hybrid {hybrid:.2f}, CLIP alone {vector:.2f}, misspelt {misspelt:.2f}")

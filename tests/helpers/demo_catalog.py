@@ -12,6 +12,7 @@ from stylist.catalog.store import CatalogStore
 from stylist.demo.catalogue import COLOURS as DEMO_COLOURS
 from stylist.demo.catalogue import NOUNS
 from stylist.demo.shop import DemoShop, serve
+from stylist.settings import Settings
 
 TOP = 5
 
@@ -29,10 +30,10 @@ def misspell(word: str, rng: random.Random) -> str:
     return word[:at] + word[at + 1] + word[at] + word[at + 2:]
 
 
-def crawl_demo_shop(folder, products: int = 60):
-    """The demo shop served on 127.0.0.1 and crawled for real into folder/catalog.db."""
+def crawl_demo_shop(folder, products: int = 60, database: str | None = None):
+    """The demo shop served on 127.0.0.1 and crawled for real into folder/catalog.db (or `database`)."""
     with serve(DemoShop(n_products=products, seed=3, traps=False)) as url, \
-            CatalogStore(folder / "catalog.db", folder / "images") as store:
+            CatalogStore(Settings(data_dir=folder, database=database)) as store:
         report = asyncio.run(crawl_shops([url], store, ImageStore(folder / "images"),
                                          CrawlOptions(delay=0.0, concurrency=4)))[0]
     assert report.complete, report.reason

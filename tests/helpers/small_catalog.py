@@ -47,7 +47,7 @@ class Catalog:
 def crawl(settings: Settings, rows) -> None:
     """One complete crawl of shop.test that saw exactly `rows` (PRODUCTS' layout)."""
     images = ImageStore(settings.images_dir)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         shop = store.register_shop("shop.test", "https://shop.test", "jsonld", {})
         run = store.start_run(shop.id)
         for sku, designer, title, category, colour, price, rgb in rows:

@@ -16,7 +16,7 @@ class WordRetriever:
     def __call__(self, settings, query, k, *, budget):
         self.budgets.append(budget)
         words = set(query.lower().split())
-        with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        with CatalogStore(settings) as store:
             every = list(store.products(include_unavailable=True))
         scored = [Match(product, len(words & set(f"{product.title} {product.category}".lower().split()))
                         + 1 / (1 + product.id)) for product in every]

@@ -119,7 +119,7 @@ def test_fast_mode_draws_one_candidate_with_a_few_step_sampler(catalog, user):
 def test_the_product_board_shows_every_product(catalog):
     from stylist.catalog.store import CatalogStore
 
-    with CatalogStore(catalog.settings.catalog_db, catalog.settings.images_dir) as store:
+    with CatalogStore(catalog.settings) as store:
         products = list(store.products())[:3]
     board = np.asarray(product_board(products, size=96), dtype=int)
     assert board.shape == (96, 96, 3)

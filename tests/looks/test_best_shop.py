@@ -29,7 +29,7 @@ SHOPS = {
 def three_shops(data_dir, photos):
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
     images = ImageStore(settings.images_dir)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         for number, (host, (title, price, sizes)) in enumerate(SHOPS.items()):
             shop = store.register_shop(host, f"https://{host}", "jsonld", {})
             run = store.start_run(shop.id)
@@ -53,7 +53,7 @@ def dresses(settings, user):
 
 def test_the_same_product_is_offered_once_from_the_cheapest_shop_that_has_it_in_your_size(three_shops):
     settings, user = three_shops
-    with CatalogStore(settings.catalog_db) as store:
+    with CatalogStore(settings) as store:
         ids = {product.shop: product.id for product in store.products(include_unavailable=True)}
         assert store.same_products().same_as(ids["atelier.test"]) == sorted(ids[host] for host in SHOPS
                                                                              if host != "atelier.test")

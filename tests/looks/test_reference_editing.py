@@ -38,7 +38,7 @@ def pixels(made) -> np.ndarray:
 
 
 def product(settings, product_id):
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         return next(each for each in store.products(include_unavailable=True) if each.id == product_id)
 
 

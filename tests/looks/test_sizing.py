@@ -32,7 +32,7 @@ SHOP = [
 def sized_shop(data_dir, photos):
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
     images = ImageStore(settings.images_dir)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         shop = store.register_shop("sized.test", "https://sized.test", "jsonld", {})
         run = store.start_run(shop.id)
         for number, (sku, title, category, sizes) in enumerate(SHOP):
@@ -102,7 +102,7 @@ def test_on_a_crawled_shop_with_sizes_nothing_out_of_stock_in_the_persons_size_i
 
     settings = Settings(data_dir=data_dir, preset="tiny", device="cpu")
     shops = [DemoShop(n_products=40, seed=1, traps=False), DemoShop(n_products=20, seed=2, traps=False, shopify=True)]
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         for shop in shops:
             with serve(shop) as url:
                 [report] = asyncio.run(crawl_shops([url], store, ImageStore(settings.images_dir),
@@ -113,7 +113,7 @@ def test_on_a_crawled_shop_with_sizes_nothing_out_of_stock_in_the_persons_size_i
     user = add_user(settings, "Ada", photos, crop_size=64)
     worn = {"dress": "M", "top": "M", "bottom": "S", "outerwear": "L", "shoes": "39"}
     set_sizes(settings, user.id, worn)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         slots = {product.id: slot_of(product) for product in store.products(include_unavailable=True)}
     sized = 0
     for prompt in ("a dress and shoes", "a shirt, trousers and a coat", "a t-shirt and sneakers"):

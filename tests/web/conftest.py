@@ -25,7 +25,7 @@ def catalog_dir(tmp_path_factory):
     """A data dir with a complete crawl of a 12-product offline shop: catalog.db and images/."""
     folder = tmp_path_factory.mktemp("catalog") / "data"
     with serve(DemoShop(n_products=12, seed=0, traps=False)) as url, \
-            CatalogStore(folder / "catalog.db", folder / "images") as store:
+            CatalogStore(Settings(data_dir=folder)) as store:
         report = asyncio.run(crawl_shops([url], store, ImageStore(folder / "images"), CrawlOptions(delay=0.0, concurrency=4)))[0]
     assert report.complete, report.reason
     return folder

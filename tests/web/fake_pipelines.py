@@ -30,7 +30,7 @@ NO_PRODUCTS = EMPTY_CATALOG  # the stand-in finds products only in a catalog tha
 def style(settings, user_id, prompt, *, options=4, budget=None, seed=None, out=None, recipe=None, on_progress=None):
     """A look in seconds: flat-colour option images, each with two purchasable products in the person's sizes
     (a note when none), recording its recipe as the real pipeline does."""
-    with CatalogStore(settings.catalog_db, settings.images_dir) as catalog:
+    with CatalogStore(settings) as catalog:
         products = [p for p in catalog.products() if p.images and (budget is None or (p.price or 0) <= budget / 2)]
     sized = in_your_size([Match(product, 0.0) for product in products], get_sizes(settings, user_id))
     products = [match.product for match in sized.matches]

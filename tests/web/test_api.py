@@ -304,7 +304,7 @@ def test_a_look_shows_its_options_with_images_and_products_to_buy(client, photos
     look = make_look(client, user_id, headers, options=3, seed=7)
     assert set(look) >= {"look_id", "prompt", "options"} and look["prompt"] == "a yellow raincoat for autumn"
     assert len(look["options"]) == 3
-    with __import__("stylist.catalog.store", fromlist=["CatalogStore"]).CatalogStore(settings.catalog_db) as store:
+    with __import__("stylist.catalog.store", fromlist=["CatalogStore"]).CatalogStore(settings) as store:
         shop_urls = {product.url for product in store.products()}
     for option in look["options"]:
         assert {"id", "image_url", "score", "products"} <= set(option)

@@ -68,7 +68,7 @@ def test_the_whole_flow_in_chromium_on_a_phone_screen(live_server, settings, que
     wall = jpeg(Image.new("RGB", (500, 500), (90, 120, 60)))
     small = tmp_path / "small.jpg"
     small.write_bytes(jpeg(ASTRONAUT.resize((300, 300))))
-    with CatalogStore(settings.catalog_db) as store:
+    with CatalogStore(settings) as store:
         shop_urls = {product.url for product in store.products()}
 
     with sync_playwright() as playwright:

@@ -12,6 +12,7 @@ import click
 from stylist.catalog.crawl import CrawlOptions, CrawlReport, crawl_shops
 from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
+from stylist.catalog.pacing import SharedHostGate
 from stylist.catalog.shops import ADAPTERS
 from stylist.catalog.store import CatalogStore
 from stylist.catalog.urls import shop_url
@@ -25,7 +26,7 @@ MAX_QUEUED_CRAWLS = 10_000
 
 
 def open_store(settings: Settings) -> CatalogStore:
-    return CatalogStore(settings.catalog_db, settings.images_dir)
+    return CatalogStore(settings)
 
 
 @click.group()
@@ -83,9 +84,15 @@ def refresh(settings: Settings, as_jobs: bool, as_json: bool) -> int:
 
 
 def crawl_shop(settings: Settings, url: str, options: CrawlOptions, on_progress=None) -> CrawlReport:
-    """Crawl one shop into the settings' catalog: what `catalog crawl`, `refresh` and a crawl job run."""
+    """Crawl one shop into the settings' catalog: what `catalog crawl`, `refresh` and a crawl job run.
+
+    Its requests to each host take their turns with every other crawl's on the same database (pacing.py),
+    so crawls on several workers, and shops on one CDN host, stay as polite as one crawl.
+    """
     with open_store(settings) as store:
-        return asyncio.run(crawl_shops([url], store, ImageStore(settings.images_dir), options, on_progress))[0]
+        gate = SharedHostGate(store.engine, options.delay)
+        images = ImageStore(settings.images_dir)
+        return asyncio.run(crawl_shops([url], store, images, options, on_progress, gate))[0]
 
 
 def _queue_crawls(settings: Settings, jobs: list[tuple[str, CrawlOptions]], as_json: bool) -> int:

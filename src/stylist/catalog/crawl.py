@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, Response, user_agent
+from stylist.catalog.fetch import ROBOTS_TOKEN, Fetcher, FetchFailed, HostGate, Response, user_agent
 from stylist.catalog.image_fetch import ImageFetcher
 from stylist.catalog.images import ImageStore, StoredImage
 from stylist.catalog.products import ExtractedProduct, Extraction, Page, RememberedPage
@@ -152,8 +152,11 @@ class ShopCrawl:
         images: ImageStore,
         options: CrawlOptions,
         on_progress: ProgressCallback | None = None,
+        gate: HostGate | None = None,
     ):
         self.root_url = shop_url(root_url)
+        # Spaces the requests to each host; one shared through the database (pacing.py) holds across crawls.
+        self.gate = gate
         self.host = host_of(self.root_url)
         self.origin = f"{urlsplit(self.root_url).scheme}://{self.host}"
         self.store = store
@@ -177,7 +180,7 @@ class ShopCrawl:
         renderer = Renderer(user_agent(), timeout=self.options.timeout) if self.options.render else None
         fetcher = Fetcher(
             concurrency=self.options.concurrency, delay=self.options.delay, retries=self.options.retries,
-            timeout=self.options.timeout, renderer=renderer,
+            timeout=self.options.timeout, renderer=renderer, gate=self.gate,
         )
         self.fetcher = fetcher
         options = self.options
@@ -594,9 +597,11 @@ async def crawl_shops(
     images: ImageStore,
     options: CrawlOptions,
     on_progress: ProgressCallback | None = None,
+    gate: HostGate | None = None,
 ) -> list[CrawlReport]:
-    """Crawl each shop in turn (shops are independent; politeness applies within each)."""
+    """Crawl each shop in turn (shops are independent; politeness applies within each, and across crawls
+    through `gate` when one is shared)."""
     reports = []
     for url in urls:
-        reports.append(await ShopCrawl(url, store, images, options, on_progress).run())
+        reports.append(await ShopCrawl(url, store, images, options, on_progress, gate).run())
     return reports

@@ -1,7 +1,8 @@
-"""Lexical search over the catalog: SQLite FTS5 and BM25 over designer, title, description, colour and category.
+"""Lexical search over the catalog: ranked full-text search over designer, title, description, colour and category.
 
-The index (`product_text` in catalog.db) follows the products table through triggers (schema.py), so it is
-current after every upsert. A query word the catalog never uses is read as a typo of its nearest catalog
+On SQLite the index is FTS5 (`product_text`, ranked by BM25), on PostgreSQL a weighted tsvector column
+(`products.search`, ranked by ts_rank); both follow the products table through triggers (the catalog's
+baseline migration), so they are current after every upsert. A query word the catalog never uses is read as a typo of its nearest catalog
 words ("blak dres" finds black dresses). Colours and categories named in a query lift the products that
 have them above those that only share other words, and a budget in it ("under €200") keeps only products
 within it. No model is involved: the web process searches with this alone.
@@ -13,13 +14,20 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, Float, Integer, Subquery, func, select, text
+
 from stylist.catalog.budget import Budget, parse_budget
 from stylist.catalog.products import StoredProduct
 from stylist.catalog.store import PURCHASABLE, CatalogStore
+from stylist.catalog.tables import products, shops
+from stylist.databases import reading
 
 # BM25 weights of designer, title, description, colour and category: the shop's own colour and category
 # fields and the title say what a garment is; a description also mentions what it goes with.
 COLUMN_WEIGHTS = (1.0, 3.0, 1.0, 4.0, 4.0)
+# The same on PostgreSQL, whose ts_rank takes one weight per class {D, C, B, A}, at most 1: designer and
+# description are D, title B, colour and category A (C is unused).
+CLASS_WEIGHTS = "{0.25, 0, 0.75, 1}"
 # A named colour or category the product has outweighs any BM25 difference: such products come first (a category
 # counts twice, see SearchQuery.named).
 NAMED_LIFT = 100.0
@@ -65,11 +73,16 @@ class LexicalHit:
 
 def understand(store: CatalogStore, query: str) -> SearchQuery:
     """The query's words (typos corrected against the catalog's vocabulary), its colours, categories and budget."""
-    budget, text = parse_budget(query)
-    vocabulary = dict(store.db.execute("SELECT term, doc FROM product_terms").fetchall())
-    plain = _plain(text)
+    budget, wanted = parse_budget(query)
+    with reading(store.engine) as db:
+        vocabulary = _vocabulary(db)
+        colours = set(db.scalars(select(func.lower(products.c.color)).where(products.c.color != "").distinct()))
+        categories = set(db.scalars(select(func.lower(products.c.category)).where(products.c.category != "")
+                                    .distinct()))
+    plain = _plain(wanted)
     corrected: dict[str, str] = {}
-    terms, unknown = [], []
+    terms: list[str] = []
+    unknown: list[str] = []
     for word in re.findall(_WORD, plain):
         if word in STOP_WORDS:
             continue
@@ -81,9 +94,6 @@ def understand(store: CatalogStore, query: str) -> SearchQuery:
     # Colours and categories are read in the corrected text with its hyphens, so "t-shirt" is not a "shirt".
     said = re.sub(_WORD, lambda found: corrected.get(found.group(), found.group()), plain)
     words = tuple(re.findall(_WORD, said))
-    colours = {value for (value,) in store.db.execute("SELECT DISTINCT lower(color) FROM products WHERE color != ''")}
-    categories = {value for (value,) in store.db.execute(
-        "SELECT DISTINCT lower(category) FROM products WHERE category != ''")}
     named_colours = [colour for colour in {*COLOUR_WORDS, *colours} if _has_phrase(said, colour)]
     named_categories = [category for category in categories
                         if any(_has_phrase(said, form) for form in (category, f"{category}s", f"{category}es"))]
@@ -93,7 +103,7 @@ def understand(store: CatalogStore, query: str) -> SearchQuery:
 
 def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *,
                    budget: float | None = None) -> list[LexicalHit]:
-    """Purchasable products for the query, best first: BM25 over their words, lifted by the colours and
+    """Purchasable products for the query, best first: BM25 (ts_rank on PostgreSQL) over their words, lifted by the colours and
     categories the query names, within `budget` and the budget the query states."""
     understood = understand(store, query) if isinstance(query, str) else query
     if not understood.terms:
@@ -102,23 +112,52 @@ def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *
     if understood.budget is not None:
         cap = understood.budget.amount if cap is None else min(cap, understood.budget.amount)
         currency = understood.budget.currency
-    match = " OR ".join(f'"{term[:-1]}" *' if term.endswith("*") else f'"{term}"' for term in understood.terms)
-    weights = ", ".join(map(str, COLUMN_WEIGHTS))
-    rows = store.db.execute(
-        f"SELECT product_text.rowid, bm25(product_text, {weights}) FROM product_text "
-        f"JOIN products p ON p.id = product_text.rowid JOIN shops s ON s.id = p.shop_id "
-        f"WHERE product_text MATCH ? AND {PURCHASABLE} AND (? IS NULL OR p.price <= ?) "
-        f"AND (? IS NULL OR upper(p.currency) = ?) ORDER BY 2 LIMIT ?",
-        (match, cap, cap, currency, currency, FETCH),
-    ).fetchall()
-    products = {product.id: product for product in store.products(ids=[row[0] for row in rows])}
-    hits = [LexicalHit(products[id_], -rank + NAMED_LIFT * understood.named(products[id_]))
-            for id_, rank in rows if id_ in products]
+    with reading(store.engine) as db:
+        matches = (_matches_postgres if db.dialect.name == "postgresql" else _matches_sqlite)(understood.terms)
+        ranked = (select(matches.c.id, matches.c.score).join(products, products.c.id == matches.c.id)
+                  .join(shops, shops.c.id == products.c.shop_id).where(PURCHASABLE)
+                  .order_by(matches.c.score.desc(), matches.c.id).limit(FETCH))
+        if cap is not None:
+            ranked = ranked.where(products.c.price <= cap)
+        if currency is not None:
+            ranked = ranked.where(func.upper(products.c.currency) == currency)
+        rows = db.execute(ranked).all()
+    found = {product.id: product for product in store.products(ids=[id_ for id_, _ in rows])}
+    hits = [LexicalHit(found[id_], score + NAMED_LIFT * understood.named(found[id_]))
+            for id_, score in rows if id_ in found]
     return sorted(hits, key=lambda hit: -hit.score)[:k]
 
 
 # Words as the index's tokenizer (unicode61) cuts them: letters and digits.
 _WORD = r"[^\W_]+"
+
+
+def _vocabulary(db: Connection) -> dict[str, int]:
+    """Every word of the index with the number of products that use it."""
+    if db.dialect.name == "postgresql":
+        rows = db.execute(text("SELECT word, ndoc FROM ts_stat('SELECT search FROM products')"))
+    else:
+        rows = db.execute(text("SELECT term, doc FROM product_terms"))
+    # PostgreSQL's parser also keeps hyphenated words and host names whole; a query word is never one.
+    return {word: count for word, count in rows if re.fullmatch(_WORD, word)}
+
+
+def _matches_sqlite(terms: tuple[str, ...]) -> Subquery:
+    """Products having any of the terms (id) with their BM25 score turned so that higher is better (score)."""
+    match = " OR ".join(f'"{term[:-1]}" *' if term.endswith("*") else f'"{term}"' for term in terms)
+    weights = ", ".join(map(str, COLUMN_WEIGHTS))
+    return (text(f"SELECT rowid AS id, -bm25(product_text, {weights}) AS score FROM product_text "
+                 "WHERE product_text MATCH :match").bindparams(match=match)
+            .columns(id=Integer, score=Float).subquery("matches"))
+
+
+def _matches_postgres(terms: tuple[str, ...]) -> Subquery:
+    """Products having any of the terms (id) with their ts_rank (score)."""
+    # Terms are letters and digits only (_WORD), so quoting them is all a tsquery needs.
+    query = " | ".join(f"'{term[:-1]}':*" if term.endswith("*") else f"'{term}'" for term in terms)
+    return (text("SELECT id, ts_rank(CAST(:weights AS real[]), search, query) AS score "
+                 "FROM products, to_tsquery('simple', :query) AS query WHERE search @@ query")
+            .bindparams(weights=CLASS_WEIGHTS, query=query).columns(id=Integer, score=Float).subquery("matches"))
 
 
 def _plain(text: str) -> str:

@@ -4,27 +4,56 @@ A product is *purchasable* when its offer was in stock in the latest complete cr
 was seen in that crawl. Crawls write what they observe as they go (each product in its own transaction),
 and only `finish_run(complete=True)` turns observations into availability, so a crawl that dies half way
 makes nothing less available.
+
+The records live in catalog.db in the data dir, or in the PostgreSQL database of `--database`
+(stylist.databases); the statements are SQLAlchemy Core on the tables of tables.py and run on both. Image
+files stay on disk in the data dir, their paths stored relative to it.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from sqlalchemy import Connection, Row, and_, case, delete, exc, func, insert, or_, select, update
 
 from stylist.catalog.images import StoredImage
 from stylist.catalog.matching import Listing, Matches, match
 from stylist.catalog.products import ExtractedProduct, RememberedPage, StoredProduct, Variant
 from stylist.catalog.schema import MIGRATIONS, statements
+from stylist.catalog.tables import (
+    crawl_runs,
+    image_sources,
+    images,
+    offers,
+    pages,
+    product_aliases,
+    product_images,
+    products,
+    shops,
+    variants,
+)
 from stylist.catalog.urls import canonical
-from stylist.databases import use_wal
+from stylist.databases import engine_for, insert_or_update, migrate, reading, writing
 from stylist.errors import StylistError
 from stylist.files import data_relative
 from stylist.records import utc_now
+from stylist.settings import Settings, redacted
 
-PURCHASABLE = "p.available = 1 AND p.complete_run_id IS NOT NULL AND p.complete_run_id = s.last_complete_run_id"
+# The Alembic revision that matches a catalog.db brought to the last of schema.py's migrations.
+BASELINE = "catalog_0001"
+# Values bound in one IN (...) at most: SQLite's older builds allow 999 variables in a statement.
+CHUNK = 900
+
+PURCHASABLE = and_(products.c.available == 1, products.c.complete_run_id.is_not(None),
+                   products.c.complete_run_id == shops.c.last_complete_run_id)
+
+
+def has_catalog(settings: Settings) -> bool:
+    """Whether there is a catalog to read: a PostgreSQL database always is one, a data dir once catalog.db is there."""
+    return settings.on_postgres or settings.catalog_db.exists()
 
 
 @dataclass
@@ -38,66 +67,49 @@ class ShopRecord:
 
 
 class CatalogStore:
-    def __init__(self, path: Path, images_root: Path | None = None):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, settings: Settings):
         # Image paths are stored relative to the data directory so the directory can be moved.
-        self.root = self.path.parent
-        self.images_root = images_root or self.root / "images"
+        self.root = settings.data_dir
+        self.images_root = settings.images_dir
+        where = redacted(settings.database) if settings.database else str(settings.catalog_db)
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            use_wal(self.db)
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StylistError(f"cannot use the catalog database {self.path}: {exc}") from exc
+            self.engine = engine_for(settings, "catalog")
+            migrate(self.engine, "catalog", adopt=_adopt_sqlite_catalog)
+        except exc.DBAPIError as error:
+            raise StylistError(f"cannot use the catalog database {where}: {error.orig}") from error
 
     def close(self) -> None:
-        self.db.close()
+        """Nothing to release: each call takes a connection from the process's pool and gives it back."""
 
     def __enter__(self) -> CatalogStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc_info) -> None:
         self.close()
-
-    def _migrate(self) -> None:
-        # The version is read again under the write lock: two openers of a new database at once (the page
-        # asks for its health and its catalog together) would otherwise both run the first migration.
-        while self.db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                version = self.db.execute("PRAGMA user_version").fetchone()[0]
-                if version < len(MIGRATIONS):
-                    for statement in statements(MIGRATIONS[version]):
-                        self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version = {version + 1}")
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
 
     # --- shops and runs -------------------------------------------------------------------------
 
     def register_shop(self, host: str, root_url: str, adapter: str, settings: dict) -> ShopRecord:
         """Create or update the shop's record with the settings of its latest crawl (refresh reuses them)."""
-        self.db.execute(
-            "INSERT INTO shops (host, root_url, adapter, settings, created_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (host) DO UPDATE SET root_url = excluded.root_url, adapter = excluded.adapter, "
-            "settings = excluded.settings",
-            (host, root_url, adapter, json.dumps(settings, sort_keys=True), utc_now()),
-        )
+        with writing(self.engine) as db:
+            statement = insert_or_update(db, shops).values(
+                host=host, root_url=root_url, adapter=adapter, settings=json.dumps(settings, sort_keys=True),
+                created_at=utc_now())
+            db.execute(statement.on_conflict_do_update(index_elements=[shops.c.host], set_={
+                "root_url": statement.excluded.root_url, "adapter": statement.excluded.adapter,
+                "settings": statement.excluded.settings}))
         return self.shop(host)
 
     def shop(self, host: str) -> ShopRecord:
-        row = self.db.execute("SELECT * FROM shops WHERE host = ?", (host,)).fetchone()
-        return _shop(row)
+        return _shop(self._shop_row(host))
 
     def find_shop(self, host: str) -> ShopRecord | None:
-        row = self.db.execute("SELECT * FROM shops WHERE host = ?", (host,)).fetchone()
+        row = self._shop_row(host)
         return _shop(row) if row else None
+
+    def _shop_row(self, host: str) -> Row | None:
+        with reading(self.engine) as db:
+            return db.execute(select(shops).where(shops.c.host == host)).first()
 
     def forget_shop(self, host: str) -> int:
         """Remove a shop with its crawl runs, products and price history; returns how many products went.
@@ -107,124 +119,102 @@ class CatalogStore:
         shop = self.find_shop(host)
         if shop is None:
             raise KeyError(host)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            count = self.db.execute("SELECT COUNT(*) FROM products WHERE shop_id = ?", (shop.id,)).fetchone()[0]
-            self.db.execute("DELETE FROM shops WHERE id = ?", (shop.id,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        with writing(self.engine) as db:
+            count = db.execute(select(func.count()).select_from(products).where(products.c.shop_id == shop.id)).scalar_one()
+            db.execute(delete(shops).where(shops.c.id == shop.id))
         return count
 
     def shops(self) -> list[ShopRecord]:
-        return [_shop(row) for row in self.db.execute("SELECT * FROM shops ORDER BY id")]
+        with reading(self.engine) as db:
+            return [_shop(row) for row in db.execute(select(shops).order_by(shops.c.id))]
 
     def start_run(self, shop_id: int) -> int:
-        # A run still 'running' belongs to a process that died: it never completed, so it marks nothing.
-        self.db.execute(
-            "UPDATE crawl_runs SET status = 'aborted', finished_at = ?, reason = 'the crawl process stopped' "
-            "WHERE shop_id = ? AND status = 'running'",
-            (utc_now(), shop_id),
-        )
-        cursor = self.db.execute(
-            "INSERT INTO crawl_runs (shop_id, started_at, status) VALUES (?, ?, 'running')", (shop_id, utc_now())
-        )
-        return cursor.lastrowid
+        with writing(self.engine) as db:
+            # A run still 'running' belongs to a process that died: it never completed, so it marks nothing.
+            db.execute(update(crawl_runs).where(crawl_runs.c.shop_id == shop_id, crawl_runs.c.status == "running")
+                       .values(status="aborted", finished_at=utc_now(), reason="the crawl process stopped"))
+            return db.execute(insert(crawl_runs).values(shop_id=shop_id, started_at=utc_now(), status="running")
+                              .returning(crawl_runs.c.id)).scalar_one()
 
     def finish_run(
-        self, run_id: int, *, complete: bool, stats: dict, reason: str = "", kept_urls: list[str] = ()
+        self, run_id: int, *, complete: bool, stats: dict, reason: str = "", kept_urls: Sequence[str] = ()
     ) -> int:
         """Close the run. A complete run settles availability; returns how many products stopped being purchasable.
 
         `kept_urls` are the pages that got no answer in a run tolerated as complete: the products behind
         them keep their state rather than being taken for gone.
         """
-        shop_id, previous = self.db.execute(
-            "SELECT c.shop_id, s.last_complete_run_id FROM crawl_runs c JOIN shops s ON s.id = c.shop_id "
-            "WHERE c.id = ?", (run_id,)
-        ).fetchone()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with writing(self.engine) as db:
+            shop_id, previous = db.execute(
+                select(crawl_runs.c.shop_id, shops.c.last_complete_run_id)
+                .join(shops, shops.c.id == crawl_runs.c.shop_id).where(crawl_runs.c.id == run_id)).one()
             now_unavailable = 0
             if complete:
-                before = self._purchasable_ids(shop_id)
-                self.db.execute(
-                    "UPDATE products SET available = observed_available, complete_run_id = ? "
-                    "WHERE shop_id = ? AND last_seen_run_id = ?",
-                    (run_id, shop_id, run_id),
-                )
+                before = _purchasable_ids(db, shop_id)
+                db.execute(update(products)
+                           .where(products.c.shop_id == shop_id, products.c.last_seen_run_id == run_id)
+                           .values(available=products.c.observed_available, complete_run_id=run_id))
                 # Sizes this run saw settle, and a product whose sizes it saw loses those it no longer lists. A
                 # sighting without sizes (a teaser of the product on another page, a page whose picker did not
                 # load) says nothing about them, so its product keeps the sizes it had.
-                listed = "SELECT DISTINCT product_id FROM variants WHERE last_seen_run_id = ?"
-                self.db.execute(f"DELETE FROM variants WHERE product_id IN ({listed}) AND last_seen_run_id != ?",
-                                (run_id, run_id))
-                self.db.execute("UPDATE variants SET available = observed_available WHERE last_seen_run_id = ?",
-                                (run_id,))
+                listed = select(variants.c.product_id).where(variants.c.last_seen_run_id == run_id).distinct()
+                db.execute(delete(variants).where(variants.c.product_id.in_(listed),
+                                                  variants.c.last_seen_run_id != run_id))
+                db.execute(update(variants).where(variants.c.last_seen_run_id == run_id)
+                           .values(available=variants.c.observed_available))
                 kept = set(kept_urls)
-                unseen = self.db.execute(
-                    "SELECT id, url FROM products WHERE shop_id = ? AND last_seen_run_id != ? "
-                    "AND complete_run_id IS ?", (shop_id, run_id, previous)
-                ).fetchall()
-                self.db.executemany(
-                    "UPDATE products SET complete_run_id = ? WHERE id = ?",
-                    [(run_id, row["id"]) for row in unseen if canonical(row["url"]) in kept],
-                )
-                self.db.execute("UPDATE shops SET last_complete_run_id = ? WHERE id = ?", (run_id, shop_id))
-                now_unavailable = len(before - self._purchasable_ids(shop_id))
+                unseen = db.execute(select(products.c.id, products.c.url).where(
+                    products.c.shop_id == shop_id, products.c.last_seen_run_id != run_id,
+                    products.c.complete_run_id.is_not_distinct_from(previous))).all()
+                kept_ids = [row.id for row in unseen if canonical(row.url) in kept]
+                for chunk in _chunks(kept_ids):
+                    db.execute(update(products).where(products.c.id.in_(chunk)).values(complete_run_id=run_id))
+                db.execute(update(shops).where(shops.c.id == shop_id).values(last_complete_run_id=run_id))
+                now_unavailable = len(before - _purchasable_ids(db, shop_id))
                 stats = {**stats, "unavailable": now_unavailable}
-            self.db.execute(
-                "UPDATE crawl_runs SET status = ?, finished_at = ?, reason = ?, stats = ? WHERE id = ?",
-                ("complete" if complete else "incomplete", utc_now(), reason, json.dumps(stats), run_id),
-            )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            db.execute(update(crawl_runs).where(crawl_runs.c.id == run_id).values(
+                status="complete" if complete else "incomplete", finished_at=utc_now(), reason=reason,
+                stats=json.dumps(stats)))
         return now_unavailable
-
-    def _purchasable_ids(self, shop_id: int) -> set[int]:
-        rows = self.db.execute(
-            f"SELECT p.id FROM products p JOIN shops s ON s.id = p.shop_id WHERE p.shop_id = ? AND {PURCHASABLE}",
-            (shop_id,),
-        )
-        return {row[0] for row in rows}
 
     # --- pages, for conditional refreshes --------------------------------------------------------
 
     def remembered_pages(self, shop_id: int) -> dict[str, RememberedPage]:
         """Every page of the shop as its latest fetch left it, by the URL the crawl asked for."""
-        rows = self.db.execute("SELECT * FROM pages WHERE shop_id = ?", (shop_id,))
+        with reading(self.engine) as db:
+            rows = db.execute(select(pages).where(pages.c.shop_id == shop_id)).all()
         return {
-            row["url"]: RememberedPage(
-                row["url"], row["final_url"], row["etag"], row["last_modified"], row["lastmod"], row["fetched_at"],
-                json.loads(row["skus"]), [tuple(link) for link in json.loads(row["links"])],
+            row.url: RememberedPage(
+                row.url, row.final_url, row.etag, row.last_modified, row.lastmod, row.fetched_at,
+                json.loads(row.skus), [tuple(link) for link in json.loads(row.links)],
             )
             for row in rows
         }
 
     def remember_page(self, shop_id: int, run_id: int, page: RememberedPage) -> None:
-        self.db.execute(
-            "INSERT INTO pages (shop_id, url, final_url, etag, last_modified, lastmod, fetched_at, run_id, skus, "
-            "links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, url) DO UPDATE SET "
-            "final_url = excluded.final_url, etag = excluded.etag, last_modified = excluded.last_modified, "
-            "lastmod = excluded.lastmod, fetched_at = excluded.fetched_at, run_id = excluded.run_id, "
-            "skus = excluded.skus, links = excluded.links",
-            (shop_id, page.url, page.final_url, page.etag, page.last_modified, page.lastmod,
-             page.fetched_at or utc_now(), run_id, json.dumps(page.skus), json.dumps(page.links)),
-        )
+        changed = ("final_url", "etag", "last_modified", "lastmod", "fetched_at", "run_id", "skus", "links")
+        with writing(self.engine) as db:
+            statement = insert_or_update(db, pages).values(
+                shop_id=shop_id, url=page.url, final_url=page.final_url, etag=page.etag,
+                last_modified=page.last_modified, lastmod=page.lastmod, fetched_at=page.fetched_at or utc_now(),
+                run_id=run_id, skus=json.dumps(page.skus), links=json.dumps(page.links))
+            db.execute(statement.on_conflict_do_update(
+                index_elements=[pages.c.shop_id, pages.c.url],
+                set_={name: statement.excluded[name] for name in changed}))
 
     def forget_pages_not_visited(self, shop_id: int, run_id: int, kept_urls: Iterable[str] = ()) -> None:
         """After a complete run: pages it did not reach are no longer part of the shop (`kept_urls` got no
         answer, and stay)."""
-        self.db.execute(
-            "DELETE FROM pages WHERE shop_id = ? AND run_id != ? AND url NOT IN (SELECT value FROM json_each(?))",
-            (shop_id, run_id, json.dumps(list(kept_urls))),
-        )
+        kept = set(kept_urls)
+        with writing(self.engine) as db:
+            stale = [url for url in db.scalars(select(pages.c.url).where(
+                pages.c.shop_id == shop_id, pages.c.run_id != run_id)) if url not in kept]
+            for chunk in _chunks(stale):
+                db.execute(delete(pages).where(pages.c.shop_id == shop_id, pages.c.url.in_(chunk)))
 
     def product_skus(self, shop_id: int) -> set[str]:
-        return {row[0] for row in self.db.execute("SELECT sku FROM products WHERE shop_id = ?", (shop_id,))}
+        with reading(self.engine) as db:
+            return set(db.scalars(select(products.c.sku).where(products.c.shop_id == shop_id)))
 
     def mark_seen(self, shop_id: int, run_id: int, skus: Iterable[str]) -> int:
         """Count products as seen by this run without a new observation: their page did not change.
@@ -233,53 +223,44 @@ class CatalogStore:
         their variants) as it does a product `upsert_product` found unchanged. Returns how many were marked.
         """
         stamp = utc_now()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            ids = [row[0] for row in self.db.execute(
-                "SELECT id FROM products WHERE shop_id = ? AND last_seen_run_id != ? "
-                "AND sku IN (SELECT value FROM json_each(?))", (shop_id, run_id, json.dumps(list(skus))))]
-            self.db.executemany("UPDATE products SET last_seen = ?, last_seen_run_id = ? WHERE id = ?",
-                                [(stamp, run_id, product_id) for product_id in ids])
-            self.db.executemany("UPDATE variants SET last_seen_run_id = ? WHERE product_id = ?",
-                                [(run_id, product_id) for product_id in ids])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        return len(ids)
+        marked = 0
+        with writing(self.engine) as db:
+            for chunk in _chunks(list(skus)):
+                ids = list(db.scalars(select(products.c.id).where(
+                    products.c.shop_id == shop_id, products.c.last_seen_run_id != run_id, products.c.sku.in_(chunk))))
+                if ids:
+                    db.execute(update(products).where(products.c.id.in_(ids))
+                               .values(last_seen=stamp, last_seen_run_id=run_id))
+                    db.execute(update(variants).where(variants.c.product_id.in_(ids)).values(last_seen_run_id=run_id))
+                marked += len(ids)
+        return marked
 
     # --- images ---------------------------------------------------------------------------------
 
     def image_for_url(self, url: str) -> StoredImage | None:
         """The image already fetched from `url`, if its files are still there, so it is not downloaded again."""
-        row = self.db.execute(
-            "SELECT i.* FROM image_sources s JOIN images i ON i.sha256 = s.sha256 WHERE s.url = ?", (url,)
-        ).fetchone()
+        with reading(self.engine) as db:
+            row = db.execute(select(images).join(image_sources, image_sources.c.sha256 == images.c.sha256)
+                             .where(image_sources.c.url == url)).first()
         if row is None:
             return None
-        image = StoredImage(
-            row["sha256"], row["width"], row["height"], row["phash"],
-            self.root / row["original"], self.root / row["normalised"],
-        )
+        image = StoredImage(row.sha256, row.width, row.height, row.phash, self.root / row.original,
+                            self.root / row.normalised)
         return image if image.original.exists() and image.normalised.exists() else None
 
     def remember_image(self, url: str, image: StoredImage) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        self._insert_image(image)
-        self.db.execute(
-            "INSERT INTO image_sources (url, sha256, fetched_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, fetched_at = excluded.fetched_at",
-            (url, image.sha256, utc_now()),
-        )
-        self.db.execute("COMMIT")
+        with writing(self.engine) as db:
+            self._insert_image(db, image)
+            statement = insert_or_update(db, image_sources).values(url=url, sha256=image.sha256,
+                                                                   fetched_at=utc_now())
+            db.execute(statement.on_conflict_do_update(index_elements=[image_sources.c.url], set_={
+                "sha256": statement.excluded.sha256, "fetched_at": statement.excluded.fetched_at}))
 
-    def _insert_image(self, image: StoredImage) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO images (sha256, width, height, phash, original, normalised, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (image.sha256, image.width, image.height, image.phash, self._relative(image.original),
-             self._relative(image.normalised), utc_now()),
-        )
+    def _insert_image(self, db: Connection, image: StoredImage) -> None:
+        db.execute(insert_or_update(db, images).values(
+            sha256=image.sha256, width=image.width, height=image.height, phash=image.phash,
+            original=self._relative(image.original), normalised=self._relative(image.normalised),
+            created_at=utc_now()).on_conflict_do_nothing(index_elements=[images.c.sha256]))
 
     def _relative(self, path: Path) -> str:
         try:
@@ -298,21 +279,17 @@ class CatalogStore:
         (another URL led to the same product).
         """
         stamp = utc_now()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            row = self.db.execute(
-                "SELECT * FROM products WHERE shop_id = ? AND sku = ?", (shop_id, product.sku)
-            ).fetchone()
+        with writing(self.engine) as db:
+            row = db.execute(select(products).where(products.c.shop_id == shop_id,
+                                                    products.c.sku == product.sku)).first()
             if row is None:
-                row = self._adopt(shop_id, run_id, product)
-            if row is not None and row["last_seen_run_id"] == run_id:
+                row = _adopt(db, shop_id, run_id, product)
+            if row is not None and row.last_seen_run_id == run_id:
                 # another page led to a product already stored in this run; its sizes count if the first
                 # sighting had none (a product first met as a teaser elsewhere)
-                if product.variants and not self.db.execute(
-                        "SELECT 1 FROM variants WHERE product_id = ? AND last_seen_run_id = ?", (row["id"], run_id)
-                ).fetchone():
-                    self._observe_variants(row["id"], run_id, product.variants)
-                self.db.execute("COMMIT")
+                if product.variants and not db.execute(select(variants.c.key).where(
+    variants.c.product_id == row.id, variants.c.last_seen_run_id == run_id)).first():
+                    self._observe_variants(db, row.id, run_id, product.variants)
                 return "repeat"
             fields = {
                 "url": product.url, "designer": product.designer, "title": product.title,
@@ -323,221 +300,226 @@ class CatalogStore:
             image_rows = [(position, image.sha256, url) for position, (url, image) in enumerate(images)]
             if row is None:
                 outcome = "new"
-                product_id = self.db.execute(
-                    "INSERT INTO products (shop_id, sku, url, designer, title, description, category, color, "
-                    "price, currency, observed_available, gtin, mpn, first_seen, last_seen, last_seen_run_id) "
-                    "VALUES (:shop_id, :sku, :url, :designer, :title, :description, :category, :color, "
-                    ":price, :currency, :observed_available, :gtin, :mpn, :stamp, :stamp, :run_id)",
-                    {**fields, "shop_id": shop_id, "sku": product.sku, "stamp": stamp, "run_id": run_id},
-                ).lastrowid
+                product_id = db.execute(insert(products).values(
+                    **fields, shop_id=shop_id, sku=product.sku, first_seen=stamp, last_seen=stamp,
+                    last_seen_run_id=run_id).returning(products.c.id)).scalar_one()
             else:
-                product_id = row["id"]
-                old_images = [
-                    (r["position"], r["sha256"], r["source_url"])
-                    for r in self.db.execute(
-                        "SELECT position, sha256, source_url FROM product_images WHERE product_id = ? "
-                        "ORDER BY position", (product_id,)
-                    )
-                ]
-                new_sizes = bool(product.variants) and self._variant_rows(product_id) != _variant_rows(product.variants)
-                changed = (any(row[key] != value for key, value in fields.items()) or old_images != image_rows
-                           or new_sizes)
+                product_id = row.id
+                old_images = [tuple(r) for r in db.execute(
+                    select(product_images.c.position, product_images.c.sha256, product_images.c.source_url)
+                    .where(product_images.c.product_id == product_id).order_by(product_images.c.position))]
+                new_sizes = bool(product.variants) and _variant_rows_of(db, product_id) != _variant_rows(product.variants)
+                changed = (any(getattr(row, key) != value for key, value in fields.items())
+                           or old_images != image_rows or new_sizes)
                 outcome = "updated" if changed else "unchanged"
-                assignments = ", ".join(f"{key} = :{key}" for key in fields)
-                self.db.execute(
-                    f"UPDATE products SET {assignments}, last_seen = :stamp, last_seen_run_id = :run_id "
-                    "WHERE id = :id",
-                    {**fields, "stamp": stamp, "run_id": run_id, "id": product_id},
-                )
-            self._record_offer(product_id, run_id, product, stamp)
-            self._observe_variants(product_id, run_id, product.variants)
+                db.execute(update(products).where(products.c.id == product_id)
+                           .values(**fields, last_seen=stamp, last_seen_run_id=run_id))
+            _record_offer(db, product_id, run_id, product, stamp)
+            self._observe_variants(db, product_id, run_id, product.variants)
             for _, image in images:
-                self._insert_image(image)
-            self.db.execute("DELETE FROM product_images WHERE product_id = ?", (product_id,))
-            self.db.executemany(
-                "INSERT INTO product_images (product_id, position, sha256, source_url) VALUES (?, ?, ?, ?)",
-                [(product_id, *image_row) for image_row in image_rows],
-            )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                self._insert_image(db, image)
+            db.execute(delete(product_images).where(product_images.c.product_id == product_id))
+            if image_rows:
+                db.execute(insert(product_images), [
+                    {"product_id": product_id, "position": position, "sha256": sha256, "source_url": url}
+                    for position, sha256, url in image_rows])
         return outcome
 
-    def _adopt(self, shop_id: int, run_id: int, product: ExtractedProduct) -> sqlite3.Row | None:
-        """The product stored before under another SKU for the same page and name, now under the new SKU.
-
-        SKUs change meaning when the rules do (sizes merged into their garment, a page's identity standing
-        in for a missing SKU); the product, its history and the looks that name it stay the same.
-        """
-        row = self.db.execute(
-            "SELECT * FROM products WHERE shop_id = ? AND url = ? AND lower(trim(title)) = lower(trim(?)) "
-            "AND last_seen_run_id != ? ORDER BY id LIMIT 1",
-            (shop_id, product.url, product.title, run_id),
-        ).fetchone()
-        if row is None:
-            return None
-        self.db.execute("UPDATE products SET sku = ? WHERE id = ?", (product.sku, row["id"]))
-        return self.db.execute("SELECT * FROM products WHERE id = ?", (row["id"],)).fetchone()
-
-    def _observe_variants(self, product_id: int, run_id: int, variants: list[Variant]) -> None:
+    def _observe_variants(self, db: Connection, product_id: int, run_id: int, observed: list[Variant]) -> None:
         """What this crawl saw of the product's variants; their settled stock changes only in `finish_run`."""
-        for position, variant in enumerate(variants):
-            self.db.execute(
-                "INSERT INTO variants (product_id, key, position, sku, size, color, price, currency, url, "
-                "observed_available, last_seen_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (product_id, key) DO UPDATE SET position = excluded.position, sku = excluded.sku, "
-                "size = excluded.size, color = excluded.color, price = excluded.price, "
-                "currency = excluded.currency, url = excluded.url, "
-                "observed_available = excluded.observed_available, last_seen_run_id = excluded.last_seen_run_id",
-                (product_id, variant.key(), position, variant.sku, variant.size, variant.color, variant.price,
-                 variant.currency, variant.url, int(variant.available), run_id),
-            )
-
-    def _variant_rows(self, product_id: int) -> list[tuple]:
-        rows = self.db.execute(
-            "SELECT sku, size, color, price, currency, url, observed_available FROM variants "
-            "WHERE product_id = ? ORDER BY position", (product_id,))
-        return [tuple(row) for row in rows]
-
-    def _record_offer(self, product_id: int, run_id: int, product: ExtractedProduct, stamp: str) -> None:
-        """Price history: a row whenever price, currency or stock differ from the last one."""
-        last = self.db.execute(
-            "SELECT price, currency, available FROM offers WHERE product_id = ? ORDER BY id DESC LIMIT 1",
-            (product_id,),
-        ).fetchone()
-        current = (product.price, product.currency, int(product.available))
-        if last is None or tuple(last) != current:
-            self.db.execute(
-                "INSERT INTO offers (product_id, run_id, price, currency, available, observed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (product_id, run_id, *current, stamp),
-            )
+        for position, variant in enumerate(observed):
+            statement = insert_or_update(db, variants).values(
+                product_id=product_id, key=variant.key(), position=position, sku=variant.sku, size=variant.size,
+                color=variant.color, price=variant.price, currency=variant.currency, url=variant.url,
+                observed_available=int(variant.available), last_seen_run_id=run_id)
+            changed = ("position", "sku", "size", "color", "price", "currency", "url", "observed_available",
+                       "last_seen_run_id")
+            db.execute(statement.on_conflict_do_update(
+                index_elements=[variants.c.product_id, variants.c.key],
+                set_={name: statement.excluded[name] for name in changed}))
 
     def price_history(self, product_id: int) -> list[dict]:
-        rows = self.db.execute(
-            "SELECT price, currency, available, observed_at FROM offers WHERE product_id = ? ORDER BY id",
-            (product_id,),
-        )
-        return [dict(row) for row in rows]
+        with reading(self.engine) as db:
+            rows = db.execute(select(offers.c.price, offers.c.currency, offers.c.available, offers.c.observed_at)
+                              .where(offers.c.product_id == product_id).order_by(offers.c.id))
+            return [dict(row._mapping) for row in rows]
 
     def products(self, *, include_unavailable: bool = False, shop: str | None = None,
                  ids: Iterable[int] | None = None) -> Iterator[StoredProduct]:
         """Purchasable products (or all with include_unavailable), newest shop first, then by id; only `ids` if given."""
-        conditions = [] if include_unavailable else [PURCHASABLE]
-        params: list = []
+        query = (select(products, shops.c.host, case((PURCHASABLE, 1), else_=0).label("purchasable"))
+                 .join(shops, shops.c.id == products.c.shop_id).order_by(products.c.shop_id, products.c.id))
+        if not include_unavailable:
+            query = query.where(PURCHASABLE)
         if shop:
-            conditions.append("s.host = ?")
-            params.append(shop)
-        if ids is not None:
-            # an id merged into another product (catalog migration 2) names the product it became
-            conditions.append("(p.id IN (SELECT value FROM json_each(?)) OR p.id IN (SELECT product_id "
-                              "FROM product_aliases WHERE old_id IN (SELECT value FROM json_each(?))))")
-            params += [json.dumps([int(id_) for id_ in ids])] * 2
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        rows = self.db.execute(
-            f"SELECT p.*, s.host, ({PURCHASABLE}) AS purchasable FROM products p "
-            f"JOIN shops s ON s.id = p.shop_id {where} ORDER BY p.shop_id, p.id",
-            params,
-        ).fetchall()
-        images = self._image_files([row["id"] for row in rows])
-        variants = self._variants([row["id"] for row in rows])
+            query = query.where(shops.c.host == shop)
+        with reading(self.engine) as db:
+            if ids is None:
+                rows = db.execute(query).all()
+            else:
+                # an id merged into another product (schema.py's migration 2) names the product it became
+                rows = []
+                for chunk in _chunks(sorted({int(id_) for id_ in ids})):
+                    aliased = select(product_aliases.c.product_id).where(product_aliases.c.old_id.in_(chunk))
+                    rows += db.execute(query.where(or_(products.c.id.in_(chunk), products.c.id.in_(aliased)))).all()
+                rows = sorted({row.id: row for row in rows}.values(), key=lambda row: (row.shop_id, row.id))
+            product_ids = [row.id for row in rows]
+            pictures = self._image_files(db, product_ids)
+            sizes = _variants(db, product_ids)
         for row in rows:
             yield StoredProduct(
-                id=row["id"], shop=row["host"], sku=row["sku"], url=row["url"], designer=row["designer"],
-                title=row["title"], description=row["description"], category=row["category"],
-                color=row["color"], price=row["price"], currency=row["currency"],
-                available=bool(row["purchasable"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
-                images=[normalised for normalised, _ in images.get(row["id"], [])],
-                originals=[original for _, original in images.get(row["id"], [])],
-                variants=[replace(variant, available=variant.available and bool(row["purchasable"]))
-                          for variant in variants.get(row["id"], [])],
-                gtin=row["gtin"], mpn=row["mpn"],
+                id=row.id, shop=row.host, sku=row.sku, url=row.url, designer=row.designer,
+                title=row.title, description=row.description, category=row.category,
+                color=row.color, price=row.price, currency=row.currency,
+                available=bool(row.purchasable), first_seen=row.first_seen, last_seen=row.last_seen,
+                images=[normalised for normalised, _ in pictures.get(row.id, [])],
+                originals=[original for _, original in pictures.get(row.id, [])],
+                variants=[replace(variant, available=variant.available and bool(row.purchasable))
+                          for variant in sizes.get(row.id, [])],
+                gtin=row.gtin, mpn=row.mpn,
             )
 
-    def _image_files(self, product_ids: list[int]) -> dict[int, list[tuple[Path, Path]]]:
+    def _image_files(self, db: Connection, product_ids: list[int]) -> dict[int, list[tuple[Path, Path]]]:
         """Each product's pictures in the shop's order, as (normalised copy, original)."""
         # One query for all products rather than one per product; the rows are filtered here.
         found: dict[int, list[tuple[Path, Path]]] = {}
-        rows = self.db.execute(
-            "SELECT pi.product_id, i.normalised, i.original FROM product_images pi "
-            "JOIN images i ON i.sha256 = pi.sha256 ORDER BY pi.product_id, pi.position"
-        )
+        rows = db.execute(select(product_images.c.product_id, images.c.normalised, images.c.original)
+                          .join(images, images.c.sha256 == product_images.c.sha256)
+                          .order_by(product_images.c.product_id, product_images.c.position))
         wanted = set(product_ids)
         for row in rows:
-            if row["product_id"] in wanted:
-                found.setdefault(row["product_id"], []).append((self.root / row["normalised"],
-                                                                 self.root / row["original"]))
+            if row.product_id in wanted:
+                found.setdefault(row.product_id, []).append((self.root / row.normalised, self.root / row.original))
         return found
 
     def same_products(self) -> Matches:
         """Which stored products are the same product in different shops (catalog/matching.py), sold out or not:
         a product's twins do not change with its stock."""
-        rows = self.db.execute("SELECT p.id, s.host, p.designer, p.title, p.gtin, p.mpn, p.color FROM products p "
-                               "JOIN shops s ON s.id = p.shop_id").fetchall()
-        hashes: dict[int, list[str]] = {}
-        for product_id, phash in self.db.execute(
-                "SELECT pi.product_id, i.phash FROM product_images pi JOIN images i ON i.sha256 = pi.sha256"):
-            hashes.setdefault(product_id, []).append(phash)
-        return match([Listing(row["id"], row["host"], row["designer"], row["title"], tuple(row["gtin"].split()),
-                              row["mpn"], tuple(hashes.get(row["id"], ())), row["color"]) for row in rows])
-
-    def _variants(self, product_ids: list[int]) -> dict[int, list[Variant]]:
-        """Each product's variants in the shop's order, with the stock the latest complete crawl settled."""
-        found: dict[int, list[Variant]] = {}
-        rows = self.db.execute(
-            "SELECT product_id, sku, size, color, price, currency, url, available FROM variants "
-            "WHERE product_id IN (SELECT value FROM json_each(?)) ORDER BY product_id, position",
-            (json.dumps(product_ids),))
-        for row in rows:
-            found.setdefault(row["product_id"], []).append(Variant(
-                sku=row["sku"], size=row["size"], color=row["color"], available=bool(row["available"]),
-                price=row["price"], currency=row["currency"], url=row["url"]))
-        return found
+        with reading(self.engine) as db:
+            rows = db.execute(select(products.c.id, shops.c.host, products.c.designer, products.c.title,
+                                     products.c.gtin, products.c.mpn, products.c.color)
+                              .join(shops, shops.c.id == products.c.shop_id)).all()
+            hashes: dict[int, list[str]] = {}
+            for product_id, phash in db.execute(select(product_images.c.product_id, images.c.phash)
+                                                .join(images, images.c.sha256 == product_images.c.sha256)):
+                hashes.setdefault(product_id, []).append(phash)
+        return match([Listing(row.id, row.host, row.designer, row.title, tuple(row.gtin.split()),
+                              row.mpn, tuple(hashes.get(row.id, ())), row.color) for row in rows])
 
     def stats_for(self, shop_id: int) -> dict:
-        row = self.db.execute(
-            f"SELECT COUNT(*), COALESCE(SUM({PURCHASABLE}), 0) FROM products p JOIN shops s "
-            "ON s.id = p.shop_id WHERE p.shop_id = ?",
-            (shop_id,),
-        ).fetchone()
-        return {"products": row[0], "purchasable": row[1]}
+        with reading(self.engine) as db:
+            return _stats_for(db, shop_id)
 
     def stats(self) -> list[dict]:
         """Per shop: its last complete crawl, its latest crawl, how many products and how many purchasable."""
         result = []
-        for shop in self.shops():
-            complete = self.db.execute(
-                "SELECT finished_at FROM crawl_runs WHERE id = ?", (shop.last_complete_run_id,)
-            ).fetchone()
-            latest = self.db.execute(
-                "SELECT status, started_at, finished_at, reason FROM crawl_runs WHERE shop_id = ? "
-                "ORDER BY id DESC LIMIT 1",
-                (shop.id,),
-            ).fetchone()
-            result.append({
-                "shop": shop.host,
-                "url": shop.root_url,
-                "adapter": shop.adapter,
-                "last_complete_crawl": complete["finished_at"] if complete else None,
-                "latest_crawl": dict(latest) if latest else None,
-                **self.stats_for(shop.id),
-            })
+        with reading(self.engine) as db:
+            for shop in self.shops():
+                complete = db.scalar(select(crawl_runs.c.finished_at)
+                                     .where(crawl_runs.c.id == shop.last_complete_run_id))
+                latest = db.execute(select(crawl_runs.c.status, crawl_runs.c.started_at, crawl_runs.c.finished_at,
+                                           crawl_runs.c.reason).where(crawl_runs.c.shop_id == shop.id)
+                                    .order_by(crawl_runs.c.id.desc()).limit(1)).first()
+                result.append({
+                    "shop": shop.host,
+                    "url": shop.root_url,
+                    "adapter": shop.adapter,
+                    "last_complete_crawl": complete,
+                    "latest_crawl": dict(latest._mapping) if latest else None,
+                    **_stats_for(db, shop.id),
+                })
         return result
 
     def updated_at(self) -> str | None:
-        row = self.db.execute("SELECT MAX(finished_at) FROM crawl_runs WHERE status = 'complete'").fetchone()
-        return row[0]
+        with reading(self.engine) as db:
+            return db.scalar(select(func.max(crawl_runs.c.finished_at)).where(crawl_runs.c.status == "complete"))
 
 
-def _variant_rows(variants: list[Variant]) -> list[tuple]:
-    return [(v.sku, v.size, v.color, v.price, v.currency, v.url, int(v.available)) for v in variants]
+def _adopt(db: Connection, shop_id: int, run_id: int, product: ExtractedProduct) -> Row | None:
+    """The product stored before under another SKU for the same page and name, now under the new SKU.
+
+    SKUs change meaning when the rules do (sizes merged into their garment, a page's identity standing
+    in for a missing SKU); the product, its history and the looks that name it stay the same.
+    """
+    found = db.scalar(select(products.c.id).where(
+        products.c.shop_id == shop_id, products.c.url == product.url,
+        func.lower(func.trim(products.c.title)) == func.lower(func.trim(product.title)),
+        products.c.last_seen_run_id != run_id).order_by(products.c.id).limit(1))
+    if found is None:
+        return None
+    db.execute(update(products).where(products.c.id == found).values(sku=product.sku))
+    return db.execute(select(products).where(products.c.id == found)).one()
 
 
-def _shop(row: sqlite3.Row | None) -> ShopRecord:
+def _record_offer(db: Connection, product_id: int, run_id: int, product: ExtractedProduct, stamp: str) -> None:
+    """Price history: a row whenever price, currency or stock differ from the last one."""
+    last = db.execute(select(offers.c.price, offers.c.currency, offers.c.available)
+                      .where(offers.c.product_id == product_id).order_by(offers.c.id.desc()).limit(1)).first()
+    current = (product.price, product.currency, int(product.available))
+    if last is None or tuple(last) != current:
+        db.execute(insert(offers).values(product_id=product_id, run_id=run_id, price=product.price,
+                                         currency=product.currency, available=int(product.available),
+                                         observed_at=stamp))
+
+
+def _variant_rows_of(db: Connection, product_id: int) -> list[tuple]:
+    rows = db.execute(select(variants.c.sku, variants.c.size, variants.c.color, variants.c.price, variants.c.currency,
+                             variants.c.url, variants.c.observed_available)
+                      .where(variants.c.product_id == product_id).order_by(variants.c.position))
+    return [tuple(row) for row in rows]
+
+
+def _variant_rows(observed: list[Variant]) -> list[tuple]:
+    return [(v.sku, v.size, v.color, v.price, v.currency, v.url, int(v.available)) for v in observed]
+
+
+def _variants(db: Connection, product_ids: list[int]) -> dict[int, list[Variant]]:
+    """Each product's variants in the shop's order, with the stock the latest complete crawl settled."""
+    found: dict[int, list[Variant]] = {}
+    for chunk in _chunks(product_ids):
+        rows = db.execute(select(variants).where(variants.c.product_id.in_(chunk))
+                          .order_by(variants.c.product_id, variants.c.position))
+        for row in rows:
+            found.setdefault(row.product_id, []).append(Variant(
+                sku=row.sku, size=row.size, color=row.color, available=bool(row.available),
+                price=row.price, currency=row.currency, url=row.url))
+    return found
+
+
+def _purchasable_ids(db: Connection, shop_id: int) -> set[int]:
+    return set(db.scalars(select(products.c.id).join(shops, shops.c.id == products.c.shop_id)
+                          .where(products.c.shop_id == shop_id, PURCHASABLE)))
+
+
+def _stats_for(db: Connection, shop_id: int) -> dict:
+    count, purchasable = db.execute(
+        select(func.count(), func.coalesce(func.sum(case((PURCHASABLE, 1), else_=0)), 0))
+        .select_from(products).join(shops, shops.c.id == products.c.shop_id)
+        .where(products.c.shop_id == shop_id)).one()
+    return {"products": count, "purchasable": purchasable}
+
+
+def _chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _shop(row: Row | None) -> ShopRecord:
     if row is None:
         raise KeyError("no such shop")
-    return ShopRecord(
-        row["id"], row["host"], row["root_url"], row["adapter"], json.loads(row["settings"]),
-        row["last_complete_run_id"],
-    )
+    return ShopRecord(row.id, row.host, row.root_url, row.adapter, json.loads(row.settings), row.last_complete_run_id)
+
+
+def _adopt_sqlite_catalog(db: Connection) -> str | None:
+    """A catalog.db from before Alembic (its version in PRAGMA user_version) is brought to the last of schema.py's
+    migrations as it always was, then stamped with the baseline it now matches; None for a new database."""
+    if db.dialect.name != "sqlite":
+        return None
+    version = db.exec_driver_sql("PRAGMA user_version").scalar()
+    if not version:
+        return None
+    for script in MIGRATIONS[version:]:
+        for statement in statements(script):
+            db.exec_driver_sql(statement)
+    db.exec_driver_sql(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    return BASELINE

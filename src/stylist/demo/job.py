@@ -72,13 +72,13 @@ def run_demo(settings: Settings, out_dir: str | Path, products: int, prompt: str
     shop = DemoShop(n_products=products, seed=0, traps=False)
     with serve(shop) as base_url:
         with stage("crawl"), progress_bars(wants_progress(), "demo shop") as on_crawl:
-            with CatalogStore(run.catalog_db, run.images_dir) as store:
+            with CatalogStore(run) as store:
                 crawl_options = CrawlOptions(delay=0.0, concurrency=8)
                 report = asyncio.run(crawl_shops([base_url], store, ImageStore(run.images_dir), crawl_options, on_crawl))[0]
         _say(report.summary())
         if not report.complete:
             raise StylistError(f"the demo crawl did not complete: {report.reason}")
-        with stage("export"), CatalogStore(run.catalog_db, run.images_dir) as store:
+        with stage("export"), CatalogStore(run) as store:
             exported = export_dataset(store, out / "dataset")
         _say(exported.summary())
         # The Buy links point at the demo shop, which lives only while the demo runs: say so on the page.

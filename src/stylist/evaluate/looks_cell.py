@@ -143,7 +143,7 @@ class LooksCells:
         from stylist.people.photos import find_faces
 
         listed = [int(product["id"]) for option in look.options for product in option.products]
-        with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        with CatalogStore(settings) as store:
             slots = {product.id: slot_of(product) for product in store.products(ids=listed, include_unavailable=True)}
         by_metric: dict[str, list[float]] = {}
         referenced = []

@@ -139,7 +139,7 @@ def search(settings: Settings, text, image_path, k, budget, shops, category, as_
         # the same keys as `catalog list --json`, the same product's listings in other shops included
         from stylist.catalog.store import CatalogStore
 
-        with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+        with CatalogStore(settings) as store:
             twins = store.same_products()
     for hit in hits:
         if as_json:

@@ -60,7 +60,7 @@ def product_texts(product: StoredProduct) -> list[str]:
 
 def catalog_pairs(settings: Settings, split: Split) -> CatalogPairs:
     """Purchasable products with at least one image on disk, split into training and held-out products."""
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         products = [product for product in store.products() if any(path.exists() for path in product.images)]
     # In the shops' own terms, not the order a concurrent crawl stored them in: the same catalog trains the
     # same way on every run.

@@ -91,7 +91,7 @@ def rebuild_index(settings: Settings, clip: FashionClip | None = None) -> IndexR
     started = time.perf_counter()
     clip = clip or FashionClip.load(settings)
     path = index_path(settings)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         version = catalog_version(store)
         products = list(store.products())
     keys = [_content_key(product) for product in products]
@@ -146,7 +146,7 @@ def search(settings: Settings, query: str | Image.Image, k: int = 10, *, budget:
     wanted_shops = {shop.casefold() for shop in shops} if shops else None
     wanted_category = category.strip().casefold() if category else None
     fetch = min(size, max(4 * k, 32))
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         while True:
             # The filters run after the search, so ask for more until k pass or the whole index was seen.
             scores, rows = _nearest(index.faiss, vector, fetch)
@@ -162,7 +162,7 @@ def search(settings: Settings, query: str | Image.Image, k: int = 10, *, budget:
 def current_index(settings: Settings, clip: FashionClip) -> _Index:
     """The index for this catalog state and this model, rebuilt first if either changed since it was written."""
     path = index_path(settings)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         version = catalog_version(store)
     index = _load(path)
     if index is None or index.catalog != version or index.model != clip.signature:

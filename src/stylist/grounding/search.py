@@ -30,7 +30,7 @@ def hybrid_search(settings: Settings, query: str, k: int = 10, *, budget: float 
     """Purchasable products for a text, best first, by the lexical and the vector index together; a Hit's
     score is its fused reciprocal-rank score plus one for each named colour or category it has."""
     depth = max(DEPTH, 4 * k)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         understood = understand(store, query)
         cap = budget
         if understood.budget is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from stylist.catalog.budget import Budget
 from stylist.catalog.lexical import STOP_WORDS, SearchQuery, lexical_search, understand
 from stylist.catalog.products import StoredProduct
-from stylist.catalog.store import CatalogStore
+from stylist.catalog.store import CatalogStore, has_catalog
 from stylist.looks.outfits import Match, named_garments, slot_of
 from stylist.money import amount_text
 from stylist.settings import Settings
@@ -40,9 +40,9 @@ def fit_prompt(settings: Settings, prompt: str, matches: Sequence[Match], budget
     """Keep the matches of the garments `prompt` names (all of them when it names none), topped up from the
     catalog where retrieval found none of a named garment that is there to buy; note each named garment
     nothing purchasable fits, and a theme the catalog does not describe."""
-    if not settings.catalog_db.exists():
+    if not has_catalog(settings):
         return Fit(list(matches), [EMPTY_CATALOG], catalog_empty=True)
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         if not sum(shop["purchasable"] for shop in store.stats()):
             return Fit(list(matches), [EMPTY_CATALOG], catalog_empty=True)
         query, garments = understand(store, prompt), named_garments(prompt)

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from stylist.catalog.budget import Budget
 from stylist.catalog.products import StoredProduct
-from stylist.catalog.store import CatalogStore
+from stylist.catalog.store import CatalogStore, has_catalog
 from stylist.looks.outfits import Match
 from stylist.settings import Settings
 
@@ -27,9 +27,9 @@ def grounding_retriever(settings: Settings, query: str, k: int, *, budget: float
     nothing from an empty catalog, so that a look can still be made from the prompt alone."""
     from stylist.grounding.search import hybrid_search
 
-    if not settings.catalog_db.exists():
+    if not has_catalog(settings):
         return []
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         if not sum(shop["purchasable"] for shop in store.stats()):
             return []
     return [Match(hit.product, hit.score) for hit in hybrid_search(settings, query, k, budget=budget)]
@@ -58,9 +58,9 @@ def purchasable_now(settings: Settings, matches: Sequence[Match], budget: Budget
 def shop_twins(settings: Settings, product_ids: Sequence[int]) -> dict[int, list[StoredProduct]]:
     """For each product, the same product in other shops (catalog/matching.py) that is purchasable now and
     has an image; products without twins are left out."""
-    if not product_ids or not settings.catalog_db.exists():
+    if not product_ids or not has_catalog(settings):
         return {}
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         matches = store.same_products()
         wanted = {product_id: matches.same_as(product_id) for product_id in product_ids}
         twin_ids = {twin for twins in wanted.values() for twin in twins}
@@ -75,7 +75,7 @@ def still_purchasable(settings: Settings, product_ids: Sequence[int]) -> set[int
 
 
 def _purchasable(settings: Settings, product_ids: Sequence[int]) -> dict[int, StoredProduct]:
-    if not product_ids or not settings.catalog_db.exists():
+    if not product_ids or not has_catalog(settings):
         return {}
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         return {product.id: product for product in store.products(ids=product_ids)}

@@ -181,7 +181,7 @@ def submit(kind: str, user_id: str, params: dict[str, Any]):
 
 @blueprint.get("/health")
 def health():
-    with CatalogStore(settings().catalog_db, settings().images_dir) as store:
+    with CatalogStore(settings()) as store:
         products = sum(shop["purchasable"] for shop in store.stats())
         updated_at = store.updated_at()
     answer = {"status": "ok", "preset": settings().preset, "catalog": {"products": products, "updated_at": updated_at}}
@@ -219,7 +219,7 @@ def catalog():
     if len(query) > MAX_PROMPT:
         raise ApiError(400, f"`q` must be at most {MAX_PROMPT} characters")
     start, stop = int(offset), int(offset) + int(limit)
-    with CatalogStore(settings().catalog_db, settings().images_dir) as store:
+    with CatalogStore(settings()) as store:
         if query:
             hits = lexical_search(store, query, SEARCH_FETCH)
             found, count = [hit.product for hit in hits[start:stop]], len(hits)

@@ -170,7 +170,7 @@ def stage_timings(device: str, steps: int, options: int, products: int, repeats:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder) / "data", preset="tiny", device=device)
         with serve(DemoShop(n_products=products, seed=0, traps=False)) as url, \
-                CatalogStore(settings.catalog_db, settings.images_dir) as store:
+                CatalogStore(settings) as store:
             asyncio.run(crawl_shops([url], store, ImageStore(settings.images_dir), CrawlOptions(delay=0)))
         astronaut = Image.fromarray(data.astronaut())
         photos = []

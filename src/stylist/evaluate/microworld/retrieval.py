@@ -22,6 +22,7 @@ from stylist.catalog.images import ImageStore
 from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
 from stylist.evaluate.microworld.world import CATEGORIES, COLOURS, HAIRS, SHIFTS, SKINS, Figure, render
+from stylist.settings import Settings
 
 SHOP = "microworld.test"
 # Several listings of each of the 18 garments, so that about 14 products are held out (chance 1/14);
@@ -64,7 +65,7 @@ def write_catalog(data_dir: Path, products: list[Listing], texts: list[dict[str,
     """One complete crawl of the shop; `texts` (one per product) replaces the products' own texts."""
     texts = texts or [product.texts for product in products]
     data_dir.mkdir(parents=True, exist_ok=True)
-    with CatalogStore(data_dir / "catalog.db", data_dir / "images") as store:
+    with CatalogStore(Settings(data_dir=data_dir)) as store:
         images = ImageStore(data_dir / "images")
         shop = store.register_shop(SHOP, f"https://{SHOP}", "jsonld", {"delay": 0})
         run = store.start_run(shop.id)

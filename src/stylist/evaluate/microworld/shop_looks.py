@@ -121,7 +121,7 @@ def write_shop(settings: Settings) -> dict[int, Garment]:
                         (enlarge(product_shot(g.category, g.colour, g.pattern)),)) for g in DRESSES]
     write_catalog(settings.data_dir, listings, [product_texts(garment) for garment in DRESSES])
     by_sku = {listing.sku: garment for listing, garment in zip(listings, DRESSES, strict=True)}
-    with CatalogStore(settings.catalog_db, settings.images_dir) as store:
+    with CatalogStore(settings) as store:
         return {product.id: by_sku[product.sku] for product in store.products()}
 
 

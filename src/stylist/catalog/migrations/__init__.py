@@ -1,0 +1,1 @@
+"""The catalog's Alembic revisions, the `catalog` branch (stylist.databases.migrate)."""
