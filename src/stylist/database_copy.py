@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 import click
-from sqlalchemy import Boolean, Connection, DateTime, Engine, MetaData, Table, insert, select, text
+from sqlalchemy import Boolean, Connection, DateTime, Engine, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.types import JSON
 
 from stylist.databases import SQLITE_FILES, engine_for, reading, writing
@@ -108,9 +108,10 @@ def _converter(kind) -> Callable:
 
 
 def _move_sequences(into: Connection, tables: list[Table]) -> None:
-    """Set each id sequence past the largest copied id, so the next record made gets a new one."""
+    """Set each sequence (serial ids, identity columns) past the largest copied value, so the next record made
+    gets a new one."""
     for table in tables:
-        for column in table.primary_key.columns:
+        for column in (column for column in table.columns if isinstance(column.type, Integer)):
             sequence = into.execute(text("SELECT pg_get_serial_sequence(:table, :column)"),
                                     {"table": table.name, "column": column.name}).scalar()
             if sequence:
@@ -128,7 +129,7 @@ def _verify(copied: list[CopiedTable], into: Connection) -> None:
 
 def copy_data_dir(settings: Settings, to: str, on_progress: Callable[[Progress], None] | None = None) -> dict:
     """Copy the data dir's catalog, people and jobs into the empty PostgreSQL database `to`; what was copied."""
-    from stylist.catalog.store import open_catalog
+    from stylist.catalog.store import CatalogStore
     from stylist.jobs.postgres_queue import PostgresQueue
     from stylist.jobs.sqlite_queue import SqliteQueue
     from stylist.people.database import people_engine
@@ -141,7 +142,7 @@ def copy_data_dir(settings: Settings, to: str, on_progress: Callable[[Progress],
     jobs_file = source.data_dir / "jobs.db"
     if not jobs_file.exists() and not any((source.data_dir / name).exists() for name in SQLITE_FILES.values()):
         raise StylistError(f"{source.data_dir} holds no catalog.db, users.db or jobs.db to copy")
-    tables = copy_stores(source, url, [("catalog", open_catalog), ("people", people_engine)], on_progress)
+    tables = copy_stores(source, url, [("catalog", CatalogStore), ("people", people_engine)], on_progress)
 
     jobs = 0
     if jobs_file.exists():
