@@ -30,6 +30,8 @@ def stylist_process(data, database, *args):
 
 def test_the_whole_flow_runs_on_postgresql_with_two_workers(tmp_path, postgres_url, photos):
     data = tmp_path / "data"
+    # A password in the URL, as a fleet's would have (the test server's trust authentication ignores it).
+    postgres_url = postgres_url.replace("stylist@", "stylist:hunter2@")
     shop = DemoShop(n_products=12, seed=0, traps=False)
     with serve(shop) as shop_url:
         crawled = subprocess.run([sys.executable, "-m", "stylist", "--data-dir", str(data), "--database", postgres_url,
@@ -42,7 +44,7 @@ def test_the_whole_flow_runs_on_postgresql_with_two_workers(tmp_path, postgres_u
     line = server.stderr.readline()
     found = re.search(r"serving on (http://\S+)", line)
     assert found, line + server.stderr.read()
-    assert "***" in line or "@" not in line  # the database is named without its password, if it had one
+    assert "stylist:***@" in line and "hunter2" not in line  # the database is named without its password
     threading.Thread(target=server.stderr.read, daemon=True).start()
     workers = [stylist_process(data, postgres_url, "worker") for _ in range(2)]
     for worker in workers:
