@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/database_bench.py --out benchmarks/results/database-<machine>.json
 
 Both backends run in one call, side by side, on the same machine and data: PostgreSQL is a server this script
-starts itself (`initdb` in a temporary folder, as the tests do), or the one `--postgres URL` names (its
-database must be empty). The queue part queues no-op jobs before any worker exists, then starts real
+starts itself (`initdb` in a temporary folder, as the tests do), or the one `--postgres URL` reaches (each
+run makes a database of its own there). The queue part queues no-op jobs before any worker exists, then starts real
 `stylist worker` processes and counts jobs a second between the first claim and the last finish (from the
 jobs' own times, so the workers' start-up is not counted). The web part is benchmarks/web_load_bench.py's
 load (clients polling their jobs, browsing and searching the catalog) against `stylist serve` on each
@@ -21,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalog_bench import machine  # the same machine description as the other benchmarks
@@ -69,6 +71,19 @@ def queue_throughput(data: Path, database: str | None, workers: int, jobs: int) 
             "jobs_per_worker": sorted(by_worker.values(), reverse=True)}
 
 
+def databases_on(url: str):
+    """A maker of new empty databases on the server `url` reaches: each run gets its own."""
+    import psycopg
+
+    def new_database() -> str:
+        name = f"stylist_bench_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+    return new_database
+
+
 def web_reads(data: Path, database: str | None, clients: int, seconds: float, products: int, users: int) -> dict:
     """benchmarks/web_load_bench.py's load against `stylist serve` on this backend."""
     import web_load_bench
@@ -87,7 +102,9 @@ def web_reads(data: Path, database: str | None, clients: int, seconds: float, pr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database [a server of its own]")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="a PostgreSQL server to make the runs' databases on, as a role that may create them "
+                             "[a server of its own]")
     parser.add_argument("--jobs", type=int, default=200, help="no-op jobs per queue run")
     parser.add_argument("--workers", default="1,2,4", help="worker counts to run, comma-separated")
     parser.add_argument("--clients", type=int, default=50)
@@ -105,7 +122,7 @@ def main() -> None:
 
             server = start_postgres(Path(tmp) / "postgres", durable=True)
         try:
-            new_database = (lambda: args.postgres) if server is None else server.new_database
+            new_database = databases_on(args.postgres or server.url())
             backends: dict[str, dict] = {}
             for backend in ("sqlite", "postgresql"):
                 runs = []
