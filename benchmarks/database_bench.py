@@ -95,7 +95,7 @@ def web_reads(data: Path, database: str | None, clients: int, seconds: float, pr
         result = asyncio.run(web_load_bench.load(url, made, words, clients, seconds))
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=120)
     return result
 
 

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +77,8 @@ def start_server(data: Path, database: str | None = None) -> tuple[subprocess.Po
     if not found:
         server.kill()
         raise SystemExit(f"the server did not start: {line}{server.stderr.read()}")
+    # Keep reading its log, or a full pipe would stall the server under load.
+    threading.Thread(target=server.stderr.read, daemon=True).start()
     return server, found.group(1)
 
 

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from stylist.catalog.lexical import SearchQuery, _nearest, lexical_search, understand
+from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.schema import MIGRATIONS
 from stylist.catalog.store import CatalogStore
-from stylist.databases import reading
+from stylist.databases import engine_for, reading, writing
 from stylist.settings import Settings
 from tests.catalog.downgrade import before_alembic, undo
 from tests.grounding import synthetic
@@ -141,3 +142,26 @@ def test_postgresql_finds_the_products_sqlite_finds(tmp_path_factory, postgres_s
     assert postgres_hits == sqlite_hits
     assert sqlite_hits["blak dres"] == sqlite_hits["black dress"] and sqlite_hits["black dress"]
     assert sqlite_hits["emile sauve"] and not sqlite_hits["zzzzqqq"]
+
+
+def test_on_postgresql_typos_are_matched_through_the_trigram_word_list_which_crawls_keep_current(
+        tmp_path_factory, postgres_server):
+    database = postgres_server.new_database()
+    settings = Settings(data_dir=crawl_demo_shop(tmp_path_factory.mktemp("words"), database=database),
+                        database=database)
+    engine = engine_for(settings, "catalog")
+    with reading(engine) as db:
+        words = dict(db.execute(text("SELECT word, ndoc FROM product_words")).all())
+    assert words["trousers"] >= 1 and words["black"] >= 1  # filled at the end of the crawl
+    with CatalogStore(settings) as store:
+        assert understand(store, "navy trosers").words == ("navy", "trousers")
+        with writing(engine) as db:
+            db.execute(text("DELETE FROM product_words"))  # as a copied catalog starts
+        assert understand(store, "blak dres").words == ("black", "dress")  # filled again when found empty
+        # A word of a product stored since the last refresh is known at once: the search index is asked.
+        shop = store.shops()[0]
+        run = store.start_run(shop.id)
+        store.upsert_product(shop.id, run, ExtractedProduct(
+            url=f"{shop.root_url}p/zanzibar", sku="NEW-1", title="Zanzibarine Kaftan", price=50.0, currency="EUR",
+            available=True), [])
+        assert understand(store, "zanzibarine").words == ("zanzibarine",)

@@ -14,12 +14,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Float, Integer, Subquery, func, select, text
+from sqlalchemy import Float, Integer, Subquery, func, select, text
 
 from stylist.catalog.budget import Budget, parse_budget
 from stylist.catalog.products import StoredProduct
 from stylist.catalog.store import PURCHASABLE, CatalogStore
 from stylist.catalog.tables import products, shops
+from stylist.catalog.vocabulary import WORD as _WORD
+from stylist.catalog.vocabulary import vocabulary as words_near
 from stylist.databases import reading
 
 # BM25 weights of designer, title, description, colour and category: the shop's own colour and category
@@ -74,12 +76,12 @@ class LexicalHit:
 def understand(store: CatalogStore, query: str) -> SearchQuery:
     """The query's words (typos corrected against the catalog's vocabulary), its colours, categories and budget."""
     budget, wanted = parse_budget(query)
+    plain = _plain(wanted)
     with reading(store.engine) as db:
-        vocabulary = _vocabulary(db)
+        vocabulary = words_near(db, [word for word in re.findall(_WORD, plain) if word not in STOP_WORDS])
         colours = set(db.scalars(select(func.lower(products.c.color)).where(products.c.color != "").distinct()))
         categories = set(db.scalars(select(func.lower(products.c.category)).where(products.c.category != "")
                                     .distinct()))
-    plain = _plain(wanted)
     corrected: dict[str, str] = {}
     terms: list[str] = []
     unknown: list[str] = []
@@ -128,18 +130,6 @@ def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *
     return sorted(hits, key=lambda hit: -hit.score)[:k]
 
 
-# Words as the index's tokenizer (unicode61) cuts them: letters and digits.
-_WORD = r"[^\W_]+"
-
-
-def _vocabulary(db: Connection) -> dict[str, int]:
-    """Every word of the index with the number of products that use it."""
-    if db.dialect.name == "postgresql":
-        rows = db.execute(text("SELECT word, ndoc FROM ts_stat('SELECT search FROM products')"))
-    else:
-        rows = db.execute(text("SELECT term, doc FROM product_terms"))
-    # PostgreSQL's parser also keeps hyphenated words and host names whole; a query word is never one.
-    return {word: count for word, count in rows if re.fullmatch(_WORD, word)}
 
 
 def _matches_sqlite(terms: tuple[str, ...]) -> Subquery:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Row, and_, case, delete, exc, func, insert, or_, select, update
 
+from stylist.catalog import vocabulary
 from stylist.catalog.images import StoredImage
 from stylist.catalog.matching import Listing, Matches, match
 from stylist.catalog.products import ExtractedProduct, RememberedPage, StoredProduct, Variant
@@ -175,6 +176,10 @@ class CatalogStore:
             db.execute(update(crawl_runs).where(crawl_runs.c.id == run_id).values(
                 status="complete" if complete else "incomplete", finished_at=utc_now(), reason=reason,
                 stats=json.dumps(stats)))
+        # The words a query's typos are matched against follow what the crawl stored (on PostgreSQL; FTS5
+        # keeps SQLite's itself), apart from its transaction so that availability is settled first.
+        with writing(self.engine) as db:
+            vocabulary.refresh(db)
         return now_unavailable
 
     # --- pages, for conditional refreshes --------------------------------------------------------
