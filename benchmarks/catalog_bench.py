@@ -72,7 +72,8 @@ def crawl_once(base_url: str, concurrency: int, max_images: int) -> dict:
         report = asyncio.run(ShopCrawl(base_url, store, ImageStore(data / "images"), options).run())
         seconds = time.perf_counter() - start
         products = report.new + report.updated + report.unchanged
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with store.engine.connect() as connection:  # the write-ahead log folded in, so the file is the catalog
+            connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db_bytes = (data / "catalog.db").stat().st_size
         image_bytes = folder_bytes(data / "images")
         store.close()

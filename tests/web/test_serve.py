@@ -6,7 +6,6 @@ flow in test_browser.py.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -18,11 +17,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), **extra}
+from tests.helpers.processes import ROOT, add_user, env, wait_job
 
 
 def start(settings, *args: str, **extra_env: str) -> tuple[subprocess.Popen, str]:
@@ -40,22 +35,6 @@ def start(settings, *args: str, **extra_env: str) -> tuple[subprocess.Popen, str
 def stop(server: subprocess.Popen) -> None:
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=60) == 0
-
-
-def wait_job(http: httpx.Client, job_id: str, headers: dict, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = http.get(f"/api/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("succeeded", "failed", "canceled"):
-            return job
-        time.sleep(0.3)
-    raise AssertionError(f"job {job_id} still {job}")
-
-
-def add_user(http: httpx.Client, photos) -> tuple[str, dict]:
-    answer = http.post("/api/users", data={"name": "Ada", "consent": "true"}, files=[("photos", (n, d, "image/jpeg")) for n, d in photos])
-    assert answer.status_code == 201, answer.text
-    return answer.json()["id"], {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
 def test_serve_runs_jobs_in_its_embedded_worker_and_stops_it_with_itself(settings, photos):
