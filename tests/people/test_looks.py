@@ -6,9 +6,13 @@ import json
 
 import pytest
 from PIL import Image
+from sqlalchemy import select, update
 
+from stylist.databases import reading, writing
 from stylist.errors import StylistError
-from stylist.people.looks import Look, Option, copy_images, find_option, get_look, list_looks, look_folder, save_look
+from stylist.people.database import people_engine
+from stylist.people.looks import Look, Option, copy_images, find_option, get_look, list_looks, save_look
+from stylist.people.tables import looks
 from stylist.people.users import add_user, delete_user
 from stylist.records import new_id
 
@@ -77,10 +81,12 @@ def test_a_look_is_found_only_in_its_own_users_folder(catalog, user, photos):
 
 def test_a_look_made_before_sizes_and_other_shops_names_neither(catalog, user):
     look = a_look(catalog, user)
-    record = look_folder(catalog.settings, user.id, look.look_id) / "look.json"
-    stored = json.loads(record.read_text())
+    engine = people_engine(catalog.settings)
+    with reading(engine) as db:
+        stored = json.loads(db.execute(select(looks.c.record).where(looks.c.look_id == look.look_id)).scalar_one())
     del stored["options"][0]["products"][0]["size"]
     del stored["options"][0]["products"][0]["also_at"]
-    record.write_text(json.dumps(stored))
+    with writing(engine) as db:
+        db.execute(update(looks).where(looks.c.look_id == look.look_id).values(record=json.dumps(stored)))
     [product] = get_look(catalog.settings, user.id, look.look_id).options[0].products
     assert product["size"] is None and product["also_at"] == [] and product["title"] == "Red Silk Dress"

@@ -1,14 +1,13 @@
-"""Looks on disk, with the user they were made for, so that buy links and spin videos can be made later:
+"""Looks, with the user they were made for, so that buy links and spin videos can be made later:
 
-    users/<user_id>/looks/<look_id>/look.json      prompt, options (score, seed, products), timings, notes
-    users/<user_id>/looks/<look_id>/<option>.png   each option's image
+    the `looks` table (people's database)          the record: prompt, options (score, seed, products), timings
+    users/<user_id>/looks/<look_id>/<option>.png   each option's image, in the media root
 
-Deleting the user deletes their looks with their folder. Paths inside look.json are relative (to the look
-folder for option images, to the data directory for product images), so a data directory can be moved.
-
-A look's record is its look.json, not a row in the people's database, with PostgreSQL too: its images are
-files beside it, so every machine that shows a look reads the same media root, and a listing read from that
-folder cannot disagree with it as an index table could. A pick of an option is a row (people/choices.py).
+The record is a row, so that it lives with the other records (users.db, or PostgreSQL for a fleet) and goes
+with its user (ON DELETE CASCADE); the images are files beside the user's other files, written once and
+renamed into place, which deleting the user deletes with their folder. Paths inside the record are relative
+(to the look folder for option images, to the data directory for product images), so a data directory can
+be moved. Looks made before the table were look.json files: the people's migration people_0003 brought them in.
 """
 
 from __future__ import annotations
@@ -21,11 +20,16 @@ from pathlib import Path
 
 from babel import Locale
 from PIL import Image
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from stylist.catalog.products import StoredProduct
+from stylist.databases import reading, writing
 from stylist.errors import StylistError
-from stylist.files import data_relative, replacing, write_atomic
+from stylist.files import data_relative, replacing
 from stylist.money import money, total
+from stylist.people.database import people_engine
+from stylist.people.tables import looks
 from stylist.people.users import check_user_id, make_user_folder
 from stylist.records import is_id
 from stylist.settings import Settings
@@ -114,7 +118,7 @@ def look_folder(settings: Settings, user_id: str, look_id: str) -> Path:
 
 
 def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look:
-    """Write the look's option images and look.json (written last, renamed into place: readers see it whole).
+    """Write the look's option images, then its record (readers find the look only once its images are whole).
 
     Returns the look with its options' `image` set to where the images now are.
     """
@@ -129,7 +133,13 @@ def save_look(settings: Settings, look: Look, images: list[Image.Image]) -> Look
         option["image"] = Path(option["image"]).name
         for product in option["products"]:
             product["image"] = _data_relative(settings, product["image"])
-    write_atomic(folder / "look.json", json.dumps(record, ensure_ascii=False, indent=2))
+    try:
+        with writing(people_engine(settings)) as db:
+            db.execute(insert(looks).values(look_id=look.look_id, user_id=look.user_id, created_at=look.created_at,
+                                            record=json.dumps(record, ensure_ascii=False)))
+    except IntegrityError as exc:  # the user was deleted while their look was drawn
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StylistError(f"no user {look.user_id}") from exc
     return look
 
 
@@ -138,10 +148,12 @@ def get_look(settings: Settings, user_id: str, look_id: str) -> Look:
     check_user_id(user_id)
     if not is_id(look_id):
         raise StylistError(f"{look_id!r} is not a look id (look ids are 16 characters of 0-9 and a-f)")
-    path = look_folder(settings, user_id, look_id) / "look.json"
-    if not path.is_file():
+    with reading(people_engine(settings)) as db:
+        record = db.execute(select(looks.c.record).where(looks.c.look_id == look_id,
+                                                         looks.c.user_id == user_id)).scalar()
+    if record is None:
         raise StylistError(f"no look {look_id}")
-    return _load(settings, path)
+    return _load(settings, json.loads(record))
 
 
 def find_option(settings: Settings, user_id: str, option_id: str) -> tuple[Look, Option]:
@@ -159,9 +171,10 @@ def find_option(settings: Settings, user_id: str, option_id: str) -> tuple[Look,
 def list_looks(settings: Settings, user_id: str) -> list[Look]:
     """The user's looks, oldest first."""
     check_user_id(user_id)
-    folder = settings.data_dir / "users" / user_id / "looks"
-    looks = [_load(settings, path) for path in folder.glob("*/look.json")]
-    return sorted(looks, key=lambda look: (look.created_at, look.look_id))
+    with reading(people_engine(settings)) as db:
+        records = db.execute(select(looks.c.record).where(looks.c.user_id == user_id)
+                             .order_by(looks.c.created_at, looks.c.look_id)).scalars().all()
+    return [_load(settings, json.loads(record)) for record in records]
 
 
 def copy_images(look: Look, out: Path) -> list[Path]:
@@ -177,10 +190,10 @@ def _data_relative(settings: Settings, path: str) -> str:
         return str(path)  # an image outside the data directory keeps its absolute path
 
 
-def _load(settings: Settings, path: Path) -> Look:
-    record = json.loads(path.read_text(encoding="utf-8"))
+def _load(settings: Settings, record: dict) -> Look:
+    folder = look_folder(settings, record["user_id"], record["look_id"])
     options = [
-        Option(id=option["id"], image=path.parent / option["image"], score=option["score"], seed=option["seed"],
+        Option(id=option["id"], image=folder / option["image"], score=option["score"], seed=option["seed"],
                # looks made before sizes and other shops were asked name neither
                products=[{"size": None, "also_at": []} | dict(product, image=str(settings.data_dir / product["image"]))
                          for product in option["products"]],

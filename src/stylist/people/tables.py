@@ -1,5 +1,5 @@
 """The people's records, as the Core statements of people/ and web/accounts.py name them: the users, their web
-tokens, their picks among a look's options and the sizes they wear.
+tokens, their looks' records, their picks among a look's options and the sizes they wear.
 
 The migrations in people/migrations/ create these tables; this module only describes them, so that one change
 of the schema is a new migration and an edit here. Every table but `users` says whose rows they are with
@@ -57,4 +57,15 @@ user_sizes = Table(
     _owner(primary_key=True),
     Column("slot", Text, primary_key=True),
     Column("size", Text, nullable=False),
+)
+
+# A look's record (people/looks.py), the JSON its page and its buy links are made from; its images are files
+# in the user's folder of the media root.
+looks = Table(
+    "looks", metadata,
+    Column("look_id", Text, primary_key=True),
+    _owner(),
+    Column("created_at", Text, nullable=False),
+    Column("record", Text, nullable=False),
+    Index("looks_by_user", "user_id", "created_at"),
 )
