@@ -190,3 +190,18 @@ def test_the_default_queue_is_jobs_db_in_the_data_dir(settings):
     queue.submit("train", "u1", {})
     assert (settings.data_dir / "jobs.db").is_file()
     queue.close()
+
+
+def test_a_locked_job_whose_worker_died_waits_again_beside_the_one_queued_meanwhile(queue):
+    # A crawl runs; a refresh from cron queues the shop's next crawl; the first crawl's worker dies.
+    first = queue.submit("sleep", "catalog", {}, lock="crawl:shop", max_open=10)
+    queue.claim("w1", KINDS, lease=0.2)
+    second = queue.submit("sleep", "catalog", {}, lock="crawl:shop", max_open=10)
+    assert second.id != first.id
+    time.sleep(0.3)
+    assert [found.id for found in queue.recover()] == [first.id]  # taken back, not refused by the lock
+    retried = queue.claim("w2", KINDS)
+    assert retried.id == first.id  # the older first, and never both at once
+    assert queue.claim("w3", KINDS) is None
+    assert queue.finish(retried, SUCCEEDED, result={})
+    assert queue.claim("w3", KINDS).id == second.id

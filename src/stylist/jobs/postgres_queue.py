@@ -288,6 +288,12 @@ class PostgresQueue(JobQueue):
                 db.execute(text("SELECT procrastinate_finish_job_v1(:job_id, 'aborted', false)"), ids)
                 db.execute(text("UPDATE stylist_jobs SET message = 'canceled', finished_at = now() WHERE id = :id"), ids)
             elif job.attempts < job.max_attempts:
+                # A job of the same lock may have been queued while this one ran (a refresh from cron while a
+                # crawl went on): two cannot wait with one queueing lock, so this one waits without it.
+                db.execute(text(
+                    "UPDATE procrastinate_jobs j SET queueing_lock = NULL WHERE j.id = :job_id AND EXISTS ("
+                    "SELECT 1 FROM procrastinate_jobs w WHERE w.queueing_lock = j.queueing_lock AND w.status = 'todo')"),
+                    ids)
                 db.execute(text("SELECT procrastinate_retry_job_v1(:job_id, NULL, NULL, NULL, NULL)"), ids)
                 db.execute(text("UPDATE stylist_jobs SET message = :message, progress = 0 WHERE id = :id"),
                            {**ids, "message": RETRY_MESSAGE % (job.attempts, job.max_attempts)})
@@ -305,15 +311,22 @@ class PostgresQueue(JobQueue):
         """
         procrastinate_status = {QUEUED: "todo", RUNNING: "todo", SUCCEEDED: "succeeded", FAILED: "failed",
                                 CANCELED: "cancelled"}
+        waiting_locks: set[str] = set()
         with writing(self.engine) as db:
             for job in jobs:
                 status = procrastinate_status[job.status]
+                if job.status == RUNNING and job.cancel_requested:
+                    status = "cancelled"  # its cancel was asked for: it is not run again
+                # One waiting job per queueing lock: a second of the same lock waits without it.
+                queueing = status == "todo" and job.lock is not None and job.lock not in waiting_locks
+                if queueing and job.lock is not None:
+                    waiting_locks.add(job.lock)
                 ended_attempts = job.attempts - 1 if job.status == RUNNING else job.attempts
                 procrastinate_id = db.execute(text(
                     "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, attempts) "
-                    "VALUES (:kind, :task, :lock, CASE WHEN :todo THEN :lock END, CAST(:args AS jsonb), "
+                    "VALUES (:kind, :task, :lock, CASE WHEN :queueing THEN :lock END, CAST(:args AS jsonb), "
                     "CAST(:status AS procrastinate_job_status), :attempts) RETURNING id"),
-                    {"kind": job.kind, "task": f"stylist.{job.kind}", "lock": job.lock, "todo": status == "todo",
+                    {"kind": job.kind, "task": f"stylist.{job.kind}", "lock": job.lock, "queueing": queueing,
                      "args": json.dumps({"stylist_job": job.id}), "status": status,
                      "attempts": max(ended_attempts, 0)}).scalar_one()
                 db.execute(text(
@@ -323,8 +336,7 @@ class PostgresQueue(JobQueue):
                     "to_timestamp(:created), to_timestamp(:started), to_timestamp(:finished))"),
                     {"id": job.id, "job_id": procrastinate_id, "user": job.user_id,
                      "progress": 0.0 if status == "todo" else job.progress,
-                     "message": "queued again: it was running when it was copied" if job.status == RUNNING
-                     else job.message,
+                     "message": _copied_message(job, status),
                      "params": json.dumps(job.params), "result": None if job.result is None else json.dumps(job.result),
                      "error": job.error, "max_attempts": job.max_attempts, "created": job.created_at,
                      "started": job.started_at, "finished": job.finished_at})
@@ -342,7 +354,15 @@ def _job(row: Row) -> Job:
     return Job(
         id=row.id, kind=row.kind, user_id=row.user_id, status=STATUSES[row.status], progress=row.progress,
         message=row.message, params=row.params, result=row.result, error=row.error, attempts=row.attempts,
-        max_attempts=row.max_attempts, cancel_requested=row.abort_requested, created_at=row.created_at,
+        max_attempts=row.max_attempts, cancel_requested=running and row.abort_requested, created_at=row.created_at,
         started_at=row.started_at, finished_at=row.finished_at, lock=row.lock,
         owner=f"{row.worker_name}/{row.worker_id}/{row.attempts}" if running and row.worker_id is not None else None,
     )
+
+
+def _copied_message(job: Job, status: str) -> str:
+    if job.status != RUNNING:
+        return job.message
+    if status == "cancelled":
+        return "canceled"
+    return "queued again: it was running when it was copied"
