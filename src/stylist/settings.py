@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from stylist.errors import StylistError
 from stylist.presets import PRESETS
@@ -20,20 +20,35 @@ def checked_database_url(url: str | None) -> str | None:
     """The URL if stylist can use it: postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME, or None for SQLite files."""
     if url is None:
         return None
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        return "postgresql://" + url.split("://", 1)[1]
-    raise StylistError(f"unknown database {redacted(url)!r} (--database, STYLIST_DATABASE): use "
-                       "postgresql://USER:PASSWORD@HOST:PORT/NAME, or leave it out for the SQLite files in the data dir")
+    if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise StylistError(f"unknown database {redacted(url)!r} (--database, STYLIST_DATABASE): use postgresql://"
+                           "USER:PASSWORD@HOST:PORT/NAME, or leave it out for the SQLite files in the data dir")
+    url = "postgresql://" + url.split("://", 1)[1]
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url).port  # noqa: B018 — read for its check: a port that is no number raises here, not at connect
+    except (ArgumentError, ValueError) as exc:
+        raise StylistError(f"cannot read the database URL {redacted(url)!r} (--database, STYLIST_DATABASE): "
+                           f"{redacted(str(exc))}") from None
+    return url
 
 
 def redacted(url: str) -> str:
-    """The URL with its password replaced by ***, for logs, errors and help: a password never appears in them."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """The URL with its password replaced by ***, for logs, errors and help: a password never appears in them.
+
+    The password is whatever lies between the user's name and the last @ before the host, so one holding
+    @, #, ? or / (generated passwords do) is hidden whole; a `password=` parameter (or a libpq key=value
+    string) is hidden too. When in doubt more is hidden, never less.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo, host = rest.rsplit("@", 1)
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            url = f"{scheme}://{user}:***@{host}"
+    return re.sub(r"(password\s*=\s*)[^&\s]+", r"\1***", url, flags=re.IGNORECASE)
 
 
 @dataclass(frozen=True)
