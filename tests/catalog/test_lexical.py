@@ -158,6 +158,8 @@ def test_on_postgresql_typos_are_matched_through_the_trigram_word_list_which_cra
         with writing(engine) as db:
             db.execute(text("DELETE FROM product_words"))  # as a copied catalog starts
         assert understand(store, "blak dres").words == ("black", "dress")  # filled again when found empty
+        with reading(engine) as db:
+            assert db.execute(text("SELECT count(*) FROM product_words")).scalar() == len(words)  # and kept
         # A word of a product stored since the last refresh is known at once: the search index is asked.
         shop = store.shops()[0]
         run = store.start_run(shop.id)

@@ -21,6 +21,7 @@ from stylist.catalog.products import StoredProduct
 from stylist.catalog.store import PURCHASABLE, CatalogStore
 from stylist.catalog.tables import products, shops
 from stylist.catalog.vocabulary import WORD as _WORD
+from stylist.catalog.vocabulary import fill_if_empty
 from stylist.catalog.vocabulary import vocabulary as words_near
 from stylist.databases import reading
 
@@ -77,6 +78,7 @@ def understand(store: CatalogStore, query: str) -> SearchQuery:
     """The query's words (typos corrected against the catalog's vocabulary), its colours, categories and budget."""
     budget, wanted = parse_budget(query)
     plain = _plain(wanted)
+    fill_if_empty(store.engine)
     with reading(store.engine) as db:
         vocabulary = words_near(db, [word for word in re.findall(_WORD, plain) if word not in STOP_WORDS])
         colours = set(db.scalars(select(func.lower(products.c.color)).where(products.c.color != "").distinct()))

@@ -5,8 +5,9 @@ On SQLite the FTS5 vocabulary table (product_terms) is the whole answer and is s
 On PostgreSQL a word the catalog uses is asked of the search index itself (GIN, so always current), and the
 words that could be meant come from `product_words`: each word of the index with the number of products using
 it, behind a trigram index (pg_trgm), so a query reads a few candidates rather than every product's words.
-`product_words` is filled again at the end of every crawl run (`refresh`), and once when a query finds it
-empty; the typo rule itself (lexical._nearest) then picks among the candidates as it does on SQLite.
+`product_words` is filled again at the end of every crawl run (`refresh`), and once, before a query, when it
+is empty (`fill_if_empty`: a new or copied catalog); the typo rule itself (lexical._nearest) then picks among
+the candidates as it does on SQLite.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+
+from stylist.databases import reading, writing
 
 # Words of five letters or more share enough trigrams with their one- or two-edit typos to be found by
 # similarity ("trosers" and "trousers": 0.55; "blsck" and "black": 0.33); shorter ones share too few ("cst"
@@ -30,8 +33,6 @@ def vocabulary(db: Connection, words: Iterable[str], most_edits: int = 2) -> dic
     if db.dialect.name != "postgresql":
         rows = db.execute(text("SELECT term, doc FROM product_terms"))
         return {word: count for word, count in rows if re.fullmatch(WORD, word)}
-    if db.execute(text("SELECT NOT EXISTS (SELECT 1 FROM product_words)")).scalar():
-        _fill(db)
     found: dict[str, int] = {}
     for word in set(words):
         if db.execute(text("SELECT EXISTS (SELECT 1 FROM products WHERE search @@ to_tsquery('simple', :word))"),
@@ -49,6 +50,18 @@ def vocabulary(db: Connection, words: Iterable[str], most_edits: int = 2) -> dic
                                    "WHERE length(word) BETWEEN :shortest AND :longest"), near)
         found.update((candidate, count) for candidate, count in rows)
     return found
+
+
+def fill_if_empty(engine: Engine) -> None:
+    """Fill `product_words` when it is empty (a new or copied catalog), in a transaction of its own that is
+    committed: a query's connection only reads."""
+    if engine.dialect.name != "postgresql":
+        return
+    with reading(engine) as db:
+        if not db.execute(text("SELECT NOT EXISTS (SELECT 1 FROM product_words)")).scalar():
+            return
+    with writing(engine) as db:
+        _fill(db)
 
 
 def refresh(db: Connection) -> None:
