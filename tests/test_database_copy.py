@@ -54,6 +54,7 @@ def test_a_data_dir_that_crawled_signed_up_and_styled_moves_with_its_ids(catalog
     rows = {(table["store"], table["table"]): table["rows"] for table in report["tables"]}
     assert rows[("catalog", "products")] == len(products) and rows[("catalog", "product_aliases")] == 1
     assert rows[("people", "users")] == 1 and rows[("people", "web_tokens")] == 1 and report["jobs"] == 3
+    assert rows[("people", "looks")] == 0 and rows[("people", "preferences")] == 1
 
     moved = replace(settings, database=postgres_url)
     with CatalogStore(moved) as store:
@@ -80,11 +81,13 @@ def test_a_data_dir_that_crawled_signed_up_and_styled_moves_with_its_ids(catalog
 
 
 def test_a_copy_into_a_database_that_holds_records_is_refused_without_showing_its_password(catalog, user,
-                                                                                        postgres_url):
+                                                                                        postgres_url, monkeypatch):
     styled_data_dir(catalog.settings, user)
-    assert stylist(catalog.settings.data_dir, "db", "copy", "--to", postgres_url).returncode == 0
-    with_password = postgres_url.replace("stylist@", "stylist:hunter2@")  # trust authentication ignores it
-    again = stylist(catalog.settings.data_dir, "db", "copy", "--to", with_password)
+    # The database named as every machine will name it, in the environment (not on the command line).
+    monkeypatch.setenv("STYLIST_DATABASE", postgres_url.replace("stylist@", "stylist:hunter2@"))
+    first = stylist(catalog.settings.data_dir, "db", "copy")
+    assert first.returncode == 0 and "stylist:***@" in first.stdout and "hunter2" not in first.stdout
+    again = stylist(catalog.settings.data_dir, "db", "copy")
     error = assert_one_line_error(again)
     assert "already holds" in error and "empty database" in error and "hunter2" not in again.stderr + again.stdout
 
