@@ -40,11 +40,10 @@ def queue_throughput(data: Path, database: str | None, workers: int, jobs: int) 
     queue = open_queue(settings, kinds=JOB_KINDS | {"noop"})
     # One user per job: the per-user limit of open jobs is the web's rule, not what is measured here.
     submitted = [queue.submit("noop", f"bench-{n}", {}) for n in range(jobs)]
+    # The database goes by the environment, never the command line, where `ps` would show its password.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(Path(__file__).parent)]),
-           "OMP_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1", "STYLIST_DATABASE": database or ""}
     command = [sys.executable, "-m", "stylist", "--data-dir", str(data), "--preset", "tiny", "--device", "cpu"]
-    if database:
-        command += ["--database", database]
     processes = [subprocess.Popen([*command, "worker", "--handlers", "queue_handlers"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     try:

@@ -68,9 +68,10 @@ def photos() -> list[tuple[str, bytes]]:
 
 
 def start_server(data: Path, database: str | None = None) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    backend = ["--database", database] if database else []
-    server = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(data), "--preset", "tiny", *backend,
+    # The database goes by the environment, never the command line, where `ps` would show its password.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+           "STYLIST_DATABASE": database or ""}
+    server = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(data), "--preset", "tiny",
                                "serve", "--port", "0", "--no-worker"], env=env, stderr=subprocess.PIPE, text=True)
     line = server.stderr.readline()
     found = re.search(r"serving on (http://\S+)", line)

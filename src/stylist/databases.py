@@ -87,7 +87,9 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A connection for reads: one consistent snapshot for the block."""
+    """A connection for reads, in one transaction that is never committed. On SQLite the block reads one
+    snapshot; on PostgreSQL (READ COMMITTED) each statement reads its own, so a reader that needs several
+    statements to agree must take the rows it needs in one statement or hold them with a write transaction."""
     with engine.connect() as connection:
         yield connection
 

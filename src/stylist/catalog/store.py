@@ -321,7 +321,9 @@ class CatalogStore:
                            .values(**fields, last_seen=stamp, last_seen_run_id=run_id))
             _record_offer(db, product_id, run_id, product, stamp)
             self._observe_variants(db, product_id, run_id, product.variants)
-            for _, image in images:
+            # In one order for every crawl: two storing the same images (resellers of one brand's photos) in
+            # their pages' orders would each hold a row the other waits for, which PostgreSQL ends as a deadlock.
+            for image in sorted((image for _, image in images), key=lambda image: image.sha256):
                 self._insert_image(db, image)
             db.execute(delete(product_images).where(product_images.c.product_id == product_id))
             if image_rows:

@@ -11,9 +11,11 @@ import threading
 import weakref
 
 from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.exc import DBAPIError
 
 from stylist.databases import engine_for, migrate
-from stylist.settings import Settings
+from stylist.errors import StylistError
+from stylist.settings import Settings, redacted
 
 # The tables of users.db before Alembic, as that code created them: every migration after this one starts here.
 _BEFORE_ALEMBIC = [
@@ -48,7 +50,11 @@ def people_engine(settings: Settings) -> Engine:
     engine = engine_for(settings, "people")
     with _ready_lock:
         if engine not in _ready:
-            migrate(engine, "people", adopt=_adopt)
+            try:
+                migrate(engine, "people", adopt=_adopt)
+            except DBAPIError as exc:
+                where = redacted(settings.database) if settings.database else str(settings.data_dir / "users.db")
+                raise StylistError(f"cannot use the people's database {where}: {redacted(str(exc.orig))}") from exc
             _ready.add(engine)
     return engine
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from stylist.databases import insert_or_update, reading, writing
 from stylist.errors import StylistError
 from stylist.people.database import people_engine
-from stylist.people.tables import user_sizes
+from stylist.people.tables import user_sizes, users
 from stylist.people.users import get_user
 from stylist.settings import Settings
 from stylist.sizes import MAX_SIZE_TEXT, SIZED_SLOTS, UNSIZED_SLOTS
@@ -58,6 +58,9 @@ def set_sizes(settings: Settings, user_id: str, sizes: Mapping[str, str], *, rep
     sizes = checked_sizes(sizes)
     get_user(settings, user_id)
     with writing(people_engine(settings)) as connection:
+        # The person's row held for the change (SQLite's write lock already holds the file): two changes at
+        # once on PostgreSQL take turns rather than interleave their deletes and inserts.
+        connection.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
         if replace:
             connection.execute(delete(user_sizes).where(user_sizes.c.user_id == user_id))
         for slot, size in sizes.items():
