@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 import click
 
 from stylist.catalog.crawl import CrawlOptions, CrawlReport, crawl_shops
+from stylist.catalog.crawl_lock import crawl_lock
 from stylist.catalog.export import export_dataset
 from stylist.catalog.images import ImageStore
 from stylist.catalog.pacing import SharedHostGate
 from stylist.catalog.shops import ADAPTERS
 from stylist.catalog.store import CatalogStore
-from stylist.catalog.urls import shop_url
+from stylist.catalog.urls import host_of, shop_url
 from stylist.errors import StylistError
 from stylist.jobs.queue import CATALOG_USER, CRAWL, open_queue
 from stylist.progress import progress_bars, wants_progress
@@ -87,9 +88,10 @@ def crawl_shop(settings: Settings, url: str, options: CrawlOptions, on_progress=
     """Crawl one shop into the settings' catalog: what `catalog crawl`, `refresh` and a crawl job run.
 
     Its requests to each host take their turns with every other crawl's on the same database (pacing.py),
-    so crawls on several workers, and shops on one CDN host, stay as polite as one crawl.
+    so crawls on several workers, and shops on one CDN host, stay as polite as one crawl. A shop another
+    crawl holds (crawl_lock.py) is refused at once.
     """
-    with open_store(settings) as store:
+    with open_store(settings) as store, crawl_lock(settings, store.engine, host_of(shop_url(url))):
         gate = SharedHostGate(store.engine, options.delay)
         images = ImageStore(settings.images_dir)
         return asyncio.run(crawl_shops([url], store, images, options, on_progress, gate))[0]
