@@ -59,3 +59,14 @@ def test_a_retry_after_pauses_the_host_for_every_crawl(engine):
     started = time.monotonic()
     asyncio.run(SharedHostGate(engine, DELAY).wait("shop.example"))
     assert time.monotonic() - started >= 0.9
+
+
+def test_a_retry_after_heard_inside_a_crawl_reaches_the_other_crawls(engine):
+    async def crawl_hears_retry_after() -> None:
+        SharedHostGate(engine, DELAY).pause("busy.example", 1.0)  # from the event loop, as fetch.py calls it
+        await asyncio.sleep(0.3)  # the write goes on in a thread meanwhile
+
+    asyncio.run(crawl_hears_retry_after())
+    started = time.monotonic()
+    asyncio.run(SharedHostGate(engine, DELAY).wait("busy.example"))
+    assert time.monotonic() - started >= 0.5  # what was left of the second

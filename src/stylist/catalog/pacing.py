@@ -27,6 +27,7 @@ class SharedHostGate(HostGate):
         super().__init__(delay)
         self.engine = engine
         self._paused: set[str] = set()  # hosts a Retry-After paused: they are waited for even without a delay
+        self._pending: set[asyncio.Future] = set()  # pauses being written to the database
 
     async def wait(self, host: str) -> None:
         if self.delay <= 0 and host not in self._paused:
@@ -34,13 +35,30 @@ class SharedHostGate(HostGate):
         # One reservation at a time per host in this process; the database orders processes among themselves.
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with lock:
+            paused_here = self._next.get(host, 0.0) - time.monotonic()  # a Retry-After this process heard
+            if paused_here > 0:
+                await asyncio.sleep(paused_here)
             pause = await asyncio.to_thread(self._reserve, host)
             if pause > 0:
                 await asyncio.sleep(pause)
 
     def pause(self, host: str, seconds: float) -> None:
-        """A Retry-After: no process asks the host again for `seconds`."""
+        """A Retry-After: no process asks the host again for `seconds`.
+
+        Called from the crawl's event loop, which must not wait on the database: there the write goes to a
+        thread, and this process keeps the pause itself at once (HostGate's own)."""
         self._paused.add(host)
+        super().pause(host, seconds)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._push(host, seconds)
+            return
+        writing_it = loop.run_in_executor(None, self._push, host, seconds)
+        self._pending.add(writing_it)  # held until done, so the write is neither collected nor its error lost
+        writing_it.add_done_callback(self._pending.discard)
+
+    def _push(self, host: str, seconds: float) -> None:
         with writing(self.engine) as db:
             now = _now(db)
             later = max(_held_row(db, host, now), now + seconds)
