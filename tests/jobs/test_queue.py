@@ -205,3 +205,24 @@ def test_a_locked_job_whose_worker_died_waits_again_beside_the_one_queued_meanwh
     assert queue.claim("w3", KINDS) is None
     assert queue.finish(retried, SUCCEEDED, result={})
     assert queue.claim("w3", KINDS).id == second.id
+
+
+def test_a_postgresql_queue_made_before_its_migrations_is_adopted_and_keeps_its_jobs(settings, postgres_url):
+    import psycopg
+    from procrastinate.schema import SchemaManager
+
+    from stylist.jobs.migrations.jobs_0001_queue import STYLIST_TABLES
+
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # the tables as the queue made them itself
+        db.execute(SchemaManager.get_schema())
+        db.execute(STYLIST_TABLES)
+    old = open_queue(replace(settings, database=postgres_url))
+    job = old.submit("train", "u1", {})
+    old.close()
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("jobs_0001",)]
+    reopened = open_queue(replace(settings, database=postgres_url))
+    try:
+        assert [each.id for each in reopened.jobs()] == [job.id]
+    finally:
+        reopened.close()

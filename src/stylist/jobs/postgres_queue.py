@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import OperationalError
 
-from stylist.databases import engine_for, reading, writing
+from stylist.databases import engine_for, migrate, reading, writing
 from stylist.errors import StylistError
 from stylist.jobs.queue import (
     CANCELED,
@@ -61,28 +61,6 @@ STATUSES = {"todo": QUEUED, "doing": RUNNING, "succeeded": SUCCEEDED, "failed": 
 # How a worker ends a job, in Procrastinate's words.
 END_STATUSES = {SUCCEEDED: "succeeded", FAILED: "failed", CANCELED: "aborted"}
 
-_OUR_TABLES = """
-CREATE TABLE IF NOT EXISTS stylist_workers (
-    id bigint PRIMARY KEY REFERENCES procrastinate_workers (id) ON DELETE CASCADE,
-    name text NOT NULL,
-    lease double precision NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stylist_jobs (
-    id text PRIMARY KEY,
-    job_id bigint NOT NULL UNIQUE REFERENCES procrastinate_jobs (id) ON DELETE CASCADE,
-    user_id text NOT NULL,
-    progress double precision NOT NULL DEFAULT 0,
-    message text NOT NULL DEFAULT '',
-    params jsonb NOT NULL,
-    result jsonb,
-    error text,
-    max_attempts integer NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    started_at timestamptz,
-    finished_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS stylist_jobs_by_user ON stylist_jobs (user_id);
-"""
 
 # Every field of a Job, from our row and Procrastinate's. Procrastinate counts an attempt when it ends, so a
 # running job is in attempt `attempts + 1`.
@@ -129,17 +107,10 @@ class PostgresQueue(JobQueue):
             raise StylistError(f"cannot reach the job queue's database {self.url}: {exc.orig}") from exc
 
     def _create_tables(self) -> None:
-        """Procrastinate's schema, once per database, then ours; two processes opening a new database take turns."""
-        from procrastinate.schema import SchemaManager
-
-        with writing(self.engine) as db:
-            db.execute(text("SELECT pg_advisory_xact_lock(hashtext('stylist job queue schema'))"))
-            # psycopg itself runs each script: given no parameters, it sends every statement in it as it is.
-            driver = db.connection.driver_connection
-            assert driver is not None, "a connection in use has its driver's"
-            if db.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
-                driver.execute(SchemaManager.get_schema())
-            driver.execute(_OUR_TABLES)
+        """Procrastinate's schema and ours, by the jobs' migrations (jobs/migrations/): once per database,
+        whoever else opens it at the same time. A database whose queue tables this class made before those
+        migrations keeps them: the first revision makes only what is missing."""
+        migrate(self.engine, "jobs")
 
     def close(self) -> None:
         """Unregister this process's workers: a job one of them still held is queued again by the next sweep."""
