@@ -4,6 +4,8 @@ shop's lock keeps two crawls of it from running at once or waiting twice in the 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -12,7 +14,8 @@ from stylist.jobs.queue import CATALOG_USER, CRAWL, FAILED, QUEUED, SUCCEEDED, o
 from stylist.settings import Settings
 from stylist.worker.handlers import load_handlers
 from stylist.worker.loop import Worker
-from tests.helpers.cli import stylist
+from tests.helpers.cli import assert_one_line_error, stylist
+from tests.helpers.processes import env
 
 
 @pytest.fixture
@@ -83,3 +86,28 @@ def test_jobs_sharing_a_lock_never_run_at_once_and_never_wait_twice(shop_setting
         assert queue.claim("w3", frozenset({"sleep"})).id == second.id
     finally:
         queue.close()
+
+
+def test_a_crawl_only_worker_needs_no_model_weights_and_leaves_other_jobs_alone(shop_settings, offline):
+    queue = open_queue(shop_settings)
+    try:
+        drawing = queue.submit("looks", "u1", {"prompt": "a coat", "options": 1})
+        crawling = queue.submit(CRAWL, CATALOG_USER, {"url": "http://127.0.0.1:9/", "options": {"retries": 0}})
+        assert Worker(shop_settings, queue, load_handlers(), poll=0.05,
+                      kinds=frozenset({CRAWL})).run(max_jobs=1) == 1
+        assert queue.get(crawling.id).status == FAILED and queue.get(drawing.id).status == QUEUED
+    finally:
+        queue.close()
+    # With klein's weights nowhere on this machine, a full worker refuses to start; a crawl-only one starts.
+    klein = ["--preset", "klein", *backend(shop_settings), "worker"]
+    refused = stylist(shop_settings.data_dir, *klein)
+    assert refused.returncode != 0 and "klein" in refused.stderr
+    wrong = stylist(shop_settings.data_dir, *klein, "--kinds", "crawl,paint")
+    assert "--kinds takes kinds of job from" in assert_one_line_error(wrong)
+    started = subprocess.Popen([sys.executable, "-m", "stylist", "--data-dir", str(shop_settings.data_dir), *klein,
+                                "--kinds", "crawl"], stderr=subprocess.PIPE, text=True, env=env())
+    try:
+        assert started.stderr.readline().rstrip().endswith(": crawl")  # "worker HOST:PID on QUEUE: crawl"
+    finally:
+        started.terminate()
+        started.wait(timeout=60)

@@ -55,8 +55,10 @@ Handler = Callable[[JobContext], dict[str, Any]]
 
 class Worker:
     def __init__(self, settings: Settings, queue: JobQueue, handlers: Mapping[str, Handler], *,
-                 name: str | None = None, lease: float = DEFAULT_LEASE_SECONDS, poll: float = 0.25):
+                 name: str | None = None, lease: float = DEFAULT_LEASE_SECONDS, poll: float = 0.25,
+                 kinds: frozenset[str] | None = None):
         self.settings, self.queue, self.handlers = settings, queue, dict(handlers)
+        self.kinds = kinds  # only these kinds of job (a crawl-only worker on a machine without the models)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease, self.poll = lease, poll
         self.stopping = threading.Event()
@@ -66,7 +68,7 @@ class Worker:
         done = 0
         # Every kind the queue takes, not only those this worker runs: a job of a kind it has no handler for
         # fails with the reason, where leaving it queued would keep its owner waiting for ever.
-        kinds = frozenset(self.handlers) | self.queue.kinds
+        kinds = frozenset(self.handlers) | self.queue.kinds if self.kinds is None else self.kinds
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
             try:
                 job = self.queue.claim(self.name, kinds, self.lease)
