@@ -15,12 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
 
 import click
-from sqlalchemy import Boolean, Connection, DateTime, Engine, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Integer, MetaData, Table, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.types import JSON
 
 from stylist.databases import SQLITE_FILES, engine_for, reading, writing
 from stylist.errors import StylistError
@@ -77,25 +75,13 @@ def _copy_store(store: str, source: Engine, target: Engine,
 
 def _copy_table(source_table: Table, target_table: Table, snapshot: Connection, into: Connection) -> int:
     """Copy the rows; how many the source holds in this snapshot."""
+    # Both dialects' tables keep the same types (times as ISO text, flags as 0/1): values copy as they are.
     columns = [column for column in target_table.columns if column.name in source_table.columns]
-    convert = {column.name: _converter(column.type) for column in columns}
     result = snapshot.execute(select(*(source_table.c[column.name] for column in columns)))
     while batch := result.fetchmany(BATCH_ROWS):
         into.execute(insert(target_table), [
-            {name: convert[name](value) for name, value in row._mapping.items()} for row in batch])
+            dict(row._mapping) for row in batch])
     return snapshot.execute(select(func.count()).select_from(source_table)).scalar_one()
-
-
-def _converter(kind) -> Callable:
-    """How a value SQLite stored becomes one of the PostgreSQL column's type: SQLite keeps booleans as 0/1,
-    and JSON and times as text where PostgreSQL has types of their own."""
-    if isinstance(kind, Boolean):
-        return lambda value: None if value is None else bool(value)
-    if isinstance(kind, JSON):
-        return lambda value: json.loads(value) if isinstance(value, str) else value
-    if isinstance(kind, DateTime):
-        return lambda value: datetime.fromisoformat(value) if isinstance(value, str) else value
-    return lambda value: value
 
 
 def _move_sequences(into: Connection, tables: list[Table]) -> None:

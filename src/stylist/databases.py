@@ -40,7 +40,7 @@ def engine_for(settings: Settings, store: str) -> Engine:
 
 
 def dispose_engines() -> None:
-    """Close every pooled connection: after a fork, and when a test removes its data dir."""
+    """Close every pooled connection (the tests do, as each one ends with its own databases)."""
     with _engines_lock:
         for engine in _engines.values():
             engine.dispose()

@@ -132,8 +132,6 @@ def lexical_search(store: CatalogStore, query: str | SearchQuery, k: int = 10, *
     return sorted(hits, key=lambda hit: -hit.score)[:k]
 
 
-
-
 def _matches_sqlite(terms: tuple[str, ...]) -> Subquery:
     """Products having any of the terms (id) with their BM25 score turned so that higher is better (score)."""
     match = " OR ".join(f'"{term[:-1]}" *' if term.endswith("*") else f'"{term}"' for term in terms)
