@@ -9,14 +9,15 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from stylist.evaluate.microworld.classifier import classify
-from stylist.evaluate.microworld.model import new_pipeline, to_latents, to_pictures
+from stylist.evaluate.microworld.command import microworld, summary
+from stylist.evaluate.microworld.generators.text_to_image import new_pipeline, to_latents, to_pictures
+from stylist.evaluate.microworld.judging.fidelity import CHANCE, class_scores, fidelity_scores
+from stylist.evaluate.microworld.judging.retrieval import LISTINGS, RENDERS, listings, retrieval_scores
 from stylist.evaluate.microworld.report import Plan, grid_image
-from stylist.evaluate.microworld.retrieval import LISTINGS, RENDERS, listings, retrieval_scores
-from stylist.evaluate.microworld.scores import CHANCE, class_scores, fidelity_scores
-from stylist.evaluate.microworld.subject import RECIPE, copy_of, train_subject
-from stylist.evaluate.microworld.train import train_base
-from stylist.evaluate.microworld.world import (
+from stylist.evaluate.microworld.training.dreambooth import RECIPE, copy_of, train_subject
+from stylist.evaluate.microworld.training.text_to_image import train_base
+from stylist.evaluate.microworld.world.classifier import classify
+from stylist.evaluate.microworld.world.figures import (
     CATEGORIES,
     CLASS_PROMPT,
     COLOURS,
@@ -26,7 +27,6 @@ from stylist.evaluate.microworld.world import (
     identity_photos,
     render,
 )
-from stylist.evaluate.microworld_command import microworld, summary
 from stylist.identity.identifier import IdentifierEmbedding
 
 BASE_STEPS = 300

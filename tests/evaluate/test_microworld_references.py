@@ -11,23 +11,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stylist.evaluate.microworld.classifier import classify
-from stylist.evaluate.microworld.image_adapter import AdapterGenerator
-from stylist.evaluate.microworld.reference_model import FOLD, ReferenceGenerator, fold
-from stylist.evaluate.microworld.reference_train import train_conditioned
-from stylist.evaluate.microworld.references import CHANCE, reference_scores
-from stylist.evaluate.microworld.wardrobe import (
-    GARMENTS,
-    HELD_OUT_GARMENTS,
-    HELD_OUT_IDENTITIES,
-    IDENTITIES,
-    TASKS,
-    TRAIN_GARMENTS,
-    TRAIN_IDENTITIES,
-    Examples,
-    examples,
-)
-from stylist.evaluate.microworld.world import (
+from stylist.evaluate.microworld.generators.ip_adapter import AdapterGenerator
+from stylist.evaluate.microworld.generators.reference_tokens import FOLD, ReferenceGenerator, fold
+from stylist.evaluate.microworld.judging.references import CHANCE, reference_scores
+from stylist.evaluate.microworld.training.conditioned import train_conditioned
+from stylist.evaluate.microworld.world.classifier import classify
+from stylist.evaluate.microworld.world.figures import (
     CATEGORIES,
     COLOURS,
     MARKER_COLOURS,
@@ -39,6 +28,17 @@ from stylist.evaluate.microworld.world import (
     product_shot,
     regions,
     render,
+)
+from stylist.evaluate.microworld.world.wardrobe import (
+    GARMENTS,
+    HELD_OUT_GARMENTS,
+    HELD_OUT_IDENTITIES,
+    IDENTITIES,
+    TASKS,
+    TRAIN_GARMENTS,
+    TRAIN_IDENTITIES,
+    Examples,
+    examples,
 )
 
 

@@ -12,9 +12,8 @@ import torch
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
-from stylist.evaluate.microworld.classifier import classify
-from stylist.evaluate.microworld.reference_model import ReferenceGenerator
-from stylist.evaluate.microworld.shop_looks import (
+from stylist.evaluate.microworld.generators.reference_tokens import ReferenceGenerator
+from stylist.evaluate.microworld.judging.looks import (
     DRESSES,
     SCALE,
     MicroEditor,
@@ -27,8 +26,9 @@ from stylist.evaluate.microworld.shop_looks import (
     shrink,
     write_shop,
 )
-from stylist.evaluate.microworld.wardrobe import GARMENTS, HELD_OUT_IDENTITIES, PROMPTS, Examples
-from stylist.evaluate.microworld.world import PATTERNS, SIZE, Figure, product_shot, regions, render
+from stylist.evaluate.microworld.world.classifier import classify
+from stylist.evaluate.microworld.world.figures import PATTERNS, SIZE, Figure, product_shot, regions, render
+from stylist.evaluate.microworld.world.wardrobe import GARMENTS, HELD_OUT_IDENTITIES, PROMPTS, Examples
 from stylist.imaging import load_image, pad_to_square
 from stylist.looks import reference_editing as ref
 from stylist.looks.recipe import Recipe

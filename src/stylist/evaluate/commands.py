@@ -11,7 +11,7 @@ import json
 import click
 
 from stylist.evaluate.looks_command import looks
-from stylist.evaluate.microworld_command import microworld
+from stylist.evaluate.microworld.command import microworld
 from stylist.settings import Settings
 
 

@@ -4,7 +4,7 @@ wearing purchasable products. Reads top to bottom, in five stages: retrieve, out
 What a test or the micro-world replaces is one `Seams` object: retrieval and scoring default to the fashion CLIP
 of stylist.grounding, and the klein path's drawing to the preset's pipeline, so that the tests pass their own to
 check what each stage does with what it is given, and the micro-world judges this very pipeline with a
-reference model that learnt (evaluate/microworld/shop_looks.py). Drawing goes to one of the two paths beside
+reference model that learnt (evaluate/microworld/judging/looks.py). Drawing goes to one of the two paths beside
 each other in this room: adapter_drawing.py (sdxl, sd14) or reference_editing.py (klein).
 """
 

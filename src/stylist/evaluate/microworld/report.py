@@ -12,6 +12,9 @@
    picture, measured on products and people they never saw, against no image, another's image, and chance;
    then `stylist style` itself on a micro-world shop, drawn by the reference-token model, each option's
    picture judged against its own product and another option's.
+5. Off pose (`references.off_pose`, off_pose_run.py): the same question with every reference moved away from
+   the target's geometry and every picture through the figure gate, over three training seeds of a step
+   budget, beside editors that copy, the compositor, the floors, and the IP-Adapter arm on the same backbone.
 Sample grids go to PNG files beside report.json, so that what the numbers say can be seen.
 """
 
@@ -29,13 +32,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from stylist.evaluate.microworld.image_adapter import AdapterGenerator
-from stylist.evaluate.microworld.model import GUIDANCE, SAMPLING_STEPS, UNET, MicroPipeline, new_pipeline
-from stylist.evaluate.microworld.reference_model import ReferenceGenerator
-from stylist.evaluate.microworld.reference_train import train_conditioned
-from stylist.evaluate.microworld.references import reference_scores
-from stylist.evaluate.microworld.retrieval import retrieval_scores
-from stylist.evaluate.microworld.scores import (
+from stylist.evaluate.microworld.generators.ip_adapter import AdapterGenerator
+from stylist.evaluate.microworld.generators.reference_tokens import ReferenceGenerator
+from stylist.evaluate.microworld.generators.text_to_image import (
+    GUIDANCE,
+    SAMPLING_STEPS,
+    UNET,
+    MicroPipeline,
+    new_pipeline,
+)
+from stylist.evaluate.microworld.judging.fidelity import (
     CHANCE,
     MAX_DIVERSITY_BITS,
     checkpoint_score,
@@ -43,10 +49,14 @@ from stylist.evaluate.microworld.scores import (
     hat_share,
     prompt_fidelity,
 )
-from stylist.evaluate.microworld.shop_looks import judged_looks
-from stylist.evaluate.microworld.subject import RECIPE, copy_of, draw_class_images, train_subject
-from stylist.evaluate.microworld.train import TrainingRun, train_base
-from stylist.evaluate.microworld.world import INSTANCE_PROMPT, class_data, identity_photos
+from stylist.evaluate.microworld.judging.looks import judged_looks
+from stylist.evaluate.microworld.judging.references import reference_scores
+from stylist.evaluate.microworld.judging.retrieval import retrieval_scores
+from stylist.evaluate.microworld.off_pose_run import SEEDS, OffPosePlan, off_pose_report
+from stylist.evaluate.microworld.training.conditioned import train_conditioned
+from stylist.evaluate.microworld.training.dreambooth import RECIPE, copy_of, draw_class_images, train_subject
+from stylist.evaluate.microworld.training.text_to_image import TrainingRun, train_base
+from stylist.evaluate.microworld.world.figures import INSTANCE_PROMPT, class_data, identity_photos
 
 GRID_SCALE = 4  # 32-pixel samples are drawn 128 pixels wide in the grids
 
@@ -85,6 +95,15 @@ class Plan:
     reference_samples: int = 72  # samples per part-2 number
     reference_sampling_steps: int | None = None  # None: each generator's own
     looks: int = 8  # `stylist style` looks judged on the micro-world dress shop, 4 options each
+    off_pose_steps: int | None = None  # part 3: steps per off-pose training run (None leaves part 3 out)
+    off_pose_seeds: tuple[int, ...] = SEEDS
+    off_pose_adapter_seeds: tuple[int, ...] = SEEDS
+
+    def off_pose(self) -> OffPosePlan | None:
+        if self.off_pose_steps is None:
+            return None
+        return OffPosePlan(self.off_pose_steps, self.off_pose_seeds, self.off_pose_adapter_seeds,
+                           sampling_steps=self.reference_sampling_steps)
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -96,14 +115,25 @@ BASE_STEP_CAP = 2500
 
 
 def plan_for(minutes: float) -> Plan:
-    """Share `minutes` out: 25% to the text-to-image model (its 2,500-step cap took 12 minutes on two
-    cores), 7% to its shuffled-caption twin, 4% to each DreamBooth run, 25% to the reference-token generator
-    and 15% to the IP-Adapter one; the rest is drawing and reading samples, which is slow on a CPU, and the
-    fashion CLIP (bound by epochs, not time: about a minute on a loaded 2-core machine)."""
+    """Share `minutes` out: 15% to the text-to-image model (its 2,500-step cap took 12 minutes on two cores), 5%
+    to its shuffled-caption twin, 3% to each DreamBooth run, 10% to part 2's reference-token generator and 5% to
+    its IP-Adapter one, and 45% to part 3 as a step budget (`off_pose_steps_for`); the rest is drawing and reading
+    samples, which is slow on a CPU, and the fashion CLIP (bound by epochs, not time: about a minute)."""
     seconds = minutes * 60
-    return Plan(base_seconds=0.25 * seconds, base_steps=BASE_STEP_CAP, shuffled_seconds=0.07 * seconds,
-                shuffled_steps=BASE_STEP_CAP, subject_seconds=0.04 * seconds, reference_seconds=0.25 * seconds,
-                adapter_seconds=0.15 * seconds)
+    return Plan(base_seconds=0.15 * seconds, base_steps=BASE_STEP_CAP, shuffled_seconds=0.05 * seconds,
+                shuffled_steps=BASE_STEP_CAP, subject_seconds=0.03 * seconds, reference_seconds=0.1 * seconds,
+                adapter_seconds=0.05 * seconds, off_pose_steps=off_pose_steps_for(0.45 * seconds))
+
+
+# Off-pose training steps a second, one torch thread, on the 2-core CPU VM the benchmark ran on. Part 3 trains
+# for a number of steps, so that the same command gives the same numbers on any machine; this rate only turns
+# `--minutes` into that number, once, the same way everywhere.
+NOMINAL_STEPS_PER_SECOND = 3.0
+
+
+def off_pose_steps_for(seconds: float, runs: int = 2 * len(SEEDS)) -> int:
+    """Steps per part-3 run that `seconds` buy `runs` runs at the nominal rate (at least 20)."""
+    return max(20, round(seconds * NOMINAL_STEPS_PER_SECOND / runs))
 
 
 def run_microworld(plan: Plan, out: Path | None = None, on_stage: Callable[[str], None] | None = None,
@@ -218,7 +248,11 @@ def reference_report(plan: Plan, grids: dict[str, np.ndarray], stage: Callable[[
             if parameter.requires_grad)}
         paths[name] = scores
         grids.update({f"{name.replace('_', '-')}-{grid}": images for grid, images in path_grids.items()})
-    return paths["reference_tokens"] | {"mechanism": "reference_tokens", "ip_adapter": paths["ip_adapter"]}
+    references = paths["reference_tokens"] | {"mechanism": "reference_tokens", "ip_adapter": paths["ip_adapter"]}
+    off_pose = plan.off_pose()
+    if off_pose is not None:
+        references["off_pose"] = off_pose_report(off_pose, grids, stage)
+    return references
 
 
 def _subject_scores(model: MicroPipeline, plan: Plan, grids: dict[str, np.ndarray], name: str) -> dict[str, float]:

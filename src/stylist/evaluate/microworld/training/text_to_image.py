@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import torch
 from diffusers.training_utils import EMAModel
 
-from stylist.evaluate.microworld.model import MicroPipeline, noise_scheduler, to_latents
-from stylist.evaluate.microworld.world import ClassData
+from stylist.evaluate.microworld.generators.text_to_image import MicroPipeline, noise_scheduler, to_latents
+from stylist.evaluate.microworld.world.figures import ClassData
 from stylist.identity.dreambooth import training_loss
 from stylist.identity.dreambooth_config import DreamBoothConfig
 from stylist.identity.train_data import Batch, Prompts

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from stylist.evaluate.microworld.classifier import Reading, classify
-from stylist.evaluate.microworld.model import SAMPLING_STEPS, MicroPipeline
-from stylist.evaluate.microworld.world import CATEGORIES, CLASS_PROMPT, COLOURS, HAIRS, SKINS, prompt_grid
+from stylist.evaluate.microworld.generators.text_to_image import SAMPLING_STEPS, MicroPipeline
+from stylist.evaluate.microworld.world.classifier import Reading, classify
+from stylist.evaluate.microworld.world.figures import CATEGORIES, CLASS_PROMPT, COLOURS, HAIRS, SKINS, prompt_grid
 
 CHANCE = {"colour": 1 / len(COLOURS), "category": 1 / len(CATEGORIES)}
 

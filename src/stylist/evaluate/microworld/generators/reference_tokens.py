@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline, Flux2Transformer2DModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from stylist.evaluate.microworld.model import TEXT_ENCODER, TOKENS
-from stylist.evaluate.microworld.wardrobe import Examples
+from stylist.evaluate.microworld.generators.text_to_image import TEXT_ENCODER, TOKENS
+from stylist.evaluate.microworld.world.wardrobe import Examples
 from stylist.models.tokenizer import clip_tokenizer
 
 FOLD = 4  # pixels per side folded into one token: 32×32×3 → 8×8 tokens of 48 channels
@@ -83,8 +83,13 @@ class ReferenceGenerator:
         # Noise levels drawn logit-normally, as SD3 and FLUX train: most of them mid-way, where content forms.
         sigma = torch.sigmoid(torch.randn(len(clean), generator=generator))
         noisy = (1 - sigma.view(-1, 1, 1, 1)) * clean + sigma.view(-1, 1, 1, 1) * noise
-        prediction = self.predict(noisy, sigma, self.encode(batch.prompts), [fold(images) for images in batch.references])
+        prediction = self.predict(noisy, sigma, *self.condition(batch))
         return F.mse_loss(prediction, noise - clean)
+
+    def condition(self, batch: Examples) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """What the transformer is given beside the noisy picture: the text's states, and the images as
+        reference tokens (folded pictures), as klein gives them."""
+        return self.encode(batch.prompts), [fold(images) for images in batch.references]
 
     @torch.no_grad()
     def __call__(self, batch: Examples, generator: torch.Generator,
@@ -95,8 +100,7 @@ class ReferenceGenerator:
             module.eval()
         count = len(batch.targets)
         sample = torch.randn((count, CHANNELS, 8, 8), generator=generator)
-        text = self.encode(batch.prompts)
-        folded = [fold(images) for images in batch.references]
+        text, folded = self.condition(batch)
         self.scheduler.set_timesteps(num_inference_steps)
         for timestep in self.scheduler.timesteps:
             sigma = (timestep / 1000).expand(count)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from stylist.evaluate.microworld.world import SIZE
+from stylist.evaluate.microworld.world.figures import SIZE
 from stylist.models.tiny import CLIP_TEXT_IDS
 from stylist.models.tokenizer import clip_tokenizer
 

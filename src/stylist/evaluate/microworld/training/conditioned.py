@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from diffusers.training_utils import EMAModel
 
-from stylist.evaluate.microworld.train import FINAL_LR_SHARE, WARMUP_STEPS, share_done
-from stylist.evaluate.microworld.wardrobe import Examples, examples
+from stylist.evaluate.microworld.training.text_to_image import FINAL_LR_SHARE, WARMUP_STEPS, share_done
+from stylist.evaluate.microworld.world.wardrobe import Examples, examples
 
 BATCH_SIZE = 16  # half of part 1's: at a fixed time on the CPU, twice the steps learnt more (docs/microworld.md)
 LEARNING_RATE = 1e-3
@@ -48,10 +48,11 @@ class ReferenceRun:
 
 
 def train_conditioned(model: ConditionedModel, *, seconds: float | None = None, steps: int | None = None,
-                      seed: int = 0, batch_size: int = BATCH_SIZE,
+                      seed: int = 0, batch_size: int = BATCH_SIZE, off_pose: bool = False,
                       on_step: Callable[[int, float], None] | None = None) -> ReferenceRun:
     """Train `model` in place for `seconds` or `steps`, whichever ends first; leaves it in eval mode with the
-    averaged weights."""
+    averaged weights. `off_pose` gives it references moved away from the target's geometry (world/off_pose.py).
+    A step budget alone gives the same weights on any machine, however loaded; a time budget does not."""
     if seconds is None and steps is None:
         raise ValueError("give a time budget, a number of steps, or both")
     generator = torch.Generator().manual_seed(seed)
@@ -67,7 +68,7 @@ def train_conditioned(model: ConditionedModel, *, seconds: float | None = None, 
         cosine = FINAL_LR_SHARE + (1 - FINAL_LR_SHARE) * 0.5 * (1 + math.cos(math.pi * done))
         for group in optimizer.param_groups:
             group["lr"] = LEARNING_RATE * min(1.0, (step + 1) / WARMUP_STEPS) * cosine
-        batch = examples(TASK_CYCLE[step % len(TASK_CYCLE)], batch_size, rng)
+        batch = examples(TASK_CYCLE[step % len(TASK_CYCLE)], batch_size, rng, off_pose=off_pose)
         loss = model.loss(batch, generator)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)

@@ -18,7 +18,7 @@ from itertools import product
 
 import numpy as np
 
-from stylist.evaluate.microworld.world import (
+from stylist.evaluate.microworld.world.figures import (
     CATEGORIES,
     COLOURS,
     HAIRS,
@@ -32,6 +32,7 @@ from stylist.evaluate.microworld.world import (
     product_shot,
     render,
 )
+from stylist.evaluate.microworld.world.off_pose import displaced_photo, displaced_shot
 
 PROMPTS = {
     "garment": "a photo of a person wearing the garment in image 1",
@@ -99,27 +100,57 @@ class Examples:
 
 
 def examples(task: str, count: int, rng: np.random.Generator, garments: tuple[Garment, ...] = TRAIN_GARMENTS,
-             identities: tuple[Identity, ...] = TRAIN_IDENTITIES) -> Examples:
-    """`count` examples of `task`, drawing garments and identities from the given sets."""
-    chosen = [garments[index] for index in rng.integers(len(garments), size=count)]
-    who: list[Identity | None] = (
-        [identities[index] for index in rng.integers(len(identities), size=count)]
-        if task in ("identity", "both") else [None] * count)
+             identities: tuple[Identity, ...] = TRAIN_IDENTITIES, *, off_pose: bool = False,
+             pairs: list[tuple[Garment, Identity | None]] | None = None) -> Examples:
+    """`count` examples of `task`, drawing garments and identities from the given sets (or taking `pairs`, what
+    each target wears and who wears it, as given). `off_pose` moves every reference away from the target's
+    geometry (off_pose.py): a shop's shot, a person's snapshot, not the target's own pixels."""
+    if pairs is None:
+        chosen = [garments[index] for index in rng.integers(len(garments), size=count)]
+        who: list[Identity | None] = (
+            [identities[index] for index in rng.integers(len(identities), size=count)]
+            if task in ("identity", "both") else [None] * count)
+    else:
+        chosen, who = [garment for garment, _ in pairs], [identity for _, identity in pairs]
     targets, photos, shots = [], [], []
     for garment, identity in zip(chosen, who, strict=True):
-        targets.append(render(_figure(garment, identity, rng)))
-        shots.append(product_shot(garment.category, garment.colour, garment.pattern))
+        target = _figure(garment, identity, rng)
+        targets.append(render(target))
+        if off_pose:
+            shots.append(displaced_shot(garment.category, garment.colour, garment.pattern, rng))
+        else:
+            shots.append(product_shot(garment.category, garment.colour, garment.pattern))
         if identity is not None:
-            photos.append(render(_figure(_other(garment, garments, rng), identity, rng)))
+            # Off pose, the photo also stands elsewhere than the target before it is moved.
+            away = target.shift if off_pose else None
+            photo = render(_figure(_other(garment, garments, rng), identity, rng, avoid_shift=away))
+            photos.append(displaced_photo(photo, rng)[0] if off_pose else photo)
     references = {"garment": [shots], "identity": [photos], "both": [photos, shots], "none": []}[task]
     return Examples(task, np.stack(targets), [np.stack(images) for images in references], chosen, who)
 
 
-def _figure(garment: Garment, identity: Identity | None, rng: np.random.Generator) -> Figure:
-    """A person wearing `garment`: `identity`'s skin and hat, or anyone's skin and hair and no hat."""
+def stratified_pairs(task: str, repeats: int = 1) -> list[tuple[Garment, Identity | None]]:
+    """Every held-out product and person equally often: for `garment`, each product `repeats` × 6 times; for
+    `identity`, each person `repeats` × 12 times (the target's garment going round the held-out products); for
+    `both` and `none`, every (product, person) pair `repeats` times. 72 × `repeats` pairs each."""
+    garments, people = HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES
+    crossed = [(garment, person) for garment in garments for person in people] * repeats
+    if task == "garment":
+        return [(garment, None) for garment, _ in crossed]
+    if task == "identity":
+        return [(garments[(index + people.index(person)) % len(garments)], person)
+                for index, (_, person) in enumerate(sorted(crossed, key=lambda pair: people.index(pair[1])))]
+    return crossed
+
+
+def _figure(garment: Garment, identity: Identity | None, rng: np.random.Generator,
+            avoid_shift: int | None = None) -> Figure:
+    """A person wearing `garment`: `identity`'s skin and hat, or anyone's skin and hair and no hat; standing
+    anywhere but at `avoid_shift`."""
     skin = identity.skin if identity else list(SKINS)[rng.integers(len(SKINS))]
     hair = list(HAIRS)[rng.integers(len(HAIRS))]
-    return Figure(garment.category, garment.colour, skin, hair, int(rng.choice(SHIFTS)), pattern=garment.pattern,
+    shifts = [shift for shift in SHIFTS if shift != avoid_shift]
+    return Figure(garment.category, garment.colour, skin, hair, int(rng.choice(shifts)), pattern=garment.pattern,
                   marker=identity.marker if identity else None)
 
 

@@ -29,7 +29,7 @@ from diffusers.models.embeddings import ImageProjection, MultiIPAdapterImageProj
 from torch import nn
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from stylist.evaluate.microworld.model import (
+from stylist.evaluate.microworld.generators.text_to_image import (
     LATENT_CHANNELS,
     TEXT_ENCODER,
     TOKENS,
@@ -38,8 +38,8 @@ from stylist.evaluate.microworld.model import (
     to_latents,
     to_pictures,
 )
-from stylist.evaluate.microworld.wardrobe import Examples
-from stylist.evaluate.microworld.world import SIZE
+from stylist.evaluate.microworld.world.figures import SIZE
+from stylist.evaluate.microworld.world.wardrobe import Examples
 from stylist.models.tokenizer import clip_tokenizer
 
 SLOTS = 2  # image 1: the person's photo; image 2: the product shot

@@ -16,8 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from stylist.evaluate.microworld.model import SAMPLING_STEPS, MicroPipeline, new_pipeline, noise_scheduler, to_latents
-from stylist.evaluate.microworld.world import IDENTIFIER, SIZE
+from stylist.evaluate.microworld.generators.text_to_image import (
+    SAMPLING_STEPS,
+    MicroPipeline,
+    new_pipeline,
+    noise_scheduler,
+    to_latents,
+)
+from stylist.evaluate.microworld.world.figures import IDENTIFIER, SIZE
 from stylist.identity.dreambooth import add_trainable_weights, make_optimizer, trainable_parameters, training_loss
 from stylist.identity.dreambooth_config import DreamBoothConfig
 from stylist.identity.train_data import Batch, encode_prompts, tokenize

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from stylist.evaluate.microworld.world import (
+from stylist.evaluate.microworld.world.figures import (
     BACKGROUND,
     CATEGORIES,
     COLOURS,

@@ -42,17 +42,12 @@ import torch
 from PIL import Image
 
 from stylist.catalog.store import CatalogStore
-from stylist.evaluate.microworld.classifier import classify
-from stylist.evaluate.microworld.retrieval import Listing, write_catalog
-from stylist.evaluate.microworld.wardrobe import (
-    GARMENTS,
-    HELD_OUT_GARMENTS,
-    HELD_OUT_IDENTITIES,
-    Examples,
-    Garment,
-    Identity,
-)
-from stylist.evaluate.microworld.world import (
+from stylist.evaluate.microworld.generators.editors import Compositor
+from stylist.evaluate.microworld.judging.gate import gate
+from stylist.evaluate.microworld.judging.intervals import Outcomes
+from stylist.evaluate.microworld.judging.retrieval import Listing, write_catalog
+from stylist.evaluate.microworld.world.classifier import classify
+from stylist.evaluate.microworld.world.figures import (
     COLOURS,
     HAIRS,
     PATTERNS,
@@ -62,6 +57,15 @@ from stylist.evaluate.microworld.world import (
     product_shot,
     regions,
     render,
+)
+from stylist.evaluate.microworld.world.off_pose import displaced_photo, displaced_shot
+from stylist.evaluate.microworld.world.wardrobe import (
+    GARMENTS,
+    HELD_OUT_GARMENTS,
+    HELD_OUT_IDENTITIES,
+    Examples,
+    Garment,
+    Identity,
 )
 from stylist.imaging import load_image
 from stylist.looks.drawing import Drawn
@@ -76,6 +80,9 @@ from stylist.settings import Settings
 PRESET = "tiny-klein"
 SCALE = 2  # a stored picture's pixels per world pixel, a side: 32 px figures become the preset's 64 px
 DRESSES = tuple(garment for garment in GARMENTS if garment.category == "dress")  # 24
+# Part 3's shop: the dresses no model trained on (one of each print: red stripes, green plain, yellow checks,
+# orange dots), so that every option is a product the model never saw.
+HELD_OUT_DRESSES = tuple(garment for garment in HELD_OUT_GARMENTS if garment.category == "dress")  # 4
 # Occasions the shop's texts never mention, one naming a colour and one a pattern: retrieval then puts those
 # dresses first, and the options of that look differ only in what the prompt does not name.
 LOOK_PROMPTS = ("a dress for a garden party", "a red dress for a wedding", "a striped dress for the office",
@@ -114,13 +121,19 @@ def product_texts(garment: Garment) -> dict[str, str]:
             "category": garment.category, "color": garment.colour}
 
 
-def write_shop(settings: Settings) -> dict[int, Garment]:
+def write_shop(settings: Settings, dresses: Sequence[Garment] = DRESSES,
+               rng: np.random.Generator | None = None) -> dict[int, Garment]:
     """The dress shop, one complete crawl in `settings.data_dir`, each product's picture its product shot
-    enlarged; returns which garment each product id is."""
-    listings = [Listing(f"{g.category}-{g.colour}-{g.pattern}", g.category, g.colour,
-                        (enlarge(product_shot(g.category, g.colour, g.pattern)),)) for g in DRESSES]
-    write_catalog(settings.data_dir, listings, [product_texts(garment) for garment in DRESSES])
-    by_sku = {listing.sku: garment for listing, garment in zip(listings, DRESSES, strict=True)}
+    enlarged (moved off pose when given `rng`: world/off_pose.py); returns which garment each product id is."""
+    def shot(garment: Garment) -> np.ndarray:
+        if rng is None:
+            return product_shot(garment.category, garment.colour, garment.pattern)
+        return displaced_shot(garment.category, garment.colour, garment.pattern, rng)
+
+    listings = [Listing(f"{g.category}-{g.colour}-{g.pattern}", g.category, g.colour, (enlarge(shot(g)),))
+                for g in dresses]
+    write_catalog(settings.data_dir, listings, [product_texts(garment) for garment in dresses])
+    by_sku = {listing.sku: garment for listing, garment in zip(listings, dresses, strict=True)}
     with CatalogStore(settings) as store:
         return {product.id: by_sku[product.sku] for product in store.products()}
 
@@ -129,31 +142,42 @@ def face_box(shift: int) -> Box:
     """Where a figure shifted `shift` pixels has its head, in the stored photo's pixels: the hat and the face,
     what a face detector would frame on a person. Its size does not depend on the shift."""
     masks = regions(shift)
-    rows, columns = np.nonzero(masks["hat"] | masks["face"])
+    return box_of(masks["hat"] | masks["face"])
+
+
+def box_of(mask: np.ndarray) -> Box:
+    """The box around a (32, 32) mask, in the stored picture's pixels."""
+    rows, columns = np.nonzero(mask)
     return Box(int(columns.min()) * SCALE, int(rows.min()) * SCALE, int(np.ptp(columns) + 1) * SCALE,
                int(np.ptp(rows) + 1) * SCALE)
 
 
-def shopper_photos(identity: Identity, rng: np.random.Generator) -> list[tuple[np.ndarray, int]]:
-    """PHOTOS renders of `identity` (with their shifts), each in another garment that is not a dress, so that
-    no photo shows what a look should wear."""
+def shopper_photos(identity: Identity, rng: np.random.Generator, off_pose: bool = False) -> list[tuple[np.ndarray, Box]]:
+    """PHOTOS renders of `identity` with their face boxes, each in another garment that is not a dress, so that
+    no photo shows what a look should wear. `off_pose` makes them snapshots (world/off_pose.py): smaller, maybe
+    mirrored, moved; the face box moves with the head."""
     others = [garment for garment in GARMENTS if garment.category != "dress"]
     photos = []
     for index in rng.choice(len(others), PHOTOS, replace=False):
         garment, shift = others[index], int(rng.choice(SHIFTS))
         figure = Figure(garment.category, garment.colour, identity.skin, list(HAIRS)[rng.integers(len(HAIRS))], shift,
                         pattern=garment.pattern, marker=identity.marker)
-        photos.append((render(figure), shift))
+        if off_pose:
+            photo, moved = displaced_photo(render(figure), rng)
+            masks = regions(shift)
+            photos.append((photo, box_of(moved.mask(masks["hat"] | masks["face"]))))
+        else:
+            photos.append((render(figure), face_box(shift)))
     return photos
 
 
-def register_shopper(settings: Settings, photos: Sequence[tuple[np.ndarray, int]]) -> User:
-    """A user of these renders, enlarged and stored as intake stores a person's photos. Every face box is the
-    same size, so the klein path's `person_photo` (the photo whose face is the smallest share) is the first."""
+def register_shopper(settings: Settings, photos: Sequence[tuple[np.ndarray, Box]]) -> User:
+    """A user of these renders with their face boxes, enlarged and stored as intake stores a person's photos.
+    The klein path's `person_photo` is the photo whose face is the smallest share."""
     side = get_preset(settings.preset).resolution
     accepted = []
-    for number, (pixels, shift) in enumerate(photos, start=1):
-        image, face = Image.fromarray(enlarge(pixels)), face_box(shift)
+    for number, (pixels, face) in enumerate(photos, start=1):
+        image = Image.fromarray(enlarge(pixels))
         accepted.append(AcceptedPhoto(f"photo-{number}.png", image, face, crop_face(image, face, side)))
     return store_user(settings, "micro-world shopper", IntakeResult(accepted, [], []), crop_size=side)
 
@@ -306,3 +330,62 @@ def _error(given: np.ndarray, clean: np.ndarray) -> float:
 
 def _share(values: list[bool]) -> float:
     return round(float(np.mean(values)), 4)
+
+
+def judged_off_pose_looks(model: Callable[..., np.ndarray], seed: int, people: Sequence[Identity],
+                          options: int = len(HELD_OUT_DRESSES), steps: int | None = None) -> dict[str, Any]:
+    """Part 3's `stylist style`, judged: a shop of the held-out dresses only, its pictures off pose, and for
+    each of `people` (held-out identities) a user of off-pose snapshots and one look of `options` options,
+    drawn by `model` and, from the same requests, by the no-model compositor. Every option's picture must pass
+    the figure gate (given the images its request gave) to wear anything. Returns shares, and the per-option
+    `outcomes` (with their products and people) for intervals and pooling over seeds."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    editors = {"model": MicroEditor(model, steps), "compositor": MicroEditor(Compositor())}
+    found: dict[str, list[Outcomes]] = {}
+    with tempfile.TemporaryDirectory(prefix="stylist-microworld-looks-") as folder:
+        settings = Settings(data_dir=Path(folder), preset=PRESET, device="cpu")
+        garments = write_shop(settings, HELD_OUT_DRESSES, rng)
+        for number, identity in enumerate(people):
+            user = register_shopper(settings, shopper_photos(identity, rng, off_pose=True))
+            prompt = LOOK_PROMPTS[number % len(LOOK_PROMPTS)]
+            for name, editor in editors.items():
+                drawn_before = len(editor.given)
+                look = style(settings, user.id, prompt, options=options, seed=seed * 1000 + number,
+                             seams=Seams(editor=editor))
+                listed = [_only_product(option.products, garments) for option in look.options]
+                pictures = np.stack([shrink(np.asarray(load_image(option.image.read_bytes())))
+                                     for option in look.options])
+                given = editor.given[drawn_before:]
+                references = [np.concatenate([batch.references[slot] for batch in given])
+                              for slot in range(len(given[0].references))]
+                for key, outcomes in _gated_judgement(pictures, references, listed, identity).items():
+                    found.setdefault(f"{name}_{key}", []).append(outcomes)
+    outcomes = {key: Outcomes.pooled(parts) for key, parts in found.items()}
+    return {"seed": seed, "options": len(outcomes["model_own"].right),
+            "people": [f"{person.skin} skin, {person.marker.colour} {person.marker.shape}" for person in people],
+            "products": sorted({f"{g.colour} {g.pattern} {g.category}" for g in garments.values()}),
+            "wears_own_product": outcomes["model_own"].share,
+            "compositor_wears_own_product": outcomes["compositor_own"].share,
+            "injected": INJECTED, "seconds": round(time.perf_counter() - started, 1), "outcomes": outcomes}
+
+
+def _gated_judgement(pictures: np.ndarray, references: list[np.ndarray], listed: list[Garment],
+                     identity: Identity) -> dict[str, Outcomes]:
+    """Each option's picture, through the figure gate, against its own product, the next option's, and the
+    person (their hat and skin)."""
+    readings = classify(pictures, PATTERNS)
+    passed = gate(pictures, readings, references).passed
+    worn = [Garment(reading.category, reading.colour, reading.pattern) if ok and reading.recognisable else None
+            for reading, ok in zip(readings, passed, strict=True)]
+    products = np.array([HELD_OUT_GARMENTS.index(garment) for garment in listed])
+    people = np.full(len(listed), HELD_OUT_IDENTITIES.index(identity))
+
+    def outcomes(right: list[bool]) -> Outcomes:
+        return Outcomes(np.array(right), products, people)
+
+    return {"own": outcomes([garment == listed[index] for index, garment in enumerate(worn)]),
+            "other": outcomes([garment == listed[(index + 1) % len(listed)] for index, garment in enumerate(worn)]),
+            "person": outcomes([bool(ok) and reading.marker == identity.marker and reading.skin == identity.skin
+                                for reading, ok in zip(readings, passed, strict=True)]),
+            "passed": outcomes([bool(ok) for ok in passed])}

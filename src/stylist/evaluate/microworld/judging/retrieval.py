@@ -21,7 +21,7 @@ from PIL import Image
 from stylist.catalog.images import ImageStore
 from stylist.catalog.products import ExtractedProduct
 from stylist.catalog.store import CatalogStore
-from stylist.evaluate.microworld.world import CATEGORIES, COLOURS, HAIRS, SHIFTS, SKINS, Figure, render
+from stylist.evaluate.microworld.world.figures import CATEGORIES, COLOURS, HAIRS, SHIFTS, SKINS, Figure, render
 from stylist.settings import Settings
 
 SHOP = "microworld.test"

@@ -18,18 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from stylist.evaluate.microworld.classifier import Reading, classify
-from stylist.evaluate.microworld.reference_train import ConditionedModel
-from stylist.evaluate.microworld.wardrobe import (
-    CHANCE_GARMENT,
-    HELD_OUT_GARMENTS,
-    HELD_OUT_IDENTITIES,
-    Examples,
-    Garment,
-    Identity,
-    examples,
-)
-from stylist.evaluate.microworld.world import (
+from stylist.evaluate.microworld.training.conditioned import ConditionedModel
+from stylist.evaluate.microworld.world.classifier import Reading, classify
+from stylist.evaluate.microworld.world.figures import (
     CATEGORIES,
     COLOURS,
     MARKER_COLOURS,
@@ -37,6 +28,15 @@ from stylist.evaluate.microworld.world import (
     PATTERNS,
     SKINS,
     product_shot,
+)
+from stylist.evaluate.microworld.world.wardrobe import (
+    CHANCE_GARMENT,
+    HELD_OUT_GARMENTS,
+    HELD_OUT_IDENTITIES,
+    Examples,
+    Garment,
+    Identity,
+    examples,
 )
 
 CHANCE = {"colour": 1 / len(COLOURS), "category": 1 / len(CATEGORIES), "pattern": 1 / len(PATTERNS),
