@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=1, help="off-pose runs trained at once, one process each")
     parser.add_argument("--seeds", type=int, default=3, help="off-pose training seeds of the reference-token arm")
     parser.add_argument("--adapter-seeds", type=int, help="off-pose training seeds of the IP-Adapter arm [--seeds]")
+    parser.add_argument("--weights", type=Path, help="keep the off-pose generators' trained weights here")
     parser.add_argument("--sampling-steps", type=int, help="sampling steps of parts 4 and 5 [each generator's own]")
     args = parser.parse_args(argv)
     if args.threads:
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                                           is not None else args.seeds)),
                                     "reference_sampling_steps": args.sampling_steps})
     if args.off_pose_only:
-        return merge_off_pose(args.out, plan, args.grids, args.workers)
+        return merge_off_pose(args.out, plan, args.grids, args.workers, args.weights)
     if args.references_only:  # part 4 alone: part 5 has a flag of its own
         return merge_references(args.out, Plan(**plan.to_json() | {"off_pose_steps": None}), args.grids)
     if args.base_steps:
@@ -126,7 +127,7 @@ def merge_references(out: Path, plan: Plan, grids: Path | None) -> dict[str, Any
     return results
 
 
-def merge_off_pose(out: Path, plan: Plan, grids: Path | None, workers: int) -> dict[str, Any]:
+def merge_off_pose(out: Path, plan: Plan, grids: Path | None, workers: int, weights: Path | None) -> dict[str, Any]:
     """Part 5 measured now, its runs `workers` at a time, in place of the report's old `references.off_pose`."""
     off_pose = plan.off_pose()
     assert off_pose is not None
@@ -140,9 +141,9 @@ def merge_off_pose(out: Path, plan: Plan, grids: Path | None, workers: int) -> d
 
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            report = off_pose_report(off_pose, pictures, stage, pool.map, threads=1)
+            report = off_pose_report(off_pose, pictures, stage, pool.map, threads=1, weights=weights)
     else:
-        report = off_pose_report(off_pose, pictures, stage)
+        report = off_pose_report(off_pose, pictures, stage, weights=weights)
     about["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     results.setdefault("references", {})["off_pose"] = report | {
         "seconds": round(time.perf_counter() - started, 1), "machine": about,

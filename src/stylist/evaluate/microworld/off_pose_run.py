@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -70,13 +71,22 @@ def look_people(seed: int, count: int = LOOK_PEOPLE) -> list:
     return [HELD_OUT_IDENTITIES[(seed * count + index) % len(HELD_OUT_IDENTITIES)] for index in range(count)]
 
 
-def train_and_judge(job: tuple[str, int], plan: OffPosePlan, batches: Batches, threads: int | None = None) -> SeedResult:
-    """One arm, one seed: train from scratch off pose for `plan.steps` steps, then judge."""
+def new_generator(arm: str, seed: int) -> ReferenceGenerator:
+    return ReferenceGenerator(seed) if arm == "reference_tokens" else AdapterTokensGenerator(seed)
+
+
+def train_and_judge(job: tuple[str, int], plan: OffPosePlan, batches: Batches, threads: int | None = None,
+                    weights: Path | None = None) -> SeedResult:
+    """One arm, one seed: train from scratch off pose for `plan.steps` steps, then judge. With `weights`, the
+    trained weights are saved there (`<arm>-<seed>.pt`), so that they can be judged again without training."""
     arm, seed = job
     if threads:
         torch.set_num_threads(threads)
-    model = ReferenceGenerator(seed) if arm == "reference_tokens" else AdapterTokensGenerator(seed)
+    model = new_generator(arm, seed)
     run = train_conditioned(model, steps=plan.steps, seed=seed, off_pose=True)
+    if weights is not None:
+        weights.mkdir(parents=True, exist_ok=True)
+        torch.save([module.state_dict() for module in model.modules()], weights / f"{arm}-{seed}.pt")
     judged = judge_generator(sampler(model, plan.sampling_steps), batches)
     looks = (judged_off_pose_looks(model, seed, look_people(seed, plan.look_people), steps=plan.sampling_steps)
              if arm == "reference_tokens" else None)
@@ -87,13 +97,14 @@ def train_and_judge(job: tuple[str, int], plan: OffPosePlan, batches: Batches, t
 
 def off_pose_report(plan: OffPosePlan, grids: dict[str, Any], stage: Callable[[str], None],
                     map_jobs: Callable[[Callable[[tuple[str, int]], SeedResult], Iterable[tuple[str, int]]],
-                                       Iterator[SeedResult]] = map, threads: int | None = None) -> dict[str, Any]:
+                                       Iterator[SeedResult]] = map, threads: int | None = None,
+                    weights: Path | None = None) -> dict[str, Any]:
     """`references.off_pose`: the reference-token arm over `plan.seeds` beside the copying editors, the floors
     and its judged looks, and the IP-Adapter arm (same steps, same backbone) under `ip_adapter`."""
     batches = held_out_batches(plan.repeats)
     jobs = [("reference_tokens", seed) for seed in plan.seeds] + [("adapter_tokens", seed) for seed in plan.adapter_seeds]
     stage(f"training and judging {len(jobs)} off-pose generators ({plan.steps} steps each)")
-    results = list(map_jobs(partial(train_and_judge, plan=plan, batches=batches, threads=threads), jobs))
+    results = list(map_jobs(partial(train_and_judge, plan=plan, batches=batches, threads=threads, weights=weights), jobs))
     stage("judging the no-model editors")
     editors = judge_editors(batches)
     tokens = [result for result in results if result.arm == "reference_tokens"]
