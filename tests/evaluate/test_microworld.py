@@ -165,7 +165,8 @@ def test_fashion_clip_learns_the_garments_beyond_chance_and_both_broken_trainers
 SHORT = Plan(base_seconds=None, base_steps=BASE_STEPS, shuffled_seconds=None, shuffled_steps=20, subject_seconds=None,
              subject_steps=8, class_images=2000, per_prompt=2, samples=8, class_prior_images=8, sampling_steps=10,
              judge_every=BASE_STEPS, reference_steps=4, adapter_steps=4, reference_samples=8, reference_sampling_steps=4,
-             looks=1, retrieval_epochs=2)  # retrieval's learning has its own test below
+             looks=1, retrieval_epochs=2,  # retrieval's learning has its own test below
+             off_pose_steps=2, off_pose_seeds=(0,), off_pose_adapter_seeds=(0,))
 
 
 # Longer than the suite's 5-minute limit when the cores are shared with other jobs.
@@ -200,8 +201,14 @@ def test_short_microworld_run_learns_figures_and_reports_every_baseline(tmp_path
     assert set(references["looks"]) >= {"wears_own_product", "wears_other_options_product", "chance", "injected"}
     for grid in ("reference-tokens-garment", "reference-tokens-both", "ip-adapter-identity-other-photo"):
         assert (tmp_path / f"{grid}.png").is_file()
+    # Part 5 (2 steps: its shape only; test_microworld_off_pose.py tests what it measures).
+    off_pose = references["off_pose"]
+    assert set(off_pose["garment_all_right"]) >= {"with_reference", "shuffled", "none", "chance"}
+    assert off_pose["seeds"] == [0] and off_pose["runs"][0]["steps"] == 2
+    assert (tmp_path / "off-pose-garment.png").is_file()
     text = summary(report)
     assert "colour accuracy" in text and "without prior" in text and "R@1" in text and "garment from its shot" in text
+    assert "off-pose references through the figure gate" in text and "copying editors" in text
 
 
 def test_training_needs_a_budget_and_the_command_a_sensible_one():

@@ -127,7 +127,7 @@ def test_the_shops_pictures_and_the_persons_photo_reach_the_model_recognisably()
         assert notes == []
         assert np.abs(photo.astype(int) - photos[0][0]).mean() < 1
         assert classify(photo[None], PATTERNS)[0].marker == identity.marker
-        assert [tuple(photo.face) for photo in user.photos] == [tuple(face_box(shift)) for _, shift in photos]
+        assert [tuple(photo.face) for photo in user.photos] == [tuple(box) for _, box in photos]
 
 
 def test_the_face_box_frames_the_hat_and_the_face_wherever_the_figure_stands():

@@ -74,4 +74,38 @@ def _references_summary(references: dict[str, Any]) -> list[str]:
     lines.append(f"stylist style on the micro-world dress shop, {looks['options']} options: the picture wears its own "
                  f"product {looks['wears_own_product']:.2f} (another option's {looks['wears_other_options_product']:.2f}; "
                  f"chance {looks['chance']:.3f}), the person's marker {looks['marker_right']:.2f}")
+    if "off_pose" in references:
+        lines += _off_pose_summary(references["off_pose"])
+    return lines
+
+
+def _off_pose_summary(off_pose: dict[str, Any]) -> list[str]:
+    """Part 5's lines: off-pose references through the figure gate, means over seeds with 95% intervals."""
+    def number(value: float, interval: str) -> str:
+        low, high = off_pose["intervals"][interval]
+        return f"{value:.2f} [{low:.2f}–{high:.2f}]"
+
+    garment, person, floors = off_pose["garment_all_right"], off_pose["identity_marker"], off_pose["floors"]
+    editors, looks = off_pose["copying_editors"], off_pose["looks"]
+    seeds = ", ".join(str(seed) for seed in off_pose["seeds"])
+    prints = ", ".join(f"{name} {value:.2f}" for name, value in off_pose["garment_patterns"].items())
+    lines = [
+        (f"off-pose references through the figure gate (seeds {seeds}, {off_pose['plan']['steps']} steps each; "
+         "mean [95% interval over products and people]):"),
+        (f"  garment from its own shot            {number(garment['with_reference'], 'garment_with_reference')}"
+         f"   (another product's {garment['shuffled']:.2f}, none {garment['none']:.2f}, always plain "
+         f"{floors['always_plain']:.2f}, chance {garment['chance']:.3f})"),
+        f"  prints: {prints}",
+        (f"  the person from their own photo      {number(person['own_photo'], 'identity_own_photo')}"
+         f"   (another's {person['other_photo']:.2f}, none {person['none']:.2f})"),
+        (f"  copying editors: pasted shot {editors['pasted_shot_garment_all_right']:.2f}, returned photo "
+         f"{editors['returned_photo_identity_marker']:.2f}; compositor {floors['compositor_garment_all_right']:.2f}"),
+        (f"  stylist style, {looks['options']} options ({looks['distinct_products']} products, "
+         f"{looks['distinct_people']} people): own product {looks['wears_own_product']:.2f}, compositor "
+         f"{looks['compositor_wears_own_product']:.2f}"),
+    ]
+    if "ip_adapter" in off_pose:
+        adapter = off_pose["ip_adapter"]
+        lines.append(f"  IP-Adapter arm, same backbone and steps: garment {adapter['garment_all_right']['with_reference']:.2f}"
+                     f", person {adapter['identity_marker']['own_photo']:.2f}")
     return lines

@@ -26,8 +26,9 @@ import torch
 from stylist.evaluate.microworld.generators.editors import AlwaysPlain, Compositor, PastedShot, ReturnedPhoto
 from stylist.evaluate.microworld.judging.gate import COPY_LEVELS, FACE_DISTANCE, FIGURE_ERROR, SAME_POSITION_IOU, gate
 from stylist.evaluate.microworld.judging.intervals import NO_CLUSTER, Outcomes, clustered_interval
+from stylist.evaluate.microworld.judging.references import other_photos
 from stylist.evaluate.microworld.world.classifier import Reading, classify
-from stylist.evaluate.microworld.world.figures import COLOURS, INK, PATTERNS, garment_mask, pattern_mask, regions
+from stylist.evaluate.microworld.world.figures import COLOURS, INK, PATTERNS, SIZE, garment_mask, pattern_mask, regions
 from stylist.evaluate.microworld.world.off_pose import displaced_shot
 from stylist.evaluate.microworld.world.wardrobe import (
     CHANCE_GARMENT,
@@ -77,7 +78,7 @@ def held_out_batches(repeats: int = 1) -> Batches:
                                                       for g in shown])])
     identity = examples("identity", 0, rng, HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES, off_pose=True,
                         pairs=stratified_pairs("identity", repeats))
-    other_photo = replace(identity, references=[_other_photos(identity, rng)])
+    other_photo = replace(identity, references=[other_photos(identity, rng)])
     both = examples("both", 0, rng, HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES, off_pose=True,
                     pairs=stratified_pairs("both", repeats))
     return Batches(garment, shuffled, shown, identity, other_photo, both)
@@ -99,7 +100,8 @@ def judge_generator(draw: Draw, batches: Batches) -> Judged:
     for pattern in PATTERNS:
         judged.outcomes[f"pattern_{pattern}"] = _only(judged.outcomes["garment_with_reference"], batches.garment,
                                                       pattern)
-    judged.print_strength = print_strength(judged.grids["garment"][:, :, -32:], readings, batches.garment)
+    # The pictures are the last SIZE columns of the grid _look keeps (the images given come first).
+    judged.print_strength = print_strength(judged.grids["garment"][:, :, -SIZE:], readings, batches.garment)
     readings, gated = _look(judged, "garment-shuffled", draw, batches.shuffled)
     judged.outcomes["garment_shuffled"] = _garments(readings, gated, batches.garment)
     judged.outcomes["garment_shuffled_follows_shown"] = _garments(readings, gated, batches.garment, batches.shown)
@@ -284,13 +286,3 @@ def _others(garments: list[Garment], rng: np.random.Generator) -> list[Garment]:
         others = [other for other in HELD_OUT_GARMENTS if other != garment]
         shown.append(others[rng.integers(len(others))])
     return shown
-
-
-def _other_photos(batch: Examples, rng: np.random.Generator) -> np.ndarray:
-    """For each target, the photo of another held-out person, who wears another marker."""
-    photos = batch.references[0]
-    order = []
-    for index, identity in enumerate(batch.identities):
-        candidates = [other for other in range(len(photos)) if batch.identities[other].marker != identity.marker]
-        order.append(candidates[rng.integers(len(candidates))] if candidates else index)
-    return photos[np.array(order)]

@@ -64,7 +64,7 @@ def reference_scores(model: ConditionedModel, samples: int = 72, steps: int | No
     }
 
     people = examples("identity", samples, rng, HELD_OUT_GARMENTS, HELD_OUT_IDENTITIES)
-    others = replace(people, references=[_other_photos(people, rng)])
+    others = replace(people, references=[other_photos(people, rng)])
     marker_readings = {"own_photo": draw(people), "other_photo": draw(others),
                        "none": draw(replace(people, task="none", references=[]))}
     grids["identity"] = _grid(people.references[0], marker_readings["own_photo"][1])
@@ -141,7 +141,7 @@ def _other_shots(garments: list[Garment], rng: np.random.Generator) -> np.ndarra
     return np.stack(shots)
 
 
-def _other_photos(batch: Examples, rng: np.random.Generator) -> np.ndarray:
+def other_photos(batch: Examples, rng: np.random.Generator) -> np.ndarray:
     """For each target, the photo of another held-out person, who wears another marker."""
     photos = batch.references[0]
     order = []
