@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seeds", type=int, default=3, help="off-pose training seeds of the reference-token arm")
     parser.add_argument("--adapter-seeds", type=int, help="off-pose training seeds of the IP-Adapter arm [--seeds]")
     parser.add_argument("--weights", type=Path, help="keep the off-pose generators' trained weights here")
+    parser.add_argument("--trained", type=Path, help="judge the off-pose generators saved here by --weights, untrained")
     parser.add_argument("--sampling-steps", type=int, help="sampling steps of parts 4 and 5 [each generator's own]")
     args = parser.parse_args(argv)
     if args.threads:
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                                           is not None else args.seeds)),
                                     "reference_sampling_steps": args.sampling_steps})
     if args.off_pose_only:
-        return merge_off_pose(args.out, plan, args.grids, args.workers, args.weights)
+        return merge_off_pose(args.out, plan, args.grids, args.workers, args.weights, args.trained)
     if args.references_only:  # part 4 alone: part 5 has a flag of its own
         return merge_references(args.out, Plan(**plan.to_json() | {"off_pose_steps": None}), args.grids)
     if args.base_steps:
@@ -127,7 +128,8 @@ def merge_references(out: Path, plan: Plan, grids: Path | None) -> dict[str, Any
     return results
 
 
-def merge_off_pose(out: Path, plan: Plan, grids: Path | None, workers: int, weights: Path | None) -> dict[str, Any]:
+def merge_off_pose(out: Path, plan: Plan, grids: Path | None, workers: int, weights: Path | None,
+                   trained: Path | None) -> dict[str, Any]:
     """Part 5 measured now, its runs `workers` at a time, in place of the report's old `references.off_pose`."""
     off_pose = plan.off_pose()
     assert off_pose is not None
@@ -141,13 +143,14 @@ def merge_off_pose(out: Path, plan: Plan, grids: Path | None, workers: int, weig
 
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            report = off_pose_report(off_pose, pictures, stage, pool.map, threads=1, weights=weights)
+            report = off_pose_report(off_pose, pictures, stage, pool.map, threads=1, weights=weights, trained=trained)
     else:
-        report = off_pose_report(off_pose, pictures, stage, weights=weights)
+        report = off_pose_report(off_pose, pictures, stage, weights=weights, trained=trained)
     about["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     results.setdefault("references", {})["off_pose"] = report | {
         "seconds": round(time.perf_counter() - started, 1), "machine": about,
-        "commit": _commit(), "measured_alone": "benchmarks/microworld_bench.py --off-pose-only"}
+        "commit": _commit(), "measured_alone": "benchmarks/microworld_bench.py --off-pose-only",
+        "judged_from_saved_weights": trained is not None}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if grids is not None:

@@ -12,6 +12,7 @@ same steps: generators/adapter_tokens.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -76,21 +77,31 @@ def new_generator(arm: str, seed: int) -> ReferenceGenerator:
 
 
 def train_and_judge(job: tuple[str, int], plan: OffPosePlan, batches: Batches, threads: int | None = None,
-                    weights: Path | None = None) -> SeedResult:
+                    weights: Path | None = None, trained: Path | None = None) -> SeedResult:
     """One arm, one seed: train from scratch off pose for `plan.steps` steps, then judge. With `weights`, the
-    trained weights are saved there (`<arm>-<seed>.pt`), so that they can be judged again without training."""
+    trained weights and the run's record are saved there (`<arm>-<seed>.pt`, `.json`); with `trained`, they
+    are loaded from there instead of training (to judge the same models again)."""
     arm, seed = job
     if threads:
         torch.set_num_threads(threads)
     model = new_generator(arm, seed)
-    run = train_conditioned(model, steps=plan.steps, seed=seed, off_pose=True)
+    if trained is not None:
+        for module, state in zip(model.modules(), torch.load(trained / f"{arm}-{seed}.pt"), strict=True):
+            module.load_state_dict(state)
+            module.eval()
+        run_json = json.loads((trained / f"{arm}-{seed}.json").read_text(encoding="utf-8"))
+        if run_json["steps"] != plan.steps:
+            raise ValueError(f"{trained / f'{arm}-{seed}.pt'} was trained for {run_json['steps']} steps, not {plan.steps}")
+    else:
+        run_json = train_conditioned(model, steps=plan.steps, seed=seed, off_pose=True).to_json()
     if weights is not None:
         weights.mkdir(parents=True, exist_ok=True)
         torch.save([module.state_dict() for module in model.modules()], weights / f"{arm}-{seed}.pt")
+        (weights / f"{arm}-{seed}.json").write_text(json.dumps(run_json), encoding="utf-8")
     judged = judge_generator(sampler(model, plan.sampling_steps), batches)
     looks = (judged_off_pose_looks(model, seed, look_people(seed, plan.look_people), steps=plan.sampling_steps)
              if arm == "reference_tokens" else None)
-    return SeedResult(arm, seed, judged, run.to_json() | {"seed": seed, "trainable_parameters": sum(
+    return SeedResult(arm, seed, judged, run_json | {"seed": seed, "trainable_parameters": sum(
         parameter.numel() for module in model.modules() for parameter in module.parameters()
         if parameter.requires_grad)}, looks, judged.grids)
 
@@ -98,13 +109,14 @@ def train_and_judge(job: tuple[str, int], plan: OffPosePlan, batches: Batches, t
 def off_pose_report(plan: OffPosePlan, grids: dict[str, Any], stage: Callable[[str], None],
                     map_jobs: Callable[[Callable[[tuple[str, int]], SeedResult], Iterable[tuple[str, int]]],
                                        Iterator[SeedResult]] = map, threads: int | None = None,
-                    weights: Path | None = None) -> dict[str, Any]:
+                    weights: Path | None = None, trained: Path | None = None) -> dict[str, Any]:
     """`references.off_pose`: the reference-token arm over `plan.seeds` beside the copying editors, the floors
     and its judged looks, and the IP-Adapter arm (same steps, same backbone) under `ip_adapter`."""
     batches = held_out_batches(plan.repeats)
     jobs = [("reference_tokens", seed) for seed in plan.seeds] + [("adapter_tokens", seed) for seed in plan.adapter_seeds]
     stage(f"training and judging {len(jobs)} off-pose generators ({plan.steps} steps each)")
-    results = list(map_jobs(partial(train_and_judge, plan=plan, batches=batches, threads=threads, weights=weights), jobs))
+    results = list(map_jobs(partial(train_and_judge, plan=plan, batches=batches, threads=threads, weights=weights,
+                                     trained=trained), jobs))
     stage("judging the no-model editors")
     editors = judge_editors(batches)
     tokens = [result for result in results if result.arm == "reference_tokens"]

@@ -37,6 +37,7 @@ from stylist.evaluate.microworld.world.wardrobe import (
     IDENTITIES,
     Examples,
     Garment,
+    Identity,
     examples,
     stratified_pairs,
 )
@@ -97,6 +98,8 @@ def judge_generator(draw: Draw, batches: Batches) -> Judged:
     judged = Judged()
     readings, gated = _look(judged, "garment", draw, batches.garment)
     judged.outcomes["garment_with_reference"] = _garments(readings, gated, batches.garment)
+    for attribute in ("colour", "category", "pattern"):  # which part of the garment is missed
+        judged.outcomes[f"garment_{attribute}"] = _attribute(readings, gated, batches.garment, attribute)
     for pattern in PATTERNS:
         judged.outcomes[f"pattern_{pattern}"] = _only(judged.outcomes["garment_with_reference"], batches.garment,
                                                       pattern)
@@ -111,6 +114,8 @@ def judge_generator(draw: Draw, batches: Batches) -> Judged:
 
     readings, gated = _look(judged, "identity", draw, batches.identity)
     judged.outcomes["identity_own_photo"] = _people(readings, gated, batches.identity)
+    for part in ("hat_colour", "hat_shape", "skin"):  # which part of the person is missed
+        judged.outcomes[f"identity_{part}"] = _person_part(readings, gated, batches.identity, part)
     readings, gated = _look(judged, "identity-other-photo", draw, batches.other_photo)
     judged.outcomes["identity_other_photo"] = _people(readings, gated, batches.identity)
     readings, gated = _look(judged, "identity-none", draw, replace(batches.identity, task="none", references=[]))
@@ -166,6 +171,8 @@ def arm_numbers(seeds: list[int], per_seed: list[Judged], runs: list[dict[str, A
         "identity_marker": {"own_photo": mean("identity_own_photo"), "other_photo": mean("identity_other_photo"),
                             "none": mean("identity_none"), "chance": round(CHANCE_PERSON, 4)},
         "garment_patterns": {pattern: mean(f"pattern_{pattern}") for pattern in PATTERNS},
+        "garment_attributes": {attribute: mean(f"garment_{attribute}") for attribute in ("colour", "category", "pattern")},
+        "identity_parts": {part: mean(f"identity_{part}") for part in ("hat_colour", "hat_shape", "skin")},
         "print_strength": {pattern: round(float(np.mean([judged.print_strength[pattern] for judged in per_seed])), 3)
                            for pattern in per_seed[0].print_strength},
         "person_and_product": {"both_right": mean("both_both_right"), "garment_right": mean("both_garment_right"),
@@ -255,6 +262,27 @@ def _people(readings: list[Reading], passed: np.ndarray | None, batch: Examples)
                       and reading.marker == identity.marker and reading.skin == identity.skin
                       for index, (reading, identity) in enumerate(zip(readings, batch.identities, strict=True))])
     return Outcomes(right, np.array([_product(garment) for garment in batch.garments]), _people_of(batch))
+
+
+def _attribute(readings: list[Reading], passed: np.ndarray, batch: Examples, attribute: str) -> Outcomes:
+    """Whether each picture passed the gate and wears the target garment's `attribute` (colour, category or
+    pattern), whatever the other two."""
+    right = np.array([bool(passed[index]) and getattr(reading, attribute) == getattr(garment, attribute)
+                      for index, (reading, garment) in enumerate(zip(readings, batch.garments, strict=True))])
+    return Outcomes(right, np.array([_product(garment) for garment in batch.garments]), _people_of(batch))
+
+
+def _person_part(readings: list[Reading], passed: np.ndarray, batch: Examples, part: str) -> Outcomes:
+    """Whether each picture passed the gate and has the person's hat colour, hat shape or skin."""
+    def right(reading: Reading, identity: Identity) -> bool:
+        if part == "skin":
+            return reading.skin == identity.skin
+        name = part.removeprefix("hat_")
+        return reading.marker is not None and getattr(reading.marker, name) == getattr(identity.marker, name)
+
+    values = np.array([bool(passed[index]) and right(reading, identity)
+                       for index, (reading, identity) in enumerate(zip(readings, batch.identities, strict=True))])
+    return Outcomes(values, np.array([_product(garment) for garment in batch.garments]), _people_of(batch))
 
 
 def _person_and_product(judged: Judged, name: str, readings: list[Reading], passed: np.ndarray, batch: Examples) -> None:
