@@ -194,6 +194,7 @@ def test_a_perfect_model_scores_full_marks_and_its_baselines_none():
     assert numbers["person_and_product"]["both_right"] == 1
     assert set(numbers["garment_patterns"].values()) == {1}
     assert numbers["print_strength"] == {"plain": 0, "stripes": 1, "dots": 1, "checks": 1}
+    assert set(numbers["garment_attributes"].values()) == set(numbers["identity_parts"].values()) == {1}
     assert numbers["intervals"]["garment_with_reference"] == [1, 1]
     assert numbers["gate"]["garment"]["passed"] == 1 and numbers["gate"]["garment"]["same_position"] == 0
 
