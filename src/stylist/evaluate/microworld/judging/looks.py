@@ -374,6 +374,8 @@ def _gated_judgement(pictures: np.ndarray, references: list[np.ndarray], listed:
                      identity: Identity) -> dict[str, Outcomes]:
     """Each option's picture, through the figure gate, against its own product, the next option's, and the
     person (their hat and skin)."""
+    if len(listed) < 2:
+        raise RuntimeError("a look of one option has no other option's product to compare with")
     readings = classify(pictures, PATTERNS)
     passed = gate(pictures, readings, references).passed
     worn = [Garment(reading.category, reading.colour, reading.pattern) if ok and reading.recognisable else None

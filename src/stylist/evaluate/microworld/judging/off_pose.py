@@ -129,7 +129,9 @@ def judge_generator(draw: Draw, batches: Batches) -> Judged:
 def print_strength(pictures: np.ndarray, readings: list[Reading], batch: Examples) -> dict[str, float]:
     """How strongly each print is drawn where the target's print would be, on the figure where it stands: the
     garment's luminance off the ink minus on it, as a share of the clean render's (1: as crisp as the world
-    draws it, 0: not at all). `plain` is the null: plain targets measured against each print's ink pixels."""
+    draws it, 0: not at all). `plain` is the null: plain targets measured against each print's ink pixels.
+    Every picture counts, gate or not, at the position the classifier reads: a model drawing many non-figures
+    would have its strength mixed with noise, which the gate's own share beside it shows."""
     drawn: dict[str, list[float]] = {pattern: [] for pattern in PATTERNS}
     for picture, reading, garment in zip(pictures.astype(np.float32), readings, batch.garments, strict=True):
         masks = regions(reading.shift)
@@ -149,7 +151,8 @@ def judge_editors(batches: Batches) -> Judged:
     for name, editor in (("pasted-shot", PastedShot()), ("always-plain", AlwaysPlain())):
         readings, gated = _look(judged, name, sampler(editor), batches.garment)
         judged.outcomes[f"{name}_garment"] = _garments(readings, gated, batches.garment)
-        # Without the gate, to show that the gate is what stops it.
+        # Without the gate too: in part 2's aligned geometry the gate is what stops these editors (tested); off
+        # pose, moving the references already does, and this shows it.
         judged.outcomes[f"{name}_garment_ungated"] = _garments(readings, None, batches.garment)
     readings, gated = _look(judged, "returned-photo", sampler(ReturnedPhoto()), batches.identity)
     judged.outcomes["returned-photo_identity"] = _people(readings, gated, batches.identity)
