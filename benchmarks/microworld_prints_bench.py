@@ -8,7 +8,9 @@ the same reference-token generator, seed and steps twice, part 2's aligned task,
 - `low`: the logit moved by −1.1 (SD3's timestep shift of 1/3) in training and in the sampler;
 - `ink`: noise levels as `now`, and the loss on the print's ink pixels weighted 8 times (the print is a ninth
   to a half of a garment's pixels, and the garments a fifth of the picture's: a 1-pixel dot is a small share
-  of the error the model is trained to lower).
+  of the error the model is trained to lower);
+- `fold2`: as `now`, with tokens of 2×2 pixels instead of 4×4 (256 tokens a picture instead of 64): a print of
+  period 3 falls on a token grid of period 4 in 9 ways, and of period 2 in far fewer.
 Each model draws the 12 held-out garments 6 times from their own shot; the report gives every print's share
 drawn whole (colour, print, category) and how strongly dots are drawn where the target's dots are (the
 garment's luminance off the ink minus on it, in levels: a clean render is 63–127) against the best of the nine
@@ -36,27 +38,28 @@ import torch
 import torch.nn.functional as F
 from diffusers import FlowMatchEulerDiscreteScheduler
 
-from stylist.evaluate.microworld.generators.reference_tokens import FOLD, ReferenceGenerator, fold
+from stylist.evaluate.microworld.generators.reference_tokens import ReferenceGenerator, fold
 from stylist.evaluate.microworld.training.conditioned import train_conditioned
 from stylist.evaluate.microworld.world.classifier import classify
 from stylist.evaluate.microworld.world.figures import INK, PATTERNS, garment_mask, pattern_mask, regions
 from stylist.evaluate.microworld.world.wardrobe import HELD_OUT_GARMENTS, Examples, examples
 
-LOGIT_MEANS = {"now": 0.0, "low": -1.1, "ink": 0.0}
+LOGIT_MEANS = {"now": 0.0, "low": -1.1, "ink": 0.0, "fold2": 0.0}
 INK_WEIGHT = 8.0
+FOLDS = {"fold2": 2}  # the others fold 4×4 pixels into a token, as the generator does
 
 
 class ShiftedNoise(ReferenceGenerator):
     """The reference-token generator with its training noise levels' logit moved by `mean`, and a sampler
     whose steps are moved the same way."""
 
-    def __init__(self, seed: int, mean: float, ink_weight: float = 1.0) -> None:
-        super().__init__(seed)
+    def __init__(self, seed: int, mean: float, ink_weight: float = 1.0, fold: int = 4) -> None:
+        super().__init__(seed, fold)
         self.mean, self.ink_weight = mean, ink_weight
         self.scheduler = FlowMatchEulerDiscreteScheduler(shift=float(np.exp(mean)))
 
     def loss(self, batch: Examples, generator: torch.Generator) -> torch.Tensor:
-        clean = fold(batch.targets)
+        clean = fold(batch.targets, self.fold)
         noise = torch.randn(clean.shape, generator=generator)
         sigma = torch.sigmoid(torch.randn(len(clean), generator=generator) + self.mean)
         noisy = (1 - sigma.view(-1, 1, 1, 1)) * clean + sigma.view(-1, 1, 1, 1) * noise
@@ -66,12 +69,12 @@ class ShiftedNoise(ReferenceGenerator):
         # The target's ink pixels (the world paints the print in exactly INK), weighted in pixel space.
         ink = torch.from_numpy(np.all(batch.targets == np.array(INK, np.uint8), axis=-1))[:, None].float()
         weights = 1 + (self.ink_weight - 1) * ink
-        return (F.pixel_shuffle(error, FOLD) * weights).mean()
+        return (F.pixel_shuffle(error, self.fold) * weights).mean()
 
 
 def run_variant(variant: str, steps: int) -> dict[str, Any]:
     torch.set_num_threads(1)
-    model = ShiftedNoise(0, LOGIT_MEANS[variant], INK_WEIGHT if variant == "ink" else 1.0)
+    model = ShiftedNoise(0, LOGIT_MEANS[variant], INK_WEIGHT if variant == "ink" else 1.0, FOLDS.get(variant, 4))
     started = time.perf_counter()
     run = train_conditioned(model, steps=steps, seed=0)
     seconds = time.perf_counter() - started
@@ -98,7 +101,7 @@ def run_variant(variant: str, steps: int) -> dict[str, Any]:
         contrasts = [luminance[worn & ~ink].mean() - luminance[ink].mean() for ink in phases]
         true_phase.append(contrasts[0])
         best_phase.append(max(contrasts))
-    return {"variant": variant, "logit_mean": LOGIT_MEANS[variant], "ink_weight": model.ink_weight, "steps": steps, "seconds": round(seconds),
+    return {"variant": variant, "logit_mean": LOGIT_MEANS[variant], "ink_weight": model.ink_weight, "fold": model.fold, "steps": steps, "seconds": round(seconds),
             "final_loss": run.to_json()["final_loss"], "whole_garment_by_print": per_pattern,
             "whole_garment": round(float(np.mean(list(per_pattern.values()))), 4),
             "dot_contrast_true_phase": round(float(np.mean(true_phase)), 1),

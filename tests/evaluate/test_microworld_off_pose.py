@@ -221,6 +221,20 @@ def test_the_adapter_arm_learns_on_the_same_backbone_and_uses_its_images():
     assert not np.array_equal(first, second)
 
 
+@pytest.mark.parametrize("make", [ReferenceGenerator, AdapterTokensGenerator])
+def test_guidance_on_the_images_runs_from_the_imageless_picture_past_the_given_one(make):
+    model = make(0)
+    batch = examples("garment", 2, np.random.default_rng(0), off_pose=True)
+    draw = sampler(model, 3)
+    given = draw(batch)
+    assert np.array_equal(sampler(model, 3, guidance=1.0)(batch), given)
+    # Scale 0 is the model with no image at all; a scale above 1 is neither that nor the unguided picture.
+    assert np.array_equal(sampler(model, 3, guidance=0.0)(batch), draw(replace(batch, task="none", references=[])))
+    guided = sampler(model, 3, guidance=3.0)(batch)
+    assert not np.array_equal(guided, given) and not np.array_equal(guided, draw(replace(batch, task="none",
+                                                                                      references=[])))
+
+
 def test_looks_off_pose_judge_distinct_held_out_dresses_and_people_and_the_compositor():
     assert len(HELD_OUT_DRESSES) == 4 and {garment.pattern for garment in HELD_OUT_DRESSES} == set(PATTERNS)
     people = look_people(1)

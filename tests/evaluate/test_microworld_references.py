@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from stylist.evaluate.microworld.generators.ip_adapter import AdapterGenerator
-from stylist.evaluate.microworld.generators.reference_tokens import FOLD, ReferenceGenerator, fold
+from stylist.evaluate.microworld.generators.reference_tokens import FOLD, ReferenceGenerator, fold, unfold
 from stylist.evaluate.microworld.judging.references import CHANCE, reference_scores
 from stylist.evaluate.microworld.training.conditioned import train_conditioned
 from stylist.evaluate.microworld.world.classifier import classify
@@ -153,6 +153,17 @@ def test_reference_tokens_sit_after_the_picture_at_their_own_time_coordinate():
                   [fold(images) for images in batch.references])
     assert seen["hidden_states"].shape == (3, 64 * 3, 48)
     assert seen["img_ids"][0, :, 0].tolist() == [0] * 64 + [10] * 64 + [20] * 64
+
+
+def test_two_pixel_tokens_fold_losslessly_and_give_four_times_the_sequence():
+    batch = examples("garment", 2, np.random.default_rng(4))
+    assert fold(batch.targets, 2).shape == (2, 12, 16, 16)
+    assert np.array_equal(unfold(fold(batch.targets, 2), 2), batch.targets)
+    model, seen = ReferenceGenerator(0, fold=2), {}
+    model.transformer.register_forward_pre_hook(lambda module, args, kwargs: seen.update(kwargs), with_kwargs=True)
+    pictures = model(batch, torch.Generator().manual_seed(0), num_inference_steps=1)
+    assert pictures.shape == (2, 32, 32, 3) and seen["hidden_states"].shape == (2, 256 * 2, 12)
+    assert model.loss(batch, torch.Generator().manual_seed(0)).item() > 0
 
 
 @pytest.mark.parametrize("make", [ReferenceGenerator, AdapterGenerator])

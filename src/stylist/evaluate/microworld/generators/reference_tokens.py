@@ -12,6 +12,8 @@ references under 64 pixels and needs a VAE and a Qwen text encoder, neither of w
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,35 +21,37 @@ from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline, Flux2
 from transformers import CLIPTextConfig, CLIPTextModel
 
 from stylist.evaluate.microworld.generators.text_to_image import TEXT_ENCODER, TOKENS
+from stylist.evaluate.microworld.world.figures import SIZE
 from stylist.evaluate.microworld.world.wardrobe import Examples
 from stylist.models.tokenizer import clip_tokenizer
 
 FOLD = 4  # pixels per side folded into one token: 32×32×3 → 8×8 tokens of 48 channels
-CHANNELS = 3 * FOLD * FOLD
-TRANSFORMER = dict(patch_size=1, in_channels=CHANNELS, num_layers=2, num_single_layers=2, attention_head_dim=32,
+TRANSFORMER = dict(patch_size=1, in_channels=3 * FOLD * FOLD, num_layers=2, num_single_layers=2, attention_head_dim=32,
                    num_attention_heads=4, joint_attention_dim=TEXT_ENCODER["hidden_size"],
                    timestep_guidance_channels=64, axes_dims_rope=(8, 8, 8, 8), guidance_embeds=False)
 SAMPLING_STEPS = 20
 
 
-def fold(images: np.ndarray) -> torch.Tensor:
-    """(N, 32, 32, 3) uint8 pictures as (N, 48, 8, 8) in [-1, 1]."""
+def fold(images: np.ndarray, size: int = FOLD) -> torch.Tensor:
+    """(N, 32, 32, 3) uint8 pictures as (N, 3·size², 32/size, 32/size) in [-1, 1]: (N, 48, 8, 8) at size 4."""
     pixels = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return F.pixel_unshuffle(pixels, FOLD)
+    return F.pixel_unshuffle(pixels, size)
 
 
-def unfold(latents: torch.Tensor) -> np.ndarray:
-    pixels = F.pixel_shuffle(latents.clamp(-1, 1), FOLD)
+def unfold(latents: torch.Tensor, size: int = FOLD) -> np.ndarray:
+    pixels = F.pixel_shuffle(latents.clamp(-1, 1), size)
     return ((pixels + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 class ReferenceGenerator:
-    """Transformer, text encoder and sampler; `loss` trains it, calling it samples."""
+    """Transformer, text encoder and sampler; `loss` trains it, calling it samples. `fold` is the pixels per side
+    of one token (4: 64 tokens a picture; 2: 256, four times the sequence, for the prints benchmark)."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, fold: int = FOLD) -> None:
+        self.fold = fold
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.transformer = Flux2Transformer2DModel(**TRANSFORMER)
+            self.transformer = Flux2Transformer2DModel(**TRANSFORMER | {"in_channels": 3 * fold * fold})
             self.text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_ENCODER))
         self.tokenizer = clip_tokenizer()
         self.scheduler = FlowMatchEulerDiscreteScheduler(shift=1.0)
@@ -64,7 +68,7 @@ class ReferenceGenerator:
 
     def predict(self, noisy: torch.Tensor, sigma: torch.Tensor, text: torch.Tensor,
                 references: list[torch.Tensor]) -> torch.Tensor:
-        """The flow's velocity for (B, 48, 8, 8) `noisy` pictures at noise level `sigma` (B,), as the klein
+        """The flow's velocity for (B, 48, 8, 8) folded `noisy` pictures at noise level `sigma` (B,), as the klein
         pipeline asks its transformer: reference tokens appended to the picture's, sharing its attention."""
         tokens = Flux2KleinPipeline._pack_latents(noisy)
         ids = Flux2KleinPipeline._prepare_latent_ids(noisy)
@@ -78,7 +82,7 @@ class ReferenceGenerator:
         return output[:, : noisy.shape[2] * noisy.shape[3]].transpose(1, 2).reshape(noisy.shape)
 
     def loss(self, batch: Examples, generator: torch.Generator) -> torch.Tensor:
-        clean = fold(batch.targets)
+        clean = fold(batch.targets, self.fold)
         noise = torch.randn(clean.shape, generator=generator)
         # Noise levels drawn logit-normally, as SD3 and FLUX train: most of them mid-way, where content forms.
         sigma = torch.sigmoid(torch.randn(len(clean), generator=generator))
@@ -89,20 +93,29 @@ class ReferenceGenerator:
     def condition(self, batch: Examples) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """What the transformer is given beside the noisy picture: the text's states, and the images as
         reference tokens (folded pictures), as klein gives them."""
-        return self.encode(batch.prompts), [fold(images) for images in batch.references]
+        return self.encode(batch.prompts), [fold(images, self.fold) for images in batch.references]
 
     @torch.no_grad()
     def __call__(self, batch: Examples, generator: torch.Generator,
-                 num_inference_steps: int = SAMPLING_STEPS) -> np.ndarray:
+                 num_inference_steps: int = SAMPLING_STEPS, guidance: float = 1.0) -> np.ndarray:
         """One (32, 32, 3) uint8 picture per example of `batch`, from its prompt and images (image k is
-        `batch.references[k - 1]`)."""
+        `batch.references[k - 1]`). `guidance` above 1 pushes each step away from the model's picture with no
+        image, by that factor (classifier-free guidance on the images; the `none` task, one step in seven of
+        training, is the model without them), at twice the cost."""
         for module in self.modules():
             module.eval()
         count = len(batch.targets)
-        sample = torch.randn((count, CHANNELS, 8, 8), generator=generator)
-        text, folded = self.condition(batch)
+        side = SIZE // self.fold
+        sample = torch.randn((count, 3 * self.fold ** 2, side, side), generator=generator)
+        given = self.condition(batch)
+        guided = guidance != 1 and bool(batch.references)
+        unconditioned = self.condition(replace(batch, task="none", references=[])) if guided else given
         self.scheduler.set_timesteps(num_inference_steps)
         for timestep in self.scheduler.timesteps:
             sigma = (timestep / 1000).expand(count)
-            sample = self.scheduler.step(self.predict(sample, sigma, text, folded), timestep, sample).prev_sample
-        return unfold(sample)
+            velocity = self.predict(sample, sigma, *given)
+            if guided:
+                without = self.predict(sample, sigma, *unconditioned)
+                velocity = without + guidance * (velocity - without)
+            sample = self.scheduler.step(velocity, timestep, sample).prev_sample
+        return unfold(sample, self.fold)

@@ -85,11 +85,14 @@ def held_out_batches(repeats: int = 1) -> Batches:
     return Batches(garment, shuffled, shown, identity, other_photo, both)
 
 
-def sampler(model: Callable[..., np.ndarray], steps: int | None = None) -> Draw:
-    """Pictures from `model` for a batch, from noise of seed 1 (the same for every batch and model)."""
+def sampler(model: Callable[..., np.ndarray], steps: int | None = None, **options: Any) -> Draw:
+    """Pictures from `model` for a batch, from noise of seed 1 (the same for every batch and model); `options`
+    (a generator's `guidance`) are passed on."""
+    if steps is not None:
+        options |= {"num_inference_steps": steps}
+
     def draw(batch: Examples) -> np.ndarray:
-        generator = torch.Generator().manual_seed(1)
-        return model(batch, generator) if steps is None else model(batch, generator, num_inference_steps=steps)
+        return model(batch, torch.Generator().manual_seed(1), **options)
     return draw
 
 
