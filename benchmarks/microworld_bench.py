@@ -37,7 +37,7 @@ from typing import Any
 import torch
 
 from stylist.evaluate.microworld.judging.retrieval import retrieval_scores
-from stylist.evaluate.microworld.off_pose_run import off_pose_report
+from stylist.evaluate.microworld.off_pose_run import IMAGE_GUIDANCE, off_pose_report
 from stylist.evaluate.microworld.report import Plan, plan_for, reference_report, run_microworld, write_grids
 from stylist.files import recorded_path
 
@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--weights", type=Path, help="keep the off-pose generators' trained weights here")
     parser.add_argument("--trained", type=Path, help="judge the off-pose generators saved here by --weights, untrained")
     parser.add_argument("--sampling-steps", type=int, help="sampling steps of parts 4 and 5 [each generator's own]")
+    parser.add_argument("--guidance", type=float, default=IMAGE_GUIDANCE, help="guidance on the images when part 5 samples "
+                        "(1: none) [%(default)s]")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -77,7 +79,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                     "off_pose_seeds": seeds,
                                     "off_pose_adapter_seeds": tuple(range(args.adapter_seeds if args.adapter_seeds
                                                                           is not None else args.seeds)),
-                                    "reference_sampling_steps": args.sampling_steps})
+                                    "reference_sampling_steps": args.sampling_steps,
+                                    "off_pose_guidance": args.guidance})
     if args.off_pose_only:
         return merge_off_pose(args.out, plan, args.grids, args.workers, args.weights, args.trained)
     if args.references_only:  # part 4 alone: part 5 has a flag of its own

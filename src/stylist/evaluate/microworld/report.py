@@ -52,7 +52,7 @@ from stylist.evaluate.microworld.judging.fidelity import (
 from stylist.evaluate.microworld.judging.looks import judged_looks
 from stylist.evaluate.microworld.judging.references import reference_scores
 from stylist.evaluate.microworld.judging.retrieval import retrieval_scores
-from stylist.evaluate.microworld.off_pose_run import SEEDS, OffPosePlan, off_pose_report
+from stylist.evaluate.microworld.off_pose_run import IMAGE_GUIDANCE, SEEDS, OffPosePlan, off_pose_report
 from stylist.evaluate.microworld.training.conditioned import train_conditioned
 from stylist.evaluate.microworld.training.dreambooth import RECIPE, copy_of, draw_class_images, train_subject
 from stylist.evaluate.microworld.training.text_to_image import TrainingRun, train_base
@@ -98,12 +98,13 @@ class Plan:
     off_pose_steps: int | None = None  # part 3: steps per off-pose training run (None leaves part 3 out)
     off_pose_seeds: tuple[int, ...] = SEEDS
     off_pose_adapter_seeds: tuple[int, ...] = SEEDS
+    off_pose_guidance: float = IMAGE_GUIDANCE  # guidance on the images when part 3 samples (1: none)
 
     def off_pose(self) -> OffPosePlan | None:
         if self.off_pose_steps is None:
             return None
         return OffPosePlan(self.off_pose_steps, self.off_pose_seeds, self.off_pose_adapter_seeds,
-                           sampling_steps=self.reference_sampling_steps)
+                           sampling_steps=self.reference_sampling_steps, guidance=self.off_pose_guidance)
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
