@@ -18,7 +18,8 @@ dot phases (a dot grid drawn out of place scores there and not at the true phase
 
     .venv/bin/python benchmarks/microworld_prints_bench.py --steps 1800 --out benchmarks/results/microworld-prints-cpu-2core.json
 
-Each variant runs in its own process (`--variant now|low` runs one and prints its JSON).
+Each variant runs in its own process (`--variant now|low|ink|fold2` runs one and prints its JSON). A variant run
+again at other `--steps` is kept beside the first (`now` at 1,800 and at 5,400 steps: do more steps draw dots?).
 """
 
 from __future__ import annotations
@@ -124,9 +125,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     processes = [subprocess.Popen([sys.executable, __file__, "--variant", variant, "--steps", str(args.steps)],
                                   stdout=subprocess.PIPE, text=True) for variant in args.variants]
     variants = [json.loads(process.communicate()[0]) for process in processes]
-    if args.out and args.out.exists():  # variants measured before, and not again now, stay
+    if args.out and args.out.exists():  # variants measured before, and not again now at these steps, stay
         kept = json.loads(args.out.read_text(encoding="utf-8"))["variants"]
-        variants = [old for old in kept if old["variant"] not in args.variants] + variants
+        variants = [old for old in kept if old["variant"] not in args.variants or old["steps"] != args.steps] + variants
     results = {"benchmark": "microworld_prints", "variants": variants,
                "seconds_last_run": round(time.perf_counter() - started),
                "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
