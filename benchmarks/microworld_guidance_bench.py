@@ -12,8 +12,8 @@ gate, 72 samples per number), at every `--scales` value (1 is no guidance, the r
     .venv/bin/python benchmarks/microworld_guidance_bench.py --trained /tmp/mw-weights --scales 1 2 3 \
         --out benchmarks/results/microworld-guidance-cpu-2core.json
 
-Each (seed, scale) is judged in its own one-thread process, `--workers` at a time; a scale costs twice the
-sampling of no guidance.
+Each (seed, scale) is judged in a one-thread process of its own, `--workers` at a time (1: in this one); a
+scale other than 1 costs twice the sampling of no guidance.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ KEYS = ("garment_all_right", "identity_marker", "garment_attributes", "identity_
         "person_and_product")
 
 
-def judge(job: tuple[Path, int, float]) -> tuple[int, float, Judged]:
-    trained, seed, scale = job
+def judge(job: tuple[Path, int, float, int | None]) -> tuple[int, float, Judged]:
+    trained, seed, scale, steps = job
     torch.set_num_threads(1)
     model = new_generator("reference_tokens", seed)
     for module, state in zip(model.modules(), torch.load(trained / f"reference_tokens-{seed}.pt"), strict=True):
         module.load_state_dict(state)
-    return seed, scale, judge_generator(sampler(model, guidance=scale), held_out_batches())
+    return seed, scale, judge_generator(sampler(model, steps, guidance=scale), held_out_batches())
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -51,15 +51,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0, 3.0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sampling-steps", type=int, help="[the generator's own, 20]")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     missing = [seed for seed in range(args.seeds) if not (args.trained / f"reference_tokens-{seed}.pt").exists()]
     if missing:
         parser.error(f"{args.trained} has no reference_tokens-{missing[0]}.pt: train it with microworld_bench.py --weights")
     started = time.perf_counter()
-    jobs = [(args.trained, seed, scale) for scale in args.scales for seed in range(args.seeds)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        judged = list(pool.map(judge, jobs))
+    jobs = [(args.trained, seed, scale, args.sampling_steps) for scale in args.scales for seed in range(args.seeds)]
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers) as pool:
+            judged = list(pool.map(judge, jobs))
+    else:
+        judged = [judge(job) for job in jobs]
     seeds = list(range(args.seeds))
     by_scale = []
     for scale in args.scales:
