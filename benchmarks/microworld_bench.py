@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--weights", type=Path, help="keep the off-pose generators' trained weights here")
     parser.add_argument("--trained", type=Path, help="judge the off-pose generators saved here by --weights, untrained")
     parser.add_argument("--sampling-steps", type=int, help="sampling steps of parts 4 and 5 [each generator's own]")
-    parser.add_argument("--guidance", type=float, default=IMAGE_GUIDANCE, help="guidance on the images when part 5 samples "
+    parser.add_argument("--guidance", type=float, default=IMAGE_GUIDANCE, help="guidance on the images when the off-pose part samples "
                         "(1: none) [%(default)s]")
     args = parser.parse_args(argv)
     if args.threads:

@@ -7,7 +7,7 @@ sharpen what a condition carries. No training happens here: the reference-token 
     .venv/bin/python benchmarks/microworld_bench.py --off-pose-only --off-pose-steps 4500 --weights /tmp/mw-weights ...
 
 are judged as `references.off_pose` judges them (held-out products and people, off pose, through the figure
-gate, 72 samples per number), at every `--scales` value (1 is no guidance, the report's own numbers):
+gate, 72 samples per number), at every `--scales` value (1 is no guidance, the default's numbers):
 
     .venv/bin/python benchmarks/microworld_guidance_bench.py --trained /tmp/mw-weights --scales 1 2 3 \
         --out benchmarks/results/microworld-guidance-cpu-2core.json
@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,13 +34,15 @@ import torch
 from stylist.evaluate.microworld.judging.off_pose import Judged, arm_numbers, held_out_batches, judge_generator, sampler
 from stylist.evaluate.microworld.off_pose_run import new_generator
 
+sys.path.insert(0, str(Path(__file__).parent))
+from microworld_bench import _commit  # the benchmarks folder is no package: found by the path above
+
 KEYS = ("garment_all_right", "identity_marker", "garment_attributes", "identity_parts", "garment_patterns",
-        "person_and_product")
+        "person_and_product", "shuffled_follows_shown", "print_strength")
 
 
 def judge(job: tuple[Path, int, float, int | None]) -> tuple[int, float, Judged]:
     trained, seed, scale, steps = job
-    torch.set_num_threads(1)
     model = new_generator("reference_tokens", seed)
     for module, state in zip(model.modules(), torch.load(trained / f"reference_tokens-{seed}.pt"), strict=True):
         module.load_state_dict(state)
@@ -60,7 +64,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     jobs = [(args.trained, seed, scale, args.sampling_steps) for scale in args.scales for seed in range(args.seeds)]
     if args.workers > 1:
-        with ProcessPoolExecutor(args.workers) as pool:
+        # Spawned, as microworld_bench.py's pool: a forked torch can hang on the parent's thread pool.
+        with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=torch.set_num_threads, initargs=(1,)) as pool:
             judged = list(pool.map(judge, jobs))
     else:
         judged = [judge(job) for job in jobs]
@@ -75,9 +81,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                          "intervals": {name: numbers["intervals"][name]
                                        for name in ("garment_with_reference", "identity_own_photo")},
                          "per_seed": {name: numbers["per_seed"][name]
-                                      for name in ("garment_with_reference", "identity_own_photo")}})
+                                      for name in ("garment_with_reference", "identity_own_photo")},
+                         "per_seed_parts": {name: numbers["per_seed"][name] for name in (
+                             "garment_colour", "garment_category", "garment_pattern", "identity_hat_colour",
+                             "identity_hat_shape", "identity_skin")}})
     results = {"benchmark": "microworld_guidance", "seeds": seeds, "steps": numbers["runs"][0]["steps"],
-               "scales": by_scale, "seconds": round(time.perf_counter() - started),
+               "scales": by_scale, "seconds": round(time.perf_counter() - started), "commit": _commit(),
                "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                            "platform": platform.platform(), "torch": torch.__version__, "gpu": None}}
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

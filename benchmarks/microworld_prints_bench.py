@@ -19,7 +19,7 @@ dot phases (a dot grid drawn out of place scores there and not at the true phase
     .venv/bin/python benchmarks/microworld_prints_bench.py --steps 1800 --out benchmarks/results/microworld-prints-cpu-2core.json
 
 Each variant runs in its own process (`--variant now|low|ink|fold2` runs one and prints its JSON). A variant run
-again at other `--steps` is kept beside the first (`now` at 1,800 and at 5,400 steps: do more steps draw dots?).
+again at other `--steps` is kept beside the first.
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ class ShiftedNoise(ReferenceGenerator):
     """The reference-token generator with its training noise levels' logit moved by `mean`, and a sampler
     whose steps are moved the same way."""
 
-    def __init__(self, seed: int, mean: float, ink_weight: float = 1.0, fold: int = 4) -> None:
-        super().__init__(seed, fold)
+    def __init__(self, seed: int, mean: float, ink_weight: float = 1.0, token_pixels: int = 4) -> None:
+        super().__init__(seed, token_pixels)
         self.mean, self.ink_weight = mean, ink_weight
         self.scheduler = FlowMatchEulerDiscreteScheduler(shift=float(np.exp(mean)))
 
     def loss(self, batch: Examples, generator: torch.Generator) -> torch.Tensor:
-        clean = fold(batch.targets, self.fold)
+        clean = fold(batch.targets, self.token_pixels)
         noise = torch.randn(clean.shape, generator=generator)
         sigma = torch.sigmoid(torch.randn(len(clean), generator=generator) + self.mean)
         noisy = (1 - sigma.view(-1, 1, 1, 1)) * clean + sigma.view(-1, 1, 1, 1) * noise
@@ -70,7 +70,7 @@ class ShiftedNoise(ReferenceGenerator):
         # The target's ink pixels (the world paints the print in exactly INK), weighted in pixel space.
         ink = torch.from_numpy(np.all(batch.targets == np.array(INK, np.uint8), axis=-1))[:, None].float()
         weights = 1 + (self.ink_weight - 1) * ink
-        return (F.pixel_shuffle(error, self.fold) * weights).mean()
+        return (F.pixel_shuffle(error, self.token_pixels) * weights).mean()
 
 
 def run_variant(variant: str, steps: int) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def run_variant(variant: str, steps: int) -> dict[str, Any]:
         contrasts = [luminance[worn & ~ink].mean() - luminance[ink].mean() for ink in phases]
         true_phase.append(contrasts[0])
         best_phase.append(max(contrasts))
-    return {"variant": variant, "logit_mean": LOGIT_MEANS[variant], "ink_weight": model.ink_weight, "fold": model.fold, "steps": steps, "seconds": round(seconds),
+    return {"variant": variant, "logit_mean": LOGIT_MEANS[variant], "ink_weight": model.ink_weight, "fold": model.token_pixels, "steps": steps, "seconds": round(seconds),
             "final_loss": run.to_json()["final_loss"], "whole_garment_by_print": per_pattern,
             "whole_garment": round(float(np.mean(list(per_pattern.values()))), 4),
             "dot_contrast_true_phase": round(float(np.mean(true_phase)), 1),

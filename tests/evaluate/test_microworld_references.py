@@ -159,7 +159,7 @@ def test_two_pixel_tokens_fold_losslessly_and_give_four_times_the_sequence():
     batch = examples("garment", 2, np.random.default_rng(4))
     assert fold(batch.targets, 2).shape == (2, 12, 16, 16)
     assert np.array_equal(unfold(fold(batch.targets, 2), 2), batch.targets)
-    model, seen = ReferenceGenerator(0, fold=2), {}
+    model, seen = ReferenceGenerator(0, token_pixels=2), {}
     model.transformer.register_forward_pre_hook(lambda module, args, kwargs: seen.update(kwargs), with_kwargs=True)
     pictures = model(batch, torch.Generator().manual_seed(0), num_inference_steps=1)
     assert pictures.shape == (2, 32, 32, 3) and seen["hidden_states"].shape == (2, 256 * 2, 12)

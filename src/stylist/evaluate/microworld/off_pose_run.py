@@ -40,10 +40,10 @@ from stylist.evaluate.microworld.world.wardrobe import HELD_OUT_IDENTITIES
 SEEDS = (0, 1, 2)
 LOOK_PEOPLE = 3  # held-out people judged through `stylist style` per seed
 # Guidance on the images when judging (generators/reference_tokens.py), off by default. At 4,500 steps a scale of 3
-# lifted the whole garment from 0.15 to 0.20 and the person from 0.21 to 0.28 (results/microworld-guidance-cpu-
-# 2core.json); at 9,000 steps it still lifts the garment but takes the person from 0.81 to 0.47, pushing the hat's
-# shape to chance (results/microworld-off-pose-9000-steps-cpu-2core.json): guiding away from the model with no
-# image, which draws no hat, is no help in telling two hats apart.
+# lifted the whole garment from 0.15 to 0.20 and the person from 0.21 to 0.28 (benchmarks/results/microworld-
+# guidance-cpu-2core.json); at 9,000 steps it still lifts the garment but takes seed 0's person from 0.81 to 0.47,
+# the hat's shape back to chance (results/microworld-off-pose-9000-steps-cpu-2core.json against its
+# -guidance-3- twin): guiding away from the model with no image, which draws no hat, does not tell two hats apart.
 IMAGE_GUIDANCE = 1.0
 
 

@@ -32,26 +32,26 @@ TRANSFORMER = dict(patch_size=1, in_channels=3 * FOLD * FOLD, num_layers=2, num_
 SAMPLING_STEPS = 20
 
 
-def fold(images: np.ndarray, size: int = FOLD) -> torch.Tensor:
-    """(N, 32, 32, 3) uint8 pictures as (N, 3·size², 32/size, 32/size) in [-1, 1]: (N, 48, 8, 8) at size 4."""
+def fold(images: np.ndarray, token_pixels: int = FOLD) -> torch.Tensor:
+    """(N, 32, 32, 3) uint8 pictures as (N, 3·p², 32/p, 32/p) in [-1, 1] for p `token_pixels`: (N, 48, 8, 8) at 4."""
     pixels = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return F.pixel_unshuffle(pixels, size)
+    return F.pixel_unshuffle(pixels, token_pixels)
 
 
-def unfold(latents: torch.Tensor, size: int = FOLD) -> np.ndarray:
-    pixels = F.pixel_shuffle(latents.clamp(-1, 1), size)
+def unfold(latents: torch.Tensor, token_pixels: int = FOLD) -> np.ndarray:
+    pixels = F.pixel_shuffle(latents.clamp(-1, 1), token_pixels)
     return ((pixels + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 class ReferenceGenerator:
-    """Transformer, text encoder and sampler; `loss` trains it, calling it samples. `fold` is the pixels per side
-    of one token (4: 64 tokens a picture; 2: 256, four times the sequence, for the prints benchmark)."""
+    """Transformer, text encoder and sampler; `loss` trains it, calling it samples. `token_pixels` is the pixels
+    per side of one token (4: 64 tokens a picture; 2: 256, four times the sequence, for the prints benchmark)."""
 
-    def __init__(self, seed: int = 0, fold: int = FOLD) -> None:
-        self.fold = fold
+    def __init__(self, seed: int = 0, token_pixels: int = FOLD) -> None:
+        self.token_pixels = token_pixels
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.transformer = Flux2Transformer2DModel(**TRANSFORMER | {"in_channels": 3 * fold * fold})
+            self.transformer = Flux2Transformer2DModel(**TRANSFORMER | {"in_channels": 3 * token_pixels ** 2})
             self.text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_ENCODER))
         self.tokenizer = clip_tokenizer()
         self.scheduler = FlowMatchEulerDiscreteScheduler(shift=1.0)
@@ -68,7 +68,7 @@ class ReferenceGenerator:
 
     def predict(self, noisy: torch.Tensor, sigma: torch.Tensor, text: torch.Tensor,
                 references: list[torch.Tensor]) -> torch.Tensor:
-        """The flow's velocity for (B, 48, 8, 8) folded `noisy` pictures at noise level `sigma` (B,), as the klein
+        """The flow's velocity for folded `noisy` pictures ((B, 48, 8, 8) at 4-pixel tokens) at noise level `sigma` (B,), as the klein
         pipeline asks its transformer: reference tokens appended to the picture's, sharing its attention."""
         tokens = Flux2KleinPipeline._pack_latents(noisy)
         ids = Flux2KleinPipeline._prepare_latent_ids(noisy)
@@ -82,7 +82,7 @@ class ReferenceGenerator:
         return output[:, : noisy.shape[2] * noisy.shape[3]].transpose(1, 2).reshape(noisy.shape)
 
     def loss(self, batch: Examples, generator: torch.Generator) -> torch.Tensor:
-        clean = fold(batch.targets, self.fold)
+        clean = fold(batch.targets, self.token_pixels)
         noise = torch.randn(clean.shape, generator=generator)
         # Noise levels drawn logit-normally, as SD3 and FLUX train: most of them mid-way, where content forms.
         sigma = torch.sigmoid(torch.randn(len(clean), generator=generator))
@@ -93,20 +93,20 @@ class ReferenceGenerator:
     def condition(self, batch: Examples) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """What the transformer is given beside the noisy picture: the text's states, and the images as
         reference tokens (folded pictures), as klein gives them."""
-        return self.encode(batch.prompts), [fold(images, self.fold) for images in batch.references]
+        return self.encode(batch.prompts), [fold(images, self.token_pixels) for images in batch.references]
 
     @torch.no_grad()
     def __call__(self, batch: Examples, generator: torch.Generator,
                  num_inference_steps: int = SAMPLING_STEPS, guidance: float = 1.0) -> np.ndarray:
         """One (32, 32, 3) uint8 picture per example of `batch`, from its prompt and images (image k is
         `batch.references[k - 1]`). `guidance` above 1 pushes each step away from the model's picture with no
-        image, by that factor (classifier-free guidance on the images; the `none` task, one step in seven of
-        training, is the model without them), at twice the cost."""
+        image, by that factor, at twice the cost: classifier-free guidance on the task, whose unconditioned
+        branch is the `none` task (no image, and its own prompt), one step in seven of training."""
         for module in self.modules():
             module.eval()
         count = len(batch.targets)
-        side = SIZE // self.fold
-        sample = torch.randn((count, 3 * self.fold ** 2, side, side), generator=generator)
+        side = SIZE // self.token_pixels
+        sample = torch.randn((count, 3 * self.token_pixels ** 2, side, side), generator=generator)
         given = self.condition(batch)
         guided = guidance != 1 and bool(batch.references)
         unconditioned = self.condition(replace(batch, task="none", references=[])) if guided else given
@@ -118,4 +118,4 @@ class ReferenceGenerator:
                 without = self.predict(sample, sigma, *unconditioned)
                 velocity = without + guidance * (velocity - without)
             sample = self.scheduler.step(velocity, timestep, sample).prev_sample
-        return unfold(sample, self.fold)
+        return unfold(sample, self.token_pixels)
